@@ -1,0 +1,5 @@
+import sys
+
+from docbot.cli import main
+
+sys.exit(main())

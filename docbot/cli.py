@@ -1,0 +1,205 @@
+"""The ``docbot`` command: one job per subcommand, ``--json`` on anything that reports."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from docbot import __version__, languages, pipeline, symbols
+from docbot.cache import open_cache
+from docbot.cache.sqlite import SqliteCache
+from docbot.changes import Git, changed_files
+from docbot.chunking import chunk_file
+from docbot.config import Settings, load_settings
+from docbot.errors import ConfigError, DocbotError
+from docbot.llm.providers import open_provider
+from docbot.publish.files import FilesPublisher
+from docbot.report import RunReport
+
+EXIT_OK, EXIT_FAILED_FILES, EXIT_ERROR = 0, 1, 2
+
+
+def _settings(args: argparse.Namespace, **extra: object) -> Settings:
+    overrides = {
+        "repo": getattr(args, "repo", None),
+        "cache": getattr(args, "cache", None),
+        "cache_path": getattr(args, "cache_path", None),
+        **extra,
+    }
+    return load_settings(overrides, os.environ)
+
+
+def print_summary(report: RunReport, console: Console) -> None:
+    table = Table(title="docbot run", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in report.summary_rows():
+        table.add_row(label, value)
+    console.print(table)
+    for outcome in report.failed:
+        console.print(f"[red]failed[/red] {outcome.path}: {outcome.reason}")
+    if report.cache_error:
+        console.print(f"[yellow]cache unavailable, ran uncached:[/yellow] {report.cache_error}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(
+        args,
+        base=args.base,
+        head=args.head,
+        all_files=args.all or None,
+        out_dir=args.out,
+        report_path=args.report,
+        provider=args.provider,
+        model=args.model,
+        max_concurrency=args.max_concurrency,
+        chunk_max_lines=args.chunk_max_lines,
+    )
+    git = Git(settings.repo)
+    if not git.is_repo():
+        raise ConfigError(f"{settings.repo} is not a git repository; pass --repo PATH to one")
+    provider = open_provider(settings)
+    cache = open_cache(settings)
+    try:
+        report = pipeline.run(
+            settings, git=git, cache=cache, provider=provider, publisher=FilesPublisher(settings.repo)
+        )
+    finally:
+        cache.close()
+    if settings.report_path:
+        report.write(settings.report_path)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print_summary(report, Console())
+    return EXIT_FAILED_FILES if report.failed else EXIT_OK
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    git = Git(Path(args.repo))
+    changes = changed_files(git, args.base, args.head, everything=args.all)
+    if args.json:
+        print(json.dumps([c.to_json() for c in changes], indent=2))
+    else:
+        for c in changes:
+            extra = f" (from {c.old_path})" if c.old_path else ""
+            ranges = ",".join(f"{a}-{b}" for a, b in c.changed_lines)
+            print(f"{c.status:9} {c.path}{extra}{' [binary]' if c.binary else ''} {ranges}")
+    return EXIT_OK
+
+
+def cmd_chunks(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    language = args.language or languages.language_for(path.name)
+    if language is None or not symbols.supported(language):
+        raise ConfigError(
+            f"{path}: no parser for this file type; supported: {', '.join(languages.languages())} "
+            "(or pass --language)"
+        )
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read as UTF-8 text ({exc})") from exc
+    syms = symbols.extract_symbols(source, language)
+    chunks = chunk_file(str(path), language, source, syms, max_lines=args.max_lines)
+    if args.json:
+        data = {
+            "language": language,
+            "symbols": [s.to_json() for s in syms],
+            "chunks": [c.to_json() for c in chunks],
+        }
+        print(json.dumps(data, indent=2))
+    else:
+        for c in chunks:
+            print(f"chunk {c.index}: lines {c.start}-{c.end}, {len(c.symbols)} symbols")
+            for s in c.symbols:
+                print(f"  {'  ' * s.depth}{s.kind} {s.name} ({s.start}-{s.end})")
+    return EXIT_OK
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if settings.cache != "sqlite":
+        raise ConfigError(f"cache {args.action}: the {settings.cache!r} backend has nothing to show here")
+    cache = SqliteCache(settings.cache_path, ttl_seconds=settings.cache_ttl_hours * 3600)
+    try:
+        if not cache.available:
+            raise ConfigError(cache.error or "cache unavailable")
+        if args.action == "stats":
+            data: dict[str, object] = {"backend": "sqlite", "path": str(settings.cache_path), "entries": cache.count()}
+        else:
+            data = {"backend": "sqlite", "path": str(settings.cache_path), "purged": cache.purge()}
+    finally:
+        cache.close()
+    print(json.dumps(data, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in data.items()))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="docbot", description="Document what changed in a git repository, cheaply and reliably."
+    )
+    parser.add_argument("--version", action="version", version=f"docbot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def cache_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--cache", help="cache backend: sqlite (default) or none")
+        p.add_argument("--cache-path", help="SQLite cache file (default: ~/.cache/docbot/cache.sqlite3)")
+
+    run = sub.add_parser("run", help="document the changes between two revisions and write the pages")
+    run.add_argument("--repo", default=".", help="the git repository (default: .)")
+    run.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
+    run.add_argument("--head", help="head revision (default: HEAD)")
+    run.add_argument("--all", action="store_true", help="document every file at head, not just changes")
+    run.add_argument("--out", help="docs folder inside the repository (default: docs/api)")
+    run.add_argument("--report", help="write the RunReport JSON here")
+    run.add_argument("--provider", help="auto (default), offline or anthropic")
+    run.add_argument("--model", help="model id for the anthropic provider")
+    run.add_argument("--max-concurrency", help="parallel provider requests (default: 8)")
+    run.add_argument("--chunk-max-lines", help="line budget of one chunk (default: 2000)")
+    run.add_argument("--json", action="store_true", help="print the RunReport JSON instead of the table")
+    cache_flags(run)
+    run.set_defaults(func=cmd_run)
+
+    changes = sub.add_parser("changes", help="list what changed between two revisions")
+    changes.add_argument("--repo", default=".")
+    changes.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
+    changes.add_argument("--head", default="HEAD")
+    changes.add_argument("--all", action="store_true", help="every file at head")
+    changes.add_argument("--json", action="store_true")
+    changes.set_defaults(func=cmd_changes)
+
+    chunks = sub.add_parser("chunks", help="show the symbols and chunks of one file")
+    chunks.add_argument("file")
+    chunks.add_argument("--language", help="override detection by file ending")
+    chunks.add_argument("--max-lines", type=int, default=2000, help="line budget of one chunk")
+    chunks.add_argument("--json", action="store_true")
+    chunks.set_defaults(func=cmd_chunks)
+
+    cache = sub.add_parser("cache", help="inspect or empty the cache")
+    cache.add_argument("action", choices=["stats", "purge"])
+    cache.add_argument("--json", action="store_true")
+    cache_flags(cache)
+    cache.set_defaults(func=cmd_cache)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except DocbotError as exc:
+        print(f"docbot: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

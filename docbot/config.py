@@ -1,0 +1,244 @@
+"""One frozen ``Settings`` object, built by one loader.
+
+Precedence, lowest first: built-in defaults, the repository's ``.github/docbot.yml``, environment
+variables (``DOCBOT_*`` plus the standard ``ANTHROPIC_API_KEY`` / ``ANTHROPIC_BASE_URL``), then explicit
+overrides (CLI flags or Action inputs). No other module reads ``os.environ``: callers pass ``env`` in.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from docbot.errors import ConfigError
+
+REPO_CONFIG_FILE = ".github/docbot.yml"
+ZERO_SHA = "0" * 40
+
+
+class Secret:
+    """A string that never prints itself: ``repr`` and ``str`` show ``***``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _default_cache_path() -> Path:
+    # XDG cache dir: survives between local runs, never inside the repository being documented.
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "docbot" / "cache.sqlite3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know, validated once."""
+
+    repo: Path = Path(".")
+    base: str | None = None
+    head: str = "HEAD"
+    all_files: bool = False
+    out_dir: str = "docs/api"
+    report_path: Path | None = None
+    provider: str = "auto"  # auto | offline | anthropic
+    model: str = "claude-sonnet-5-5"
+    anthropic_api_key: Secret | None = None
+    anthropic_base_url: str | None = None
+    cache: str = "sqlite"  # sqlite | none (dynamodb: see docs/configuration.md)
+    cache_path: Path = field(default_factory=_default_cache_path)
+    cache_ttl_hours: float = 24.0
+    max_concurrency: int = 8
+    chunk_max_lines: int = 2000
+    max_file_bytes: int = 2_000_000
+
+    @property
+    def provider_name(self) -> str:
+        """The provider actually used: ``auto`` means Claude when a key is set, offline otherwise."""
+        if self.provider != "auto":
+            return self.provider
+        return "anthropic" if self.anthropic_api_key else "offline"
+
+
+# --- parsing helpers: each takes the raw value and the setting's name, returns the typed value ---
+
+
+def _str(value: object, name: str) -> str:
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise ConfigError(f"{name}: expected a string, got {value!r}")
+    return str(value).strip()
+
+
+def _opt_str(value: object, name: str) -> str | None:
+    text = _str(value, name)
+    return text or None
+
+
+def _bool(value: object, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _str(value, name).lower()
+    if text in {"true", "1", "yes", "on"}:
+        return True
+    if text in {"false", "0", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {value!r}")
+
+
+def _number(kind: type[int] | type[float], low: float, high: float) -> Callable[[object, str], Any]:
+    def parse(value: object, name: str) -> int | float:
+        try:
+            number = kind(_str(value, name))
+        except ValueError:
+            raise ConfigError(f"{name}: expected a {kind.__name__}, got {value!r}") from None
+        if not low <= number <= high:
+            raise ConfigError(f"{name}: {number} is out of range; use a value from {low:g} to {high:g}")
+        return number
+
+    return parse
+
+
+def _choice(*choices: str) -> Callable[[object, str], str]:
+    def parse(value: object, name: str) -> str:
+        text = _str(value, name).lower()
+        if text not in choices:
+            raise ConfigError(f"{name}: {value!r} is not one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
+def _path(value: object, name: str) -> Path:
+    return Path(_str(value, name)).expanduser()
+
+
+def _opt_path(value: object, name: str) -> Path | None:
+    text = _str(value, name)
+    return Path(text).expanduser() if text else None
+
+
+def _secret(value: object, name: str) -> Secret | None:
+    text = _str(value, name)
+    return Secret(text) if text else None
+
+
+def _rel_dir(value: object, name: str) -> str:
+    text = _str(value, name).replace("\\", "/").strip("/")
+    if not text or text.startswith("../") or "/../" in f"/{text}/" or Path(text).is_absolute():
+        raise ConfigError(f"{name}: {value!r} must be a folder inside the repository, such as docs/api")
+    return text
+
+
+_PARSERS: dict[str, Callable[[object, str], Any]] = {
+    "repo": _path,
+    "base": _opt_str,
+    "head": _str,
+    "all_files": _bool,
+    "out_dir": _rel_dir,
+    "report_path": _opt_path,
+    "provider": _choice("auto", "offline", "anthropic"),
+    "model": _str,
+    "anthropic_api_key": _secret,
+    "anthropic_base_url": _opt_str,
+    "cache": _choice("sqlite", "none"),
+    "cache_path": _path,
+    "cache_ttl_hours": _number(float, 0.01, 24 * 365),
+    "max_concurrency": _number(int, 1, 256),
+    "chunk_max_lines": _number(int, 20, 100_000),
+    "max_file_bytes": _number(int, 1, 1_000_000_000),
+}
+
+# Environment variables read by the loader, and the setting each one fills.
+ENV_VARS: dict[str, str] = {
+    "ANTHROPIC_API_KEY": "anthropic_api_key",
+    "ANTHROPIC_BASE_URL": "anthropic_base_url",
+    "DOCBOT_PROVIDER": "provider",
+    "DOCBOT_MODEL": "model",
+    "DOCBOT_CACHE": "cache",
+    "DOCBOT_CACHE_PATH": "cache_path",
+    "DOCBOT_CACHE_TTL_HOURS": "cache_ttl_hours",
+    "DOCBOT_MAX_CONCURRENCY": "max_concurrency",
+}
+
+# Keys a repository may set in .github/docbot.yml (not where to run or which revisions).
+_FILE_KEYS = frozenset(_PARSERS) - {"repo", "base", "head", "all_files", "report_path", "anthropic_api_key"}
+
+
+def _read_repo_config(repo: Path) -> dict[str, object]:
+    path = repo / REPO_CONFIG_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc}); fix or delete the file") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings, got {type(data).__name__}")
+    unknown = sorted(str(k) for k in data if str(k).replace("-", "_") not in _FILE_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(_FILE_KEYS))}"
+        )
+    return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+def load_settings(overrides: Mapping[str, object] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Build and validate the run's settings.
+
+    Args:
+        overrides: explicit values (CLI flags, Action inputs); ``None`` values are ignored.
+        env: the environment to read (pass ``os.environ``); nothing is read when omitted.
+
+    Returns:
+        The frozen ``Settings``.
+
+    Raises:
+        ConfigError: a value is invalid, quoting it and saying what is accepted.
+    """
+    explicit = {k: v for k, v in (overrides or {}).items() if v is not None}
+    unknown = sorted(set(explicit) - set(_PARSERS))
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+
+    raw: dict[str, object] = {}
+    repo = _path(explicit.get("repo", "."), "repo")
+    raw.update(_read_repo_config(repo))
+    for var, key in ENV_VARS.items():
+        if (env or {}).get(var, "") != "":
+            raw[key] = (env or {})[var]
+    raw.update(explicit)
+    raw["repo"] = repo
+
+    values = {name: _PARSERS[name](value, name) for name, value in raw.items()}
+    settings = Settings(**values)
+    if settings.provider_name == "anthropic" and settings.anthropic_api_key is None:
+        raise ConfigError("provider 'anthropic' needs ANTHROPIC_API_KEY; set it, or use --provider offline")
+    return settings
+
+
+def settings_fields() -> list[str]:
+    """Names of every setting, for docs and tests."""
+    return [f.name for f in fields(Settings)]

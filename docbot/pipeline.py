@@ -1,0 +1,219 @@
+"""Orchestration: the only module that knows the order of the steps.
+
+changes -> symbols -> chunks -> cache -> provider -> merge -> render -> publish. Adapters (git, cache,
+provider, publisher) are passed in, so tests hand in temporary repositories and loopback servers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from docbot import languages, symbols
+from docbot.cache import Cache, CacheEntry, content_key
+from docbot.changes import FileChange, Git, changed_files
+from docbot.chunking import Chunk, chunk_file
+from docbot.config import Settings
+from docbot.errors import DocbotError
+from docbot.llm.base import ChunkDoc, DocRequest, Provider
+from docbot.merge import merge_file
+from docbot.publish import DocsPlan, Publisher
+from docbot.render import page_path, render_page
+from docbot.report import FileOutcome, RunReport
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to document, read at the head revision and split into chunks."""
+
+    path: str
+    language: str
+    source_sha256: str
+    total_lines: int
+    symbols: tuple[symbols.Symbol, ...]
+    chunks: tuple[Chunk, ...]
+
+
+def _in_folder(path: str, folder: str) -> bool:
+    return PurePosixPath(path).is_relative_to(folder)
+
+
+def select_files(
+    changes: list[FileChange], settings: Settings, read: Callable[[str], bytes], report: RunReport
+) -> tuple[list[SourceFile], list[str]]:
+    """Decide per change: document it, delete its page, or skip it with a reason.
+
+    Returns:
+        The files to document and the page paths to delete.
+    """
+    to_document: list[SourceFile] = []
+    deletions: list[str] = []
+    for change in changes:
+        if change.status in {"deleted", "renamed"}:
+            gone = change.old_path if change.status == "renamed" else change.path
+            if gone and not _in_folder(gone, settings.out_dir):
+                deletions.append(page_path(settings.out_dir, gone))
+            if change.status == "deleted":
+                continue
+        path = change.path
+        if _in_folder(path, settings.out_dir):
+            report.skipped.append(FileOutcome(path, "inside docbot's output folder"))
+            continue
+        if change.binary:
+            report.skipped.append(FileOutcome(path, "binary"))
+            continue
+        language = languages.language_for(path)
+        if not symbols.supported(language):
+            report.skipped.append(FileOutcome(path, "unsupported language"))
+            continue
+        assert language is not None
+        data = read(path)
+        if len(data) > settings.max_file_bytes:
+            report.skipped.append(FileOutcome(path, f"larger than max_file_bytes ({settings.max_file_bytes})"))
+            continue
+        try:
+            source = data.decode("utf-8")
+        except UnicodeDecodeError:
+            report.skipped.append(FileOutcome(path, "not UTF-8 text"))
+            continue
+        syms = symbols.extract_symbols(source, language)
+        chunks = chunk_file(path, language, source, syms, max_lines=settings.chunk_max_lines)
+        if not chunks:
+            report.skipped.append(FileOutcome(path, "empty file"))
+            continue
+        to_document.append(
+            SourceFile(
+                path=path,
+                language=language,
+                source_sha256=hashlib.sha256(data).hexdigest(),
+                total_lines=chunks[-1].end,
+                symbols=tuple(syms),
+                chunks=tuple(chunks),
+            )
+        )
+    return to_document, deletions
+
+
+def _chunk_key(chunk: Chunk, provider: Provider) -> str:
+    return content_key(
+        "chunk",
+        f"{chunk.index == 0}\n{chunk.header}\n{chunk.text}",
+        model=f"{provider.name}:{provider.model}",
+        prompt_version=provider.prompt_version,
+        options={"language": chunk.language, "symbols": [s.name for s in chunk.symbols]},
+    )
+
+
+def document_chunks(
+    files: list[SourceFile], *, cache: Cache, provider: Provider, max_concurrency: int, report: RunReport
+) -> tuple[dict[str, ChunkDoc], dict[str, str]]:
+    """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
+
+    Returns:
+        ``(docs, errors)``: chunk key -> answer, and chunk key -> failure reason.
+    """
+    chunks = {_chunk_key(c, provider): c for f in files for c in f.chunks}
+    hits = cache.get_many(list(chunks))
+    docs: dict[str, ChunkDoc] = {}
+    for key, entry in hits.items():
+        try:
+            docs[key] = ChunkDoc.from_json(json.loads(entry.value))
+        except (ValueError, KeyError, TypeError):
+            continue  # an unreadable entry is a miss
+        report.saved_usd += entry.cost_usd
+    report.cache_hits += len(docs)
+    misses = [key for key in chunks if key not in docs]
+    report.cache_misses += len(misses)
+
+    errors: dict[str, str] = {}
+
+    def ask(key: str) -> tuple[str, ChunkDoc | None, str | None]:
+        chunk = chunks[key]
+        try:
+            return key, provider.document(DocRequest(chunk=chunk, want_overview=chunk.index == 0)), None
+        except DocbotError as exc:
+            return key, None, str(exc) or type(exc).__name__
+
+    fresh: dict[str, CacheEntry] = {}
+    with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm") as pool:
+        for key, doc, error in pool.map(ask, misses):
+            if doc is None:
+                errors[key] = error or "unknown error"
+                continue
+            docs[key] = doc
+            report.usage += doc.usage
+            fresh[key] = CacheEntry(
+                value=json.dumps(doc.to_json()),
+                model=doc.model,
+                created=time.time(),
+                input_tokens=doc.usage.input_tokens,
+                output_tokens=doc.usage.output_tokens,
+                cost_usd=doc.usage.cost_usd,
+            )
+    cache.put_many(fresh)
+    return docs, errors
+
+
+def run(
+    settings: Settings,
+    *,
+    git: Git,
+    cache: Cache,
+    provider: Provider,
+    publisher: Publisher,
+    clock: Callable[[], float] = time.monotonic,
+) -> RunReport:
+    """Document what changed between ``settings.base`` and ``settings.head`` and publish the pages.
+
+    Raises:
+        GitError: a revision is missing or git failed (nothing was published).
+    """
+    started = clock()
+    report = RunReport(provider=provider.name, model=provider.model, cache_backend=cache.backend)
+    changes = changed_files(git, settings.base, settings.head, everything=settings.all_files)
+    head = git.resolve(settings.head)
+    files, deletions = select_files(changes, settings, lambda p: git.show_file(head, p), report)
+
+    docs, errors = document_chunks(
+        files, cache=cache, provider=provider, max_concurrency=settings.max_concurrency, report=report
+    )
+
+    pages: list[tuple[str, str]] = []
+    source_of_page: dict[str, str] = {}
+    for f in files:
+        keys = [_chunk_key(c, provider) for c in f.chunks]
+        failed = [errors[k] for k in keys if k in errors]
+        if failed:
+            # Publish what succeeded, say what did not: the old page (if any) stays as it was.
+            report.failed.append(FileOutcome(f.path, failed[0]))
+            continue
+        doc = merge_file(
+            path=f.path,
+            language=f.language,
+            source_sha256=f.source_sha256,
+            total_lines=f.total_lines,
+            symbols=list(f.symbols),
+            chunk_docs=[docs[k] for k in keys],
+        )
+        report.symbols_static += len(doc.missing)
+        report.symbols_invented += doc.invented
+        page = page_path(settings.out_dir, f.path)
+        pages.append((page, render_page(doc)))
+        source_of_page[page] = f.path
+
+    result = publisher.publish(DocsPlan(settings.out_dir, tuple(pages), tuple(deletions)))
+    report.written_pages = result.written
+    report.deleted_pages = result.deleted
+    refused = dict(result.refused)
+    for page, why in result.refused:
+        report.skipped.append(FileOutcome(source_of_page.get(page, page), f"page {page} {why}"))
+    report.documented = [src for page, src in source_of_page.items() if page not in refused]
+    report.cache_available = cache.available
+    report.cache_error = cache.error
+    report.duration_s = clock() - started
+    return report

@@ -1,0 +1,101 @@
+"""``RunReport``: what a run did and what it cost, as the JSON contract and as a human summary."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docbot.llm.base import Usage
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: str
+    reason: str
+
+
+@dataclass
+class RunReport:
+    """Accumulated by the pipeline; serialised with ``to_json`` (see the README for the keys)."""
+
+    provider: str = ""
+    model: str = ""
+    documented: list[str] = field(default_factory=list)
+    skipped: list[FileOutcome] = field(default_factory=list)
+    failed: list[FileOutcome] = field(default_factory=list)
+    deleted_pages: list[str] = field(default_factory=list)
+    written_pages: list[str] = field(default_factory=list)
+    cache_backend: str = "none"
+    cache_available: bool = False
+    cache_error: str | None = None
+    cache_hits: int = 0
+    cache_misses: int = 0
+    usage: Usage = field(default_factory=Usage)
+    saved_usd: float = 0.0
+    symbols_static: int = 0
+    symbols_invented: int = 0
+    duration_s: float = 0.0
+
+    @property
+    def hit_rate(self) -> float:
+        lookups = self.cache_hits + self.cache_misses
+        return round(self.cache_hits / lookups, 4) if lookups else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        u = self.usage
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "files": {
+                "documented": sorted(self.documented),
+                "skipped": [{"path": o.path, "reason": o.reason} for o in self.skipped],
+                "failed": [{"path": o.path, "reason": o.reason} for o in self.failed],
+            },
+            "pages": {"written": sorted(self.written_pages), "deleted": sorted(self.deleted_pages)},
+            "cache": {
+                "backend": self.cache_backend,
+                "available": self.cache_available,
+                "unit": "chunk",
+                "hits": self.cache_hits,
+                "misses": self.cache_misses,
+                "hit_rate": self.hit_rate,
+                "error": self.cache_error,
+            },
+            "api": {
+                "requests": u.requests,
+                "retries": u.retries,
+                "rate_limited": u.rate_limited,
+                "input_tokens": u.input_tokens,
+                "output_tokens": u.output_tokens,
+                "cache_read_tokens": u.cache_read_tokens,
+                "cache_write_tokens": u.cache_write_tokens,
+            },
+            "symbols": {"filled_statically": self.symbols_static, "invented_dropped": self.symbols_invented},
+            "cost_usd": round(u.cost_usd, 6),
+            "saved_usd": round(self.saved_usd, 6),
+            "duration_s": round(self.duration_s, 3),
+        }
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+
+    def summary_rows(self) -> list[tuple[str, str]]:
+        """(label, value) rows of the human summary, shared by the terminal table and Markdown."""
+        u = self.usage
+        return [
+            ("Files documented", str(len(self.documented))),
+            ("Files skipped", str(len(self.skipped))),
+            ("Files failed", str(len(self.failed))),
+            ("Pages written / deleted", f"{len(self.written_pages)} / {len(self.deleted_pages)}"),
+            (
+                f"Cache ({self.cache_backend}) hits / misses",
+                f"{self.cache_hits} / {self.cache_misses} ({self.hit_rate:.0%} hit rate)",
+            ),
+            ("API requests (retries)", f"{u.requests} ({u.retries})"),
+            ("Tokens in / out", f"{u.input_tokens:,} / {u.output_tokens:,}"),
+            ("Cost", f"${u.cost_usd:.4f} (saved ${self.saved_usd:.4f} by the cache)"),
+            ("Time", f"{self.duration_s:.2f} s"),
+        ]
