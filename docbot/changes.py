@@ -90,6 +90,11 @@ class Git:
             raise GitError(f"git {' '.join(args)} failed: {stderr}")
         return proc.stdout
 
+    def mark_safe(self) -> None:
+        """Trust the repository despite its owner (the Actions workspace is owned by another uid):
+        avoids git's "detected dubious ownership in repository" refusal inside the container."""
+        self.run("config", "--global", "--add", "safe.directory", str(self.repo.resolve()))
+
     # --- questions and lookups ---
 
     def is_repo(self) -> bool:

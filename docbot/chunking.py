@@ -31,7 +31,9 @@ class Chunk:
     @property
     def sha256(self) -> str:
         """Content hash: header and text, not line numbers, so a chunk that only moved keeps its key."""
-        return hashlib.sha256(f"{self.header}\n\0\n{self.text}".encode("utf-8", "surrogateescape")).hexdigest()
+        return hashlib.sha256(
+            f"{self.header}\n\0\n{self.text}".encode("utf-8", "surrogateescape")
+        ).hexdigest()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -45,9 +47,7 @@ class Chunk:
 def _header(path: str, lines: list[str], language: str) -> str:
     """File path plus the file's import lines: what a reader of any one chunk needs to know."""
     imports = [
-        line.rstrip()
-        for line in lines
-        if line.startswith(("import ", "from ")) and language == "python"
+        line.rstrip() for line in lines if line.startswith(("import ", "from ")) and language == "python"
     ]
     return "\n".join([f"# file: {path}", *imports[:50]])
 

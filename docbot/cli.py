@@ -133,7 +133,11 @@ def cmd_cache(args: argparse.Namespace) -> int:
         if not cache.available:
             raise ConfigError(cache.error or "cache unavailable")
         if args.action == "stats":
-            data: dict[str, object] = {"backend": "sqlite", "path": str(settings.cache_path), "entries": cache.count()}
+            data: dict[str, object] = {
+                "backend": "sqlite",
+                "path": str(settings.cache_path),
+                "entries": cache.count(),
+            }
         else:
             data = {"backend": "sqlite", "path": str(settings.cache_path), "purged": cache.purge()}
     finally:

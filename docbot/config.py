@@ -71,6 +71,16 @@ class Settings:
     chunk_max_lines: int = 2000
     max_file_bytes: int = 2_000_000
 
+    # -- change detection and filters (issue 3) --
+
+    # -- chunking (issue 4) --
+
+    # -- Claude provider (issue 5) --
+
+    # -- DynamoDB cache (issue 6) --
+
+    # -- Action and publishing (issue 7) --
+
     @property
     def provider_name(self) -> str:
         """The provider actually used: ``auto`` means Claude when a key is set, offline otherwise."""
@@ -167,6 +177,11 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "max_concurrency": _number(int, 1, 256),
     "chunk_max_lines": _number(int, 20, 100_000),
     "max_file_bytes": _number(int, 1, 1_000_000_000),
+    # -- change detection and filters (issue 3) --
+    # -- chunking (issue 4) --
+    # -- Claude provider (issue 5) --
+    # -- DynamoDB cache (issue 6) --
+    # -- Action and publishing (issue 7) --
 }
 
 # Environment variables read by the loader, and the setting each one fills.
@@ -179,6 +194,11 @@ ENV_VARS: dict[str, str] = {
     "DOCBOT_CACHE_PATH": "cache_path",
     "DOCBOT_CACHE_TTL_HOURS": "cache_ttl_hours",
     "DOCBOT_MAX_CONCURRENCY": "max_concurrency",
+    # -- change detection and filters (issue 3) --
+    # -- chunking (issue 4) --
+    # -- Claude provider (issue 5) --
+    # -- DynamoDB cache (issue 6) --
+    # -- Action and publishing (issue 7) --
 }
 
 # Keys a repository may set in .github/docbot.yml (not where to run or which revisions).
@@ -205,7 +225,9 @@ def _read_repo_config(repo: Path) -> dict[str, object]:
     return {str(k).replace("-", "_"): v for k, v in data.items()}
 
 
-def load_settings(overrides: Mapping[str, object] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    overrides: Mapping[str, object] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
     """Build and validate the run's settings.
 
     Args:

@@ -74,7 +74,9 @@ def select_files(
         assert language is not None
         data = read(path)
         if len(data) > settings.max_file_bytes:
-            report.skipped.append(FileOutcome(path, f"larger than max_file_bytes ({settings.max_file_bytes})"))
+            report.skipped.append(
+                FileOutcome(path, f"larger than max_file_bytes ({settings.max_file_bytes})")
+            )
             continue
         try:
             source = data.decode("utf-8")

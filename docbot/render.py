@@ -43,7 +43,6 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-
 def _section(section: Section) -> list[str]:
     sym, doc = section.symbol, section.doc
     level = "#" * min(3 + sym.depth, 6)
@@ -55,7 +54,9 @@ def _section(section: Section) -> list[str]:
         out += [doc.description, ""]
     if doc.params:
         out += ["**Parameters**", ""]
-        out += [f"- {_code(name)}: {text}" if text != name else f"- {_code(name)}" for name, text in doc.params]
+        out += [
+            f"- {_code(name)}: {text}" if text != name else f"- {_code(name)}" for name, text in doc.params
+        ]
         out.append("")
     if doc.returns:
         out += [f"**Returns:** {doc.returns}", ""]
@@ -74,7 +75,10 @@ def render_page(doc: FileDoc) -> str:
     if doc.overview:
         out += [doc.overview, ""]
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(doc.kinds().items())) or "no symbols"
-    out += [f"*{doc.language}, {doc.total_lines} lines, {kinds}; source sha256 `{doc.source_sha256[:12]}`*", ""]
+    out += [
+        f"*{doc.language}, {doc.total_lines} lines, {kinds}; source sha256 `{doc.source_sha256[:12]}`*",
+        "",
+    ]
     if doc.sections:
         out += ["## Contents", ""]
         out += [f"{'  ' * s.symbol.depth}- {_code(s.symbol.name)} ({s.symbol.kind})" for s in doc.sections]

@@ -95,7 +95,8 @@ def _leading_comment(lines: list[bytes], start: int, prefix: bytes) -> tuple[int
     if first == start:
         return start, None
     text = "\n".join(
-        line.strip()[len(prefix) :].strip().decode("utf-8", errors="replace") for line in lines[first - 1 : start - 1]
+        line.strip()[len(prefix) :].strip().decode("utf-8", errors="replace")
+        for line in lines[first - 1 : start - 1]
     )
     return first, text or None
 
@@ -139,7 +140,9 @@ def _py_params(definition: tree_sitter.Node, data: bytes) -> tuple[str, ...]:
     params = definition.child_by_field_name("parameters")
     if params is None:
         return ()
-    return tuple(" ".join(_text(child, data).split()) for child in params.named_children if child.type != "comment")
+    return tuple(
+        " ".join(_text(child, data).split()) for child in params.named_children if child.type != "comment"
+    )
 
 
 def _python_symbols(root: tree_sitter.Node, data: bytes, lines: list[bytes]) -> Iterator[Symbol]:
@@ -157,9 +160,20 @@ def _python_symbols(root: tree_sitter.Node, data: bytes, lines: list[bytes]) -> 
                     continue
                 definition = inner
             if definition.type not in {"function_definition", "class_definition"}:
-                if child.type in {"block", "if_statement", "try_statement", "with_statement", "else_clause",
-                                  "elif_clause", "except_clause", "finally_clause", "for_statement",
-                                  "while_statement", "ERROR", "module"} or child.type.endswith("_clause"):
+                if child.type in {
+                    "block",
+                    "if_statement",
+                    "try_statement",
+                    "with_statement",
+                    "else_clause",
+                    "elif_clause",
+                    "except_clause",
+                    "finally_clause",
+                    "for_statement",
+                    "while_statement",
+                    "ERROR",
+                    "module",
+                } or child.type.endswith("_clause"):
                     stack.append((child, parent_name, parent_kind))
                 continue
             name_node = definition.child_by_field_name("name")

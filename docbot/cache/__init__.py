@@ -43,7 +43,9 @@ class Cache(Protocol):
     def close(self) -> None: ...
 
 
-def content_key(kind: str, content: str, *, model: str, prompt_version: str, options: Mapping[str, object]) -> str:
+def content_key(
+    kind: str, content: str, *, model: str, prompt_version: str, options: Mapping[str, object]
+) -> str:
     """sha256 hex over everything that changes the output: kind, content, model, prompt version, options."""
     material = json.dumps(
         {"kind": kind, "model": model, "prompt": prompt_version, "options": dict(sorted(options.items()))},

@@ -31,7 +31,9 @@ class SqliteCache:
 
     backend = "sqlite"
 
-    def __init__(self, path: Path, *, ttl_seconds: float = 86400, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, path: Path, *, ttl_seconds: float = 86400, clock: Callable[[], float] = time.time
+    ) -> None:
         self.path = Path(path)
         self.ttl_seconds = ttl_seconds
         self._clock = clock

@@ -53,8 +53,13 @@ def _fallback_summary(sym: Symbol) -> str:
 
 def _overview(chunk: Chunk) -> str:
     counts = Counter(s.kind for s in chunk.symbols)
-    shape = ", ".join(f"{n} {kind}{'es' if kind == 'class' and n != 1 else '' if n == 1 else 's'}"
-                      for kind, n in sorted(counts.items())) or "no functions or classes"
+    shape = (
+        ", ".join(
+            f"{n} {kind}{'es' if kind == 'class' and n != 1 else '' if n == 1 else 's'}"
+            for kind, n in sorted(counts.items())
+        )
+        or "no functions or classes"
+    )
     match = _MODULE_DOCSTRING.match(chunk.text) if chunk.language == "python" else None
     summary, _ = _split_doc(match.group(2) if match else None)
     lead = f"{summary} " if summary else ""

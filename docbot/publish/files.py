@@ -73,7 +73,9 @@ class FilesPublisher:
         return result
 
     def _prune_empty(self, folder: Path, stop: Path) -> None:
-        while folder != stop and folder.is_relative_to(stop) and folder.is_dir() and not any(folder.iterdir()):
+        while (
+            folder != stop and folder.is_relative_to(stop) and folder.is_dir() and not any(folder.iterdir())
+        ):
             folder.rmdir()
             folder = folder.parent
 
