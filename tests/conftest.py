@@ -1,0 +1,78 @@
+"""Shared fixtures: temporary git repositories, the shared webhook payloads, isolated settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# ../shared/data next to the project root (a CI clone gets a copy of shared/ beside it).
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+class GitRepo:
+    """A real git repository in a temporary folder, with helpers to write, commit and read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        self.git("init", "-q", "-b", "main")
+        self.git("config", "user.email", "test@example.com")
+        self.git("config", "user.name", "Test")
+        self.git("config", "commit.gpgsign", "false")
+
+    def git(self, *args: str) -> str:
+        proc = subprocess.run(
+            ["git", "-C", str(self.path), *args], capture_output=True, text=True, check=True, timeout=60
+        )
+        return proc.stdout.strip()
+
+    def write(self, rel: str, content: str | bytes) -> Path:
+        target = self.path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+        return target
+
+    def remove(self, rel: str) -> None:
+        self.git("rm", "-q", rel)
+
+    def commit(self, message: str = "change") -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        return self.head()
+
+    def head(self) -> str:
+        return self.git("rev-parse", "HEAD")
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> GitRepo:
+    return GitRepo(tmp_path / "repo")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test sees the developer's keys, endpoints or caches; git never reads the user's config."""
+    for var in list(os.environ):
+        if var.startswith(("ANTHROPIC_", "DOCBOT_", "GITHUB_", "INPUT_", "AWS_")):
+            monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    yield
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A real webhook payload from ../shared/data/github-events/<name>.json."""
+    path = SHARED_DATA / "github-events" / f"{name}.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
