@@ -32,6 +32,12 @@ class RunReport:
     cache_error: str | None = None
     cache_hits: int = 0
     cache_misses: int = 0
+    # The two levels of lookup (docs/cache.md): whole pages first, then the chunks of the files missed.
+    cache_file_hits: int = 0
+    cache_file_misses: int = 0
+    cache_chunk_hits: int = 0
+    cache_chunk_misses: int = 0
+    cache_not_stored: list[FileOutcome] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     saved_usd: float = 0.0
     symbols_static: int = 0
@@ -42,6 +48,12 @@ class RunReport:
     def hit_rate(self) -> float:
         lookups = self.cache_hits + self.cache_misses
         return round(self.cache_hits / lookups, 4) if lookups else 0.0
+
+    @property
+    def saved_fraction(self) -> float:
+        """Share of what the run's docs cost to generate that the cache paid: saved / (saved + spent)."""
+        total = self.saved_usd + self.usage.cost_usd
+        return round(self.saved_usd / total, 4) if total else 0.0
 
     def to_json(self) -> dict[str, Any]:
         u = self.usage
@@ -62,6 +74,10 @@ class RunReport:
                 "misses": self.cache_misses,
                 "hit_rate": self.hit_rate,
                 "error": self.cache_error,
+                "files": {"hits": self.cache_file_hits, "misses": self.cache_file_misses},
+                "chunks": {"hits": self.cache_chunk_hits, "misses": self.cache_chunk_misses},
+                "not_stored": [{"path": o.path, "reason": o.reason} for o in self.cache_not_stored],
+                "saved_fraction": self.saved_fraction,
             },
             "api": {
                 "requests": u.requests,
@@ -92,7 +108,8 @@ class RunReport:
             ("Pages written / deleted", f"{len(self.written_pages)} / {len(self.deleted_pages)}"),
             (
                 f"Cache ({self.cache_backend}) hits / misses",
-                f"{self.cache_hits} / {self.cache_misses} ({self.hit_rate:.0%} hit rate)",
+                f"{self.cache_hits} / {self.cache_misses} chunks ({self.hit_rate:.0%} hit rate); "
+                f"pages {self.cache_file_hits} / {self.cache_file_misses}",
             ),
             ("API requests (retries)", f"{u.requests} ({u.retries})"),
             ("Tokens in / out", f"{u.input_tokens:,} / {u.output_tokens:,}"),
