@@ -54,6 +54,7 @@ class FaultProxy:
     sent: list[Sent] = field(default_factory=list)
     _faults: dict[str, deque[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop_lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -132,14 +133,14 @@ class FaultProxy:
             conn.close()
 
     def stop(self) -> None:
-        """Stop answering: from now on the endpoint refuses connections."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        """Stop answering: from now on the endpoint refuses connections. Safe to call from any thread."""
+        with self._stop_lock:
+            server, thread, self._server, self._thread = self._server, self._thread, None, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=10)
 
 
 def _split_batch(operation: str, body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
