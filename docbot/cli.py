@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from docbot import __version__, languages, pipeline, symbols
@@ -46,6 +47,8 @@ def print_summary(report: RunReport, console: Console) -> None:
         console.print(f"[red]failed[/red] {outcome.path}: {outcome.reason}")
     if report.cache_error:
         console.print(f"[yellow]cache unavailable, ran uncached:[/yellow] {report.cache_error}")
+    for outcome in report.cache_not_stored:
+        console.print(f"[yellow]not cached[/yellow] {escape(outcome.path)}: {escape(outcome.reason)}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -256,6 +256,21 @@ def test_cli_cache_commands_explain_a_missing_table(
     assert "docbot cache init --table nothing-here" in err
 
 
+def test_cli_run_against_a_missing_table_is_green_and_says_why(
+    git_repo: GitRepo, dynamo: FakeDynamo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_repo(git_repo)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", dynamo.endpoint)
+    monkeypatch.setenv("COLUMNS", "200")
+    assert cli.main(["run", "--repo", str(git_repo.path), "--all", "--cache", "dynamodb:absent-table"]) == 0
+    out = capsys.readouterr().out
+    assert "cache unavailable, ran uncached:" in out
+    assert "'absent-table'" in out
+    assert "does not exist" in out
+    assert (git_repo.path / "docs/api/src/big.py.md").is_file()
+
+
 def test_sqlite_cli_stats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "c.sqlite3"
     assert cli.main(["cache", "stats", "--cache-path", str(path), "--json"]) == 0

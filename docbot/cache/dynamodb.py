@@ -231,7 +231,8 @@ class DynamoCache:
             self._fail_open(self.explain(operation, exc))
             return False
         if leftover:
-            left = sum(len(v.get("Keys", v)) if isinstance(v, dict) else len(v) for v in leftover.values())
+            # UnprocessedKeys is {table: {"Keys": [...]}}; UnprocessedItems is {table: [...]}.
+            left = sum(len(v["Keys"]) if isinstance(v, dict) else len(v) for v in leftover.values())
             self._fail_open(
                 f"DynamoDB {operation} on table {self.table!r} still had {left} unprocessed {unit} after "
                 f"{self._max_attempts} attempts (throttled); ran uncached from then on"
