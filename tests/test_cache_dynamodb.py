@@ -58,6 +58,18 @@ def test_miss_then_hit_keeps_value_and_cost_exactly(table: FakeDynamo) -> None:
     assert item["model"] == {"S": "m-1"}
 
 
+def test_numbers_round_trip_exactly_without_exponents(table: FakeDynamo) -> None:
+    cache, _ = open_cache(table)
+    tiny = CacheEntry(
+        value="", model="", created=NOW + 0.125, input_tokens=0, output_tokens=0, cost_usd=1e-05
+    )
+    cache.put_many({"tiny": tiny})
+    assert cache.get_many(["tiny"]) == {"tiny": tiny}
+    (item,) = table.items(TABLE)
+    assert item["cost_usd"] == {"N": "0.00001"}
+    assert item["created"] == {"N": "1800000000.125"}
+
+
 def test_250_keys_are_read_in_3_batch_calls_and_written_in_10(table: FakeDynamo) -> None:
     cache, _ = open_cache(table)
     keys = [f"key-{i:03}" for i in range(250)]

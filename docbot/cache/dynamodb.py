@@ -357,17 +357,22 @@ class DynamoCache:
             self._client.close()
 
 
+def _number(value: float) -> str:
+    # The shortest decimal that round-trips the float, written out without an exponent ("0.00001",
+    # not "1e-05"): DynamoDB numbers are decimal strings, and the cost must come back exactly.
+    return format(Decimal(repr(float(value))), "f")
+
+
 def _encode(key: str, entry: CacheEntry, expires: int) -> dict[str, Any]:
     return {
         HASH_KEY: {"S": key},
         TTL_ATTRIBUTE: {"N": str(expires)},
         "value": {"B": zlib.compress(entry.value.encode("utf-8", "surrogateescape"), 6)},
-        "model": {"S": entry.model or "-"},
-        "created": {"N": str(Decimal(repr(float(entry.created))))},
+        "model": {"S": entry.model},
+        "created": {"N": _number(entry.created)},
         "input_tokens": {"N": str(int(entry.input_tokens))},
         "output_tokens": {"N": str(int(entry.output_tokens))},
-        # repr() of a float is its shortest round-tripping decimal: the cost comes back exactly.
-        "cost_usd": {"N": repr(float(entry.cost_usd))},
+        "cost_usd": {"N": _number(entry.cost_usd)},
     }
 
 
