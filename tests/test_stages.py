@@ -178,6 +178,7 @@ def test_render_page_starts_with_marker_and_lists_symbols() -> None:
     assert source_of(first) == "pkg/m.py"
     assert "### `add`" in page and "#### `Box.get`" in page
     assert "Built from the code alone" in page  # static fill is flagged on the page
+    assert "*python, 24 lines, 1 class, 2 functions, 2 methods;" in page
 
 
 def test_files_publisher_never_touches_hand_written_files(tmp_path: Path) -> None:
