@@ -98,6 +98,12 @@ class RunReport:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
 
+    def _levels(self) -> str:
+        return (
+            f"pages {self.cache_file_hits} hit, {self.cache_file_misses} missed; "
+            f"chunks {self.cache_chunk_hits} hit, {self.cache_chunk_misses} missed"
+        )
+
     def summary_rows(self) -> list[tuple[str, str]]:
         """(label, value) rows of the human summary, shared by the terminal table and Markdown."""
         u = self.usage
@@ -108,9 +114,9 @@ class RunReport:
             ("Pages written / deleted", f"{len(self.written_pages)} / {len(self.deleted_pages)}"),
             (
                 f"Cache ({self.cache_backend}) hits / misses",
-                f"{self.cache_hits} / {self.cache_misses} chunks ({self.hit_rate:.0%} hit rate); "
-                f"pages {self.cache_file_hits} / {self.cache_file_misses}",
+                f"{self.cache_hits} / {self.cache_misses} ({self.hit_rate:.0%} hit rate)",
             ),
+            ("Cache pages / chunks looked up", self._levels()),
             ("API requests (retries)", f"{u.requests} ({u.retries})"),
             ("Tokens in / out", f"{u.input_tokens:,} / {u.output_tokens:,}"),
             ("Cost", f"${u.cost_usd:.4f} (saved ${self.saved_usd:.4f} by the cache)"),
