@@ -153,6 +153,26 @@ def test_throttling_is_retried_then_fails_open(table: FakeDynamo) -> None:
     assert len(table.proxy.sent) == 1 + 2 + 4  # DescribeTable, 2 writes, 4 reads
 
 
+def test_server_errors_are_retried_like_throttling(table: FakeDynamo) -> None:
+    cache, sleeps = open_cache(table)
+    cache.put_many({"k": entry()})
+    table.proxy.add("BatchGetItem", "error:500:InternalServerError", "error:503:ServiceUnavailable")
+    assert set(cache.get_many(["k"])) == {"k"}
+    assert len(sleeps) == 2
+    assert cache.available
+
+
+def test_access_denied_fails_open_at_once_and_points_to_the_policy(table: FakeDynamo) -> None:
+    table.proxy.add("DescribeTable", "error:400:AccessDeniedException")
+    cache, sleeps = open_cache(table)
+    assert not cache.available
+    assert cache.error is not None
+    assert "DescribeTable" in cache.error
+    assert "AccessDeniedException" in cache.error
+    assert "docs/deployment.md" in cache.error
+    assert sleeps == []
+
+
 def test_persistent_unprocessed_keys_fail_open(table: FakeDynamo) -> None:
     cache, sleeps = open_cache(table, max_attempts=2)
     cache.put_many({k: entry() for k in "abcd"})

@@ -46,6 +46,7 @@ class FaultProxy:
 
     Faults (queued with ``add``, each used once, in order):
     - ``"throttle"``: answer HTTP 400 ``ThrottlingException`` without forwarding.
+    - ``"error:STATUS:CODE"``: answer that HTTP status with that DynamoDB error code, without forwarding.
     - ``"unprocessed"``: forward only the first half of a batch; hand the rest back as
       ``UnprocessedKeys`` / ``UnprocessedItems``, as DynamoDB does under load.
     """
@@ -92,11 +93,14 @@ class FaultProxy:
                     queue = proxy._faults.get(operation)
                     fault = queue.popleft() if queue else None
                 if fault == "throttle":
+                    fault = "error:400:ThrottlingException"
+                if fault and fault.startswith("error:"):
+                    _, status, code = fault.split(":")
                     error = {
-                        "__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
-                        "message": "Rate of requests exceeds the allowed throughput.",
+                        "__type": f"com.amazonaws.dynamodb.v20120810#{code}",
+                        "message": f"injected {code}",
                     }
-                    self._answer(400, json.dumps(error).encode())
+                    self._answer(int(status), json.dumps(error).encode())
                     return
                 held: dict[str, Any] = {}
                 if fault == "unprocessed":
