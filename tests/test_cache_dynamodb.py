@@ -224,6 +224,15 @@ def test_missing_region_fails_open(table: FakeDynamo) -> None:
     assert "AWS_REGION" in cache.error
 
 
+@pytest.mark.parametrize("endpoint", ["http://", "http://[::1", "http://127.0.0.1:99999"])
+def test_malformed_endpoint_fails_open(dynamo: FakeDynamo, endpoint: str) -> None:
+    cache = DynamoCache(TABLE, region=REGION, endpoint_url=endpoint)
+    assert not cache.available
+    assert cache.error is not None
+    assert f"DynamoDB endpoint {endpoint!r} is not usable" in cache.error
+    assert cache.get_many(["k"]) == {}
+
+
 def _write_same_keys(endpoint: str, tag: str) -> int:
     cache = DynamoCache(TABLE, region=REGION, endpoint_url=endpoint)
     for _ in range(3):

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -77,12 +78,19 @@ def make_client(region: str | None, endpoint_url: str | None) -> DynamoDBClient:
         read_timeout=10,
     )
     try:
+        if endpoint_url:
+            _ = urlsplit(endpoint_url).port  # a bad port raises ValueError now, not at the first call
         return boto3.session.Session().client(
             "dynamodb", region_name=region, endpoint_url=endpoint_url, config=config
         )
     except NoRegionError as exc:
         raise ConfigError(
             "the DynamoDB cache needs an AWS region; set AWS_REGION (or pass --region)"
+        ) from exc
+    except ValueError as exc:  # botocore's "Invalid endpoint: ..." for a malformed URL
+        raise ConfigError(
+            f"DynamoDB endpoint {endpoint_url!r} is not usable ({exc}); "
+            "set AWS_ENDPOINT_URL_DYNAMODB to a URL such as http://127.0.0.1:8000"
         ) from exc
 
 
