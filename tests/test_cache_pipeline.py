@@ -124,9 +124,20 @@ def test_editing_one_function_of_a_large_file_misses_only_its_chunk(
     git_repo.write("src/big.py", source.replace(function("f5"), function("f5", marker="v2")))
     git_repo.commit("edit f5")
 
+    sent_before = len(table.proxy.sent)
     report, provider = run_once(git_repo, table)
     data = report.to_json()
     assert [r.chunk.symbols[0].name for r in provider.requests] == ["f5"]
+    # On the wire: one batch of the 3 page keys first, then one batch of big.py's 8 chunk keys, then
+    # the one new chunk and the one new page written.
+    second_run = table.proxy.sent[sent_before:]
+    assert [s.operation for s in second_run] == [
+        "DescribeTable",
+        *["BatchGetItem"] * 2,
+        *["BatchWriteItem"] * 2,
+    ]
+    assert [len(s.body["RequestItems"][TABLE]["Keys"]) for s in second_run[1:3]] == [3, 8]
+    assert [len(s.body["RequestItems"][TABLE]) for s in second_run[3:]] == [1, 1]
     assert data["cache"]["files"] == {"hits": 2, "misses": 1}
     assert data["cache"]["chunks"] == {"hits": 7, "misses": 1}
     assert (data["cache"]["hits"], data["cache"]["misses"]) == (2 + 1 + 7, 1)
