@@ -13,6 +13,7 @@ import argparse
 import logging
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -127,6 +128,56 @@ def pipeline_runs(
     return rows, pages
 
 
+def one_function_edit(endpoint: str, chunk_max_lines: int) -> list[tuple[str, str]]:
+    """Document a copy of docbot/pipeline.py, change one function's body, document it again."""
+    source = (ROOT / "docbot" / "pipeline.py").read_text(encoding="utf-8")
+    edited = source.replace('"""Decide per change:', '"""Decide, for each change:', 1)
+    assert edited != source, "the benchmark's edit no longer applies to docbot/pipeline.py"
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp)
+
+        def git(*args: str) -> None:
+            subprocess.run(["git", "-C", tmp, *args], check=True, capture_output=True, timeout=60)
+
+        git("init", "-q")
+        (repo / "pipeline.py").write_text(source, encoding="utf-8")
+        git("add", "-A")
+        git("-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-qm", "one")
+        settings = load_settings({"repo": repo, "all_files": True, "chunk_max_lines": chunk_max_lines}, {})
+        reports = []
+        for text in (source, edited):
+            (repo / "pipeline.py").write_text(text, encoding="utf-8")
+            git(
+                "-c",
+                "user.name=bench",
+                "-c",
+                "user.email=bench@example.com",
+                "commit",
+                "-qam",
+                "edit",
+                "--allow-empty",
+            )
+            cache = DynamoCache("bench-edit", region="us-east-1", endpoint_url=endpoint)
+            reports.append(
+                pipeline.run(
+                    settings,
+                    git=Git(repo),
+                    cache=cache,
+                    provider=PricedOffline(),
+                    publisher=DiscardPublisher(),
+                )
+            )
+            cache.close()
+    first, second = reports
+    return [
+        (
+            f"edit one function of pipeline.py ({chunk_max_lines}-line chunks)",
+            f"{second.cache_misses} of {first.cache_misses} chunks sent again, "
+            f"${second.usage.cost_usd:.4f} instead of ${first.usage.cost_usd:.4f}",
+        )
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
@@ -142,7 +193,7 @@ def main() -> int:
     endpoint = f"http://{host}:{port}"
     rows: list[tuple[str, str]] = []
     try:
-        for table in ("bench-batch", "bench-runs"):
+        for table in ("bench-batch", "bench-runs", "bench-edit"):
             init_table(table, region="us-east-1", endpoint_url=endpoint)
         rows += batch_figures(endpoint, args.keys)
         dynamo_rows, pages = pipeline_runs(
@@ -151,6 +202,7 @@ def main() -> int:
             args.runs,
         )
         rows += dynamo_rows
+        rows += one_function_edit(endpoint, chunk_max_lines=40)
         with tempfile.TemporaryDirectory() as tmp:
             sqlite_rows, _ = pipeline_runs(
                 "sqlite", lambda: SqliteCache(Path(tmp) / "bench.sqlite3"), args.runs
