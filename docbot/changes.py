@@ -499,7 +499,12 @@ def _deepen_until(
         return True
     refs = list(tips)
     for depth in steps:
-        if not git.is_shallow() or not git.try_fetch(*refs, depth=depth):
+        if not git.is_shallow():
+            return found()
+        # One fetch per tip: with several wants in one fetch, git 2.39 leaves a tip that is already
+        # present (and up to date) at its old shallow depth.
+        fetched = [git.try_fetch(ref, depth=depth) for ref in refs]
+        if not any(fetched):
             return found()
         if found():
             return True
