@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import subprocess
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from docbot import action
 from docbot.changes import Git, changed_files, resolve_range
 from docbot.cli import main
 from docbot.config import ZERO_SHA
@@ -530,3 +532,45 @@ def test_parse_command_after_a_closed_fence_and_in_an_unclosed_one() -> None:
     assert parse_command("/docbot\r\nmore") == Command()
     assert parse_command("/docbot src/** all") == Command(paths=("src/**", "all"))  # keywords come first
     assert parse_command("/docbot 'docs dir/*.md'") == Command(paths=("docs dir/*.md",))
+
+
+# --- the Action resolves the range the same way ---
+
+
+def test_action_documents_a_new_branch_since_its_merge_base(branchy: Branchy, tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(new_branch_push(branchy.f2)), encoding="utf-8")
+    branchy.repo.git("checkout", "-q", "feature")
+    env = {
+        "GITHUB_EVENT_NAME": "push",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_WORKSPACE": str(branchy.repo.path),
+        "GITHUB_SHA": branchy.f2,
+        "RUNNER_TEMP": str(tmp_path),
+        "INPUT_PROVIDER": "offline",
+        "INPUT_CACHE": "none",
+    }
+    out = io.StringIO()
+    assert action.main(env, out) == 0
+    assert (
+        f"::notice title=docbot::documenting changes since {branchy.m1[:12]} (merge-base with master)\n"
+        in (out.getvalue())
+    )
+    report = json.loads((tmp_path / "docbot-report.json").read_text(encoding="utf-8"))
+    assert report["files"]["documented"] == ["feature_a.py", "feature_b.py", "shared.py"]
+
+
+def test_action_exits_green_with_a_notice_for_a_closed_pull_request(tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(load_event("pull_request__opened") | {"action": "closed"}), encoding="utf-8")
+    out = io.StringIO()
+    env = {
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_WORKSPACE": str(tmp_path),
+    }
+    assert action.main(env, out) == 0
+    assert out.getvalue() == (
+        "::notice title=docbot::nothing to document: pull request closed: "
+        "docbot runs on opened, synchronize, reopened, ready_for_review\n"
+    )
