@@ -229,7 +229,13 @@ class Git:
         args = ["fetch", "--quiet", "--no-tags", "--no-recurse-submodules"]
         if depth is not None:
             args.append(f"--depth={depth}")
-        return self.try_run(*args, self.remote, *refs) is not None
+        try:
+            # Never wait for a password prompt: without credentials the fetch fails and the caller
+            # falls back or names fetch-depth: 0.
+            self.run(*args, self.remote, *refs, env={"GIT_TERMINAL_PROMPT": "0"})
+        except GitError:
+            return False
+        return True
 
     def show_file(self, rev: str, path: str) -> bytes:
         return self.run_bytes("show", f"{rev}:{path}")

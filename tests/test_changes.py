@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 from pathlib import Path
 
@@ -371,3 +372,80 @@ def test_unrelated_histories_three_dot_is_a_clear_error(git_repo: GitRepo) -> No
     other = git_repo.commit()
     with pytest.raises(GitError, match="share no history"):
         resolve_range(Git(git_repo.path), other, first, kind="three-dot")
+
+
+# --- randomised properties: path quoting and line ranges ---
+
+HOSTILE = [
+    "a",
+    "Z",
+    "0",
+    " ",
+    "-",
+    '"',
+    "'",
+    "\\",
+    "\t",
+    "\n",
+    "[",
+    "]",
+    "*",
+    "?",
+    "#",
+    "!",
+    "é",
+    "日",
+    "🙂",
+    "$",
+    "`",
+]
+
+
+def test_random_hostile_names_come_out_exactly(git_repo: GitRepo) -> None:
+    rng = random.Random(7)
+    git_repo.write("seed.txt", "seed\n")
+    previous = git_repo.commit()
+    for round_ in range(4):
+        names = set()
+        while len(names) < 25:
+            name = "".join(rng.choice(HOSTILE) for _ in range(rng.randrange(1, 9)))
+            if name.strip(" ") and name not in {".", ".."} and not name.startswith(".git"):
+                names.add(("d-" + name if rng.random() < 0.3 else name).replace("/", "_"))
+        for name in names:
+            (git_repo.path / name).write_text(f"{round_} {name!r}\n", encoding="utf-8")
+        head = git_repo.commit()
+        changes = changed_files(Git(git_repo.path), previous, head)
+        assert [(c.status, c.path, c.old_path) for c in changes] == name_status(git_repo, previous, head)
+        assert {c.path for c in changes} == names
+        previous = head
+
+
+def test_random_edits_keep_unchanged_lines_outside_the_ranges(git_repo: GitRepo) -> None:
+    """Whatever hunks git picks: every line outside the ranges is old text, in the old order, and
+    every line with new text is inside a range."""
+    rng = random.Random(11)
+    old = [f"line {i}\n" for i in range(40)]
+    git_repo.write("f.py", "".join(old))
+    base = git_repo.commit()
+    for case in range(30):  # each case is compared with the same base commit
+        new = list(old)
+        for _ in range(rng.randrange(1, 6)):
+            op, at = rng.choice(["replace", "insert", "delete"]), rng.randrange(len(new) or 1)
+            if op == "replace" and new:
+                new[at] = f"changed {case} {at}\n"
+            elif op == "insert":
+                new.insert(at, f"inserted {case} {at}\n")
+            elif new:
+                del new[at]
+        git_repo.write("f.py", "".join(new))
+        head = git_repo.commit()
+        changes = changed_files(Git(git_repo.path), base, head)
+        ranges = changes[0].changed_lines if changes else ()
+        inside = {n for start, end in ranges for n in range(start, end + 1)}
+        assert all(1 <= n <= max(len(new), 1) for n in inside)
+        kept = iter(old)
+        for number, text in enumerate(new, start=1):
+            if number in inside:
+                continue
+            assert any(text == candidate for candidate in kept), (case, number)  # a subsequence of old
+        assert all(number in inside for number, text in enumerate(new, start=1) if text not in old)
