@@ -579,7 +579,10 @@ def _since_branch_point(
         notices.append(f"{_short(head)} {why} {default_branch}: documenting every file")
         return DiffRange(head=head, base=None, notices=tuple(notices))
     if created:
-        notices.append("first push of the default branch: documenting every file")
+        if default_branch is None:
+            notices.append("new branch and no default branch to compare with: documenting every file")
+        else:
+            notices.append("first push of the default branch: documenting every file")
         return DiffRange(head=head, base=None, notices=tuple(notices))
     notices.append("documenting the last commit's changes (against its parent)")
     return _parent_or_everything(git, head, notices)

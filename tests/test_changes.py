@@ -151,9 +151,15 @@ def build_history(repo: GitRepo) -> list[str]:
     return commits
 
 
-@pytest.fixture
-def history(git_repo: GitRepo) -> tuple[GitRepo, list[str]]:
-    return git_repo, build_history(git_repo)
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[GitRepo, list[str]]:
+    """Built once per module (the tests only read it), with git isolated from the user's config."""
+    tmp = tmp_path_factory.mktemp("history")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GIT_CONFIG_GLOBAL", str(tmp / "gitconfig"))
+        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        repo = GitRepo(tmp / "repo")
+        return repo, build_history(repo)
 
 
 def test_every_pair_of_commits_matches_git_name_status(

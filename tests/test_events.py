@@ -574,3 +574,11 @@ def test_action_exits_green_with_a_notice_for_a_closed_pull_request(tmp_path: Pa
         "::notice title=docbot::nothing to document: pull request closed: "
         "docbot runs on opened, synchronize, reopened, ready_for_review\n"
     )
+
+
+def test_new_branch_without_a_known_default_branch_documents_every_file(branchy: Branchy) -> None:
+    payload = new_branch_push(branchy.f2)
+    del payload["repository"]["default_branch"]
+    span = diff_range(from_event("push", payload), branchy.git)
+    assert span.everything
+    assert span.notices == ("new branch and no default branch to compare with: documenting every file",)
