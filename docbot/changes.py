@@ -88,14 +88,17 @@ class FileChange:
     skip_reason: str | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {
+        """The DESIGN contract's keys, plus ``skip_reason`` only on the changes that have one."""
+        data: dict[str, object] = {
             "path": self.path,
             "old_path": self.old_path,
             "status": self.status,
             "binary": self.binary,
             "changed_lines": [list(r) for r in self.changed_lines],
-            "skip_reason": self.skip_reason,
         }
+        if self.skip_reason:
+            data["skip_reason"] = self.skip_reason
+        return data
 
 
 @dataclass(frozen=True)
@@ -348,6 +351,54 @@ def _patch_infos(diff_text: str) -> list[_PatchInfo]:
                 ranges.append((max(hunk.target_start, 1), max(hunk.target_start, 1)))
         infos.append(_PatchInfo(_merge_ranges(ranges), bool(pf.is_binary_file)))
     return infos
+
+
+def _unquote(path: str) -> str:
+    """Undo git's C-style quoting, which git keeps for ``"``, ``\\``, TAB and LF even with quotepath off."""
+    if not (len(path) >= 2 and path.startswith('"') and path.endswith('"')):
+        return path
+    raw = path[1:-1].encode("latin-1", errors="backslashreplace").decode("unicode_escape")
+    return raw.encode("latin-1").decode("utf-8", errors="replace")
+
+
+def _strip_prefix(name: str) -> str:
+    name = _unquote(name)
+    return name[2:] if name[:2] in {"a/", "b/"} else name
+
+
+def parse_diff(diff_text: str) -> list[FileChange]:
+    """Turn patch text alone into ``FileChange`` values (no modes, paths from the patch headers).
+
+    ``changed_files`` is exact (it takes paths and modes from ``--raw -z``); this serves callers
+    that only have a patch, such as a diff read from a file.
+
+    Raises:
+        GitError: the text is not a diff unidiff can read.
+    """
+    try:
+        patch = PatchSet(diff_text, metadata_only=True)
+    except UnidiffParseError as exc:
+        raise GitError(f"could not parse git diff output: {exc}") from exc
+    changes: list[FileChange] = []
+    for pf, info in zip(patch, _patch_infos(diff_text), strict=True):
+        status: Status = "modified"
+        path, old_path = _strip_prefix(pf.target_file), None
+        if pf.is_added_file:
+            status = "added"
+        elif pf.is_removed_file:
+            status, path = "deleted", _strip_prefix(pf.source_file)
+        elif pf.is_rename:
+            status, old_path = "renamed", _strip_prefix(pf.source_file)
+        changes.append(
+            FileChange(
+                path=path,
+                status=status,
+                old_path=old_path,
+                binary=info.binary,
+                changed_lines=() if status == "deleted" or info.binary else info.ranges,
+            )
+        )
+    return changes
 
 
 def _mode_name(mode: str) -> str:

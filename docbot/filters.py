@@ -129,7 +129,7 @@ class FileFilter:
             size: the file's size in bytes, when known.
         """
         if PurePosixPath(path).is_relative_to(self.out_dir):
-            return f"inside docbot's output folder {self.out_dir}/"
+            return "inside docbot's output folder"
         if self.exclude is not None:
             hit = self.exclude.check_file(path)
             if hit.include and hit.index is not None:

@@ -250,8 +250,9 @@ def test_json_contract_and_text_output(
         "status": "renamed",
         "binary": False,
         "changed_lines": [[11, 14]],
-        "skip_reason": None,
     }
+    mode_only = next(c for c in data if c["path"] == "script.sh")
+    assert mode_only["skip_reason"] == "mode change only (100644 -> 100755)"
     assert main(["changes", "--repo", str(repo.path), "--base", commits[0], "--head", commits[1]]) == 0
     text = capsys.readouterr().out
     assert "renamed   src/helpers.py (from src/util.py) 11-14" in text

@@ -25,8 +25,8 @@ def make_filter(**settings: object) -> FileFilter:
     ("path", "reason"),
     [
         ("src/app.py", None),
-        ("docs/api/src/app.py.md", "inside docbot's output folder docs/api/"),
-        ("docs/api/x.py", "inside docbot's output folder docs/api/"),
+        ("docs/api/src/app.py.md", "inside docbot's output folder"),
+        ("docs/api/x.py", "inside docbot's output folder"),
         ("docs/apiary.py", None),
         ("node_modules/left-pad/index.js", "vendored (node_modules/, vendor/ and similar folders)"),
         ("web/node_modules/x/y.ts", "vendored (node_modules/, vendor/ and similar folders)"),
@@ -56,8 +56,7 @@ def test_include_exclude_and_requested_paths() -> None:
     assert flt.skip_reason("src/test_keep.py") is None  # gitignore negation
     # the output folder is excluded whatever include says (a run never documents its own pages)
     assert (
-        make_filter(include=["**"], out_dir="src").skip_reason("src/a.py")
-        == "inside docbot's output folder src/"
+        make_filter(include=["**"], out_dir="src").skip_reason("src/a.py") == "inside docbot's output folder"
     )
     # a /docbot command's globs narrow the run further
     narrowed = FileFilter.from_settings(
@@ -170,7 +169,7 @@ def test_pipeline_records_every_skip_reason(git_repo: GitRepo) -> None:
         "node_modules/pkg/index.py": "vendored (node_modules/, vendor/ and similar folders)",
         "package-lock.json": "lock file",
         "static/app.min.js": "minified",
-        "docs/api/old.py": "inside docbot's output folder docs/api/",
+        "docs/api/old.py": "inside docbot's output folder",
         "big.py": "larger than max_file_bytes (300 > 100 bytes)",
         "tests/test_app.py": "excluded by pattern 'tests/'",
         "image.bin": "binary",
