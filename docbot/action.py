@@ -34,6 +34,8 @@ INPUTS: dict[str, str] = {
     "max_concurrency": "max_concurrency",
     "chunk_max_lines": "chunk_max_lines",
     "provider": "provider",
+    "include": "include",
+    "exclude": "exclude",
 }
 
 

@@ -549,6 +549,7 @@ def test_action_documents_a_new_branch_since_its_merge_base(branchy: Branchy, tm
         "RUNNER_TEMP": str(tmp_path),
         "INPUT_PROVIDER": "offline",
         "INPUT_CACHE": "none",
+        "INPUT_EXCLUDE": "feature_b.py\n",
     }
     out = io.StringIO()
     assert action.main(env, out) == 0
@@ -557,7 +558,10 @@ def test_action_documents_a_new_branch_since_its_merge_base(branchy: Branchy, tm
         in (out.getvalue())
     )
     report = json.loads((tmp_path / "docbot-report.json").read_text(encoding="utf-8"))
-    assert report["files"]["documented"] == ["feature_a.py", "feature_b.py", "shared.py"]
+    assert report["files"]["documented"] == ["feature_a.py", "shared.py"]
+    assert report["files"]["skipped"] == [
+        {"path": "feature_b.py", "reason": "excluded by pattern 'feature_b.py'"}
+    ]
 
 
 def test_action_exits_green_with_a_notice_for_a_closed_pull_request(tmp_path: Path) -> None:
