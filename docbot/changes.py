@@ -127,6 +127,19 @@ class DiffRange:
         return self.base is None
 
 
+def check_rev(rev: str) -> str:
+    """``rev`` if it can only be read as a revision, never as an option (``--upload-pack=...``).
+
+    Revisions come from webhook payloads and workflow_dispatch inputs: text others wrote.
+
+    Raises:
+        GitError: ``rev`` is empty, starts with ``-`` or holds a control character.
+    """
+    if not rev or rev.startswith("-") or any(ord(ch) < 32 or ord(ch) == 127 for ch in rev):
+        raise GitError(f"{rev!r} is not a revision; pass a commit SHA, branch or tag name")
+    return rev
+
+
 def _decode_path(raw: bytes) -> str:
     # surrogateescape round-trips non-UTF-8 names back to the same bytes when passed to git again.
     return raw.decode("utf-8", errors="surrogateescape")
@@ -191,6 +204,7 @@ class Git:
         return self.try_run("remote", "get-url", self.remote) is not None
 
     def has_commit(self, rev: str) -> bool:
+        check_rev(rev)
         return self.try_run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}") is not None
 
     def shallow_commits(self) -> frozenset[str]:
@@ -204,6 +218,7 @@ class Git:
 
     def resolve(self, rev: str) -> str:
         """The full commit SHA of ``rev``; a clear error when it does not exist here."""
+        check_rev(rev)
         sha = self.try_run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         if not sha:
             raise GitError(f"revision {rev!r} is not in {self.repo}; in a shallow clone {FETCH_HINT}")
@@ -227,6 +242,8 @@ class Git:
 
     def try_fetch(self, *refs: str, depth: int | None = None) -> bool:
         """Fetch ``refs`` (SHAs or refspecs) from the remote; ``False`` when that is impossible."""
+        for ref in refs:
+            check_rev(ref)
         if not self.has_remote():
             return False
         args = ["fetch", "--quiet", "--no-tags", "--no-recurse-submodules"]
@@ -235,7 +252,7 @@ class Git:
         try:
             # Never wait for a password prompt: without credentials the fetch fails and the caller
             # falls back or names fetch-depth: 0.
-            self.run(*args, self.remote, *refs, env={"GIT_TERMINAL_PROMPT": "0"})
+            self.run(*args, "--end-of-options", self.remote, *refs, env={"GIT_TERMINAL_PROMPT": "0"})
         except GitError:
             return False
         return True

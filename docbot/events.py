@@ -164,13 +164,14 @@ def split_paths(text: str) -> tuple[str, ...]:
 
 
 def _push(payload: Mapping[str, Any], actor: str | None) -> ChangeRequest:
-    before, after, ref = payload.get("before"), payload.get("after"), payload.get("ref")
+    before, after = _str_or_none(payload.get("before")), _str_or_none(payload.get("after"))
+    ref = _str_or_none(payload.get("ref"))
     default_branch = _str_or_none(_get(payload, "repository", "default_branch"))
-    ref = ref if isinstance(ref, str) else None
     common: dict[str, Any] = {"actor": actor, "ref": ref, "default_branch": default_branch}
     if not after or after == ZERO_SHA or payload.get("deleted") is True:
         what = "tag" if ref and ref.startswith("refs/tags/") else "branch"
-        return ChangeRequest("push", None, skip_reason=f"{what} {ref} was deleted", **common)
+        name = f"{what} {ref}" if ref else what
+        return ChangeRequest("push", None, skip_reason=f"{name} was deleted", **common)
     if ref and ref.startswith("refs/tags/"):
         return ChangeRequest(
             "push", after, skip_reason=f"tag push ({ref}): tags are not documented", **common
@@ -292,6 +293,8 @@ def from_event(
     Raises:
         ConfigError: a workflow_dispatch boolean input is neither true nor false.
     """
+    if not isinstance(payload, Mapping):
+        raise ConfigError(f"the {event_name} event payload is not a JSON object: {str(payload)[:80]!r}")
     actor = _str_or_none(_get(payload, "sender", "login"))
     if event_name == "push":
         return _push(payload, actor)

@@ -456,3 +456,20 @@ def test_random_edits_keep_unchanged_lines_outside_the_ranges(git_repo: GitRepo)
                 continue
             assert any(text == candidate for candidate in kept), (case, number)  # a subsequence of old
         assert all(number in inside for number, text in enumerate(new, start=1) if text not in old)
+
+
+@pytest.mark.parametrize("rev", ["--upload-pack=touch pwned", "-x", "a\nb", "HEAD\x00"])
+def test_revisions_that_could_be_read_as_options_are_refused(git_repo: GitRepo, rev: str) -> None:
+    git_repo.write("a.py", "a\n")
+    head = git_repo.commit()
+    origin = Git(git_repo.path)
+    clone = git_repo.path.parent / "clone"
+    subprocess.run(
+        ["git", "clone", "-q", f"file://{git_repo.path}", str(clone)], check=True, capture_output=True
+    )
+    with pytest.raises(GitError, match="is not a revision; pass a commit SHA, branch or tag name"):
+        resolve_range(Git(clone), head, rev)
+    with pytest.raises(GitError, match="is not a revision"):
+        changed_files(origin, rev, head)
+    assert not (clone / "pwned").exists()
+    assert not (git_repo.path / "pwned").exists()

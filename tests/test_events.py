@@ -586,3 +586,11 @@ def test_new_branch_without_a_known_default_branch_documents_every_file(branchy:
     span = diff_range(from_event("push", payload), branchy.git)
     assert span.everything
     assert span.notices == ("new branch and no default branch to compare with: documenting every file",)
+
+
+def test_a_payload_that_is_not_an_object_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match=r"the push event payload is not a JSON object: '\[1, 2\]'"):
+        from_event("push", [1, 2])  # type: ignore[arg-type]
+    # wrong types inside the payload are treated as missing, never as a crash
+    request = from_event("push", {"before": 1, "after": ["x"], "ref": 5})
+    assert request.skip_reason == "branch was deleted"
