@@ -47,15 +47,19 @@ FETCH_HINT = "use actions/checkout with `fetch-depth: 0` (or fetch the missing h
 
 # Options that keep user git config from changing the diff text we parse (REFERENCE 7.3):
 # quotepath=false gives UTF-8 paths, explicit prefixes guard against diff.noprefix, -M forces rename
-# detection, --unified=0 makes hunk coordinates exactly the changed lines.
+# detection, --unified=0 makes hunk coordinates exactly the changed lines. --inter-hunk-context=0
+# stops diff.interHunkContext from merging hunks over unchanged lines, and --no-textconv keeps a
+# textconv driver from diffing converted text instead of the file.
 _DIFF_ARGS = (
     "-c",
     "core.quotepath=false",
     "diff",
     "--no-color",
     "--no-ext-diff",
+    "--no-textconv",
     "-M",
     "--unified=0",
+    "--inter-hunk-context=0",
     "--src-prefix=a/",
     "--dst-prefix=b/",
 )
@@ -271,7 +275,9 @@ class Git:
         return self.run_bytes(*_RAW_ARGS, base, head)
 
     def numstat(self, base: str, head: str) -> bytes:
-        return self.run_bytes("diff", "--no-color", "--no-ext-diff", "--numstat", "-z", base, head)
+        return self.run_bytes(
+            "diff", "--no-color", "--no-ext-diff", "--no-textconv", "--numstat", "-z", base, head
+        )
 
     def attributes(self, rev: str, paths: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, str]]:
         """``git check-attr`` for ``paths`` with the ``.gitattributes`` files of ``rev`` (not the work tree).

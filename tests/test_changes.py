@@ -473,3 +473,32 @@ def test_revisions_that_could_be_read_as_options_are_refused(git_repo: GitRepo, 
         changed_files(origin, rev, head)
     assert not (clone / "pwned").exists()
     assert not (git_repo.path / "pwned").exists()
+
+
+def test_user_git_config_cannot_change_the_answer(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", "".join(f"v{i} = {i}\n" for i in range(20)))
+    git_repo.write("moved.py", "".join(f"m{i} = {i}\n" for i in range(20)))
+    git_repo.write(".gitattributes", "*.py diff=upper\n")
+    base = git_repo.commit()
+    git_repo.write("a.py", "".join(f"v{i} = {'changed' if i in (3, 6) else i}\n" for i in range(20)))
+    git_repo.git("mv", "moved.py", "é moved.py")
+    head = git_repo.commit()
+    expected = [
+        FileChange("a.py", "modified", changed_lines=((4, 4), (7, 7))),
+        FileChange("é moved.py", "renamed", old_path="moved.py"),
+    ]
+    assert changed_files(Git(git_repo.path), base, head) == expected
+    for key, value in [
+        ("diff.noprefix", "true"),
+        ("diff.mnemonicPrefix", "true"),
+        ("color.ui", "always"),
+        ("color.diff", "always"),
+        ("diff.renames", "false"),
+        ("core.quotepath", "true"),
+        ("diff.interHunkContext", "10"),
+        ("diff.context", "7"),
+        ("diff.upper.textconv", "tr a-z A-Z"),
+        ("diff.external", "false"),
+    ]:
+        git_repo.git("config", key, value)
+    assert changed_files(Git(git_repo.path), base, head) == expected
