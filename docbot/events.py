@@ -23,7 +23,7 @@ from docbot.errors import ConfigError
 SUPPORTED_EVENTS = ("push", "pull_request", "issue_comment", "workflow_dispatch")
 PR_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
 DEFAULT_TRIGGER = "/docbot"
-# docbot's own comments start with this marker (publish/ writes it), so they never trigger a run.
+# docbot's own comments carry this hidden marker (publish/ writes it), so they never trigger a run.
 OWN_COMMENT_MARKER = "<!-- docbot"
 
 
@@ -241,7 +241,7 @@ def _issue_comment(payload: Mapping[str, Any], actor: str | None, trigger: str) 
         return skip("comment on an issue, not a pull request")
     if user_type == "Bot":
         return skip(f"comment by a bot ({common['commenter']})")
-    if body.lstrip().startswith(OWN_COMMENT_MARKER):
+    if OWN_COMMENT_MARKER in body:  # posted with a personal token, docbot is not a Bot user
         return skip("docbot's own comment")
     command = parse_command(body, trigger)
     if command is None:

@@ -381,6 +381,7 @@ def test_the_real_comment_without_a_command_is_ignored() -> None:
         (comment_event("/docbot", action="deleted"), "comment deleted: only new comments are commands"),
         (comment_event("see `/docbot` below"), "no /docbot command in the comment"),
         (comment_event("<!-- docbot:summary -->\n/docbot"), "docbot's own comment"),
+        (comment_event("/docbot all\n\n<!-- docbot:sticky -->"), "docbot's own comment"),
     ],
 )
 def test_comments_that_are_ignored(payload: dict[str, Any], reason: str) -> None:
