@@ -15,6 +15,7 @@ from docbot.cache import CacheEntry
 from docbot.cache.dynamodb import MAX_ITEM_BYTES, DynamoCache, init_table
 from docbot.errors import ConfigError
 from tests.fakes.dynamodb import REGION, FakeDynamo, dynamo_fixture, moto_server_fixture  # noqa: F401
+from tests.fakes.writer import write_same_keys
 
 TABLE = "doc-cache-test"
 NOW = 1_800_000_000.0
@@ -233,18 +234,13 @@ def test_malformed_endpoint_fails_open(dynamo: FakeDynamo, endpoint: str) -> Non
     assert cache.get_many(["k"]) == {}
 
 
-def _write_same_keys(endpoint: str, tag: str) -> int:
-    cache = DynamoCache(TABLE, region=REGION, endpoint_url=endpoint)
-    for _ in range(3):
-        cache.put_many({f"k{i}": entry(f"{tag}-{i}") for i in range(60)})
-    assert cache.available, cache.error
-    return cache.write_calls
-
-
 def test_two_processes_writing_the_same_keys_leave_one_value_each(table: FakeDynamo) -> None:
     context = multiprocessing.get_context("spawn")  # a clean interpreter, as a second runner would be
-    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
-        futures = [pool.submit(_write_same_keys, table.moto_endpoint, tag) for tag in ("A", "B")]
+    with context.Manager() as manager, ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        start = manager.Barrier(2)
+        futures = [
+            pool.submit(write_same_keys, TABLE, REGION, table.moto_endpoint, tag, start) for tag in ("A", "B")
+        ]
         assert [f.result(timeout=60) for f in futures] == [9, 9]
     items = table.items(TABLE)
     assert sorted(i["file_hash"]["S"] for i in items) == sorted(f"k{i}" for i in range(60))
