@@ -158,6 +158,8 @@ def document_chunks(
                 cost_usd=doc.usage.cost_usd,
             )
     cache.put_many(fresh)
+    # Requests for chunks that failed were sent (and maybe billed) too: api.requests counts them all.
+    report.usage += provider.failed_usage()
     return docs, errors
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -23,6 +24,22 @@ class Usage:
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(**{k: getattr(self, k) + getattr(other, k) for k in self.__dataclass_fields__})
+
+
+class UsageMeter:
+    """A thread-safe running total of ``Usage``, for work that produced no ``ChunkDoc`` to carry it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._total = Usage()
+
+    def add(self, usage: Usage) -> None:
+        with self._lock:
+            self._total += usage
+
+    def total(self) -> Usage:
+        with self._lock:
+            return self._total
 
 
 @dataclass(frozen=True)
@@ -93,4 +110,9 @@ class Provider(Protocol):
             TransientError: worth retrying later (the pipeline records the chunk as failed).
             PermanentError: this chunk cannot be documented.
         """
+        ...
+
+    def failed_usage(self) -> Usage:
+        """What the chunks that raised cost so far (requests, retries, tokens, dollars): the pipeline
+        adds it to the RunReport, since no ``ChunkDoc`` carries it. Thread-safe."""
         ...

@@ -93,3 +93,6 @@ class OfflineProvider:
             model=self.model,
             usage=Usage(),
         )
+
+    def failed_usage(self) -> Usage:
+        return Usage()  # never sends a request, never fails one
