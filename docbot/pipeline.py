@@ -159,7 +159,9 @@ def document_chunks(
             )
     cache.put_many(fresh)
     # Requests for chunks that failed were sent (and maybe billed) too: api.requests counts them all.
-    report.usage += provider.failed_usage()
+    failed_usage = getattr(provider, "failed_usage", None)  # only providers that send requests have it
+    if callable(failed_usage):
+        report.usage += failed_usage()
     return docs, errors
 
 

@@ -27,7 +27,11 @@ class Usage:
 
 
 class UsageMeter:
-    """A thread-safe running total of ``Usage``, for work that produced no ``ChunkDoc`` to carry it."""
+    """A thread-safe running total of ``Usage``, for work that produced no ``ChunkDoc`` to carry it.
+
+    A provider that sends requests exposes ``failed_usage() -> Usage`` (the total of the chunks that
+    raised: their requests, retries, tokens and dollars); the pipeline adds it to the RunReport.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -110,9 +114,4 @@ class Provider(Protocol):
             TransientError: worth retrying later (the pipeline records the chunk as failed).
             PermanentError: this chunk cannot be documented.
         """
-        ...
-
-    def failed_usage(self) -> Usage:
-        """What the chunks that raised cost so far (requests, retries, tokens, dollars): the pipeline
-        adds it to the RunReport, since no ``ChunkDoc`` carries it. Thread-safe."""
         ...

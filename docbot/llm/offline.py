@@ -89,6 +89,3 @@ class OfflineProvider:
             model=self.model,
             usage=Usage(),
         )
-
-    def failed_usage(self) -> Usage:
-        return Usage()  # never sends a request, never fails one
