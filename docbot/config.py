@@ -199,7 +199,7 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     # -- chunking (issue 4) --
     # -- Claude provider (issue 5) --
     "max_tokens": _number(int, 256, 64_000),
-    "request_timeout_s": _number(float, 1, 3600),
+    "request_timeout_s": _number(float, 0.05, 3600),
     "max_attempts": _number(int, 1, 10),
     "max_attempts_rate_limited": _number(int, 1, 20),
     "backoff_initial_s": _number(float, 0.01, 60),

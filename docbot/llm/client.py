@@ -153,13 +153,21 @@ class AnthropicProvider:
         return ChunkDoc(overview=overview, symbols=docs, model=self.model, usage=tally.usage())
 
     def _document(
-        self, request: DocRequest, names: list[str], want_overview: bool, tally: _Tally
+        self,
+        request: DocRequest,
+        names: list[str],
+        want_overview: bool,
+        tally: _Tally,
+        *,
+        split: bool = False,
     ) -> tuple[str | None, tuple[SymbolDoc, ...]]:
         if not names and not want_overview:
             return None, ()  # nothing to ask: a later chunk of a file without symbols
         where = f"{request.chunk.path}#{request.chunk.index}"
         problem: ContentError | None = None
-        for room in (self._max_tokens, min(2 * self._max_tokens, MAX_TOKENS_CEILING)):
+        larger = min(2 * self._max_tokens, MAX_TOKENS_CEILING)
+        # Halves of a split chunk start with the larger room: the whole did not fit in the smaller one.
+        for room in (larger,) if split else (self._max_tokens, larger):
             params = build_params(
                 request.chunk, names, want_overview=want_overview, model=self.model, max_tokens=room
             )
@@ -173,8 +181,8 @@ class AnthropicProvider:
         if len(names) > 1:
             half = len(names) // 2
             log.warning("%s: splitting %d symbols into two requests", where, len(names))
-            overview, first = self._document(request, names[:half], want_overview, tally)
-            _, second = self._document(request, names[half:], False, tally)
+            overview, first = self._document(request, names[:half], want_overview, tally, split=True)
+            _, second = self._document(request, names[half:], False, tally, split=True)
             return overview, first + second
         raise PermanentError(f"unusable reply from {self.model}: {problem}")
 

@@ -566,6 +566,10 @@ def _generate(schema: dict[str, Any], path: str, name: str | None = None) -> Any
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeAnthropic
     protocol_version = "HTTP/1.1"
+    # One buffered write per response and no Nagle: otherwise headers and body go out as two segments
+    # and delayed ACKs add ~40 ms to every request.
+    wbufsize = -1
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         return
