@@ -181,6 +181,7 @@ def run(
     """
     started = clock()
     report = RunReport(provider=provider.name, model=provider.model, cache_backend=cache.backend)
+    report.currency, report.currency_rate = settings.currency, settings.currency_rate
     changes = changed_files(git, settings.base, settings.head, everything=settings.all_files)
     head = git.resolve(settings.head)
     files, deletions = select_files(changes, settings, lambda p: git.show_file(head, p), report)

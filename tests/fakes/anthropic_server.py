@@ -10,8 +10,9 @@ Behaviour you can configure:
 - enforced RPM / ITPM / OTPM token buckets (``Limits``), on the server's own (injectable) clock;
 - a prompt cache: prefixes ending at a ``cache_control`` block are written, then read back by later
   requests with the same prefix (``min_cacheable_tokens``, ``cache_ttl_s``);
-- random 429s (``rate_429`` of the requests, seeded) and scripted faults for the next requests
-  (``script(status(529), drop(), hang(), truncate(), ...)``); unused scripted faults fail the test;
+- random 429s (``rate_429`` of the requests, reproducible for a ``seed``) and scripted faults for
+  the next requests (``script(status(529), drop(), hang(), truncate(), ...)``); unused scripted
+  faults fail the test;
 - a latency model (``Latency``) for benchmarks.
 
 Everything the server saw is recorded in ``seen`` (thread-safe), so tests compare the RunReport with
@@ -24,7 +25,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import random
 import threading
 import time
 from collections import deque
@@ -201,7 +201,8 @@ class FakeAnthropic:
         self.clock = clock
         self.sleep = sleep
         self.hang_s = hang_s
-        self._rng = random.Random(seed)
+        self.seed = seed
+        self._times_seen: dict[str, int] = {}
         self._lock = threading.Lock()
         self._script: deque[Fault] = deque()
         self._cache = _Cache()
@@ -335,7 +336,7 @@ class FakeAnthropic:
         if problem:
             return error(400, problem)
         assert body is not None
-        if self.rate_429 and self._coin():
+        if self.rate_429 and self._coin(raw):
             return error(429, "rate limited (random storm)", extra={"retry-after": f"{self.retry_after_s:g}"})
 
         reply, stop_reason, usage = self._answer(body, fault)
@@ -368,9 +369,14 @@ class FakeAnthropic:
         self._record(Seen(index, headers, body, 200, usage, stop_reason))
         return 200, {**base_headers, **limit_headers}, json.dumps(message).encode()
 
-    def _coin(self) -> bool:
+    def _coin(self, raw: bytes) -> bool:
+        """True for ``rate_429`` of the requests. The draw depends on the seed, the request body and how
+        often that body was seen, not on arrival order, so concurrent runs are reproducible."""
+        body_key = hashlib.sha256(raw).hexdigest()
         with self._lock:
-            return self._rng.random() < self.rate_429
+            n = self._times_seen[body_key] = self._times_seen.get(body_key, 0) + 1
+        draw = hashlib.sha256(f"{self.seed}:{body_key}:{n}".encode()).digest()
+        return int.from_bytes(draw[:8], "big") / 2**64 < self.rate_429
 
     # --- prompt cache ---
 
