@@ -122,3 +122,27 @@ def test_budget_is_thread_safe() -> None:
     assert budget.spent_usd == pytest.approx(80.0)
     assert refused == []
     assert Budget(None).limit_usd is None
+
+
+def test_provider_settings_parse_from_the_environment() -> None:
+    env = {
+        "DOCBOT_MAX_COST_USD": "2.5",
+        "DOCBOT_PRICE_INPUT_PER_MTOK": "",
+        "DOCBOT_CURRENCY": "inr",
+        "DOCBOT_CURRENCY_RATE": "84.5",
+        "DOCBOT_RPM_LIMIT": "50",
+        "DOCBOT_MAX_TOKENS": "8000",
+    }
+    settings = load_settings({}, env=env)
+    assert settings.max_cost_usd == 2.5
+    assert settings.price_input_per_mtok is None
+    assert (settings.currency, settings.currency_rate) == ("INR", 84.5)
+    assert (settings.rpm_limit, settings.max_tokens) == (50, 8000)
+    assert load_settings({}, env={}).max_cost_usd is None
+
+
+def test_bad_provider_settings_quote_the_value() -> None:
+    with pytest.raises(ConfigError, match="max_cost_usd: expected a float, got 'lots'"):
+        load_settings({}, env={"DOCBOT_MAX_COST_USD": "lots"})
+    with pytest.raises(ConfigError, match="max_tokens: 10 is out of range"):
+        load_settings({"max_tokens": 10}, env={})

@@ -33,6 +33,7 @@ from docbot.llm.retry import ApiTransientError, RetryPolicy, build_retrying, tra
 
 log = logging.getLogger("docbot.llm")
 
+DEFAULT_BASE_URL = "https://api.anthropic.com"
 # Without streaming, a reply must arrive within the request timeout; 32K output tokens is minutes.
 MAX_TOKENS_CEILING = 32_000
 
@@ -105,7 +106,8 @@ class AnthropicProvider:
                 )
             client = anthropic.Anthropic(
                 api_key=settings.anthropic_api_key.reveal(),
-                base_url=settings.anthropic_base_url,
+                # Explicit, so the SDK never falls back to reading the environment itself.
+                base_url=settings.anthropic_base_url or DEFAULT_BASE_URL,
                 max_retries=0,
                 timeout=settings.request_timeout_s,
             )
