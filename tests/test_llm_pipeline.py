@@ -6,13 +6,11 @@ The RunReport's request, retry, 429, token and cost figures must agree with what
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from docbot import pipeline
+from docbot import cli, pipeline
 from docbot.cache import NullCache
 from docbot.cache.sqlite import SqliteCache
 from docbot.changes import Git
@@ -38,7 +36,10 @@ def _expected_cost(totals: dict[str, int], model: str = "claude-sonnet-5-5") -> 
 
 
 def _module(i: int) -> str:
-    return f'"""Module {i}."""\n\n\ndef work_{i}(x):\n    return x + {i}\n\n\nclass Thing{i}:\n    def run(self):\n        return {i}\n'
+    return (
+        f'"""Module {i}."""\n\n\ndef work_{i}(x):\n    return x + {i}\n\n\n'
+        f"class Thing{i}:\n    def run(self):\n        return {i}\n"
+    )
 
 
 def _run(
@@ -56,8 +57,9 @@ def _run(
 
 
 def test_docbot_run_reports_what_the_server_saw(
-    git_repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    git_repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """``docbot run`` as the CLI runs it (in process: a subprocess spends seconds importing the SDK)."""
     for i in range(3):
         git_repo.write(f"src/m{i}.py", _module(i))
     # Short waits so the real process does not sleep long; rupees as the display currency.
@@ -67,15 +69,15 @@ def test_docbot_run_reports_what_the_server_saw(
     )
     git_repo.commit("three modules")
     report_path = tmp_path / "report.json"
-    args = [sys.executable, "-m", "docbot", "run", "--repo", str(git_repo.path), "--all"]
+    args = ["run", "--repo", str(git_repo.path), "--all"]
     args += ["--cache-path", str(tmp_path / "cache.sqlite3"), "--report", str(report_path)]
 
     with running() as fake:
         monkeypatch.setenv("ANTHROPIC_API_KEY", fake.api_key)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
         fake.script(status(429, retry_after_ms=10), ok(), status(529), ok(), ok())
-        first = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
-        assert first.returncode == 0, first.stderr
+        assert cli.main(args) == 0
+        first = capsys.readouterr()
         totals = fake.totals()
         assert fake.unused_script == []
         report = json.loads(report_path.read_text())
@@ -100,14 +102,13 @@ def test_docbot_run_reports_what_the_server_saw(
             "rate": 84.5,
             "amount": round(_expected_cost(totals) * 84.5, 6),
         }
-        assert "INR" in first.stdout
+        assert "INR" in first.out
         page = (git_repo.path / "docs/api/src/m1.py.md").read_text()
         assert "Summary of work_1." in page and "Summary of Thing1.run." in page
-        assert fake.api_key not in first.stdout + first.stderr
+        assert fake.api_key not in first.out + first.err
 
         # The same run again: every chunk from the cache, no request, the first run's cost saved.
-        second = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
-        assert second.returncode == 0, second.stderr
+        assert cli.main(args) == 0
         again = json.loads(report_path.read_text())
         assert fake.totals()["requests"] == 5
         assert again["api"]["requests"] == 0 and again["cost_usd"] == 0
