@@ -133,11 +133,11 @@ def test_dropped_connections_are_retried_then_reported(fake: FakeAnthropic) -> N
 def test_hung_requests_time_out_are_retried_then_reported(fake: FakeAnthropic) -> None:
     clock = FakeClock()
     fake.script(hang(), ok())
-    doc = provider_for(fake, clock, request_timeout_s=0.2).document(request())
+    doc = provider_for(fake, clock, request_timeout_s=0.5).document(request())
     assert doc.usage.requests == 2
 
     fake.script(hang(), hang())
-    provider = provider_for(fake, clock, request_timeout_s=0.2, max_attempts=2)
+    provider = provider_for(fake, clock, request_timeout_s=0.5, max_attempts=2)
     with pytest.raises(TransientError, match="timed out"):
         provider.document(request())
     assert fake.totals()["no_answer"] == 3

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -28,7 +27,7 @@ from docbot.llm.base import ChunkDoc, DocRequest, SymbolDoc, Usage, UsageMeter
 from docbot.llm.breaker import CircuitBreaker
 from docbot.llm.pricing import Budget, ModelPrice, TokenUsage, cost_usd, price_for, worst_case_cost_usd
 from docbot.llm.prompt import PROMPT_VERSION, ContentError, build_params, estimate_prompt_tokens, parse_reply
-from docbot.llm.ratelimit import RateLimiter
+from docbot.llm.ratelimit import Permit, RateLimiter
 from docbot.llm.retry import ApiTransientError, RetryPolicy, build_retrying, translate
 
 log = logging.getLogger("docbot.llm")
@@ -57,7 +56,9 @@ class _Tally:
 
 def token_usage(message: Message) -> TokenUsage:
     """The token counts of a response, with cache writes split by lifetime when the API says so."""
-    u = message.usage
+    u = getattr(message, "usage", None)  # the SDK does not validate responses: it may be absent
+    if u is None:  # a wire-compatible server that omits usage: nothing to bill, not a crash
+        return TokenUsage()
     write = u.cache_creation_input_tokens or 0
     w1h = 0
     if u.cache_creation is not None:
@@ -132,7 +133,6 @@ class AnthropicProvider:
         self.breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown_s, clock)
         self.budget = Budget(settings.max_cost_usd)
         self._failed = UsageMeter()
-        self._lock = threading.Lock()
 
     def failed_usage(self) -> Usage:
         return self._failed.total()
@@ -221,12 +221,12 @@ class AnthropicProvider:
         result: Message = retrying(attempt)
         return result
 
-    def _attempt(self, params: dict[str, Any], permit: Any, tally: _Tally) -> tuple[Message, float]:
+    def _attempt(self, params: dict[str, Any], permit: Permit, tally: _Tally) -> tuple[Message, float]:
         """One HTTP request: translate errors, feed the limiter and breaker, account usage and cost."""
         try:
             raw = self._client.messages.with_raw_response.create(**params)
             message = raw.parse()
-        except anthropic.APIError as exc:
+        except anthropic.AnthropicError as exc:  # every SDK error, so none escapes untranslated
             error = translate(exc)
             self.limiter.settle(permit, 0, 0)  # refused or lost: the tokens were not used
             if isinstance(exc, anthropic.APIStatusError):

@@ -107,7 +107,7 @@ def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = t
     return max(0.0, when.timestamp() - now())
 
 
-def translate(exc: anthropic.APIError) -> DocbotError:
+def translate(exc: anthropic.AnthropicError) -> DocbotError:
     """The docbot error for an SDK error: retryable or not, with a reason fit for the RunReport.
 
     The message never contains the request (the prompt) or any header: only status, error type and the
