@@ -84,3 +84,18 @@ def test_rate_limits_and_client_errors_do_not_open_the_circuit() -> None:
         with pytest.raises(Exception, match="HTTP 400"):
             provider.document(request())
         assert provider.breaker.state == "closed"
+
+
+def test_a_429_answering_the_half_open_trial_closes_the_circuit() -> None:
+    with running() as fake:
+        clock = FakeClock()
+        provider = provider_for(fake, clock, breaker_threshold=1, breaker_cooldown_s=10, max_attempts=1)
+        fake.script(status(503))
+        with pytest.raises(Exception, match="HTTP 503"):
+            provider.document(request())
+        assert provider.breaker.state == "open"
+        clock.advance(10)
+        fake.script(status(429, retry_after=2), ok())
+        doc = provider.document(request())  # the trial got a 429: the service is up
+        assert provider.breaker.state == "closed"
+        assert (doc.usage.requests, doc.usage.rate_limited) == (2, 1)

@@ -169,3 +169,13 @@ def test_retry_after_header_forms() -> None:
     )
     assert retry_after_seconds({"retry-after": "soon"}) is None
     assert retry_after_seconds({}) is None
+
+
+def test_a_garbled_200_is_retried(fake: FakeAnthropic) -> None:
+    from tests.fakes.anthropic_server import garbage
+
+    clock = FakeClock()
+    fake.script(garbage(), ok())
+    doc = provider_for(fake, clock).document(request())
+    assert (doc.usage.requests, doc.usage.retries) == (2, 1)
+    assert [s.name for s in doc.symbols] == ["add", "Greeter", "Greeter.greet"]

@@ -68,7 +68,7 @@ class CircuitBreaker:
             raise CircuitOpenError()
 
     def record_success(self) -> None:
-        """A request got an answer from the API (any answer that is not a service failure)."""
+        """A request got an answer from the API that is not a service failure (a 2xx, a 4xx, a 429)."""
         with self._lock:
             self._failures = 0
             self._opened_at = None

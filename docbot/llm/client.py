@@ -238,9 +238,16 @@ class AnthropicProvider:
                     self.limiter.pause(error.retry_after)
                 if error.service_failure:
                     self.breaker.record_failure()
+                else:
+                    self.breaker.record_success()  # a 429: the service is up, only pacing us
             else:
                 self.breaker.record_success()  # the service answered; the request was at fault
             raise error from exc
+        except ValueError as exc:
+            # A 200 whose body is not a Message (the SDK raises json's ValueError): garbled in transit.
+            self.limiter.settle(permit, 0, 0)
+            self.breaker.record_failure()
+            raise ApiTransientError(f"unreadable response ({exc})", status=200) from exc
         self.breaker.record_success()
         self.limiter.observe(raw.headers)
         usage = token_usage(message)

@@ -62,7 +62,7 @@ def count_tokens(text: str) -> int:
 class Fault:
     """What to do with one request instead of (or on top of) answering it normally."""
 
-    kind: str  # ok | status | drop | hang | truncate | bad_json | refusal
+    kind: str  # ok | status | drop | hang | truncate | bad_json | garbage | refusal
     status: int = 200
     error_code: str | None = None
     retry_after: str | None = None
@@ -102,6 +102,11 @@ def hang() -> Fault:
 def truncate() -> Fault:
     """Answer 200 with the JSON cut in half and ``stop_reason: max_tokens``."""
     return Fault("truncate")
+
+
+def garbage() -> Fault:
+    """Answer 200 with a body that is not JSON at all (a proxy's error page, say)."""
+    return Fault("garbage")
 
 
 def bad_json() -> Fault:
@@ -325,6 +330,9 @@ class FakeAnthropic:
             self._record(Seen(index, headers, body, None))
             self._stopping.wait(self.hang_s)
             return None, {}, b""
+        if fault is not None and fault.kind == "garbage":
+            self._record(Seen(index, headers, body, 200))
+            return 200, base_headers, b"<html>502 Bad Gateway</html>"
         if fault is not None and fault.kind == "status":
             extra = {}
             if fault.retry_after is not None:
