@@ -22,7 +22,6 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import anthropic
 import tenacity
@@ -203,9 +202,10 @@ def build_retrying(
         if on_retry is not None:
             on_retry(exc, state.attempt_number, state.next_action.sleep)
 
-    stop: Any = tenacity.stop_after_attempt(max(policy.max_attempts_rate_limited, policy.max_attempts)) | (
-        tenacity.stop_after_attempt(policy.max_attempts) & stop_unless_rate_limited()
-    )
+    # Stop at the rate-limit cap, or earlier at max_attempts unless the last failure was a rate limit.
+    stop: stop_base = tenacity.stop_after_attempt(
+        max(policy.max_attempts_rate_limited, policy.max_attempts)
+    ) | (tenacity.stop_after_attempt(policy.max_attempts) & stop_unless_rate_limited())
     return tenacity.Retrying(
         # Only TransientError: permanent errors, "circuit open" and "skipped: budget" fail at once.
         retry=tenacity.retry_if_exception_type(TransientError),
