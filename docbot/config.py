@@ -80,10 +80,28 @@ class Settings:
     # -- chunking (issue 4) --
 
     # -- Claude provider (issue 5) --
+    max_tokens: int = 4096  # output budget of one request; a cut-off reply is retried once with twice this
+    request_timeout_s: float = 120.0  # explicit, so a hung connection fails instead of waiting 10 minutes
+    max_attempts: int = 5  # per request, for errors (5xx, connection, timeout)
+    max_attempts_rate_limited: int = 10  # per request when every failure was a 429/529 with a wait hint
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 16.0
+    rpm_limit: int = 1000  # client-side pacing, corrected from anthropic-ratelimit-* headers
+    itpm_limit: int = 500_000
+    otpm_limit: int = 100_000
+    breaker_threshold: int = 5  # consecutive failed requests that open the circuit
+    breaker_cooldown_s: float = 30.0
+    max_cost_usd: float | None = None
+    price_input_per_mtok: float | None = None
+    price_output_per_mtok: float | None = None
+    price_cache_write_per_mtok: float | None = None
+    price_cache_read_per_mtok: float | None = None
+    currency: str = "USD"  # display currency of the cost figure; USD amounts are always reported too
+    currency_rate: float = 1.0  # units of ``currency`` per USD
 
     # -- DynamoDB cache (issue 6) --
     cache_table: str = "doc-cache-prod"
-    cache_region: str | None = None  # None: boto3's own resolution (profile, then us-east-1 in docs)
+    cache_region: str | None = None  # None: boto3 resolves it (AWS_DEFAULT_REGION, profile)
     cache_endpoint_url: str | None = None  # None: the real AWS endpoint for the region
 
     # -- Action and publishing (issue 7) --
@@ -227,6 +245,25 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "paths": _globs,
     # -- chunking (issue 4) --
     # -- Claude provider (issue 5) --
+    "max_tokens": _number(int, 256, 64_000),
+    "request_timeout_s": _number(float, 0.05, 3600),
+    "max_attempts": _number(int, 1, 10),
+    "max_attempts_rate_limited": _number(int, 1, 20),
+    "backoff_initial_s": _number(float, 0.01, 60),
+    "backoff_max_s": _number(float, 0.01, 600),
+    "rpm_limit": _number(int, 1, 1_000_000),
+    "itpm_limit": _number(int, 1_000, 1_000_000_000),
+    "otpm_limit": _number(int, 1_000, 1_000_000_000),
+    "breaker_threshold": _number(int, 1, 1000),
+    "breaker_cooldown_s": _number(float, 0.01, 3600),
+    # Optional numbers: an empty value means "not set" (the Action passes unset inputs as "").
+    "max_cost_usd": lambda v, n: _number(float, 0, 1_000_000)(v, n) if _str(v, n) else None,
+    "price_input_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
+    "price_output_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
+    "price_cache_write_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
+    "price_cache_read_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
+    "currency": lambda v, n: _str(v, n).upper() or "USD",
+    "currency_rate": _number(float, 1e-9, 1e9),
     # -- DynamoDB cache (issue 6) --
     "cache_table": _table_name,
     "cache_region": _opt_str,
@@ -249,6 +286,19 @@ ENV_VARS: dict[str, str] = {
     "DOCBOT_EXCLUDE": "exclude",
     # -- chunking (issue 4) --
     # -- Claude provider (issue 5) --
+    "DOCBOT_MAX_TOKENS": "max_tokens",
+    "DOCBOT_REQUEST_TIMEOUT_S": "request_timeout_s",
+    "DOCBOT_MAX_ATTEMPTS": "max_attempts",
+    "DOCBOT_RPM_LIMIT": "rpm_limit",
+    "DOCBOT_ITPM_LIMIT": "itpm_limit",
+    "DOCBOT_OTPM_LIMIT": "otpm_limit",
+    "DOCBOT_BREAKER_THRESHOLD": "breaker_threshold",
+    "DOCBOT_BREAKER_COOLDOWN_S": "breaker_cooldown_s",
+    "DOCBOT_MAX_COST_USD": "max_cost_usd",
+    "DOCBOT_PRICE_INPUT_PER_MTOK": "price_input_per_mtok",
+    "DOCBOT_PRICE_OUTPUT_PER_MTOK": "price_output_per_mtok",
+    "DOCBOT_CURRENCY": "currency",
+    "DOCBOT_CURRENCY_RATE": "currency_rate",
     # -- DynamoDB cache (issue 6) --
     # Later entries win: AWS_REGION over AWS_DEFAULT_REGION, the DynamoDB-specific endpoint over the
     # global one (botocore's own precedence).

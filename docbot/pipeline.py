@@ -206,6 +206,10 @@ def document_chunks(
             )
     for key, reason in cache.put_many(fresh).items():
         report.cache_not_stored.append(FileOutcome(chunks[key].path, f"chunk {chunks[key].index}: {reason}"))
+    # Requests for chunks that failed were sent (and maybe billed) too: api.requests counts them all.
+    failed_usage = getattr(provider, "failed_usage", None)  # only providers that send requests have it
+    if callable(failed_usage):
+        report.usage += failed_usage()
     return docs, errors
 
 
@@ -225,6 +229,7 @@ def run(
     """
     started = clock()
     report = RunReport(provider=provider.name, model=provider.model, cache_backend=cache.backend)
+    report.currency, report.currency_rate = settings.currency, settings.currency_rate
     changes = changed_files(git, settings.base, settings.head, everything=settings.all_files)
     head = git.resolve(settings.head)
     present = [c.path for c in changes if c.status != "deleted" and not c.skip_reason]
