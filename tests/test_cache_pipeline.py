@@ -287,3 +287,43 @@ def test_sqlite_cli_stats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert cli.main(["cache", "stats", "--cache-path", str(path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert (data["backend"], data["location"], data["entries"]) == ("sqlite", str(path), 0)
+
+
+def test_cli_runs_with_claude_and_dynamodb_pay_once(
+    git_repo: GitRepo, dynamo: FakeDynamo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real Claude provider against the loopback Messages API, cached in DynamoDB, via the CLI."""
+    from tests.fakes.anthropic_server import running
+
+    make_repo(git_repo)
+    dynamo.create_table(TABLE)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamo.endpoint)
+    report_path = git_repo.path.parent / "report.json"
+    args = ["run", "--repo", str(git_repo.path), "--all", "--chunk-max-lines", "20"]
+    args += ["--cache", f"dynamodb:{TABLE}", "--report", str(report_path)]
+    reports = []
+    with running() as fake:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", fake.api_key)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
+        for _ in range(3):  # ten runs are shown above with the priced stand-in; three keep this fast
+            assert cli.main(args) == 0
+            reports.append(json.loads(report_path.read_text()))
+        server_requests = fake.totals()["requests"]
+    capsys.readouterr()
+
+    assert server_requests == CHUNKS  # every chunk asked once, in the first run only
+    first = reports[0]
+    assert first["provider"] == "anthropic"
+    assert first["api"]["requests"] == CHUNKS
+    assert first["cost_usd"] > 0
+    assert all(r["api"]["requests"] == 0 and r["cost_usd"] == 0 for r in reports[1:])
+    assert all(r["saved_usd"] == first["cost_usd"] for r in reports[1:])
+    spent = sum(r["cost_usd"] for r in reports)
+    saved = sum(r["saved_usd"] for r in reports)
+    assert saved / (spent + saved) == pytest.approx(2 / 3)
+    # What was saved is what the table says producing its pages cost.
+    items = dynamo.items(TABLE)
+    assert len(items) == FILES + CHUNKS
+    # (the report rounds dollars to 6 places; the table keeps them exact)
+    assert sum(float(i["cost_usd"]["N"]) for i in items) == pytest.approx(2 * first["cost_usd"], abs=2e-6)
