@@ -1,7 +1,8 @@
-"""Each foundation stage alone: symbols, chunks, SQLite cache, offline provider, merge, render, local publish."""
+"""Each foundation stage alone: symbols, chunks, cache, offline provider, merge, render, publish."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from docbot.cache import CacheEntry, content_key
@@ -76,7 +77,7 @@ def test_chunks_partition_the_file_and_respect_the_budget() -> None:
     chunks = chunk_file("m.py", "python", source, syms, max_lines=100)
     assert chunks[0].start == 1
     assert chunks[-1].end == len(source.splitlines())
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in itertools.pairwise(chunks):
         assert after.start == before.end + 1
     assert all(c.end - c.start + 1 <= 100 for c in chunks)
     owned = [s.name for c in chunks for s in c.symbols]
@@ -177,6 +178,7 @@ def test_render_page_starts_with_marker_and_lists_symbols() -> None:
     assert source_of(first) == "pkg/m.py"
     assert "### `add`" in page and "#### `Box.get`" in page
     assert "Built from the code alone" in page  # static fill is flagged on the page
+    assert "*python, 24 lines, 1 class, 2 functions, 2 methods;" in page
 
 
 def test_files_publisher_never_touches_hand_written_files(tmp_path: Path) -> None:
