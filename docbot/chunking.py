@@ -27,7 +27,7 @@ import hashlib
 import re
 import zlib
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 import tree_sitter
 
@@ -155,7 +155,7 @@ class _Splitter:
 
     def _indent(self, row: int) -> int:
         line = self._lines[row]
-        return len((line.encode("utf-8", "surrogateescape"))) - len(
+        return len(line.encode("utf-8", "surrogateescape")) - len(
             line.lstrip().encode("utf-8", "surrogateescape")
         )
 
@@ -228,7 +228,7 @@ def _atoms(total: int, forest: _Forest, budget: _Budget, splitter: _Splitter) ->
             bounds = [lo, *starts, hi + 1]
             if len(bounds) == 2:
                 bounds = list(range(lo, hi + 2))  # no statement boundary: cut by lines
-            pieces = [(a, b - 1, None) for a, b in zip(bounds, bounds[1:], strict=False)]
+            pieces = [(a, b - 1, None) for a, b in pairwise(bounds)]
         # Pushed in reverse so they pop in file order; an over-budget piece is opened again, one
         # level deeper, when it is popped.
         for n, (p_lo, p_hi, p_sym) in reversed(list(enumerate(pieces))):

@@ -74,6 +74,8 @@ class Settings:
     # -- change detection and filters (issue 3) --
 
     # -- chunking (issue 4) --
+    chunk_max_tokens: int = 40_000  # estimated tokens per chunk, header and overlap included
+    chunk_overlap_lines: int = 100  # lines before a chunk shown as context only
 
     # -- Claude provider (issue 5) --
 
@@ -179,6 +181,8 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "max_file_bytes": _number(int, 1, 1_000_000_000),
     # -- change detection and filters (issue 3) --
     # -- chunking (issue 4) --
+    "chunk_max_tokens": _number(int, 1_000, 1_000_000),
+    "chunk_overlap_lines": _number(int, 0, 10_000),
     # -- Claude provider (issue 5) --
     # -- DynamoDB cache (issue 6) --
     # -- Action and publishing (issue 7) --
@@ -196,6 +200,9 @@ ENV_VARS: dict[str, str] = {
     "DOCBOT_MAX_CONCURRENCY": "max_concurrency",
     # -- change detection and filters (issue 3) --
     # -- chunking (issue 4) --
+    "DOCBOT_CHUNK_MAX_LINES": "chunk_max_lines",
+    "DOCBOT_CHUNK_MAX_TOKENS": "chunk_max_tokens",
+    "DOCBOT_CHUNK_OVERLAP_LINES": "chunk_overlap_lines",
     # -- Claude provider (issue 5) --
     # -- DynamoDB cache (issue 6) --
     # -- Action and publishing (issue 7) --

@@ -254,14 +254,12 @@ def _parameters(node: tree_sitter.Node) -> tree_sitter.Node | None:
         value = _value(node)
         if value is not None:
             params = value.child_by_field_name("parameters") or value.child_by_field_name("parameter")
-    current = node
+    current: tree_sitter.Node | None = node
     for _ in range(32):  # C/C++: the parameters hang off the function declarator
-        if params is not None:
+        if params is not None or current is None:
             break
-        current = current.child_by_field_name("declarator")  # type: ignore[assignment]
-        if current is None:
-            break
-        params = current.child_by_field_name("parameters")
+        current = current.child_by_field_name("declarator")
+        params = current.child_by_field_name("parameters") if current is not None else None
     return params
 
 
