@@ -133,9 +133,8 @@ def cmd_chunks(args: argparse.Namespace) -> int:
         for c in chunks:
             extra = f", context from {c.context_start}" if c.context_start < c.start else ""
             extra += " [over budget: one indivisible line]" if c.oversized else ""
-            print(
-                f"chunk {c.index}: lines {c.start}-{c.end}, {len(c.symbols)} symbols, ~{c.tokens} tokens{extra}"
-            )
+            size = f"{len(c.symbols)} symbols, ~{c.tokens} tokens"
+            print(f"chunk {c.index}: lines {c.start}-{c.end}, {size}{extra}")
             for s in c.symbols:
                 print(f"  {'  ' * s.depth}{s.kind} {s.name} ({s.start}-{s.end})")
     return EXIT_OK
