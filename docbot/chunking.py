@@ -358,7 +358,7 @@ def chunk_file(
     for index, (lo, hi, oversized) in enumerate(bounds):
         first, last = bisect.bisect_left(starts, lo), bisect.bisect_right(starts, hi)
         open_.extend(ordered[taken:first])
-        taken = last
+        taken = first
         open_ = [s for s in open_ if s.end >= lo]
         enclosing = sorted(open_, key=lambda s: (s.start, -s.end))
         header_lines = [*base, *(_enclosing_block(enclosing) if enclosing else [])]

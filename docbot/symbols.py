@@ -385,7 +385,7 @@ def _generic(language: str, tree: tree_sitter.Tree, data: bytes, lines: list[byt
         first_row, comments = _leading(outer, lines, spec)
         start, end = first_row + 1, _end_row(outer) + 1
         docstring = _py_docstring(node, data) if spec.docstrings else None
-        sig_from = outer.start_byte if node.type in {"variable_declarator"} else node.start_byte
+        sig_from = outer.start_byte if node.type in {"variable_declarator", "type_spec"} else node.start_byte
         symbols.append(
             Symbol(
                 name=name,
