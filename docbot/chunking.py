@@ -44,7 +44,9 @@ _CDC_SPAN = 0.25  # then one is expected every quarter budget
 _MAX_IMPORT_LINES = 60
 _MAX_ENCLOSING = 12
 _ENCLOSING_RESERVE = 1024  # tokens kept free for the enclosing signatures of a chunk's header
-_SIGNATURE_CHARS = 300
+_SIGNATURE_CHARS = 160
+_SLACK = 8  # tokens: estimates of joined parts may round up by one each
+_CONTEXT_MARK = "# context only (the lines just before this chunk; documented elsewhere):"
 
 
 def estimate_tokens(text: str) -> int:
@@ -137,12 +139,12 @@ class _Forest:
 class _Splitter:
     """Opens over-budget segments: symbols into nested symbols and gaps, gaps into syntax nodes."""
 
-    def __init__(self, source: str, language: str, lines: list[str]) -> None:
+    def __init__(self, source: str, language: str, lines: list[str], tree: tree_sitter.Tree | None) -> None:
         self._source = source
         self._language = language
         self._lines = lines
-        self._tree: tree_sitter.Tree | None = None
-        self._parsed = False
+        self._tree = tree
+        self._parsed = tree is not None
 
     def _root(self) -> tree_sitter.Node | None:
         if not self._parsed:  # parsed only when a gap is too big, which most files never have
@@ -275,7 +277,8 @@ def _pack(atoms: list[_Atom], budget: _Budget, lines: list[str]) -> list[tuple[i
     return out
 
 
-def _imports(lines: list[str], language: str) -> list[str]:
+def _imports(lines: list[str], language: str, max_tokens: int) -> list[str]:
+    """The file's import lines, at most ``_MAX_IMPORT_LINES`` and ``max_tokens``."""
     if language not in languages.languages():
         return []
     pattern = languages.spec(language).imports
@@ -283,26 +286,37 @@ def _imports(lines: list[str], language: str) -> list[str]:
         return []
     matcher = re.compile(pattern)
     found: list[str] = []
+    used = 0
     for line in lines:
         if matcher.match(line):
-            found.append(line.rstrip())
-            if len(found) == _MAX_IMPORT_LINES:
+            used += estimate_tokens(line) + 1
+            if len(found) == _MAX_IMPORT_LINES or used > max_tokens:
                 found.append("# ... more imports")
                 break
+            found.append(line.rstrip())
     return found
 
 
-def _enclosing_block(enclosing: list[Symbol]) -> list[str]:
-    shown = enclosing
+def _enclosing_block(enclosing: list[Symbol], max_tokens: int) -> list[str]:
+    """The signatures of the enclosing definitions, outermost first, within ``max_tokens``."""
+    if not enclosing:
+        return []
+    shown = list(enclosing)
     if len(shown) > _MAX_ENCLOSING:
-        shown = [*enclosing[:4], *enclosing[-(_MAX_ENCLOSING - 4) :]]
-    out = ["# part of (the enclosing definitions; their other parts are in other chunks):"]
-    for depth, sym in enumerate(shown):
-        if depth == 4 and len(enclosing) > _MAX_ENCLOSING:
-            out.append(f"{'  ' * depth}# ... {len(enclosing) - _MAX_ENCLOSING} more levels")
-        signature = sym.signature[:_SIGNATURE_CHARS]
-        out.append(f"{'  ' * min(depth, 20)}{signature}")
-    return out
+        shown = [*shown[:4], *shown[-(_MAX_ENCLOSING - 4) :]]
+    for _ in range(len(shown) + 1):
+        out = ["# part of (the enclosing definitions; their other parts are in other chunks):"]
+        for depth, sym in enumerate(shown):
+            if depth == min(4, len(shown) - 1) and len(shown) < len(enclosing):
+                out.append(f"{'  ' * depth}# ... {len(enclosing) - len(shown)} more levels")
+            out.append(f"{'  ' * min(depth, 12)}{sym.signature[:_SIGNATURE_CHARS]}")
+        if estimate_tokens("\n".join(out)) <= max_tokens:
+            return out
+        # Too long for the reserve (a tiny token budget): keep the innermost, drop from the middle.
+        del shown[len(shown) // 2 - (1 if len(shown) > 1 else 0)]
+        if not shown:
+            break
+    return []
 
 
 def chunk_file(
@@ -314,6 +328,7 @@ def chunk_file(
     max_lines: int = DEFAULT_MAX_LINES,
     max_tokens: int = DEFAULT_MAX_TOKENS,
     overlap: int = DEFAULT_OVERLAP,
+    tree: tree_sitter.Tree | None = None,
 ) -> list[Chunk]:
     """Cut ``source`` into chunks within ``max_lines`` lines and ``max_tokens`` estimated tokens.
 
@@ -325,6 +340,7 @@ def chunk_file(
         max_lines: the line budget of one chunk's own lines.
         max_tokens: the estimated-token budget of one chunk, header and context included.
         overlap: at most this many lines before a chunk are shown as context (never documented).
+        tree: ``symbols.parse(source, language)`` if the caller has it (else parsed when needed).
 
     Returns:
         Chunks in file order covering every line exactly once, each owning the symbols that start in
@@ -340,16 +356,17 @@ def chunk_file(
     if total == 0:
         return []
     max_lines = max(1, max_lines)
-    base = [f"# file: {path}", *_imports(lines, language)]
+    reserve = min(_ENCLOSING_RESERVE, max_tokens // 8)
+    base = [f"# file: {path}", *_imports(lines, language, max_tokens // 4)]
     base_text = "\n".join(base)
-    body_tokens = max(1, max_tokens - estimate_tokens(base_text) - _ENCLOSING_RESERVE)
+    body_tokens = max(1, max_tokens - estimate_tokens(base_text) - reserve - _SLACK)
     budget = _Budget(lines, max_lines, body_tokens)
     ordered = sorted(symbols, key=lambda s: (s.start, -s.end))
     forest = _Forest(ordered)
     if budget.fits(1, total):
         bounds = [(1, total, False)]  # the whole file fits: one request, however it is structured
     else:
-        bounds = _pack(_atoms(total, forest, budget, _Splitter(source, language, lines)), budget, lines)
+        bounds = _pack(_atoms(total, forest, budget, _Splitter(source, language, lines, tree)), budget, lines)
 
     starts = [s.start for s in ordered]
     chunks: list[Chunk] = []
@@ -361,19 +378,22 @@ def chunk_file(
         taken = first
         open_ = [s for s in open_ if s.end >= lo]
         enclosing = sorted(open_, key=lambda s: (s.start, -s.end))
-        header_lines = [*base, *(_enclosing_block(enclosing) if enclosing else [])]
+        header_lines = [*base, *_enclosing_block(enclosing, reserve)]
         text = "\n".join(lines[lo - 1 : hi])
-        used = estimate_tokens("\n".join(header_lines)) + budget.tokens(lo, hi)
-        # Overlap: as many of the lines just before the chunk as the token budget leaves room for.
-        context_start = lo
-        while context_start > max(1, lo - overlap) and (
-            used + budget.tokens(context_start - 1, lo - 1) + 20 <= max_tokens
-        ):
-            context_start -= 1
-        if context_start < lo:
-            header_lines.append("# context only (the lines just before this chunk; documented elsewhere):")
-            header_lines.extend(lines[context_start - 1 : lo - 1])
+        body = budget.tokens(lo, hi)
         header = "\n".join(header_lines)
+        # Overlap: as many of the lines just before the chunk as the token budget leaves room for
+        # (estimated first, then checked on the real header; a chunk over budget gets no context).
+        context_start = lo
+        room = max_tokens - estimate_tokens(header) - body - estimate_tokens(_CONTEXT_MARK) - _SLACK
+        while context_start > max(1, lo - overlap) and budget.tokens(context_start - 1, lo - 1) <= room:
+            context_start -= 1
+        while context_start < lo:
+            with_context = "\n".join([*header_lines, _CONTEXT_MARK, *lines[context_start - 1 : lo - 1]])
+            if estimate_tokens(with_context) + body <= max_tokens:
+                header = with_context
+                break
+            context_start += 1
         chunks.append(
             Chunk(
                 path=path,
@@ -385,7 +405,7 @@ def chunk_file(
                 symbols=tuple(ordered[first:last]),
                 text=text,
                 header=header,
-                tokens=estimate_tokens(header) + budget.tokens(lo, hi),
+                tokens=estimate_tokens(header) + body,
                 oversized=oversized,
                 enclosing=tuple(s.name for s in enclosing),
             )

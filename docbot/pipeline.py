@@ -84,7 +84,8 @@ def select_files(
         except UnicodeDecodeError:
             report.skipped.append(FileOutcome(path, "not UTF-8 text"))
             continue
-        syms = symbols.extract_symbols(source, language)
+        tree = symbols.parse(source, language)  # once, for both symbols and chunk boundaries
+        syms = symbols.extract_symbols(source, language, tree=tree)
         chunks = chunk_file(
             path,
             language,
@@ -93,6 +94,7 @@ def select_files(
             max_lines=settings.chunk_max_lines,
             max_tokens=settings.chunk_max_tokens,
             overlap=settings.chunk_overlap_lines,
+            tree=tree,
         )
         if not chunks:
             report.skipped.append(FileOutcome(path, "empty file"))

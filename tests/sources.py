@@ -35,19 +35,22 @@ class _Out:
         self.lines.append(("    " * depth) + text)
 
 
+_STATEMENTS = {
+    "python": "x{i} = a + {i}",
+    "javascript": "let x{i} = a + {i};",
+    "typescript": "let x{i}: number = a + {i};",
+    "tsx": "let x{i}: number = a + {i};",
+    "go": "x{i} := a + {i}",
+    "java": "int x{i} = a + {i};",
+    "rust": "let x{i} = a + {i};",
+    "c": "int x{i} = a + {i};",
+    "cpp": "int x{i} = a + {i};",
+    "ruby": "x{i} = a + {i}",
+}
+
+
 def _stmt(lang: str, i: int) -> str:
-    return {
-        "python": f"x{i} = a + {i}",
-        "javascript": f"let x{i} = a + {i};",
-        "typescript": f"let x{i}: number = a + {i};",
-        "tsx": f"let x{i}: number = a + {i};",
-        "go": f"x{i} := a + {i}",
-        "java": f"int x{i} = a + {i};",
-        "rust": f"let x{i} = a + {i};",
-        "c": f"int x{i} = a + {i};",
-        "cpp": f"int x{i} = a + {i};",
-        "ruby": f"x{i} = a + {i}",
-    }[lang]
+    return _STATEMENTS[lang].format(i=i)
 
 
 def _global(lang: str, i: int) -> str:
