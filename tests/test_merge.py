@@ -281,3 +281,40 @@ class CountingOffline(OfflineProvider):
         with self._lock:
             self.count += 1
         return super().document(request)
+
+
+def test_static_docs_name_every_kind() -> None:
+    source = (Path(__file__).parent / "fixtures" / "symbols" / "rust.txt").read_text(encoding="utf-8")
+    syms = extract_symbols(source, "rust")
+    doc = merge_file(
+        path="lib.rs", language="rust", source_sha256="0" * 64, total_lines=32, symbols=syms, chunk_docs=[]
+    )
+    summaries = {s.symbol.name: s.doc.summary for s in doc.sections}
+    assert summaries["Point"] == "A point."  # its doc comment
+    assert summaries["<Point as fmt::Display>"] == "Implementation of `<Point as fmt::Display>`."
+    assert summaries["Shape"] == "Trait `Shape`."
+    assert summaries["inner"] == "Module `inner`."
+    assert summaries["inner.Kind"] == "Enum `Kind`."
+    assert summaries["Point.new"] == "Method `new`, taking no arguments."
+
+
+def test_module_level_code_and_grammarless_files_are_documented(git_repo: GitRepo, tmp_path: Path) -> None:
+    consts = "".join(f"X{i} = {i}\n" for i in range(60))
+    git_repo.write("consts.py", consts)
+    git_repo.write("Build.kt", "".join(f"val x{i} = {i}\n" for i in range(10)))
+    git_repo.commit("module-level only")
+    provider = CountingOffline()
+    report = _run(git_repo, tmp_path, provider, chunk_max_lines=20, chunk_overlap_lines=0)
+    assert sorted(report.documented) == ["Build.kt", "consts.py"]
+    chunks = chunk_file("consts.py", "python", consts, [], max_lines=20, overlap=0)
+    assert len(chunks) >= 3
+    assert provider.count == len(chunks) + 1  # every chunk asked once, each for an overview
+    page = (git_repo.path / "docs/api/consts.py.md").read_text()
+    assert "## Module-level code" in page
+    for chunk in chunks[1:]:
+        note = (
+            f"*Lines {chunk.start}–{chunk.end}:* (This part of `consts.py` defines no functions or classes.)"
+        )
+        assert note in page
+    kotlin = (git_repo.path / "docs/api/Build.kt.md").read_text()
+    assert "*kotlin, 10 lines, no symbols;" in kotlin
