@@ -109,10 +109,13 @@ def cmd_chunks(args: argparse.Namespace) -> int:
     if args.overlap < 0:
         raise ConfigError(f"--overlap {args.overlap}: must be 0 or more")
     try:
-        source = path.read_text(encoding="utf-8")
+        # Bytes, then decode: read_text() would turn CR and CRLF into LF, and the line numbers would
+        # no longer be the ones `docbot run` uses.
+        source = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read as UTF-8 text ({exc})") from exc
-    syms = symbols.extract_symbols(source, language)
+    tree = symbols.parse(source, language)
+    syms = symbols.extract_symbols(source, language, tree=tree)
     chunks = chunk_file(
         str(path),
         language,
@@ -121,6 +124,7 @@ def cmd_chunks(args: argparse.Namespace) -> int:
         max_lines=args.max_lines,
         max_tokens=args.max_tokens,
         overlap=args.overlap,
+        tree=tree,
     )
     if args.json:
         data = {
