@@ -25,7 +25,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-import zlib
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
 
@@ -238,14 +237,25 @@ def _atoms(total: int, forest: _Forest, budget: _Budget, splitter: _Splitter) ->
     return atoms
 
 
-def _cdc(text_hash: int, weight: float) -> bool:
+def _content_hash(text: str) -> float | None:
+    """Where an atom's content falls in [0, 1), or ``None`` for blank atoms (never a cut point).
+
+    blake2b rather than crc32: crc32 of the empty string is 0, which would cut after every blank line.
+    """
+    if not text.strip():
+        return None
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=4).digest()
+    return int.from_bytes(digest, "big") / 2**32
+
+
+def _cdc(position: float | None, weight: float) -> bool:
     """A content-defined cut after an atom: likelier for bigger atoms, about one per ``_CDC_SPAN``."""
-    return text_hash / 2**32 < min(1.0, weight / _CDC_SPAN)
+    return position is not None and position < min(1.0, weight / _CDC_SPAN)
 
 
 def _pack(atoms: list[_Atom], budget: _Budget, lines: list[str]) -> list[tuple[int, int, bool]]:
     """Group atoms into chunks: ``(start line, end line, oversized)``."""
-    hashes = [zlib.crc32("\n".join(lines[a.lo - 1 : a.hi]).encode("utf-8", "surrogateescape")) for a in atoms]
+    hashes = [_content_hash("\n".join(lines[a.lo - 1 : a.hi])) for a in atoms]
     out: list[tuple[int, int, bool]] = []
     s, n = 0, len(atoms)
     while s < n:
@@ -271,6 +281,10 @@ def _pack(atoms: list[_Atom], budget: _Budget, lines: list[str]) -> list[tuple[i
                         best = k
                 j = best
                 break
+            j += 1
+        # Blank lines right after the cut stay with the code before them, so the next chunk starts
+        # with code.
+        while j + 1 < n and hashes[j + 1] is None and budget.fits(lo, atoms[j + 1].hi):
             j += 1
         out.append((lo, atoms[j].hi, False))
         s = j + 1
