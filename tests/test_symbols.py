@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import random
 import sys
 from pathlib import Path
@@ -246,3 +247,26 @@ def test_symbol_hash_covers_its_own_lines_only() -> None:
     assert b1.sha256 != b2.sha256
     moved = extract_symbols("\n\n" + source, "python")
     assert [s.sha256 for s in moved] == [a1.sha256, b1.sha256]
+
+
+def _ast_names(source: str) -> list[str]:
+    """Qualified names of every def and class, nested at any depth, by the interpreter's own parser."""
+    names: list[str] = []
+    stack: list[tuple[ast.AST, str]] = [(ast.parse(source), "")]
+    while stack:
+        node, prefix = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.append(prefix + child.name)
+                stack.append((child, f"{prefix}{child.name}."))
+            else:
+                stack.append((child, prefix))
+    return sorted(names)
+
+
+@pytest.mark.parametrize("module", ["argparse", "typing", "inspect", "difflib", "asyncio.base_events"])
+def test_real_files_match_the_interpreters_own_parser(module: str) -> None:
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None
+    source = Path(spec.origin).read_text(encoding="utf-8")
+    assert sorted(s.name for s in extract_symbols(source, "python")) == _ast_names(source)
