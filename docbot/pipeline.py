@@ -152,6 +152,10 @@ def document_chunks(
 
     def ask(key: str) -> tuple[str, ChunkDoc | None, str | None]:
         chunk = chunks[key]
+        if chunk.oversized:
+            # One line longer than the token budget (minified or generated code): the model would
+            # reject it, so it is not sent; merge documents its symbols from the code and flags them.
+            return key, ChunkDoc(overview=None, symbols=(), model="none"), None
         try:
             doc = provider.document(DocRequest(chunk=chunk, want_overview=_wants_overview(chunk)))
         except DocbotError as exc:

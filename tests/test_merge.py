@@ -318,3 +318,21 @@ def test_module_level_code_and_grammarless_files_are_documented(git_repo: GitRep
         assert note in page
     kotlin = (git_repo.path / "docs/api/Build.kt.md").read_text()
     assert "*kotlin, 10 lines, no symbols;" in kotlin
+
+
+def test_a_line_over_the_token_budget_is_not_sent_but_documented_from_the_code(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    bundle = (
+        "function small(a) {\n  return a;\n}\nvar blob = function packed(){return '" + "x" * 30_000 + "'};\n"
+    )
+    git_repo.write("bundle.js", bundle)
+    git_repo.commit("minified")
+    provider = ForgetfulProvider(set(), always=False)
+    report = _run(git_repo, tmp_path, provider, chunk_max_tokens=5_000, cache="none")
+    assert provider.requests == [(("small",), True)]  # the oversized line never reached the provider
+    assert report.documented == ["bundle.js"]
+    assert report.symbols_static == 1
+    page = (git_repo.path / "docs/api/bundle.js.md").read_text()
+    assert _HEADING.findall(page) == ["small", "blob"]
+    assert page.count("Built from the code alone") == 1
