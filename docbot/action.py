@@ -19,7 +19,7 @@ from docbot.cache import open_cache
 from docbot.changes import Git
 from docbot.config import load_settings
 from docbot.errors import DocbotError
-from docbot.events import from_event
+from docbot.events import diff_range, from_event
 from docbot.llm.providers import open_provider
 from docbot.publish.files import FilesPublisher
 from docbot.report import RunReport
@@ -34,6 +34,8 @@ INPUTS: dict[str, str] = {
     "max_concurrency": "max_concurrency",
     "chunk_max_lines": "chunk_max_lines",
     "provider": "provider",
+    "include": "include",
+    "exclude": "exclude",
 }
 
 
@@ -91,12 +93,16 @@ def main(env: Mapping[str, str] | None = None, out: TextIO = sys.stdout) -> int:
             out.write(f"::notice title=docbot::nothing to document: {request.skip_reason}\n")
             write_outputs(env.get("GITHUB_OUTPUT"), {"operation": "none"})
             return 0
-        overrides: dict[str, object] = {s: _input(env, i) or None for i, s in INPUTS.items()}
-        overrides.update(repo=workspace, base=request.base, head=request.head or "HEAD")
-        overrides["all_files"] = request.everything
-        settings = load_settings(overrides, env)
         git = Git(workspace)
         git.mark_safe()
+        # Which two commits: merge-base fallbacks, forced pushes, shallow clones (events.diff_range).
+        span = diff_range(request, git)
+        for notice in span.notices:
+            out.write(f"::notice title=docbot::{notice}\n")
+        overrides: dict[str, object] = {s: _input(env, i) or None for i, s in INPUTS.items()}
+        overrides.update(repo=workspace, base=span.base, head=span.head, all_files=span.everything)
+        overrides["paths"] = request.paths
+        settings = load_settings(overrides, env)
         provider = open_provider(settings)
         cache = open_cache(settings)
         try:

@@ -72,12 +72,33 @@ class Settings:
     max_file_bytes: int = 2_000_000
 
     # -- change detection and filters (issue 3) --
+    include: tuple[str, ...] = ()  # gitignore-style globs; empty: every path
+    exclude: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()  # this run only (a /docbot command's or workflow_dispatch's paths)
 
     # -- chunking (issue 4) --
     chunk_max_tokens: int = 40_000  # estimated tokens per chunk, header and overlap included
     chunk_overlap_lines: int = 100  # lines before a chunk shown as context only
 
     # -- Claude provider (issue 5) --
+    max_tokens: int = 4096  # output budget of one request; a cut-off reply is retried once with twice this
+    request_timeout_s: float = 120.0  # explicit, so a hung connection fails instead of waiting 10 minutes
+    max_attempts: int = 5  # per request, for errors (5xx, connection, timeout)
+    max_attempts_rate_limited: int = 10  # per request when every failure was a 429/529 with a wait hint
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 16.0
+    rpm_limit: int = 1000  # client-side pacing, corrected from anthropic-ratelimit-* headers
+    itpm_limit: int = 500_000
+    otpm_limit: int = 100_000
+    breaker_threshold: int = 5  # consecutive failed requests that open the circuit
+    breaker_cooldown_s: float = 30.0
+    max_cost_usd: float | None = None
+    price_input_per_mtok: float | None = None
+    price_output_per_mtok: float | None = None
+    price_cache_write_per_mtok: float | None = None
+    price_cache_read_per_mtok: float | None = None
+    currency: str = "USD"  # display currency of the cost figure; USD amounts are always reported too
+    currency_rate: float = 1.0  # units of ``currency`` per USD
 
     # -- DynamoDB cache (issue 6) --
 
@@ -155,6 +176,13 @@ def _secret(value: object, name: str) -> Secret | None:
     return Secret(text) if text else None
 
 
+def _globs(value: object, name: str) -> tuple[str, ...]:
+    # A YAML list, or one string with one glob per line or comma (Action inputs, env variables).
+    items = value if isinstance(value, list | tuple) else _str(value, name).replace(",", "\n").splitlines()
+    globs = tuple(_str(item, name) for item in items)
+    return tuple(g for g in globs if g)
+
+
 def _rel_dir(value: object, name: str) -> str:
     text = _str(value, name).replace("\\", "/").strip("/")
     if not text or text.startswith("../") or "/../" in f"/{text}/" or Path(text).is_absolute():
@@ -180,10 +208,32 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "chunk_max_lines": _number(int, 20, 100_000),
     "max_file_bytes": _number(int, 1, 1_000_000_000),
     # -- change detection and filters (issue 3) --
+    "include": _globs,
+    "exclude": _globs,
+    "paths": _globs,
     # -- chunking (issue 4) --
     "chunk_max_tokens": _number(int, 1_000, 1_000_000),
     "chunk_overlap_lines": _number(int, 0, 10_000),
     # -- Claude provider (issue 5) --
+    "max_tokens": _number(int, 256, 64_000),
+    "request_timeout_s": _number(float, 0.05, 3600),
+    "max_attempts": _number(int, 1, 10),
+    "max_attempts_rate_limited": _number(int, 1, 20),
+    "backoff_initial_s": _number(float, 0.01, 60),
+    "backoff_max_s": _number(float, 0.01, 600),
+    "rpm_limit": _number(int, 1, 1_000_000),
+    "itpm_limit": _number(int, 1_000, 1_000_000_000),
+    "otpm_limit": _number(int, 1_000, 1_000_000_000),
+    "breaker_threshold": _number(int, 1, 1000),
+    "breaker_cooldown_s": _number(float, 0.01, 3600),
+    # Optional numbers: an empty value means "not set" (the Action passes unset inputs as "").
+    "max_cost_usd": lambda v, n: _number(float, 0, 1_000_000)(v, n) if _str(v, n) else None,
+    "price_input_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
+    "price_output_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
+    "price_cache_write_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
+    "price_cache_read_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
+    "currency": lambda v, n: _str(v, n).upper() or "USD",
+    "currency_rate": _number(float, 1e-9, 1e9),
     # -- DynamoDB cache (issue 6) --
     # -- Action and publishing (issue 7) --
 }
@@ -199,11 +249,26 @@ ENV_VARS: dict[str, str] = {
     "DOCBOT_CACHE_TTL_HOURS": "cache_ttl_hours",
     "DOCBOT_MAX_CONCURRENCY": "max_concurrency",
     # -- change detection and filters (issue 3) --
+    "DOCBOT_INCLUDE": "include",
+    "DOCBOT_EXCLUDE": "exclude",
     # -- chunking (issue 4) --
     "DOCBOT_CHUNK_MAX_LINES": "chunk_max_lines",
     "DOCBOT_CHUNK_MAX_TOKENS": "chunk_max_tokens",
     "DOCBOT_CHUNK_OVERLAP_LINES": "chunk_overlap_lines",
     # -- Claude provider (issue 5) --
+    "DOCBOT_MAX_TOKENS": "max_tokens",
+    "DOCBOT_REQUEST_TIMEOUT_S": "request_timeout_s",
+    "DOCBOT_MAX_ATTEMPTS": "max_attempts",
+    "DOCBOT_RPM_LIMIT": "rpm_limit",
+    "DOCBOT_ITPM_LIMIT": "itpm_limit",
+    "DOCBOT_OTPM_LIMIT": "otpm_limit",
+    "DOCBOT_BREAKER_THRESHOLD": "breaker_threshold",
+    "DOCBOT_BREAKER_COOLDOWN_S": "breaker_cooldown_s",
+    "DOCBOT_MAX_COST_USD": "max_cost_usd",
+    "DOCBOT_PRICE_INPUT_PER_MTOK": "price_input_per_mtok",
+    "DOCBOT_PRICE_OUTPUT_PER_MTOK": "price_output_per_mtok",
+    "DOCBOT_CURRENCY": "currency",
+    "DOCBOT_CURRENCY_RATE": "currency_rate",
     # -- DynamoDB cache (issue 6) --
     # -- Action and publishing (issue 7) --
 }

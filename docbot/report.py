@@ -37,6 +37,8 @@ class RunReport:
     symbols_static: int = 0
     symbols_invented: int = 0
     duration_s: float = 0.0
+    currency: str = "USD"  # display currency of the cost (issue 5); USD figures are always reported
+    currency_rate: float = 1.0  # units of ``currency`` per USD
 
     @property
     def hit_rate(self) -> float:
@@ -74,9 +76,20 @@ class RunReport:
             },
             "symbols": {"filled_statically": self.symbols_static, "invented_dropped": self.symbols_invented},
             "cost_usd": round(u.cost_usd, 6),
+            "cost": {
+                "currency": self.currency,
+                "rate": self.currency_rate,
+                "amount": round(u.cost_usd * self.currency_rate, 6),
+            },
             "saved_usd": round(self.saved_usd, 6),
             "duration_s": round(self.duration_s, 3),
         }
+
+    def _converted(self) -> str:
+        if self.currency == "USD":
+            return ""
+        cost, saved = self.usage.cost_usd * self.currency_rate, self.saved_usd * self.currency_rate
+        return f"; {cost:.2f} {self.currency} (saved {saved:.2f} {self.currency})"
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,6 +109,6 @@ class RunReport:
             ),
             ("API requests (retries)", f"{u.requests} ({u.retries})"),
             ("Tokens in / out", f"{u.input_tokens:,} / {u.output_tokens:,}"),
-            ("Cost", f"${u.cost_usd:.4f} (saved ${self.saved_usd:.4f} by the cache)"),
+            ("Cost", f"${u.cost_usd:.4f} (saved ${self.saved_usd:.4f} by the cache)" + self._converted()),
             ("Time", f"{self.duration_s:.2f} s"),
         ]
