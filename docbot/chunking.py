@@ -14,10 +14,11 @@ How the cuts are chosen:
    half full (content-defined chunking, so an edit shifts at most the chunks around it, not every
    chunk after it), or when the next atom would break the budget; a forced cut goes to the shallowest
    boundary in the chunk's second half, so chunks end between top-level definitions when they can.
-3. Each chunk's header names the file, its imports and the signatures of the definitions that enclose
-   the chunk's first line (the parts of a split symbol repeat its signature), then up to ``overlap``
-   lines from before the chunk as context only. Header and text are what the provider sees and what
-   the content key covers; line numbers are not, so a chunk that only moved keeps its key.
+3. Each chunk's header names the file and its imports (the same for every chunk of the file); its
+   context holds the signatures of the definitions that enclose the chunk's first line (the parts of a
+   split symbol repeat its signature), then up to ``overlap`` lines from before the chunk, both marked
+   as context only. Header, context and text are what the provider sees and what the content key
+   covers; line numbers are not, so a chunk that only moved keeps its key.
 """
 
 from __future__ import annotations
@@ -57,8 +58,10 @@ def estimate_tokens(text: str) -> int:
 class Chunk:
     """A contiguous run of lines of one file, with the symbols it owns. Lines are 1-based, inclusive.
 
-    ``text`` is the owned lines; ``header`` is everything else the provider sees (file path, imports,
-    enclosing signatures, and the overlap lines ``context_start``..``start - 1`` marked as context).
+    What the provider sees is ``header`` (file path and imports: the same for every chunk of a file,
+    so it can be a cached prompt prefix), then ``context`` (this chunk's own context: the signatures of
+    the definitions enclosing its first line, and the overlap lines ``context_start``..``start - 1``,
+    both marked as context only), then ``text`` (the owned lines, to document).
     """
 
     path: str
@@ -70,15 +73,17 @@ class Chunk:
     symbols: tuple[Symbol, ...]
     text: str
     header: str
-    tokens: int = 0  # estimated tokens of header + text
+    context: str = ""  # enclosing signatures and overlap lines, marked as context only
+    tokens: int = 0  # estimated tokens of header + context + text
     oversized: bool = False  # over budget because it is one indivisible line
     enclosing: tuple[str, ...] = ()  # qualified names of the symbols this chunk is a part of
 
     @property
     def sha256(self) -> str:
-        """Content hash: header and text, not line numbers, so a chunk that only moved keeps its key."""
+        """Content hash of what the provider sees (header, context, text), not of line numbers, so a
+        chunk that only moved keeps its key."""
         return hashlib.sha256(
-            f"{self.header}\n\0\n{self.text}".encode("utf-8", "surrogateescape")
+            f"{self.header}\n\0\n{self.context}\n\0\n{self.text}".encode("utf-8", "surrogateescape")
         ).hexdigest()
 
     def to_json(self) -> dict[str, object]:
@@ -373,7 +378,8 @@ def chunk_file(
     reserve = min(_ENCLOSING_RESERVE, max_tokens // 8)
     base = [f"# file: {path}", *_imports(lines, language, max_tokens // 4)]
     base_text = "\n".join(base)
-    body_tokens = max(1, max_tokens - estimate_tokens(base_text) - reserve - _SLACK)
+    base_tokens = estimate_tokens(base_text)
+    body_tokens = max(1, max_tokens - base_tokens - reserve - _SLACK)
     budget = _Budget(lines, max_lines, body_tokens)
     ordered = sorted(symbols, key=lambda s: (s.start, -s.end))
     forest = _Forest(ordered)
@@ -392,20 +398,21 @@ def chunk_file(
         taken = first
         open_ = [s for s in open_ if s.end >= lo]
         enclosing = sorted(open_, key=lambda s: (s.start, -s.end))
-        header_lines = [*base, *_enclosing_block(enclosing, reserve)]
+        context_lines = _enclosing_block(enclosing, reserve)
         text = "\n".join(lines[lo - 1 : hi])
         body = budget.tokens(lo, hi)
-        header = "\n".join(header_lines)
+        context = "\n".join(context_lines)
         # Overlap: as many of the lines just before the chunk as the token budget leaves room for
-        # (estimated first, then checked on the real header; a chunk over budget gets no context).
+        # (estimated first, then checked on the real text; a chunk over budget gets no overlap).
         context_start = lo
-        room = max_tokens - estimate_tokens(header) - body - estimate_tokens(_CONTEXT_MARK) - _SLACK
+        used = base_tokens + estimate_tokens(context) + body
+        room = max_tokens - used - estimate_tokens(_CONTEXT_MARK) - _SLACK
         while context_start > max(1, lo - overlap) and budget.tokens(context_start - 1, lo - 1) <= room:
             context_start -= 1
         while context_start < lo:
-            with_context = "\n".join([*header_lines, _CONTEXT_MARK, *lines[context_start - 1 : lo - 1]])
-            if estimate_tokens(with_context) + body <= max_tokens:
-                header = with_context
+            with_overlap = "\n".join([*context_lines, _CONTEXT_MARK, *lines[context_start - 1 : lo - 1]])
+            if base_tokens + estimate_tokens(with_overlap) + body <= max_tokens:
+                context = with_overlap
                 break
             context_start += 1
         chunks.append(
@@ -418,8 +425,9 @@ def chunk_file(
                 context_start=context_start,
                 symbols=tuple(ordered[first:last]),
                 text=text,
-                header=header,
-                tokens=estimate_tokens(header) + body,
+                header=base_text,
+                context=context,
+                tokens=base_tokens + estimate_tokens(context) + body,
                 oversized=oversized,
                 enclosing=tuple(s.name for s in enclosing),
             )

@@ -133,7 +133,7 @@ def _wants_overview(chunk: Chunk) -> bool:
 def _chunk_key(chunk: Chunk, provider: Provider) -> str:
     return content_key(
         "chunk",
-        f"{_wants_overview(chunk)}\n{chunk.header}\n{chunk.text}",
+        f"{_wants_overview(chunk)}\n{chunk.header}\n{chunk.context}\n{chunk.text}",
         model=f"{provider.name}:{provider.model}",
         prompt_version=provider.prompt_version,
         options={"language": chunk.language, "symbols": [s.name for s in chunk.symbols]},

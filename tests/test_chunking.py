@@ -18,6 +18,7 @@ import pytest
 from docbot import cli
 from docbot.chunking import Chunk, chunk_file, estimate_tokens
 from docbot.languages import languages
+from docbot.llm.prompt import build_params
 from docbot.symbols import Symbol, extract_symbols
 from tests.sources import EXTENSIONS, generate
 
@@ -50,11 +51,15 @@ def check_invariants(
         else:
             assert chunk.end - chunk.start + 1 <= max_lines
             assert chunk.tokens <= max_tokens
-            assert estimate_tokens(chunk.header) + estimate_tokens(chunk.text) <= max_tokens
-        # Overlap is context only: before the chunk, at most `overlap` lines, shown in the header.
+            assert sum(map(estimate_tokens, (chunk.header, chunk.context, chunk.text))) <= max_tokens
+        # The header is the same for every chunk of the file (a cacheable prompt prefix).
+        assert chunk.header == chunks[0].header
+        # Overlap is context only: before the chunk, at most `overlap` lines, shown in its context.
         assert max(1, chunk.start - overlap) <= chunk.context_start <= chunk.start
         if chunk.context_start < chunk.start:
-            assert chunk.header.endswith("\n".join(lines[chunk.context_start - 1 : chunk.start - 1]))
+            assert chunk.context.endswith("\n".join(lines[chunk.context_start - 1 : chunk.start - 1]))
+        else:
+            assert "# context only" not in chunk.context
         assert chunk.text == "\n".join(lines[chunk.start - 1 : chunk.end])
 
 
@@ -103,9 +108,9 @@ def test_giant_symbol_is_split_along_nested_symbols_with_its_signature_in_every_
     check_invariants(chunks, syms, source, max_lines=300, max_tokens=40_000, overlap=100)
     assert len(chunks) >= 12
     for chunk in chunks[1:]:
-        assert "# part of (the enclosing definitions" in chunk.header
-        assert "\ndef giant(a, b)\n" in chunk.header + "\n"
-        assert "import os" in chunk.header
+        assert chunk.context.startswith("# part of (the enclosing definitions")
+        assert "\ndef giant(a, b)\n" in chunk.context
+        assert chunk.header == "# file: g.py\nimport os"
         assert chunk.enclosing == ("giant",)
         # Cuts fall between nested functions, never inside one.
         assert chunk.text.lstrip().startswith("def inner")
@@ -233,8 +238,8 @@ def test_deeply_nested_source_chunks_without_python_recursion() -> None:
         sys.setrecursionlimit(limit)
     check_invariants(chunks, syms, source, max_lines=100, max_tokens=40_000, overlap=100)
     deepest = chunks[len(chunks) // 2]
-    assert "# ... " in deepest.header  # the enclosing chain is abbreviated, not thousands of lines long
-    assert estimate_tokens(deepest.header) < 2_000
+    assert "# ... " in deepest.context  # the enclosing chain is abbreviated, not thousands of lines long
+    assert estimate_tokens(deepest.context.split("# context only")[0]) < 1_100
 
 
 def test_empty_file_has_no_chunks_and_small_file_is_one_chunk() -> None:
@@ -278,3 +283,25 @@ def test_docbot_chunks_text_output_and_errors(tmp_path: Path, capsys: pytest.Cap
     err = capsys.readouterr().err
     assert "no parser for this file type" in err
     assert ", ".join(languages()) in err
+
+
+def test_claude_prompt_carries_the_context_after_the_shared_header() -> None:
+    body = "".join(f"    def inner{i}(x):\n        return x + {i}\n" for i in range(200))
+    source = f"import os\n\n\ndef giant(a):\n{body}    return 0\n"
+    syms = extract_symbols(source, "python")
+    chunks = chunk_file("g.py", "python", source, syms, max_lines=100, overlap=4)
+    chunk = chunks[2]
+    params = build_params(
+        chunk, [s.name for s in chunk.symbols], want_overview=False, model="m", max_tokens=100
+    )
+    shared, ask = params["messages"][0]["content"]
+    assert "cache_control" in shared
+    assert chunk.header in shared["text"]
+    assert chunk.context not in shared["text"]  # per-chunk text stays out of the cached prefix
+    assert "cache_control" not in ask
+    context_at, text_at = ask["text"].index(chunk.context), ask["text"].index(chunk.text)
+    assert context_at < text_at
+    assert "do not document it" in ask["text"][:context_at]
+    assert "def giant(a)" in chunk.context
+    wanted = ask["text"].split("Document these symbols:\n", 1)[1]
+    assert [line[2:] for line in wanted.strip().splitlines()] == [s.name for s in chunk.symbols]

@@ -127,8 +127,14 @@ def build_params(
         f"File header (path and imports, shared by every chunk of this file):\n{_fence(chunk.header)}"
     )
     wanted = "\n".join(f"- {n}" for n in names) or "(none: the chunk defines no symbols)"
+    # Per-chunk context (enclosing signatures, overlap lines) comes after the shared, cached header.
+    seen_elsewhere = (
+        f"Context only, documented in other chunks (do not document it):\n{_fence(chunk.context)}\n\n"
+        if chunk.context
+        else ""
+    )
     ask = (
-        f"Lines {chunk.start}-{chunk.end} of {chunk.path}:\n{_fence(chunk.text)}\n\n"
+        seen_elsewhere + f"Lines {chunk.start}-{chunk.end} of {chunk.path}:\n{_fence(chunk.text)}\n\n"
         f"Document these symbols:\n{wanted}\n"
         + ("Also write the overview of the whole file.\n" if want_overview else "")
     )
