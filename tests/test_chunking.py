@@ -305,3 +305,16 @@ def test_claude_prompt_carries_the_context_after_the_shared_header() -> None:
     assert "def giant(a)" in chunk.context
     wanted = ask["text"].split("Document these symbols:\n", 1)[1]
     assert [line[2:] for line in wanted.strip().splitlines()] == [s.name for s in chunk.symbols]
+
+
+def test_claude_prompt_asks_a_module_level_chunk_about_its_own_lines() -> None:
+    source = "".join(f"X{i} = {i}\n" for i in range(300))
+    first, later = chunk_file("c.py", "python", source, [], max_lines=100)[:2]
+    ask_first = build_params(first, [], want_overview=True, model="m", max_tokens=100)["messages"][0][
+        "content"
+    ][1]
+    ask_later = build_params(later, [], want_overview=True, model="m", max_tokens=100)["messages"][0][
+        "content"
+    ][1]
+    assert "Also write the overview of the whole file." in ask_first["text"]
+    assert "Also write an overview of these lines (module-level code of the file)." in ask_later["text"]

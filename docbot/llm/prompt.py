@@ -107,6 +107,13 @@ def _fence(text: str) -> str:
     return f"<{tag}>\n{text}\n</{tag}>"
 
 
+def _overview_request(chunk: Chunk) -> str:
+    if chunk.index == 0:
+        return "Also write the overview of the whole file.\n"
+    # A later chunk without symbols (module-level code): its overview describes just these lines.
+    return "Also write an overview of these lines (module-level code of the file).\n"
+
+
 def build_params(
     chunk: Chunk, names: list[str], *, want_overview: bool, model: str, max_tokens: int
 ) -> dict[str, Any]:
@@ -135,8 +142,7 @@ def build_params(
     )
     ask = (
         seen_elsewhere + f"Lines {chunk.start}-{chunk.end} of {chunk.path}:\n{_fence(chunk.text)}\n\n"
-        f"Document these symbols:\n{wanted}\n"
-        + ("Also write the overview of the whole file.\n" if want_overview else "")
+        f"Document these symbols:\n{wanted}\n" + (_overview_request(chunk) if want_overview else "")
     )
     return {
         "model": model,
