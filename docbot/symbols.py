@@ -66,7 +66,8 @@ _EXTRACTORS: dict[str, Extractor] = {}
 
 
 def register_extractor(language: str, extractor: Extractor) -> None:
-    """Use ``extractor`` instead of the generic, query-driven one for ``language``."""
+    """Use ``extractor`` instead of the generic, query-driven one for ``language`` (which needs a grammar:
+    the extractor walks its syntax tree)."""
     _EXTRACTORS[language] = extractor
 
 
@@ -79,7 +80,7 @@ def has_symbols(language: str | None) -> bool:
     """Whether ``language`` has a grammar, so its files yield symbols."""
     if language is None or language not in languages.languages():
         return False
-    return language in _EXTRACTORS or languages.spec(language).has_grammar
+    return languages.spec(language).has_grammar
 
 
 def parse(source: str, language: str) -> tree_sitter.Tree | None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import tree_sitter
 
 from docbot import languages
+from docbot import symbols as symbols_mod
 from docbot.config import load_settings
 from docbot.errors import ConfigError
 from docbot.languages import LanguageSpec, language_for, register
-from docbot.symbols import extract_symbols, has_symbols
+from docbot.symbols import Symbol, extract_symbols, has_symbols
 
 WITH_GRAMMAR = ["c", "cpp", "go", "java", "javascript", "python", "ruby", "rust", "tsx", "typescript"]
 
@@ -114,3 +116,20 @@ def test_chunk_settings_from_env_and_flags() -> None:
         load_settings({"chunk_max_tokens": "10"}, env={})
     with pytest.raises(ConfigError, match="chunk_overlap_lines: expected a int, got 'lots'"):
         load_settings({}, env={"DOCBOT_CHUNK_OVERLAP_LINES": "lots"})
+
+
+def test_a_language_may_bring_its_own_extractor(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(symbols_mod, "_EXTRACTORS", {})
+
+    def top_level_only(root: tree_sitter.Node, data: bytes, lines: list[bytes]) -> list[Symbol]:
+        return [
+            Symbol(child.type, "function", child.start_point.row + 1, child.end_point.row + 1, "", "0" * 64)
+            for child in root.named_children
+        ]
+
+    symbols_mod.register_extractor("python", top_level_only)
+    found = extract_symbols("def a():\n    def b(): pass\n\nx = 1\n", "python")
+    assert [(s.name, s.start, s.end) for s in found] == [
+        ("function_definition", 1, 2),
+        ("expression_statement", 4, 4),
+    ]
