@@ -8,6 +8,7 @@ overrides (CLI flags or Action inputs). No other module reads ``os.environ``: ca
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -64,7 +65,7 @@ class Settings:
     model: str = "claude-sonnet-5-5"
     anthropic_api_key: Secret | None = None
     anthropic_base_url: str | None = None
-    cache: str = "sqlite"  # sqlite | none (dynamodb: see docs/configuration.md)
+    cache: str = "sqlite"  # sqlite | dynamodb | none (see docs/cache.md)
     cache_path: Path = field(default_factory=_default_cache_path)
     cache_ttl_hours: float = 24.0
     max_concurrency: int = 8
@@ -101,6 +102,9 @@ class Settings:
     currency_rate: float = 1.0  # units of ``currency`` per USD
 
     # -- DynamoDB cache (issue 6) --
+    cache_table: str = "doc-cache-prod"
+    cache_region: str | None = None  # None: boto3 resolves it (AWS_DEFAULT_REGION, profile)
+    cache_endpoint_url: str | None = None  # None: the real AWS endpoint for the region
 
     # -- Action and publishing (issue 7) --
 
@@ -190,6 +194,36 @@ def _rel_dir(value: object, name: str) -> str:
     return text
 
 
+# DynamoDB cache (issue 6): the table name rule is DynamoDB's own (CreateTable rejects anything else).
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+
+
+def _table_name(value: object, name: str) -> str:
+    text = _str(value, name)
+    if not _TABLE_NAME.fullmatch(text):
+        raise ConfigError(
+            f"{name}: {value!r} is not a DynamoDB table name; use 3-255 letters, digits, '_', '-' or '.'"
+        )
+    return text
+
+
+def _opt_url(value: object, name: str) -> str | None:
+    text = _str(value, name)
+    if text and not text.startswith(("http://", "https://")):
+        raise ConfigError(f"{name}: {value!r} is not a URL; use e.g. http://127.0.0.1:8000")
+    return text or None
+
+
+def _split_cache_spec(raw: dict[str, object]) -> None:
+    """``cache: dynamodb:TABLE`` is shorthand for ``cache: dynamodb`` plus ``cache_table: TABLE``."""
+    spec = raw.get("cache")
+    if isinstance(spec, str) and ":" in spec:
+        backend, _, table = spec.partition(":")
+        raw["cache"] = backend
+        if backend.strip().lower() == "dynamodb" and table.strip():
+            raw["cache_table"] = table
+
+
 _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "repo": _path,
     "base": _opt_str,
@@ -201,7 +235,7 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "model": _str,
     "anthropic_api_key": _secret,
     "anthropic_base_url": _opt_str,
-    "cache": _choice("sqlite", "none"),
+    "cache": _choice("sqlite", "dynamodb", "none"),
     "cache_path": _path,
     "cache_ttl_hours": _number(float, 0.01, 24 * 365),
     "max_concurrency": _number(int, 1, 256),
@@ -235,6 +269,9 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "currency": lambda v, n: _str(v, n).upper() or "USD",
     "currency_rate": _number(float, 1e-9, 1e9),
     # -- DynamoDB cache (issue 6) --
+    "cache_table": _table_name,
+    "cache_region": _opt_str,
+    "cache_endpoint_url": _opt_url,
     # -- Action and publishing (issue 7) --
 }
 
@@ -270,6 +307,13 @@ ENV_VARS: dict[str, str] = {
     "DOCBOT_CURRENCY": "currency",
     "DOCBOT_CURRENCY_RATE": "currency_rate",
     # -- DynamoDB cache (issue 6) --
+    # Later entries win: AWS_REGION over AWS_DEFAULT_REGION, the DynamoDB-specific endpoint over the
+    # global one (botocore's own precedence).
+    "DOCBOT_CACHE_TABLE": "cache_table",
+    "AWS_DEFAULT_REGION": "cache_region",
+    "AWS_REGION": "cache_region",
+    "AWS_ENDPOINT_URL": "cache_endpoint_url",
+    "AWS_ENDPOINT_URL_DYNAMODB": "cache_endpoint_url",
     # -- Action and publishing (issue 7) --
 }
 
@@ -325,6 +369,7 @@ def load_settings(
             raw[key] = (env or {})[var]
     raw.update(explicit)
     raw["repo"] = repo
+    _split_cache_spec(raw)
 
     values = {name: _PARSERS[name](value, name) for name, value in raw.items()}
     settings = Settings(**values)

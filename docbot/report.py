@@ -32,6 +32,12 @@ class RunReport:
     cache_error: str | None = None
     cache_hits: int = 0
     cache_misses: int = 0
+    # The two levels of lookup (docs/cache.md): whole pages first, then the chunks of the files missed.
+    cache_file_hits: int = 0
+    cache_file_misses: int = 0
+    cache_chunk_hits: int = 0
+    cache_chunk_misses: int = 0
+    cache_not_stored: list[FileOutcome] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     saved_usd: float = 0.0
     symbols_static: int = 0
@@ -44,6 +50,12 @@ class RunReport:
     def hit_rate(self) -> float:
         lookups = self.cache_hits + self.cache_misses
         return round(self.cache_hits / lookups, 4) if lookups else 0.0
+
+    @property
+    def saved_fraction(self) -> float:
+        """Share of what the run's docs cost to generate that the cache paid: saved / (saved + spent)."""
+        total = self.saved_usd + self.usage.cost_usd
+        return round(self.saved_usd / total, 4) if total else 0.0
 
     def to_json(self) -> dict[str, Any]:
         u = self.usage
@@ -64,6 +76,10 @@ class RunReport:
                 "misses": self.cache_misses,
                 "hit_rate": self.hit_rate,
                 "error": self.cache_error,
+                "files": {"hits": self.cache_file_hits, "misses": self.cache_file_misses},
+                "chunks": {"hits": self.cache_chunk_hits, "misses": self.cache_chunk_misses},
+                "not_stored": [{"path": o.path, "reason": o.reason} for o in self.cache_not_stored],
+                "saved_fraction": self.saved_fraction,
             },
             "api": {
                 "requests": u.requests,
@@ -95,6 +111,12 @@ class RunReport:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
 
+    def _levels(self) -> str:
+        return (
+            f"pages {self.cache_file_hits} hit, {self.cache_file_misses} missed; "
+            f"chunks {self.cache_chunk_hits} hit, {self.cache_chunk_misses} missed"
+        )
+
     def summary_rows(self) -> list[tuple[str, str]]:
         """(label, value) rows of the human summary, shared by the terminal table and Markdown."""
         u = self.usage
@@ -107,6 +129,7 @@ class RunReport:
                 f"Cache ({self.cache_backend}) hits / misses",
                 f"{self.cache_hits} / {self.cache_misses} ({self.hit_rate:.0%} hit rate)",
             ),
+            ("Cache pages / chunks looked up", self._levels()),
             ("API requests (retries)", f"{u.requests} ({u.retries})"),
             ("Tokens in / out", f"{u.input_tokens:,} / {u.output_tokens:,}"),
             ("Cost", f"${u.cost_usd:.4f} (saved ${self.saved_usd:.4f} by the cache)" + self._converted()),
