@@ -318,7 +318,12 @@ ENV_VARS: dict[str, str] = {
 }
 
 # Keys a repository may set in .github/docbot.yml (not where to run or which revisions).
-_FILE_KEYS = frozenset(_PARSERS) - {"repo", "base", "head", "all_files", "report_path", "anthropic_api_key"}
+# Not settable from the file: where and what to run, and anything that says where credentials go. The file
+# comes from the checked-out commit, which a pull request's author controls; an endpoint set there could
+# send the API key or the cache's AWS credentials to a server of theirs.
+_NOT_FROM_FILE = {"repo", "base", "head", "all_files", "report_path", "anthropic_api_key"}
+_NOT_FROM_FILE |= {"anthropic_base_url", "cache_endpoint_url", "cache_path"}
+_FILE_KEYS = frozenset(_PARSERS) - _NOT_FROM_FILE
 
 
 def _read_repo_config(repo: Path) -> dict[str, object]:
