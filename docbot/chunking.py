@@ -17,8 +17,9 @@ How the cuts are chosen:
 3. Each chunk's header names the file and its imports (the same for every chunk of the file); its
    context holds the signatures of the definitions that enclose the chunk's first line (the parts of a
    split symbol repeat its signature), then up to ``overlap`` lines from before the chunk, both marked
-   as context only. Header, context and text are what the provider sees and what the content key
-   covers; line numbers are not, so a chunk that only moved keeps its key.
+   as context only. The content key covers header, signatures and text, not line numbers (a chunk
+   that only moved keeps its key) and not the overlap lines (an edit does not spill into the keys of
+   the chunks after it).
 """
 
 from __future__ import annotations
@@ -73,17 +74,21 @@ class Chunk:
     symbols: tuple[Symbol, ...]
     text: str
     header: str
-    context: str = ""  # enclosing signatures and overlap lines, marked as context only
+    context: str = ""  # scope, then the overlap lines; all of it marked as context only
     tokens: int = 0  # estimated tokens of header + context + text
     oversized: bool = False  # over budget because it is one indivisible line
     enclosing: tuple[str, ...] = ()  # qualified names of the symbols this chunk is a part of
+    scope: str = ""  # the enclosing signatures: the part of ``context`` the answer depends on
 
     @property
     def sha256(self) -> str:
-        """Content hash of what the provider sees (header, context, text), not of line numbers, so a
-        chunk that only moved keeps its key."""
+        """Content hash of what the answer depends on: header, scope and text.
+
+        Not line numbers, so a chunk that only moved keeps its key; and not the overlap lines, which are
+        context only, so an edit in one function does not change the keys of the chunks after it.
+        """
         return hashlib.sha256(
-            f"{self.header}\n\0\n{self.context}\n\0\n{self.text}".encode("utf-8", "surrogateescape")
+            f"{self.header}\n\0\n{self.scope}\n\0\n{self.text}".encode("utf-8", "surrogateescape")
         ).hexdigest()
 
     def to_json(self) -> dict[str, object]:
@@ -427,6 +432,7 @@ def chunk_file(
                 text=text,
                 header=base_text,
                 context=context,
+                scope="\n".join(context_lines),
                 tokens=base_tokens + estimate_tokens(context) + body,
                 oversized=oversized,
                 enclosing=tuple(s.name for s in enclosing),

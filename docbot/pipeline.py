@@ -133,7 +133,8 @@ def _wants_overview(chunk: Chunk) -> bool:
 def _chunk_key(chunk: Chunk, provider: Provider) -> str:
     return content_key(
         "chunk",
-        f"{_wants_overview(chunk)}\n{chunk.header}\n{chunk.context}\n{chunk.text}",
+        # The overlap lines (in chunk.context) are context only and left out, like Chunk.sha256 does.
+        f"{_wants_overview(chunk)}\n{chunk.header}\n{chunk.scope}\n{chunk.text}",
         model=f"{provider.name}:{provider.model}",
         prompt_version=provider.prompt_version,
         options={"language": chunk.language, "symbols": [s.name for s in chunk.symbols]},
