@@ -143,7 +143,8 @@ def _digest(lines: list[bytes], start: int, end: int) -> str:
 
 def _starts_line(node: tree_sitter.Node, lines: list[bytes]) -> bool:
     row, column = node.start_point
-    return row < len(lines) and not lines[row][:column].strip()
+    # A UTF-8 byte order mark before the first line's code counts as whitespace.
+    return row < len(lines) and not lines[row][:column].removeprefix(b"\xef\xbb\xbf").strip()
 
 
 # --- names ---

@@ -270,3 +270,8 @@ def test_real_files_match_the_interpreters_own_parser(module: str) -> None:
     assert spec is not None and spec.origin is not None
     source = Path(spec.origin).read_text(encoding="utf-8")
     assert sorted(s.name for s in extract_symbols(source, "python")) == _ast_names(source)
+
+
+def test_byte_order_mark_does_not_hide_the_first_doc_comment() -> None:
+    syms = extract_symbols("\ufeff// Greets.\nfunction hello() {}\n", "javascript")
+    assert [(s.name, s.start, s.docstring) for s in syms] == [("hello", 1, "Greets.")]
