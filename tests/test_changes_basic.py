@@ -93,6 +93,6 @@ def test_blob_reader_reads_many_files_through_one_process(git_repo: GitRepo) -> 
         assert reader.read("empty.py") == b""
         assert reader.read("é space.py") == b"y = 2\n"
         assert reader.read("new\nline.py") == b"z = 3\n"
-        with pytest.raises(GitError, match="'missing.py' is not a file"):
+        with pytest.raises(GitError, match=r"'missing\.py' is not a file"):
             reader.read("missing.py")
         assert reader.read("a.py") == b"x = 1\n"  # still in step after an error
