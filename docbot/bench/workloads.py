@@ -139,8 +139,8 @@ class BenchOptions:
         """How much faster waits pass for ``system``'s runs.
 
         Local work that overlaps a wait passes at the waiting speed (``WaitScaledClock``), so docbot's
-        concurrent runs gain about (scale - 1) x 16 ms per request; they run at a low scale. Phase 1 is
-        sequential (nothing overlaps its waits), so its runs take a high one.
+        concurrent runs gain a few ms per request times (scale - 1); they run at a low scale. Phase 1
+        is sequential (nothing overlaps its waits), so its runs take a high one.
         """
         base = self.scale if self.scale is not None else (100.0 if self.quick else 10.0)
         return base * PHASE1_SCALE_FACTOR if system == "phase1" else base
