@@ -439,3 +439,22 @@ def chunk_file(
             )
         )
     return chunks
+
+
+def split_source(
+    path: str,
+    language: str,
+    source: str,
+    *,
+    max_lines: int = DEFAULT_MAX_LINES,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    overlap: int = DEFAULT_OVERLAP,
+) -> tuple[list[Symbol], list[Chunk]]:
+    """Parse ``source`` once and return its symbols and its chunks (what ``docbot run`` and
+    ``docbot chunks`` both need)."""
+    tree = symbols_mod.parse(source, language)
+    syms = symbols_mod.extract_symbols(source, language, tree=tree)
+    chunks = chunk_file(
+        path, language, source, syms, max_lines=max_lines, max_tokens=max_tokens, overlap=overlap, tree=tree
+    )
+    return syms, chunks

@@ -17,7 +17,7 @@ from rich.table import Table
 from docbot import __version__, events, languages, pipeline, symbols
 from docbot.cache import open_cache
 from docbot.changes import Git, changed_files
-from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, chunk_file
+from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, split_source
 from docbot.config import Settings, load_settings
 from docbot.errors import ConfigError, DocbotError
 from docbot.llm.providers import open_provider
@@ -136,17 +136,13 @@ def cmd_chunks(args: argparse.Namespace) -> int:
         source = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read as UTF-8 text ({exc})") from exc
-    tree = symbols.parse(source, language)
-    syms = symbols.extract_symbols(source, language, tree=tree)
-    chunks = chunk_file(
+    syms, chunks = split_source(
         str(path),
         language,
         source,
-        syms,
         max_lines=args.max_lines,
         max_tokens=args.max_tokens,
         overlap=args.overlap,
-        tree=tree,
     )
     if args.json:
         data = {

@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 from docbot import __version__, languages, symbols
 from docbot.cache import Cache, CacheEntry, content_key
 from docbot.changes import FileChange, Git, changed_files
-from docbot.chunking import Chunk, chunk_file
+from docbot.chunking import Chunk, split_source
 from docbot.config import Settings
 from docbot.errors import DocbotError
 from docbot.filters import ATTRIBUTES, FileFilter
@@ -97,17 +97,13 @@ def select_files(
         except UnicodeDecodeError:
             report.skipped.append(FileOutcome(path, "not UTF-8 text"))
             continue
-        tree = symbols.parse(source, language)  # once, for both symbols and chunk boundaries
-        syms = symbols.extract_symbols(source, language, tree=tree)
-        chunks = chunk_file(
+        syms, chunks = split_source(
             path,
             language,
             source,
-            syms,
             max_lines=settings.chunk_max_lines,
             max_tokens=settings.chunk_max_tokens,
             overlap=settings.chunk_overlap_lines,
-            tree=tree,
         )
         if not chunks:
             report.skipped.append(FileOutcome(path, "empty file"))
