@@ -37,7 +37,7 @@ from docbot import symbols as symbols_mod
 from docbot.symbols import Symbol
 
 DEFAULT_MAX_LINES = 2000
-DEFAULT_MAX_TOKENS = 40_000
+DEFAULT_MAX_TOKENS = 4_000
 DEFAULT_OVERLAP = 100
 
 _MIN_FILL = 0.5  # content-defined cuts only once a chunk is half full

@@ -254,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report", help="write the RunReport JSON here")
     run.add_argument("--provider", help="auto (default), offline or anthropic")
     run.add_argument("--model", help="model id for the anthropic provider")
-    run.add_argument("--max-concurrency", help="parallel provider requests (default: 8)")
+    run.add_argument("--max-concurrency", help="parallel provider requests (default: 32)")
     run.add_argument("--chunk-max-lines", help="line budget of one chunk (default: 2000)")
     run.add_argument("--json", action="store_true", help="print the RunReport JSON instead of the table")
     cache_flags(run)
@@ -283,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-tokens",
         type=int,
         default=DEFAULT_MAX_TOKENS,
-        help="estimated-token budget of one chunk, header included (default: 40000)",
+        help="estimated-token budget of one chunk, header included (default: 4000)",
     )
     chunks.add_argument(
         "--overlap", type=int, default=DEFAULT_OVERLAP, help="context lines before each chunk (default: 100)"

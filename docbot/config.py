@@ -68,7 +68,9 @@ class Settings:
     cache: str = "sqlite"  # sqlite | dynamodb | none (see docs/cache.md)
     cache_path: Path = field(default_factory=_default_cache_path)
     cache_ttl_hours: float = 24.0
-    max_concurrency: int = 8
+    # 32 in flight can fill a Start-tier output-token budget (docs/performance.md); the rate limiter, not
+    # this number, keeps the run under the account's limits.
+    max_concurrency: int = 32
     chunk_max_lines: int = 2000
     max_file_bytes: int = 2_000_000
 
@@ -78,7 +80,10 @@ class Settings:
     paths: tuple[str, ...] = ()  # this run only (a /docbot command's or workflow_dispatch's paths)
 
     # -- chunking (issue 4) --
-    chunk_max_tokens: int = 40_000  # estimated tokens per chunk, header and overlap included
+    # Estimated tokens per chunk, header and overlap included. Sized to the 4,096-token answer
+    # (max_tokens): at 40,000 half of a large file's replies were cut off and paid for twice
+    # (docs/performance.md, workload 1).
+    chunk_max_tokens: int = 4_000
     chunk_overlap_lines: int = 100  # lines before a chunk shown as context only
 
     # -- Claude provider (issue 5) --

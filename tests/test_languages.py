@@ -98,7 +98,7 @@ def test_chunk_settings_from_env_and_flags() -> None:
     settings = load_settings({}, env={})
     assert (settings.chunk_max_lines, settings.chunk_max_tokens, settings.chunk_overlap_lines) == (
         2000,
-        40_000,
+        4_000,
         100,
     )
     env = {
