@@ -80,6 +80,15 @@ class Settings:
     # -- DynamoDB cache (issue 6) --
 
     # -- Action and publishing (issue 7) --
+    mode: str = "auto"  # auto | pull_request | comment | commit | none (see docs/action.md)
+    github_token: Secret | None = None
+    github_api_url: str = "https://api.github.com"
+    trigger_phrase: str = "/docbot"
+    allowed_permissions: tuple[str, ...] = ("admin", "maintain", "write")
+    dry_run: bool = False
+    fail_on_error: bool = True
+    max_cost_usd: float | None = None
+    pr_title: str = "docs: update the API documentation"
 
     @property
     def provider_name(self) -> str:
@@ -160,6 +169,51 @@ def _rel_dir(value: object, name: str) -> str:
     return text
 
 
+# Action and publishing (issue 7)
+_PERMISSIONS = ("admin", "maintain", "write", "triage", "read")
+
+
+def _api_url(value: object, name: str) -> str:
+    text = _str(value, name).rstrip("/")
+    if not text.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"{name}: {value!r} is not a URL; use https://api.github.com or https://HOST/api/v3"
+        )
+    return text
+
+
+def _trigger_phrase(value: object, name: str) -> str:
+    text = _str(value, name)
+    if not text or any(c.isspace() for c in text):
+        raise ConfigError(f"{name}: {value!r} must be one word without spaces, such as /docbot")
+    return text
+
+
+def _permissions(value: object, name: str) -> tuple[str, ...]:
+    items = value if isinstance(value, list | tuple) else _str(value, name).replace(",", " ").split()
+    chosen = tuple(_str(item, name).lower() for item in items)
+    bad = [p for p in chosen if p not in _PERMISSIONS]
+    if bad or not chosen:
+        raise ConfigError(
+            f"{name}: {value!r} must list one or more of {', '.join(_PERMISSIONS)} (comma separated)"
+        )
+    return chosen
+
+
+def _opt_cost(value: object, name: str) -> float | None:
+    if _str(value, name) == "":
+        return None
+    cost: float = _number(float, 0.0, 1_000_000.0)(value, name)
+    return cost
+
+
+def _title(value: object, name: str) -> str:
+    text = _str(value, name)
+    if not text or len(text) > 256 or "\n" in text:
+        raise ConfigError(f"{name}: {value!r} must be one line of 1 to 256 characters")
+    return text
+
+
 _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "repo": _path,
     "base": _opt_str,
@@ -182,6 +236,15 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     # -- Claude provider (issue 5) --
     # -- DynamoDB cache (issue 6) --
     # -- Action and publishing (issue 7) --
+    "mode": _choice("auto", "pull_request", "comment", "commit", "none"),
+    "github_token": _secret,
+    "github_api_url": _api_url,
+    "trigger_phrase": _trigger_phrase,
+    "allowed_permissions": _permissions,
+    "dry_run": _bool,
+    "fail_on_error": _bool,
+    "max_cost_usd": _opt_cost,
+    "pr_title": _title,
 }
 
 # Environment variables read by the loader, and the setting each one fills.
@@ -199,10 +262,17 @@ ENV_VARS: dict[str, str] = {
     # -- Claude provider (issue 5) --
     # -- DynamoDB cache (issue 6) --
     # -- Action and publishing (issue 7) --
+    "GITHUB_TOKEN": "github_token",
+    "GITHUB_API_URL": "github_api_url",
+    "DOCBOT_MODE": "mode",
+    "DOCBOT_DRY_RUN": "dry_run",
+    "DOCBOT_MAX_COST_USD": "max_cost_usd",
 }
 
 # Keys a repository may set in .github/docbot.yml (not where to run or which revisions).
 _FILE_KEYS = frozenset(_PARSERS) - {"repo", "base", "head", "all_files", "report_path", "anthropic_api_key"}
+# The token and the API endpoint come from the workflow, never from a file in the repository.
+_FILE_KEYS -= {"github_token", "github_api_url"}
 
 
 def _read_repo_config(repo: Path) -> dict[str, object]:

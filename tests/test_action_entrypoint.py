@@ -1,0 +1,483 @@
+"""entrypoint.py run as the runner runs it: a subprocess with the runner's environment, a real repository,
+real webhook payloads (SHAs rewritten), and the loopback GitHub API behind real PyGithub."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from docbot.publish.github import COMMENT_MARKER, TRAILER
+from tests.conftest import ROOT, GitRepo, load_event
+from tests.fakes.github_server import GitHubWorld
+
+TOKEN = "ghs_actions_token"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+    report: dict[str, Any] | None
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    """Read a $GITHUB_OUTPUT file the way the runner does (name=value and name<<DELIM blocks)."""
+    outputs: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delim = line.split("<<", 1)
+            block = []
+            for inner in lines:
+                if inner == delim:
+                    break
+                block.append(inner)
+            outputs[name] = "\n".join(block)
+        else:
+            name, _, value = line.partition("=")
+            outputs[name] = value
+    return outputs
+
+
+class Harness:
+    def __init__(self, tmp: Path, repo: GitRepo) -> None:
+        self.tmp = tmp
+        self.repo = repo
+        self.world = GitHubWorld(repo.path, tmp / "origin.git")
+        self.fake = self.world.fake
+        self.cache_path = tmp / "cache.sqlite3"
+        self.runs = 0
+
+    def run(
+        self, event_name: str, payload: dict[str, Any], inputs: dict[str, str] | None = None, **env: str
+    ) -> Run:
+        self.runs += 1
+        step = self.tmp / f"step{self.runs}"
+        step.mkdir()
+        event_path = step / "event.json"
+        event_path.write_text(json.dumps(payload), encoding="utf-8")
+        output, summary, temp = step / "output", step / "summary.md", step / "temp"
+        temp.mkdir()
+        full = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(self.tmp / "home"),
+            "GIT_CONFIG_GLOBAL": str(self.tmp / "gitconfig"),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_EVENT_NAME": event_name,
+            "GITHUB_EVENT_PATH": str(event_path),
+            "GITHUB_WORKSPACE": str(self.repo.path),
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_API_URL": self.fake.url,
+            "GITHUB_SERVER_URL": "https://github.test",
+            "GITHUB_REPOSITORY": self.fake.full_name,
+            "GITHUB_SHA": self.repo.head(),
+            "GITHUB_RUN_ID": "4242",
+            "RUNNER_TEMP": str(temp),
+            "INPUT_GITHUB_TOKEN": TOKEN,
+            "INPUT_CACHE": "sqlite",
+            "INPUT_CACHE_PATH": str(self.cache_path),
+            "INPUT_PROVIDER": "offline",
+        }
+        for name, value in (inputs or {}).items():
+            full[f"INPUT_{name.upper()}"] = value
+        full.update(env)
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "entrypoint.py")],
+            env=full,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=self.tmp,
+        )
+        outputs = parse_outputs(output.read_text(encoding="utf-8")) if output.exists() else {}
+        report_path = outputs.get("report_path")
+        report = json.loads(Path(report_path).read_text()) if report_path else None
+        return Run(
+            proc.returncode,
+            proc.stdout,
+            proc.stderr,
+            outputs,
+            summary.read_text(encoding="utf-8") if summary.exists() else "",
+            report,
+        )
+
+
+@pytest.fixture
+def harness(tmp_path: Path, git_repo: GitRepo) -> Iterator[Harness]:
+    h = Harness(tmp_path, git_repo)
+    h.fake.start()
+    try:
+        yield h
+    finally:
+        h.fake.stop()
+    assert h.fake.unused_faults() == [], "an injected fault was never used"
+
+
+SOURCE_A = 'def area(width, height):\n    """Area."""\n    return width * height\n'
+SOURCE_B = "class Greeter:\n    def hello(self, name):\n        return f'hi {name}'\n"
+
+
+def push_payload(before: str, after: str, branch: str = "main") -> dict[str, Any]:
+    payload = load_event("push__normal_branch_push")
+    payload.update(before=before, after=after, ref=f"refs/heads/{branch}")
+    payload["head_commit"]["id"] = after
+    return payload
+
+
+def two_commits(repo: GitRepo) -> tuple[str, str]:
+    repo.write("README.txt", "project\n")
+    first = repo.commit("first")
+    repo.write("src/area.py", SOURCE_A)
+    repo.write("src/greeter.py", SOURCE_B)
+    second = repo.commit("add sources")
+    return first, second
+
+
+def test_push_opens_a_docs_pull_request_and_a_rerun_updates_it(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+
+    run = harness.run("push", push_payload(first, second))
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["operation"] == "created"
+    assert run.outputs["pr_number"] == "1"
+    assert run.outputs["pr_url"] == "https://github.test/octo/project/pull/1"
+    assert run.outputs["files_documented"] == "2"
+    assert run.outputs["cache_misses"] == "2" and run.outputs["cache_hits"] == "0"
+    pr = harness.fake.pulls[1]
+    assert (pr.head, pr.base, pr.user) == ("docbot/main", "main", "github-actions[bot]")
+    assert "| Cost |" in pr.body and "docs/api/src/area.py.md" in pr.body
+    docs = harness.world.bare_git("rev-parse", "docbot/main")
+    assert harness.world.bare_git("rev-parse", f"{docs}^") == second
+    files = harness.world.files_at("docbot/main")
+    assert sorted(p for p in files if p.startswith("docs/")) == [
+        "docs/api/README.md",
+        "docs/api/src/area.py.md",
+        "docs/api/src/greeter.py.md",
+    ]
+    assert "area" in files["docs/api/src/area.py.md"]
+    assert TRAILER in harness.world.bare_git("log", "-1", "--format=%B", "docbot/main")
+    assert "Docs pull request #1 created" in run.summary and "| Cost |" in run.summary
+    assert run.report is not None and run.report["files"]["documented"] == ["src/area.py", "src/greeter.py"]
+
+    # The same push again: same branch commit, the same pull request updated, everything from the cache.
+    writes_before = len(harness.fake.writes())
+    again = harness.run("push", push_payload(first, second))
+
+    assert again.code == 0, again.stdout + again.stderr
+    assert again.outputs["operation"] == "updated"
+    assert again.outputs["pr_number"] == "1"
+    assert again.outputs["cache_hits"] == "2" and again.outputs["cache_misses"] == "0"
+    assert again.outputs["cost_usd"] == "0.0"
+    assert len(harness.fake.pulls) == 1
+    assert harness.world.bare_git("rev-parse", "docbot/main") == docs
+    new_writes = [(r.method, r.path) for r in harness.fake.writes()[writes_before:]]
+    assert new_writes == [
+        ("POST", "/repos/octo/project/git/trees"),
+        ("PATCH", "/repos/octo/project/pulls/1"),
+    ]
+
+
+def test_a_second_push_keeps_the_pages_of_the_open_pull_request(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+    assert harness.run("push", push_payload(first, second)).outputs["operation"] == "created"
+    harness.repo.write("src/shapes.py", "def circle(r):\n    return 3.14 * r * r\n")
+    third = harness.repo.commit("add shapes")
+    harness.world.sync("main")
+
+    run = harness.run("push", push_payload(second, third))
+
+    assert run.outputs["operation"] == "updated", run.stdout
+    files = harness.world.files_at("docbot/main")
+    assert {"docs/api/src/area.py.md", "docs/api/src/shapes.py.md"} <= set(files)
+    assert harness.world.bare_git("rev-parse", "docbot/main^") == third
+    assert (
+        "- [src/shapes.py]" in files["docs/api/README.md"]
+        and "- [src/area.py]" in files["docs/api/README.md"]
+    )
+
+
+def test_pull_request_gets_one_comment_and_a_rerun_edits_it(harness: Harness) -> None:
+    first, _ = two_commits(harness.repo)
+    harness.repo.git("checkout", "-q", "-b", "feature")
+    harness.repo.write("src/area.py", SOURCE_A + "\ndef volume(w, h, d):\n    return w * h * d\n")
+    head = harness.repo.commit("volume")
+    harness.world.sync("main", "feature")
+    number = harness.fake.open_pull("feature", "main")
+    payload = load_event("pull_request__opened")
+    payload["number"] = number
+    payload["pull_request"].update(number=number)
+    payload["pull_request"]["head"].update(sha=head, ref="feature")
+    payload["pull_request"]["base"].update(sha=harness.world.bare_git("rev-parse", "main"), ref="main")
+    payload["pull_request"]["head"]["repo"]["full_name"] = payload["pull_request"]["base"]["repo"][
+        "full_name"
+    ]
+
+    run = harness.run("pull_request", payload)
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["operation"] == "commented"
+    comments = harness.fake.comments_on(number)
+    assert len(comments) == 1
+    body = comments[0].body
+    assert body.startswith(COMMENT_MARKER)
+    assert "<details><summary><code>docs/api/src/area.py.md</code></summary>" in body
+    assert "volume" in body and "| Cost |" in body
+    assert run.outputs["comment_id"] == str(comments[0].id)
+    assert harness.fake.calls("POST", r"/git/") == [], "comment mode must not write to the repository"
+    del first
+
+    synchronize = load_event("pull_request__synchronize")
+    synchronize["number"] = number
+    synchronize["pull_request"] = payload["pull_request"]
+    again = harness.run("pull_request", synchronize)
+
+    assert again.outputs["operation"] == "commented"
+    assert [c.id for c in harness.fake.comments_on(number)] == [comments[0].id]
+    assert len(harness.fake.calls("PATCH", rf"/issues/comments/{comments[0].id}$")) == 1
+
+
+def comment_payload(number: int, body: str, user: str, association: str) -> dict[str, Any]:
+    payload = load_event("issue_comment__created_on_pull_request")
+    payload["issue"]["number"] = number
+    payload["comment"].update(body=body, author_association=association)
+    payload["comment"]["user"]["login"] = user
+    payload["sender"]["login"] = user
+    return payload
+
+
+def feature_pull(harness: Harness) -> int:
+    two_commits(harness.repo)
+    harness.repo.git("checkout", "-q", "-b", "feature")
+    harness.repo.write("src/area.py", SOURCE_A + "\ndef volume(w, h, d):\n    return w * h * d\n")
+    harness.repo.commit("volume")
+    harness.repo.git("checkout", "-q", "main")
+    harness.world.sync("main", "feature")
+    return harness.fake.open_pull("feature", "main")
+
+
+def test_docbot_command_from_a_reader_is_refused(harness: Harness) -> None:
+    number = feature_pull(harness)
+    cid = harness.fake.add_comment(number, "/docbot", user="reader")
+    payload = comment_payload(number, "/docbot", "reader", "CONTRIBUTOR")
+    payload["comment"]["id"] = cid
+    harness.fake.permissions["reader"] = "read"
+
+    run = harness.run("issue_comment", payload)
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["operation"] == "none"
+    replies = [c for c in harness.fake.comments_on(number) if c.id != cid]
+    assert len(replies) == 1
+    assert replies[0].body.startswith("@reader docbot runs on request of users with admin, maintain, write")
+    assert harness.fake.comments[cid].reactions == []
+    assert "::notice title=docbot::refused /docbot from reader (permission read)" in run.stdout
+
+
+def test_docbot_command_from_a_writer_reacts_and_comments(harness: Harness) -> None:
+    number = feature_pull(harness)
+    cid = harness.fake.add_comment(number, "/docbot", user="maintainer")
+    payload = comment_payload(number, "/docbot", "maintainer", "MEMBER")
+    payload["comment"]["id"] = cid
+    harness.fake.permissions["maintainer"] = "maintain"
+
+    run = harness.run("issue_comment", payload)
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert harness.fake.comments[cid].reactions == [("github-actions[bot]", "eyes")]
+    assert run.outputs["operation"] == "commented"
+    sticky = [c for c in harness.fake.comments_on(number) if COMMENT_MARKER in c.body]
+    assert len(sticky) == 1 and "volume" in sticky[0].body
+    assert run.outputs["files_documented"] == "1"
+
+
+def test_pull_request_creation_refused_by_settings_falls_back_with_the_branch_link(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+    harness.fake.actions_may_create_prs = False
+
+    run = harness.run("push", push_payload(first, second))
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["operation"] == "committed"
+    assert run.outputs["pr_number"] == ""
+    assert harness.fake.pulls == {}
+    assert harness.world.bare_git("rev-parse", "docbot/main^") == second
+    assert "Allow GitHub Actions to create and approve pull requests" in run.stdout
+    assert "https://github.test/octo/project/compare/main...docbot/main?expand=1" in run.summary
+    assert "::warning title=docbot::" in run.stdout
+
+
+def test_oversize_comment_is_cut_at_a_page_boundary_and_accepted(harness: Harness) -> None:
+    harness.repo.write("README.txt", "x\n")
+    harness.repo.commit("first")
+    harness.repo.git("checkout", "-q", "-b", "big")
+    for i in range(30):
+        funcs = "".join(f"def function_{i}_{j}(alpha, beta, gamma):\n    return alpha\n\n" for j in range(60))
+        harness.repo.write(f"src/module_{i:02d}.py", funcs)
+    head = harness.repo.commit("many modules")
+    harness.world.sync("main", "big")
+    number = harness.fake.open_pull("big", "main")
+    payload = load_event("pull_request__opened")
+    payload["number"] = number
+    payload["pull_request"]["head"].update(sha=head, ref="big")
+    payload["pull_request"]["base"].update(sha=harness.world.bare_git("rev-parse", "main"), ref="main")
+    payload["pull_request"]["head"]["repo"]["full_name"] = payload["pull_request"]["base"]["repo"][
+        "full_name"
+    ]
+
+    run = harness.run("pull_request", payload)
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["operation"] == "commented"
+    body = harness.fake.comments_on(number)[0].body
+    assert len(body) <= 65_536 and len(body.encode()) <= 262_144
+    shown = body.count("<details><summary><code>docs/api/src/module_")
+    assert 0 < shown < 30
+    assert f"> {30 - shown} more page(s) not shown" in body
+    assert "https://github.test/octo/project/actions/runs/4242" in body
+    assert body.count("<details>") == body.count("</details>")
+
+
+def test_nothing_to_document_is_operation_none_without_writes(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+    harness.run("push", push_payload(first, second))
+    harness.repo.write("notes.txt", "not code\n")
+    third = harness.repo.commit("notes")
+    harness.world.sync("main")
+    writes = len(harness.fake.writes())
+
+    run = harness.run("push", push_payload(second, third))
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["operation"] == "none"
+    assert harness.fake.writes()[writes:] == []
+    assert "already up to date" in run.summary
+
+
+def test_docbot_commits_and_docs_only_pushes_are_skipped(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.repo.write("src/area.py", SOURCE_A + "\n# more\n")
+    own = harness.repo.commit(f"docs: update\n\n{TRAILER}")
+    harness.world.sync("main")
+
+    run = harness.run("push", push_payload(second, own))
+
+    assert run.code == 0
+    assert run.outputs["operation"] == "none"
+    assert f"::notice title=docbot::nothing to do: commit {own[:12]} was made by docbot" in run.stdout
+    harness.repo.write("docs/api/src/area.py.md", "edited by hand\n")
+    docs_only = harness.repo.commit("docs only")
+    run = harness.run("push", push_payload(own, docs_only))
+    assert run.outputs["operation"] == "none"
+    assert "only files under docs/api changed" in run.stdout
+    assert harness.fake.writes() == []
+    del first
+
+
+def test_workflow_dispatch_documents_every_file(harness: Harness) -> None:
+    two_commits(harness.repo)
+    harness.world.sync("main")
+    payload = load_event("workflow_dispatch__workflow_dispatch")
+    payload["ref"] = "refs/heads/main"
+
+    run = harness.run("workflow_dispatch", payload)
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["operation"] == "created"
+    assert run.outputs["files_documented"] == "2"
+    assert "README.txt" in {s["path"] for s in (run.report or {})["files"]["skipped"]}
+
+
+def test_commit_mode_commits_to_the_pull_requests_branch(harness: Harness) -> None:
+    number = feature_pull(harness)
+    payload = load_event("pull_request__synchronize")
+    payload["number"] = number
+    head = harness.world.bare_git("rev-parse", "feature")
+    payload["pull_request"]["head"].update(sha=head, ref="feature")
+    payload["pull_request"]["base"].update(sha=harness.world.bare_git("rev-parse", "main"), ref="main")
+    payload["pull_request"]["head"]["repo"]["full_name"] = payload["pull_request"]["base"]["repo"][
+        "full_name"
+    ]
+
+    run = harness.run("pull_request", payload, {"mode": "commit"})
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["operation"] == "committed"
+    assert harness.world.bare_git("rev-parse", "feature^") == head
+    assert "docs/api/src/area.py.md" in harness.world.files_at("feature")
+    assert harness.fake.pulls[number].head == "feature" and len(harness.fake.pulls) == 1
+
+
+def test_dry_run_publishes_nothing(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+
+    run = harness.run("push", push_payload(first, second), {"dry_run": "true"})
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["operation"] == "none"
+    assert run.outputs["files_documented"] == "2"
+    assert harness.fake.requests == []
+    assert "Dry run: 2 page(s) and 0 deletion(s) not published." in run.summary
+
+
+def test_secrets_are_masked_and_never_printed(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+    key = "sk-ant-test-secret-value"
+
+    run = harness.run("push", push_payload(first, second), {"dry_run": "true", "anthropic_api_key": key})
+
+    assert f"::add-mask::{key}" in run.stdout
+    assert f"::add-mask::{TOKEN}" in run.stdout
+    unmasked = run.stdout.replace(f"::add-mask::{key}", "").replace(f"::add-mask::{TOKEN}", "")
+    assert key not in unmasked + run.stderr + run.summary and TOKEN not in unmasked + run.stderr
+    assert key not in json.dumps(run.report)
+
+
+def test_invalid_input_fails_with_an_annotation_unless_fail_on_error_is_false(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+
+    run = harness.run("push", push_payload(first, second), {"mode": "sideways"})
+
+    assert run.code == 1
+    assert "::error title=docbot::mode: 'sideways' is not one of auto, pull_request" in run.stdout
+    assert run.outputs["operation"] == "none"
+    assert "### docbot failed" in run.summary
+
+    relaxed = harness.run("push", push_payload(first, second), {"mode": "sideways", "fail_on_error": "false"})
+    assert relaxed.code == 0
+    assert "::error title=docbot::" in relaxed.stdout
+
+
+def test_a_rejected_token_is_a_clear_error(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+
+    run = harness.run("push", push_payload(first, second), {"github_token": "ghp_wrong"})
+
+    assert run.code == 1
+    assert re.search(
+        r"::error title=docbot::GitHub API: .* the token was rejected \(401 Bad credentials\)", run.stdout
+    )
+    assert "ghp_wrong" not in run.stdout.replace("::add-mask::ghp_wrong", "")
