@@ -3,6 +3,7 @@ real webhook payloads (SHAs rewritten), and the loopback GitHub API behind real 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from docbot import action
 from docbot.publish.github import COMMENT_MARKER, TRAILER
 from tests.conftest import ROOT, GitRepo, load_event
 from tests.fakes.github_server import GitHubWorld
@@ -61,8 +63,15 @@ class Harness:
         self.runs = 0
 
     def run(
-        self, event_name: str, payload: dict[str, Any], inputs: dict[str, str] | None = None, **env: str
+        self,
+        event_name: str,
+        payload: dict[str, Any],
+        inputs: dict[str, str] | None = None,
+        *,
+        in_process: bool = False,
     ) -> Run:
+        """Run the Action once, as a subprocess of entrypoint.py (or, for the edge cases, by calling
+        ``docbot.action.main`` with the same environment: the same code path, without the ~1 s start-up)."""
         self.runs += 1
         step = self.tmp / f"step{self.runs}"
         step.mkdir()
@@ -95,15 +104,19 @@ class Harness:
         }
         for name, value in (inputs or {}).items():
             full[f"INPUT_{name.upper()}"] = value
-        full.update(env)
-        proc = subprocess.run(
-            [sys.executable, str(ROOT / "entrypoint.py")],
-            env=full,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=self.tmp,
-        )
+        if in_process:
+            out = io.StringIO()
+            code = action.main(full, out=out)
+            proc = subprocess.CompletedProcess([], code, out.getvalue(), "")
+        else:
+            proc = subprocess.run(
+                [sys.executable, str(ROOT / "entrypoint.py")],
+                env=full,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=self.tmp,
+            )
         outputs = parse_outputs(output.read_text(encoding="utf-8")) if output.exists() else {}
         report_path = outputs.get("report_path")
         report = json.loads(Path(report_path).read_text()) if report_path else None
@@ -159,10 +172,12 @@ def test_push_opens_a_docs_pull_request_and_a_rerun_updates_it(harness: Harness)
     assert run.outputs["pr_number"] == "1"
     assert run.outputs["pr_url"] == "https://github.test/octo/project/pull/1"
     assert run.outputs["files_documented"] == "2"
-    assert run.outputs["cache_misses"] == "2" and run.outputs["cache_hits"] == "0"
+    assert run.outputs["cache_misses"] == "2"
+    assert run.outputs["cache_hits"] == "0"
     pr = harness.fake.pulls[1]
     assert (pr.head, pr.base, pr.user) == ("docbot/main", "main", "github-actions[bot]")
-    assert "| Cost |" in pr.body and "docs/api/src/area.py.md" in pr.body
+    assert "| Cost |" in pr.body
+    assert "docs/api/src/area.py.md" in pr.body
     docs = harness.world.bare_git("rev-parse", "docbot/main")
     assert harness.world.bare_git("rev-parse", f"{docs}^") == second
     files = harness.world.files_at("docbot/main")
@@ -173,8 +188,10 @@ def test_push_opens_a_docs_pull_request_and_a_rerun_updates_it(harness: Harness)
     ]
     assert "area" in files["docs/api/src/area.py.md"]
     assert TRAILER in harness.world.bare_git("log", "-1", "--format=%B", "docbot/main")
-    assert "Docs pull request #1 created" in run.summary and "| Cost |" in run.summary
-    assert run.report is not None and run.report["files"]["documented"] == ["src/area.py", "src/greeter.py"]
+    assert "Docs pull request #1 created" in run.summary
+    assert "| Cost |" in run.summary
+    assert run.report is not None
+    assert run.report["files"]["documented"] == ["src/area.py", "src/greeter.py"]
 
     # The same push again: same branch commit, the same pull request updated, everything from the cache.
     writes_before = len(harness.fake.writes())
@@ -183,7 +200,8 @@ def test_push_opens_a_docs_pull_request_and_a_rerun_updates_it(harness: Harness)
     assert again.code == 0, again.stdout + again.stderr
     assert again.outputs["operation"] == "updated"
     assert again.outputs["pr_number"] == "1"
-    assert again.outputs["cache_hits"] == "2" and again.outputs["cache_misses"] == "0"
+    assert again.outputs["cache_hits"] == "2"
+    assert again.outputs["cache_misses"] == "0"
     assert again.outputs["cost_usd"] == "0.0"
     assert len(harness.fake.pulls) == 1
     assert harness.world.bare_git("rev-parse", "docbot/main") == docs
@@ -208,10 +226,8 @@ def test_a_second_push_keeps_the_pages_of_the_open_pull_request(harness: Harness
     files = harness.world.files_at("docbot/main")
     assert {"docs/api/src/area.py.md", "docs/api/src/shapes.py.md"} <= set(files)
     assert harness.world.bare_git("rev-parse", "docbot/main^") == third
-    assert (
-        "- [src/shapes.py]" in files["docs/api/README.md"]
-        and "- [src/area.py]" in files["docs/api/README.md"]
-    )
+    assert "- [src/shapes.py]" in files["docs/api/README.md"]
+    assert "- [src/area.py]" in files["docs/api/README.md"]
 
 
 def test_pull_request_gets_one_comment_and_a_rerun_edits_it(harness: Harness) -> None:
@@ -239,7 +255,8 @@ def test_pull_request_gets_one_comment_and_a_rerun_edits_it(harness: Harness) ->
     body = comments[0].body
     assert body.startswith(COMMENT_MARKER)
     assert "<details><summary><code>docs/api/src/area.py.md</code></summary>" in body
-    assert "volume" in body and "| Cost |" in body
+    assert "volume" in body
+    assert "| Cost |" in body
     assert run.outputs["comment_id"] == str(comments[0].id)
     assert harness.fake.calls("POST", r"/git/") == [], "comment mode must not write to the repository"
     del first
@@ -304,7 +321,8 @@ def test_docbot_command_from_a_writer_reacts_and_comments(harness: Harness) -> N
     assert harness.fake.comments[cid].reactions == [("github-actions[bot]", "eyes")]
     assert run.outputs["operation"] == "commented"
     sticky = [c for c in harness.fake.comments_on(number) if COMMENT_MARKER in c.body]
-    assert len(sticky) == 1 and "volume" in sticky[0].body
+    assert len(sticky) == 1
+    assert "volume" in sticky[0].body
     assert run.outputs["files_documented"] == "1"
 
 
@@ -348,7 +366,8 @@ def test_oversize_comment_is_cut_at_a_page_boundary_and_accepted(harness: Harnes
     assert run.code == 0, run.stdout + run.stderr
     assert run.outputs["operation"] == "commented"
     body = harness.fake.comments_on(number)[0].body
-    assert len(body) <= 65_536 and len(body.encode()) <= 262_144
+    assert len(body) <= 65_536
+    assert len(body.encode()) <= 262_144
     shown = body.count("<details><summary><code>docs/api/src/module_")
     assert 0 < shown < 30
     assert f"> {30 - shown} more page(s) not shown" in body
@@ -379,14 +398,14 @@ def test_docbot_commits_and_docs_only_pushes_are_skipped(harness: Harness) -> No
     own = harness.repo.commit(f"docs: update\n\n{TRAILER}")
     harness.world.sync("main")
 
-    run = harness.run("push", push_payload(second, own))
+    run = harness.run("push", push_payload(second, own), in_process=True)
 
     assert run.code == 0
     assert run.outputs["operation"] == "none"
     assert f"::notice title=docbot::nothing to do: commit {own[:12]} was made by docbot" in run.stdout
     harness.repo.write("docs/api/src/area.py.md", "edited by hand\n")
     docs_only = harness.repo.commit("docs only")
-    run = harness.run("push", push_payload(own, docs_only))
+    run = harness.run("push", push_payload(own, docs_only), in_process=True)
     assert run.outputs["operation"] == "none"
     assert "only files under docs/api changed" in run.stdout
     assert harness.fake.writes() == []
@@ -424,14 +443,15 @@ def test_commit_mode_commits_to_the_pull_requests_branch(harness: Harness) -> No
     assert run.outputs["operation"] == "committed"
     assert harness.world.bare_git("rev-parse", "feature^") == head
     assert "docs/api/src/area.py.md" in harness.world.files_at("feature")
-    assert harness.fake.pulls[number].head == "feature" and len(harness.fake.pulls) == 1
+    assert harness.fake.pulls[number].head == "feature"
+    assert len(harness.fake.pulls) == 1
 
 
 def test_dry_run_publishes_nothing(harness: Harness) -> None:
     first, second = two_commits(harness.repo)
     harness.world.sync("main")
 
-    run = harness.run("push", push_payload(first, second), {"dry_run": "true"})
+    run = harness.run("push", push_payload(first, second), {"dry_run": "true"}, in_process=True)
 
     assert run.code == 0, run.stdout + run.stderr
     assert run.outputs["operation"] == "none"
@@ -450,7 +470,8 @@ def test_secrets_are_masked_and_never_printed(harness: Harness) -> None:
     assert f"::add-mask::{key}" in run.stdout
     assert f"::add-mask::{TOKEN}" in run.stdout
     unmasked = run.stdout.replace(f"::add-mask::{key}", "").replace(f"::add-mask::{TOKEN}", "")
-    assert key not in unmasked + run.stderr + run.summary and TOKEN not in unmasked + run.stderr
+    assert key not in unmasked + run.stderr + run.summary
+    assert TOKEN not in unmasked + run.stderr
     assert key not in json.dumps(run.report)
 
 
@@ -458,14 +479,16 @@ def test_invalid_input_fails_with_an_annotation_unless_fail_on_error_is_false(ha
     first, second = two_commits(harness.repo)
     harness.world.sync("main")
 
-    run = harness.run("push", push_payload(first, second), {"mode": "sideways"})
+    run = harness.run("push", push_payload(first, second), {"mode": "sideways"}, in_process=True)
 
     assert run.code == 1
     assert "::error title=docbot::mode: 'sideways' is not one of auto, pull_request" in run.stdout
     assert run.outputs["operation"] == "none"
     assert "### docbot failed" in run.summary
 
-    relaxed = harness.run("push", push_payload(first, second), {"mode": "sideways", "fail_on_error": "false"})
+    relaxed = harness.run(
+        "push", push_payload(first, second), {"mode": "sideways", "fail_on_error": "false"}, in_process=True
+    )
     assert relaxed.code == 0
     assert "::error title=docbot::" in relaxed.stdout
 
@@ -474,7 +497,7 @@ def test_a_rejected_token_is_a_clear_error(harness: Harness) -> None:
     first, second = two_commits(harness.repo)
     harness.world.sync("main")
 
-    run = harness.run("push", push_payload(first, second), {"github_token": "ghp_wrong"})
+    run = harness.run("push", push_payload(first, second), {"github_token": "ghp_wrong"}, in_process=True)
 
     assert run.code == 1
     assert re.search(
