@@ -118,7 +118,10 @@ def write_summary(path: str | None, markdown: str) -> int:
     text = markdown
     if len(text.encode("utf-8")) > budget:
         note = "\n\n> The summary was cut here to stay under GitHub's 1 MiB job-summary limit.\n"
-        text = truncate_utf8(text, max(budget - len(note.encode("utf-8")), 0)) + note
+        room = budget - len(note.encode("utf-8"))
+        if room <= 0:
+            return 0  # earlier steps used the whole budget: adding anything would lose all of it
+        text = truncate_utf8(text, room) + note
     with open(path, "a", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
     return len(text.encode("utf-8"))
