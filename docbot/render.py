@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 from docbot.merge import FileDoc, Section
+from docbot.symbols import count_phrase
 
 MARKER = "<!-- docbot:generated"
 INDEX_NAME = "README.md"
@@ -74,7 +75,7 @@ def render_page(doc: FileDoc) -> str:
     out = [marker_line(doc.path), "", f"# {_code(doc.path)}", ""]
     if doc.overview:
         out += [doc.overview, ""]
-    kinds = ", ".join(f"{n} {k}" for k, n in sorted(doc.kinds().items())) or "no symbols"
+    kinds = count_phrase(doc.kinds()) or "no symbols"
     out += [
         f"*{doc.language}, {doc.total_lines} lines, {kinds}; source sha256 `{doc.source_sha256[:12]}`*",
         "",

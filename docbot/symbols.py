@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import tree_sitter
@@ -43,6 +43,15 @@ class Symbol:
 
     def to_json(self) -> dict[str, object]:
         return {"name": self.name, "kind": self.kind, "start": self.start, "end": self.end}
+
+
+def count_phrase(counts: Mapping[str, int]) -> str:
+    """``{"class": 1, "method": 6}`` -> ``"1 class, 6 methods"`` (sorted by kind)."""
+    words = []
+    for kind, n in sorted(counts.items()):
+        plural = kind if n == 1 else (f"{kind}es" if kind.endswith(("s", "sh", "ch", "x")) else f"{kind}s")
+        words.append(f"{n} {plural}")
+    return ", ".join(words)
 
 
 Extractor = Callable[[tree_sitter.Node, bytes, list[bytes]], Iterator[Symbol]]

@@ -11,8 +11,10 @@ from collections import Counter
 
 from docbot.chunking import Chunk
 from docbot.llm.base import ChunkDoc, DocRequest, SymbolDoc, Usage
-from docbot.symbols import Symbol
+from docbot.symbols import Symbol, count_phrase
 
+# Receivers and the bare * and / markers are not parameters a caller passes.
+_NOT_PARAMS = frozenset({"self", "cls", "*", "/"})
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _MODULE_DOCSTRING = re.compile(r'^\s*(?:#[^\n]*\n\s*)*[rRuU]?("""|\'\'\')(.*?)\1', re.DOTALL)
 
@@ -42,7 +44,7 @@ def _returns(signature: str) -> str | None:
 
 
 def _fallback_summary(sym: Symbol) -> str:
-    shown = [_param_name(p) for p in sym.params if _param_name(p) not in {"self", "cls"}]
+    shown = [_param_name(p) for p in sym.params if _param_name(p) not in _NOT_PARAMS]
     if sym.kind == "class":
         return f"Class `{sym.name.rsplit('.', 1)[-1]}`."
     what = "Method" if sym.kind == "method" else "Function"
@@ -53,13 +55,7 @@ def _fallback_summary(sym: Symbol) -> str:
 
 def _overview(chunk: Chunk) -> str:
     counts = Counter(s.kind for s in chunk.symbols)
-    shape = (
-        ", ".join(
-            f"{n} {kind}{'es' if kind == 'class' and n != 1 else '' if n == 1 else 's'}"
-            for kind, n in sorted(counts.items())
-        )
-        or "no functions or classes"
-    )
+    shape = count_phrase(counts) or "no functions or classes"
     match = _MODULE_DOCSTRING.match(chunk.text) if chunk.language == "python" else None
     summary, _ = _split_doc(match.group(2) if match else None)
     lead = f"{summary} " if summary else ""
@@ -69,7 +65,7 @@ def _overview(chunk: Chunk) -> str:
 def static_doc(sym: Symbol) -> SymbolDoc:
     """Documentation of ``sym`` from its signature and docstring alone."""
     summary, details = _split_doc(sym.docstring)
-    params = tuple((_param_name(p), p) for p in sym.params if _param_name(p) not in {"self", "cls", "*", "/"})
+    params = tuple((_param_name(p), p) for p in sym.params if _param_name(p) not in _NOT_PARAMS)
     return SymbolDoc(
         name=sym.name,
         summary=summary or _fallback_summary(sym),

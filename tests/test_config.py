@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from docbot.config import Secret, load_settings
+from docbot.errors import ConfigError
+
+
+def test_defaults_pick_offline_without_a_key(tmp_path: Path) -> None:
+    settings = load_settings({"repo": tmp_path}, env={})
+    assert settings.provider_name == "offline"
+    assert settings.out_dir == "docs/api"
+    assert settings.cache == "sqlite"
+    assert settings.cache_ttl_hours == 24.0
+
+
+def test_key_in_environment_selects_claude_and_never_prints(tmp_path: Path) -> None:
+    settings = load_settings({"repo": tmp_path}, env={"ANTHROPIC_API_KEY": "sk-ant-secret-value"})
+    assert settings.provider_name == "anthropic"
+    assert isinstance(settings.anthropic_api_key, Secret)
+    assert settings.anthropic_api_key.reveal() == "sk-ant-secret-value"
+    assert "sk-ant-secret-value" not in repr(settings)
+    assert "sk-ant-secret-value" not in str(settings.anthropic_api_key)
+
+
+def test_precedence_file_then_env_then_flags(tmp_path: Path) -> None:
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "docbot.yml").write_text(
+        "out_dir: site/api\nmax_concurrency: 3\nmodel: from-file\n"
+    )
+    settings = load_settings({"repo": tmp_path, "model": "from-flag"}, env={"DOCBOT_MAX_CONCURRENCY": "5"})
+    assert settings.out_dir == "site/api"  # file
+    assert settings.max_concurrency == 5  # env beats file
+    assert settings.model == "from-flag"  # flag beats all
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"max_concurrency": "lots"}, "max_concurrency: expected a int, got 'lots'"),
+        ({"max_concurrency": "0"}, "max_concurrency: 0 is out of range"),
+        ({"cache": "redis"}, "cache: 'redis' is not one of sqlite, none"),
+        ({"out_dir": "../elsewhere"}, "out_dir: '../elsewhere' must be a folder inside the repository"),
+        ({"all_files": "maybe"}, "all_files: expected true or false, got 'maybe'"),
+        ({"provider": "anthropic"}, "provider 'anthropic' needs ANTHROPIC_API_KEY"),
+    ],
+)
+def test_bad_values_quote_the_value(tmp_path: Path, overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings({"repo": tmp_path, **overrides}, env={})
+    assert message in str(err.value)
+
+
+def test_unknown_key_in_repo_file_is_named(tmp_path: Path) -> None:
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "docbot.yml").write_text("out_dirr: x\n")
+    with pytest.raises(ConfigError, match="unknown setting\\(s\\) out_dirr"):
+        load_settings({"repo": tmp_path}, env={})
+
+
+def test_invalid_yaml_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "docbot.yml").write_text("out_dir: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_settings({"repo": tmp_path}, env={})

@@ -1,0 +1,167 @@
+"""End to end on a real git repository: the pipeline with the SQLite cache and the offline provider."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from docbot import pipeline
+from docbot.cache.sqlite import SqliteCache
+from docbot.changes import Git
+from docbot.config import ZERO_SHA, Settings, load_settings
+from docbot.llm.base import ChunkDoc, DocRequest
+from docbot.llm.offline import OfflineProvider
+from docbot.publish.files import FilesPublisher
+from docbot.render import MARKER
+from docbot.report import RunReport
+from tests.conftest import GitRepo
+
+A_PY = '''"""Module a."""
+
+
+def greet(name: str) -> str:
+    """Say hello."""
+    return f"hello {name}"
+
+
+def shout(name: str) -> str:
+    return greet(name).upper()
+'''
+B_PY = "class Thing:\n    def run(self):\n        return 1\n"
+
+
+class CountingProvider:
+    """The offline provider, counting the chunks it is asked for (a real Provider, not a mock)."""
+
+    name = "offline"
+    model = "offline"
+    prompt_version = "offline-1"
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self._lock = threading.Lock()
+        self._inner = OfflineProvider()
+
+    def document(self, request: DocRequest) -> ChunkDoc:
+        with self._lock:
+            self.paths.append(request.chunk.path)
+        return self._inner.document(request)
+
+
+@pytest.fixture
+def repo(git_repo: GitRepo) -> GitRepo:
+    git_repo.write("a.py", A_PY)
+    git_repo.write("pkg/b.py", B_PY)
+    git_repo.write("README.md", "# project\n")
+    git_repo.write("docs/api/guide.md", "Hand-written guide.\n")
+    git_repo.commit("initial")
+    return git_repo
+
+
+def _run(repo: GitRepo, tmp_path: Path, provider: CountingProvider, **overrides: object) -> RunReport:
+    settings: Settings = load_settings(
+        {"repo": repo.path, "cache_path": tmp_path / "cache.sqlite3", **overrides}, env={}
+    )
+    cache = SqliteCache(settings.cache_path)
+    try:
+        return pipeline.run(
+            settings, git=Git(repo.path), cache=cache, provider=provider, publisher=FilesPublisher(repo.path)
+        )
+    finally:
+        cache.close()
+
+
+def test_first_run_second_run_edit_delete(repo: GitRepo, tmp_path: Path) -> None:
+    docs = repo.path / "docs" / "api"
+
+    # 1. First run over everything: every Python file documented, others skipped with a reason.
+    provider = CountingProvider()
+    report = _run(repo, tmp_path, provider, base=ZERO_SHA)
+    assert sorted(report.documented) == ["a.py", "pkg/b.py"]
+    assert {(o.path, o.reason) for o in report.skipped} == {
+        ("README.md", "unsupported language"),
+        ("docs/api/guide.md", "inside docbot's output folder"),
+    }
+    assert report.failed == []
+    assert (report.cache_hits, report.cache_misses) == (0, 2)
+    assert sorted(provider.paths) == ["a.py", "pkg/b.py"]
+    page_a = (docs / "a.py.md").read_text()
+    assert page_a.startswith(MARKER)
+    assert "### `greet`" in page_a and "Say hello." in page_a
+    index = (docs / "README.md").read_text()
+    assert "[a.py](a.py.md)" in index and "[pkg/b.py](pkg/b.py.md)" in index
+    assert (docs / "guide.md").read_text() == "Hand-written guide.\n"
+
+    # 2. The same run again: 100% cache hits, zero provider calls, nothing rewritten.
+    again = CountingProvider()
+    report = _run(repo, tmp_path, again, base=ZERO_SHA)
+    assert (report.cache_hits, report.cache_misses, report.hit_rate) == (2, 0, 1.0)
+    assert again.paths == []
+    assert report.written_pages == []
+
+    # 3. Edit one function: only that file is re-documented.
+    base = repo.head()
+    old_page = (docs / "a.py.md").read_text()
+    repo.write("a.py", A_PY.replace("return greet(name).upper()", "return greet(name).upper() + '!'"))
+    head = repo.commit("edit shout")
+    edit = CountingProvider()
+    report = _run(repo, tmp_path, edit, base=base, head=head)
+    assert report.documented == ["a.py"]
+    assert edit.paths == ["a.py"]
+    assert report.written_pages == ["docs/api/a.py.md"]
+    new_page = (docs / "a.py.md").read_text()
+    assert new_page != old_page
+    assert new_page.replace(new_page.split("source sha256 ")[1][:14], "") == old_page.replace(
+        old_page.split("source sha256 ")[1][:14], ""
+    )  # same symbols and docs; only the recorded source hash moved
+
+    # 4. Delete a source file: its page goes, the index follows, the hand-written page stays.
+    base = head
+    repo.remove("pkg/b.py")
+    head = repo.commit("drop b")
+    report = _run(repo, tmp_path, CountingProvider(), base=base, head=head)
+    assert report.deleted_pages == ["docs/api/pkg/b.py.md"]
+    assert not (docs / "pkg").exists()
+    assert "pkg/b.py" not in (docs / "README.md").read_text()
+    assert (docs / "guide.md").read_text() == "Hand-written guide.\n"
+
+
+def test_hand_written_page_at_a_generated_path_is_kept_and_reported(repo: GitRepo, tmp_path: Path) -> None:
+    repo.write("docs/api/a.py.md", "My own page about a.py.\n")
+    repo.commit("hand-written page")
+    report = _run(repo, tmp_path, CountingProvider(), base=ZERO_SHA)
+    assert (repo.path / "docs/api/a.py.md").read_text() == "My own page about a.py.\n"
+    assert "a.py" not in report.documented
+    assert any(o.path == "a.py" and "not generated by docbot" in o.reason for o in report.skipped)
+
+
+def test_renamed_source_moves_its_page(repo: GitRepo, tmp_path: Path) -> None:
+    _run(repo, tmp_path, CountingProvider(), base=ZERO_SHA)
+    base = repo.head()
+    repo.git("mv", "pkg/b.py", "pkg/c.py")
+    head = repo.commit("rename")
+    report = _run(repo, tmp_path, CountingProvider(), base=base, head=head)
+    assert report.documented == ["pkg/c.py"]
+    assert report.deleted_pages == ["docs/api/pkg/b.py.md"]
+    assert (repo.path / "docs/api/pkg/c.py.md").exists()
+    # The path is part of what the provider sees (the chunk header), so a renamed file is asked again.
+    assert (report.cache_hits, report.cache_misses) == (0, 1)
+
+
+class FailingProvider(CountingProvider):
+    def document(self, request: DocRequest) -> ChunkDoc:
+        from docbot.errors import TransientError
+
+        if request.chunk.path == "pkg/b.py":
+            raise TransientError("overloaded (529)")
+        return super().document(request)
+
+
+def test_failed_file_keeps_its_old_page_and_the_rest_is_published(repo: GitRepo, tmp_path: Path) -> None:
+    report = _run(repo, tmp_path, FailingProvider(), base=ZERO_SHA, cache="none")
+    assert report.documented == ["a.py"]
+    assert [(o.path, o.reason) for o in report.failed] == [("pkg/b.py", "overloaded (529)")]
+    assert (repo.path / "docs/api/a.py.md").exists()
+    assert not (repo.path / "docs/api/pkg/b.py.md").exists()
