@@ -478,6 +478,9 @@ class GitHubPublisher:
         self._plan: DocsPlan | None = None
         self._commit: _Commit | None = None
         self._blobs: dict[str, bytes] = {}
+        # Blobs of docbot's own earlier commit (carried over): known to be generated pages, so neither
+        # their marker nor their source needs a read; page_path() maps path <-> source one to one.
+        self._carried: set[str] = set()
 
     # --- reading trees and blobs ---
 
@@ -492,7 +495,14 @@ class GitHubPublisher:
 
     def _is_generated(self, entry: Entry) -> bool:
         mode, sha = entry
-        return mode in _FILE_MODES and _first_line(self._blob(sha)).startswith(MARKER)
+        if mode not in _FILE_MODES:
+            return False
+        return sha in self._carried or _first_line(self._blob(sha)).startswith(MARKER)
+
+    def _source(self, path: str, entry: Entry, out_dir: str) -> str | None:
+        if entry[1] in self._carried and entry[1] not in self._blobs:
+            return path[len(out_dir) + 1 : -len(".md")]
+        return source_of(_first_line(self._blob(entry[1])))
 
     def _entries(self, tree_sha: str, folder: str) -> tuple[Any, dict[str, Entry]]:
         """The root tree object and the files under ``folder`` at ``tree_sha``.
@@ -638,6 +648,7 @@ class GitHubPublisher:
                 continue
             if path in after:
                 current[path] = after[path]
+                self._carried.add(after[path][1])
             else:
                 current.pop(path, None)
 
@@ -682,7 +693,7 @@ class GitHubPublisher:
         for path, entry in sorted(current.items()):
             if path == index or not path.endswith(".md") or not self._is_generated(entry):
                 continue
-            source = source_of(_first_line(self._blob(entry[1])))
+            source = self._source(path, entry, out_dir)
             if source:
                 sources.append(source)
         existing = current.get(index)
