@@ -523,7 +523,10 @@ class GitHubPublisher:
                 f"the folder {folder} holds more entries than the API lists at once; use a docs_dir with "
                 "fewer files"
             )
-        entries = {f"{folder}/{e.path}": (e.mode, e.sha) for e in listing.tree if e.type == "blob"}
+        # Submodules (type commit) are listed too, so a page can never replace one.
+        entries = {
+            f"{folder}/{e.path}": (e.mode, e.sha) for e in listing.tree if e.type in {"blob", "commit"}
+        }
         return root, entries
 
     def _tree(self, sha: str, *, recursive: bool = False) -> Any:
