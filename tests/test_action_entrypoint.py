@@ -204,6 +204,8 @@ def test_push_opens_a_docs_pull_request_and_a_rerun_updates_it(harness: Harness)
     assert again.outputs["cache_misses"] == "0"
     assert again.outputs["cost_usd"] == "0.0"
     assert len(harness.fake.pulls) == 1
+    assert "- updated `docs/api/src/area.py.md`" in harness.fake.pulls[1].body
+    assert "| Cache (sqlite, per chunk) | 2 hits / 0 misses (100% hit rate) |" in harness.fake.pulls[1].body
     assert harness.world.bare_git("rev-parse", "docbot/main") == docs
     new_writes = [(r.method, r.path) for r in harness.fake.writes()[writes_before:]]
     assert new_writes == [

@@ -631,7 +631,8 @@ class GitHubPublisher:
             )
             sha = commit.sha
             self._move_ref(branch, sha, ref, force=self.target.mode == "pull_request")
-        self._commit = _Commit(branch, sha, open_pr, tuple(result.written), tuple(result.deleted))
+        # The pull request's pages: everything its commit changes against the base, carried-over included.
+        self._commit = _Commit(branch, sha, open_pr, tuple(sorted(changed)), tuple(sorted(removed)))
         return result
 
     def _create_blob(self, content: str) -> Any:
@@ -842,7 +843,7 @@ class GitHubPublisher:
             lines[0] = "### Pages\n\n" + lines[0]
         run = self.target.links.run_url
         note = "… and {count} more pages" + (f" (see the [run]({run}))" if run else "")
-        body, _ = fit_sections(head, lines, more_note=note)
+        body, _ = fit_sections(head, lines, more_note=note, separator="\n")
         return body
 
     def comment_body(self, report: RunReport) -> tuple[str, int]:

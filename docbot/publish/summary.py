@@ -54,7 +54,12 @@ def stats_table(report: RunReport) -> str:
         ),
         ("Cost", f"{_money(data['cost_usd'])} (saved {_money(data['saved_usd'])} by the cache)"),
         ("Time", f"{data['duration_s']:.1f} s"),
-        ("Provider", f"{report.provider} ({report.model})" if report.model else report.provider),
+        (
+            "Provider",
+            f"{report.provider} ({report.model})"
+            if report.model and report.model != report.provider
+            else report.provider,
+        ),
     ]
     lines = ["| | |", "|---|---|", *(f"| {label} | {value} |" for label, value in rows)]
     return "\n".join(lines)
@@ -91,6 +96,7 @@ def fit_sections(
     more_note: str,
     max_chars: int = BODY_MAX_CHARS,
     max_bytes: int = BODY_MAX_BYTES,
+    separator: str = "\n\n",
 ) -> tuple[str, int]:
     """Join ``head`` and as many whole ``sections`` as fit, then a note if some were left out.
 
@@ -100,18 +106,20 @@ def fit_sections(
     Returns:
         ``(body, omitted)``: the body, which always fits, and how many sections were left out.
     """
-    body = head.rstrip("\n") + "\n"
+    body = head.rstrip("\n")
     omitted = 0
     for index, section in enumerate(sections):
-        candidate = body + "\n" + section.rstrip("\n") + "\n"
-        note = "\n" + more_note.format(count=len(sections) - index) + "\n"
+        # The first section follows the head after a blank line; later ones after ``separator``.
+        candidate = body + ("\n\n" if index == 0 else separator) + section.rstrip("\n")
+        note = "\n\n" + more_note.format(count=len(sections) - index - 1) + "\n"
         rest_fits = index == len(sections) - 1 or fits(candidate + note, max_chars, max_bytes)
-        if fits(candidate, max_chars, max_bytes) and rest_fits:
+        if fits(candidate + "\n", max_chars, max_bytes) and rest_fits:
             body = candidate
             continue
         omitted = len(sections) - index
-        body += "\n" + more_note.format(count=omitted) + "\n"
+        body += "\n\n" + more_note.format(count=omitted)
         break
+    body += "\n"
     if not fits(body, max_chars, max_bytes):
         # Only a head that alone is too long gets here: cut it by characters and bytes.
         body = body[: max_chars - 200]
