@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -191,6 +192,10 @@ class _Action:
             self._api = GitHubApi(token, self.runner.repository, base_url=settings.github_api_url)
         return self._api
 
+    @property
+    def github_retries(self) -> int:
+        return self._api.requests_retried if self._api is not None else 0
+
     def close(self) -> None:
         if self._api is not None:
             self._api.close()
@@ -367,6 +372,32 @@ def job_summary(outcome: Outcome) -> str:
     return summary_markdown(outcome.report, extra=lines)
 
 
+def _failed(log: ActionLog, runner: Runner, message: str, fail_on_error: bool) -> int:
+    log.error(message)
+    write_outputs(runner.output, {name: "" for name in OUTPUT_NAMES} | {"operation": "none"})
+    write_summary(runner.summary, f"### docbot failed\n\n{message}\n")
+    return 1 if fail_on_error else 0
+
+
+def report_json(outcome: Outcome, github_retries: int) -> dict[str, Any]:
+    """The RunReport JSON plus what publishing did (the ``publish`` key)."""
+    assert outcome.report is not None
+    a = outcome.announcement
+    data = outcome.report.to_json()
+    data["publish"] = {
+        "operation": a.operation,
+        "pr_number": a.pr_number,
+        "pr_url": a.pr_url,
+        "comment_id": a.comment_id,
+        "comment_url": a.comment_url,
+        "branch": a.branch,
+        "commit": a.commit_sha,
+        "notes": list(a.notes),
+        "github_retries": github_retries,
+    }
+    return data
+
+
 def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int:
     """Run the Action.
 
@@ -393,10 +424,11 @@ def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int
     except DocbotError as exc:
         if action.settings is not None:
             fail_on_error = action.settings.fail_on_error
-        log.error(str(exc))
-        write_outputs(runner.output, {name: "" for name in OUTPUT_NAMES} | {"operation": "none"})
-        write_summary(runner.summary, f"### docbot failed\n\n{exc}\n")
-        return 1 if fail_on_error else 0
+        return _failed(log, runner, str(exc), fail_on_error)
+    except Exception as exc:  # a bug, not bad input: still an annotation, outputs and a summary
+        with log.group("docbot: internal error"):
+            log.info(traceback.format_exc())
+        return _failed(log, runner, f"internal error ({type(exc).__name__}: {exc}); please report it", True)
     finally:
         action.close()
 
@@ -404,7 +436,9 @@ def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int
     report_path: Path | None = None
     if outcome.report is not None:
         report_path = (settings.report_path if settings else None) or runner.temp / "docbot-report.json"
-        outcome.report.write(report_path)
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        data = report_json(outcome, action.github_retries)
+        report_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         for failed in outcome.report.failed:
             log.warning(f"{failed.path}: {failed.reason}", file=failed.path)
         if outcome.report.cache_error:

@@ -192,6 +192,8 @@ def test_push_opens_a_docs_pull_request_and_a_rerun_updates_it(harness: Harness)
     assert "| Cost |" in run.summary
     assert run.report is not None
     assert run.report["files"]["documented"] == ["src/area.py", "src/greeter.py"]
+    assert run.report["publish"]["operation"] == "created"
+    assert run.report["publish"]["commit"] == harness.world.bare_git("rev-parse", "docbot/main")
 
     # The same push again: same branch commit, the same pull request updated, everything from the cache.
     writes_before = len(harness.fake.writes())

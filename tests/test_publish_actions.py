@@ -129,3 +129,13 @@ def test_fit_sections_counts_bytes_as_well_as_characters() -> None:
     body, omitted = fit_sections("h", sections, more_note="{count} more", max_chars=10_000, max_bytes=450)
     assert len(body.encode()) <= 450
     assert omitted == 3
+
+
+def test_long_outcome_lists_are_capped_with_a_pointer_to_the_report() -> None:
+    r = RunReport()
+    r.skipped = [FileOutcome(f"f{i}.bin", "binary") for i in range(250)]
+    text = summary_markdown(r)
+    assert "<summary>Skipped files (250)</summary>" in text
+    assert "- `f99.bin`: binary" in text
+    assert "f100.bin" not in text
+    assert "- … and 150 more (see the report)" in text

@@ -69,11 +69,18 @@ def _escape_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def outcome_list(title: str, outcomes: Sequence[FileOutcome]) -> str:
-    """A collapsible list of skipped or failed files with their reasons ("" when empty)."""
+def outcome_list(title: str, outcomes: Sequence[FileOutcome], *, max_items: int = 100) -> str:
+    """A collapsible list of skipped or failed files with their reasons ("" when empty).
+
+    At most ``max_items`` are listed, so a run that skips thousands of files still leaves room in a
+    comment for the docs; the report (``report_path``) has them all.
+    """
     if not outcomes:
         return ""
-    items = "\n".join(f"- `{_escape_cell(o.path)}`: {_escape_cell(o.reason)}" for o in outcomes)
+    shown = outcomes[:max_items]
+    items = "\n".join(f"- `{_escape_cell(o.path)}`: {_escape_cell(o.reason)}" for o in shown)
+    if len(outcomes) > len(shown):
+        items += f"\n- … and {len(outcomes) - len(shown)} more (see the report)"
     return f"<details><summary>{title} ({len(outcomes)})</summary>\n\n{items}\n\n</details>"
 
 
