@@ -64,6 +64,8 @@ INPUTS: dict[str, str] = {
     "pr_title": "pr_title",
 }
 SECRET_INPUTS = ("anthropic_api_key", "github_token")
+# docbot's replies carry a hidden marker, so a reply can never be read as a command (events.py skips them).
+REPLY_MARKER = "<!-- docbot:reply -->"
 SECRET_ENV = ("ANTHROPIC_API_KEY", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 OUTPUT_NAMES = (
     "operation",
@@ -287,7 +289,7 @@ class _Action:
         if permission not in settings.allowed_permissions:
             allowed = ", ".join(settings.allowed_permissions)
             text = (
-                f"@{commenter} docbot runs on request of users with {allowed} permission on this "
+                f"{REPLY_MARKER}\n@{commenter} docbot runs on request of users with {allowed} permission on this "
                 f"repository; yours is {permission}. Ask a maintainer to comment `{settings.trigger_phrase}`."
             )
             comment, url = api.reply(number, text)

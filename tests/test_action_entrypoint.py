@@ -307,7 +307,9 @@ def test_docbot_command_from_a_reader_is_refused(harness: Harness) -> None:
     assert run.outputs["operation"] == "none"
     replies = [c for c in harness.fake.comments_on(number) if c.id != cid]
     assert len(replies) == 1
-    assert replies[0].body.startswith("@reader docbot runs on request of users with admin, maintain, write")
+    assert replies[0].body.startswith(
+        "<!-- docbot:reply -->\n@reader docbot runs on request of users with admin, maintain, write"
+    )
     assert harness.fake.comments[cid].reactions == []
     assert "::notice title=docbot::refused /docbot from reader (permission read)" in run.stdout
 
@@ -508,3 +510,20 @@ def test_a_rejected_token_is_a_clear_error(harness: Harness) -> None:
         r"::error title=docbot::GitHub API: .* the token was rejected \(401 Bad credentials\)", run.stdout
     )
     assert "ghp_wrong" not in run.stdout.replace("::add-mask::ghp_wrong", "")
+
+
+def test_fork_pull_request_gets_a_clear_notice_not_a_silent_green(harness: Harness) -> None:
+    number = feature_pull(harness)
+    payload = load_event("pull_request__opened")
+    payload["number"] = number
+    payload["pull_request"]["head"].update(sha=harness.world.bare_git("rev-parse", "feature"), ref="feature")
+    payload["pull_request"]["base"].update(sha=harness.world.bare_git("rev-parse", "main"), ref="main")
+    payload["pull_request"]["head"]["repo"].update(full_name="someone/project", fork=True)
+
+    run = harness.run("pull_request", payload, in_process=True)
+
+    assert run.code == 0
+    assert run.outputs["operation"] == "none"
+    assert "::warning title=docbot::this pull request comes from a fork" in run.stdout
+    assert "Pull request from a fork: not published." in run.summary
+    assert harness.fake.writes() == []
