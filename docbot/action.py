@@ -289,8 +289,9 @@ class _Action:
         if permission not in settings.allowed_permissions:
             allowed = ", ".join(settings.allowed_permissions)
             text = (
-                f"{REPLY_MARKER}\n@{commenter} docbot runs on request of users with {allowed} permission on this "
-                f"repository; yours is {permission}. Ask a maintainer to comment `{settings.trigger_phrase}`."
+                f"{REPLY_MARKER}\n@{commenter} docbot runs on request of users with {allowed} permission "
+                f"on this repository; yours is {permission}. "
+                f"Ask a maintainer to comment `{settings.trigger_phrase}`."
             )
             comment, url = api.reply(number, text)
             log.notice(f"refused {settings.trigger_phrase} from {commenter} (permission {permission})")
