@@ -24,7 +24,7 @@ from docbot.cache import open_cache
 from docbot.changes import Git, changed_files
 from docbot.config import Settings, load_settings
 from docbot.errors import ConfigError, DocbotError, GitError
-from docbot.events import ChangeRequest, from_event
+from docbot.events import ChangeRequest, diff_range, from_event, with_pull_request
 from docbot.llm.providers import open_provider
 from docbot.publish.actions import ActionLog, write_outputs, write_summary
 from docbot.publish.github import (
@@ -32,6 +32,7 @@ from docbot.publish.github import (
     Announcement,
     GitHubApi,
     GitHubPublisher,
+    PullInfo,
     QuietPublisher,
     Target,
 )
@@ -148,11 +149,6 @@ class Outcome:
     skipped: str | None = None  # why nothing ran (a notice, exit 0)
 
 
-def _field(request: ChangeRequest, name: str, default: Any = None) -> Any:
-    # ChangeRequest grows comment and fork fields with the change-detection work (issue 3).
-    return getattr(request, name, default)
-
-
 def _branch_of(ref: str | None) -> str | None:
     if ref and ref.startswith("refs/heads/"):
         return ref[len("refs/heads/") :]
@@ -205,31 +201,35 @@ class _Action:
     def run(self) -> Outcome:
         runner, log = self.runner, self.log
         payload = runner.payload()
-        request = from_event(runner.event_name, payload, sha=runner.sha or None)
         overrides: dict[str, object] = {s: _input(self.env, i) or None for i, s in INPUTS.items()}
         overrides["repo"] = runner.workspace
         settings = load_settings(overrides, self.env)
         self.settings = settings
+        request = from_event(
+            runner.event_name, payload, sha=runner.sha or None, trigger=settings.trigger_phrase
+        )
         if request.is_noop:
             return _skip(log, request.skip_reason or "the event needs no run")
 
         git = Git(runner.workspace)
         git.mark_safe()
-        base, head = request.base, request.head
         pr_number = request.pr_number
         # push and workflow_dispatch name a full ref; a pull request names its head branch.
-        branch = request.ref if request.event == "pull_request" else _branch_of(request.ref)
-        fork = bool(_field(request, "head_repo_fork", False))
+        branch = request.ref if request.event == "pull_request" else request.branch or _branch_of(request.ref)
 
-        if _field(request, "needs_pr_lookup", False):
+        if request.needs_pr_lookup:
             checked = self._comment_command(settings, request)
             if isinstance(checked, Outcome):
                 return checked
-            base, head, branch, fork = checked
-        elif request.event in {"push", "pull_request"} and head:
-            message = git.try_run("log", "-1", "--format=%B", head) or ""
+            request = with_pull_request(
+                request, base=checked.base_sha, head=checked.head_sha, head_repo_fork=checked.fork
+            )
+            branch = checked.head_ref
+        elif request.event in {"push", "pull_request"} and request.head:
+            message = git.try_run("log", "-1", "--format=%B", request.head) or ""
             if TRAILER in message:
-                return _skip(log, f"commit {head[:12]} was made by docbot (trailer '{TRAILER}')")
+                return _skip(log, f"commit {request.head[:12]} was made by docbot (trailer '{TRAILER}')")
+        fork = request.head_repo_fork
 
         mode = _resolve_mode(settings, request.event)
         if fork and mode == "commit" and not settings.dry_run:
@@ -245,11 +245,15 @@ class _Action:
                 "permissions."
             )
             return Outcome(Announcement("none", notes=("Pull request from a fork: not published.",)))
-        if head is None:
-            raise ConfigError(f"event {request.event!r} names no commit to document")
-
-        run_settings = replace(settings, base=base, head=head, all_files=request.everything)
-        changes = changed_files(git, base, head, everything=request.everything)
+        # Which two commits: merge-base fallbacks, forced pushes, shallow clones (events.diff_range).
+        span = diff_range(request, git)
+        for notice in span.notices:
+            log.notice(notice)
+        head = span.head
+        run_settings = replace(
+            settings, base=span.base, head=head, all_files=span.everything, paths=request.paths
+        )
+        changes = changed_files(git, span.base, head, everything=span.everything)
         docs_prefix = settings.out_dir + "/"
         if changes and all(c.path.startswith(docs_prefix) for c in changes):
             return _skip(log, f"only files under {settings.out_dir} changed (docbot's own output)")
@@ -268,18 +272,16 @@ class _Action:
             announcement = publisher.announce(report)
         return Outcome(announcement, report)
 
-    def _comment_command(
-        self, settings: Settings, request: ChangeRequest
-    ) -> Outcome | tuple[str, str, str | None, bool]:
+    def _comment_command(self, settings: Settings, request: ChangeRequest) -> Outcome | PullInfo:
         """Gate a ``/docbot`` comment: bots ignored, the commenter's permission checked, 👀 when accepted.
 
         Returns:
-            An ``Outcome`` when the run stops here, else the pull request's (base, head, branch, fork).
+            An ``Outcome`` when the run stops here, else the pull request.
         """
         log = self.log
-        commenter = str(_field(request, "commenter") or request.actor or "")
+        commenter = request.commenter or request.actor or ""
         number = request.pr_number
-        comment_id = _field(request, "comment_id")
+        comment_id = request.comment_id
         if number is None:
             raise ConfigError("the comment event names no pull request")
         if not commenter or commenter.endswith("[bot]"):
@@ -301,15 +303,11 @@ class _Action:
                 skipped=f"{commenter} may not run docbot",
             )
         if comment_id is not None:
-            api.react(number, int(comment_id), "eyes")
+            api.react(number, comment_id, "eyes")
         pr = api.pull(number)
         if pr.state != "open":
             return _skip(log, f"pull request #{number} is {pr.state}")
-        git = Git(self.runner.workspace)
-        # Three-dot semantics: what the pull request changes since it left its base.
-        merge_base = git.try_run("merge-base", pr.base_sha, pr.head_sha)
-        base = merge_base.strip() if merge_base else pr.base_sha
-        return base, pr.head_sha, pr.head_ref, pr.fork
+        return pr
 
     def _publisher(
         self, settings: Settings, mode: str, branch: str | None, pr_number: int | None, git: Git, head: str

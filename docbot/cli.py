@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from docbot import __version__, languages, pipeline, symbols
+from docbot import __version__, events, languages, pipeline, symbols
 from docbot.cache import open_cache
 from docbot.cache.sqlite import SqliteCache
 from docbot.changes import Git, changed_files
@@ -84,14 +84,33 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_changes(args: argparse.Namespace) -> int:
     git = Git(Path(args.repo))
-    changes = changed_files(git, args.base, args.head, everything=args.all)
+    if not git.is_repo():
+        raise ConfigError(f"{args.repo} is not a git repository; pass --repo PATH to one")
+    if args.event:
+        # What a GitHub event would document: the same resolution the Action uses.
+        try:
+            payload = json.loads(Path(args.payload).read_text(encoding="utf-8")) if args.payload else {}
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"--payload {args.payload}: cannot read the event JSON ({exc})") from exc
+        request = events.from_event(args.event, payload, sha=args.head)
+        if request.is_noop:
+            print(f"docbot: nothing to document: {request.skip_reason}", file=sys.stderr)
+            changes = []
+        else:
+            span = events.diff_range(request, git)
+            for notice in span.notices:
+                print(f"docbot: {notice}", file=sys.stderr)
+            changes = changed_files(git, span.base, span.head, everything=span.everything)
+    else:
+        changes = changed_files(git, args.base, args.head, everything=args.all)
     if args.json:
         print(json.dumps([c.to_json() for c in changes], indent=2))
     else:
         for c in changes:
             extra = f" (from {c.old_path})" if c.old_path else ""
             ranges = ",".join(f"{a}-{b}" for a, b in c.changed_lines)
-            print(f"{c.status:9} {c.path}{extra}{' [binary]' if c.binary else ''} {ranges}")
+            skip = f" [skipped: {c.skip_reason}]" if c.skip_reason else ""
+            print(f"{c.status:9} {c.path}{extra}{' [binary]' if c.binary else ''} {ranges}{skip}")
     return EXIT_OK
 
 
@@ -177,6 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     changes.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
     changes.add_argument("--head", default="HEAD")
     changes.add_argument("--all", action="store_true", help="every file at head")
+    changes.add_argument(
+        "--event",
+        help="resolve the range as the Action would for this GitHub event (push, pull_request, ...)",
+    )
+    changes.add_argument("--payload", help="the event's webhook payload JSON (with --event)")
     changes.add_argument("--json", action="store_true")
     changes.set_defaults(func=cmd_changes)
 

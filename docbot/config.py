@@ -72,6 +72,9 @@ class Settings:
     max_file_bytes: int = 2_000_000
 
     # -- change detection and filters (issue 3) --
+    include: tuple[str, ...] = ()  # gitignore-style globs; empty: every path
+    exclude: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()  # this run only (a /docbot command's or workflow_dispatch's paths)
 
     # -- chunking (issue 4) --
 
@@ -162,6 +165,13 @@ def _secret(value: object, name: str) -> Secret | None:
     return Secret(text) if text else None
 
 
+def _globs(value: object, name: str) -> tuple[str, ...]:
+    # A YAML list, or one string with one glob per line or comma (Action inputs, env variables).
+    items = value if isinstance(value, list | tuple) else _str(value, name).replace(",", "\n").splitlines()
+    globs = tuple(_str(item, name) for item in items)
+    return tuple(g for g in globs if g)
+
+
 def _rel_dir(value: object, name: str) -> str:
     text = _str(value, name).replace("\\", "/").strip("/")
     if not text or text.startswith("../") or "/../" in f"/{text}/" or Path(text).is_absolute():
@@ -232,6 +242,9 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "chunk_max_lines": _number(int, 20, 100_000),
     "max_file_bytes": _number(int, 1, 1_000_000_000),
     # -- change detection and filters (issue 3) --
+    "include": _globs,
+    "exclude": _globs,
+    "paths": _globs,
     # -- chunking (issue 4) --
     # -- Claude provider (issue 5) --
     # -- DynamoDB cache (issue 6) --
@@ -258,6 +271,8 @@ ENV_VARS: dict[str, str] = {
     "DOCBOT_CACHE_TTL_HOURS": "cache_ttl_hours",
     "DOCBOT_MAX_CONCURRENCY": "max_concurrency",
     # -- change detection and filters (issue 3) --
+    "DOCBOT_INCLUDE": "include",
+    "DOCBOT_EXCLUDE": "exclude",
     # -- chunking (issue 4) --
     # -- Claude provider (issue 5) --
     # -- DynamoDB cache (issue 6) --

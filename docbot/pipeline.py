@@ -20,6 +20,7 @@ from docbot.changes import FileChange, Git, changed_files
 from docbot.chunking import Chunk, chunk_file
 from docbot.config import Settings
 from docbot.errors import DocbotError
+from docbot.filters import ATTRIBUTES, FileFilter
 from docbot.llm.base import ChunkDoc, DocRequest, Provider
 from docbot.merge import merge_file
 from docbot.publish import DocsPlan, Publisher
@@ -44,16 +45,28 @@ def _in_folder(path: str, folder: str) -> bool:
 
 
 def select_files(
-    changes: list[FileChange], settings: Settings, read: Callable[[str], bytes], report: RunReport
+    changes: list[FileChange],
+    settings: Settings,
+    read: Callable[[str], bytes],
+    report: RunReport,
+    *,
+    file_filter: FileFilter | None = None,
 ) -> tuple[list[SourceFile], list[str]]:
     """Decide per change: document it, delete its page, or skip it with a reason.
+
+    Args:
+        file_filter: include/exclude/vendored rules (default: built from ``settings`` alone).
 
     Returns:
         The files to document and the page paths to delete.
     """
+    file_filter = file_filter or FileFilter.from_settings(settings)
     to_document: list[SourceFile] = []
     deletions: list[str] = []
     for change in changes:
+        if change.skip_reason:  # symlinks, submodules, mode-only and type changes
+            report.skipped.append(FileOutcome(change.path, change.skip_reason))
+            continue
         if change.status in {"deleted", "renamed"}:
             gone = change.old_path if change.status == "renamed" else change.path
             if gone and not _in_folder(gone, settings.out_dir):
@@ -61,8 +74,9 @@ def select_files(
             if change.status == "deleted":
                 continue
         path = change.path
-        if _in_folder(path, settings.out_dir):
-            report.skipped.append(FileOutcome(path, "inside docbot's output folder"))
+        reason = file_filter.skip_reason(path)
+        if reason:
+            report.skipped.append(FileOutcome(path, reason))
             continue
         if change.binary:
             report.skipped.append(FileOutcome(path, "binary"))
@@ -73,10 +87,9 @@ def select_files(
             continue
         assert language is not None
         data = read(path)
-        if len(data) > settings.max_file_bytes:
-            report.skipped.append(
-                FileOutcome(path, f"larger than max_file_bytes ({settings.max_file_bytes})")
-            )
+        reason = file_filter.skip_reason(path, size=len(data))
+        if reason:
+            report.skipped.append(FileOutcome(path, reason))
             continue
         try:
             source = data.decode("utf-8")
@@ -179,7 +192,11 @@ def run(
     report = RunReport(provider=provider.name, model=provider.model, cache_backend=cache.backend)
     changes = changed_files(git, settings.base, settings.head, everything=settings.all_files)
     head = git.resolve(settings.head)
-    files, deletions = select_files(changes, settings, lambda p: git.show_file(head, p), report)
+    present = [c.path for c in changes if c.status != "deleted" and not c.skip_reason]
+    file_filter = FileFilter.from_settings(settings, attributes=git.attributes(head, present, ATTRIBUTES))
+    files, deletions = select_files(
+        changes, settings, lambda p: git.show_file(head, p), report, file_filter=file_filter
+    )
 
     docs, errors = document_chunks(
         files, cache=cache, provider=provider, max_concurrency=settings.max_concurrency, report=report

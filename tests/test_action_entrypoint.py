@@ -423,6 +423,7 @@ def test_workflow_dispatch_documents_every_file(harness: Harness) -> None:
     harness.world.sync("main")
     payload = load_event("workflow_dispatch__workflow_dispatch")
     payload["ref"] = "refs/heads/main"
+    payload["inputs"] = {"all": "true"}  # workflow_dispatch inputs arrive as strings
 
     run = harness.run("workflow_dispatch", payload)
 
