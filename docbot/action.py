@@ -172,7 +172,7 @@ def _local_blob(git: Git) -> Any:
 
 
 def _skip(log: ActionLog, reason: str) -> Outcome:
-    log.notice(f"nothing to do: {reason}")
+    log.notice(f"nothing to document: {reason}")
     return Outcome(Announcement("none", notes=(f"Nothing to do: {reason}.",)), skipped=reason)
 
 
@@ -449,11 +449,12 @@ def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int
     write_outputs(runner.output, outputs_of(outcome, report_path))
     write_summary(runner.summary, job_summary(outcome))
     a = outcome.announcement
-    log.info(
-        f"docbot: operation={a.operation}"
-        + (f" pr={a.pr_url}" if a.pr_url else "")
-        + (f" comment={a.comment_url}" if a.comment_url else "")
-    )
+    if outcome.skipped is None:
+        log.info(
+            f"docbot: operation={a.operation}"
+            + (f" pr={a.pr_url}" if a.pr_url else "")
+            + (f" comment={a.comment_url}" if a.comment_url else "")
+        )
     failures = len(outcome.report.failed) if outcome.report else 0
     if failures and settings is not None and settings.fail_on_error:
         log.error(f"{failures} file(s) failed; see the job summary")

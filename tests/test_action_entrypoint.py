@@ -408,7 +408,7 @@ def test_docbot_commits_and_docs_only_pushes_are_skipped(harness: Harness) -> No
 
     assert run.code == 0
     assert run.outputs["operation"] == "none"
-    assert f"::notice title=docbot::nothing to do: commit {own[:12]} was made by docbot" in run.stdout
+    assert f"::notice title=docbot::nothing to document: commit {own[:12]} was made by docbot" in run.stdout
     harness.repo.write("docs/api/src/area.py.md", "edited by hand\n")
     docs_only = harness.repo.commit("docs only")
     run = harness.run("push", push_payload(own, docs_only), in_process=True)
