@@ -210,6 +210,27 @@ def test_identity_of_a_personal_token_comes_from_user(world: GitHubWorld, clock:
     assert world.fake.comments[cid].user == "docs-robot"
 
 
+def test_app_token_finds_its_own_comment_among_other_bots(world: GitHubWorld, clock: Clock) -> None:
+    world.fake.bot_tokens["ghs_app_token"] = "docs-app[bot]"
+    number = world.fake.open_pull("main", "main")
+    world.fake.add_comment(number, f"{COMMENT_MARKER}\nquoted", user="alice")
+    theirs = world.fake.add_comment(
+        number, f"{COMMENT_MARKER}\nother", user="github-actions[bot]", user_type="Bot"
+    )
+    api = make_api(world, clock, token="ghs_app_token")
+
+    first, _, created = api.upsert_comment(number, f"{COMMENT_MARKER}\none")
+    second, _, created_again = api.upsert_comment(number, f"{COMMENT_MARKER}\ntwo")
+
+    assert created
+    assert not created_again
+    assert first == second
+    assert world.fake.comments[first].user == "docs-app[bot]"
+    assert world.fake.comments[first].body.endswith("two")
+    assert world.fake.comments[theirs].body.endswith("other")
+    assert len(world.fake.comments_on(number)) == 3
+
+
 def test_permission_distinguishes_maintain_from_write(world: GitHubWorld, clock: Clock) -> None:
     world.fake.permissions.update(boss="admin", keeper="maintain", dev="write", helper="triage")
     api = make_api(world, clock)

@@ -267,6 +267,7 @@ class GitHubApi:
         )
         self._repo: Repository | None = None
         self._identity: str | None = None
+        self._identity_known = False
 
     def close(self) -> None:
         self._gh.close()
@@ -335,16 +336,18 @@ class GitHubApi:
             )
         return self._repo
 
-    def identity(self) -> str:
-        """The login the token writes as. An Actions token may not read ``/user`` (403 "Resource not
-        accessible by integration"); it always writes as ``github-actions[bot]``."""
-        if self._identity is None:
+    def identity(self) -> str | None:
+        """The login the token writes as, or ``None`` for an installation token (the Actions token, a
+        GitHub App's), which may not read ``/user`` (403 "Resource not accessible by integration") and
+        writes as a bot account (``github-actions[bot]``, ``<app>[bot]``)."""
+        if not self._identity_known:
             try:
                 self._identity = self.call("GET /user", lambda: self._gh.get_user().login)
             except GitHubApiError as exc:
                 if exc.status not in {403, 404}:
                     raise
-                self._identity = ACTIONS_BOT
+                self._identity = None
+            self._identity_known = True
         return self._identity
 
     def pull(self, number: int) -> PullInfo:
@@ -387,16 +390,28 @@ class GitHubApi:
         """
         me = self.identity()
 
-        def find() -> Any:
-            issue = self.repo.get_issue(number)
-            for comment in issue.get_comments():
-                if comment.user is not None and comment.user.login == me and marker in (comment.body or ""):
-                    return comment
-            return None
+        def mine(comment: Any) -> bool:
+            user = comment.user
+            if user is None or marker not in (comment.body or ""):
+                return False
+            # An installation token's own login is unknown: any bot's marked comment is a candidate,
+            # github-actions[bot]'s first; a human quoting the marker never is.
+            return bool(user.login == me) if me is not None else user.type == "Bot"
 
-        existing = self.call(f"GET comments of #{number}", find)
-        if existing is not None:
-            self.call(f"PATCH comment {existing.id}", lambda: existing.edit(body))
+        def find() -> list[Any]:
+            found = [c for c in self.repo.get_issue(number).get_comments() if mine(c)]
+            return sorted(found, key=lambda c: c.user.login != ACTIONS_BOT)
+
+        def edit(comment: Any) -> None:
+            self.call(f"PATCH comment {comment.id}", lambda: comment.edit(body))
+
+        for existing in self.call(f"GET comments of #{number}", find):
+            try:
+                edit(existing)
+            except GitHubApiError as exc:
+                if exc.status == 403 and me is None:
+                    continue  # another bot's comment: not ours to edit
+                raise
             return existing.id, existing.html_url, False
         comment_id, url = self.reply(number, body)
         return comment_id, url, True

@@ -99,6 +99,9 @@ class FakeGitHub:
         self.owner, self.name = owner, name
         # token -> login of its identity; None is an Actions installation token (no GET /user).
         self.tokens: dict[str, str | None] = {"ghs_actions_token": None}
+        # GitHub App installation tokens: like the Actions token they cannot read /user, but they write
+        # as their own bot account.
+        self.bot_tokens: dict[str, str] = {}
         self.permissions: dict[str, str] = {}
         self.actions_may_create_prs = True
         self.per_page_default = 30
@@ -265,7 +268,9 @@ class FakeGitHub:
 
     def _check_auth(self, header: str) -> None:
         scheme, _, token = header.partition(" ")
-        if scheme.lower() not in {"token", "bearer"} or token not in self.tokens:
+        if scheme.lower() not in {"token", "bearer"} or (
+            token not in self.tokens and token not in self.bot_tokens
+        ):
             raise _Reply(401, {"message": "Bad credentials", "status": "401"})
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
@@ -276,8 +281,21 @@ class FakeGitHub:
                     return fault
         return None
 
+    @staticmethod
+    def _token(handler: BaseHTTPRequestHandler) -> str:
+        return handler.headers["Authorization"].partition(" ")[2]
+
     def _identity(self, handler: BaseHTTPRequestHandler) -> str | None:
-        return self.tokens[handler.headers["Authorization"].partition(" ")[2]]
+        """The login ``GET /user`` reveals: ``None`` for installation tokens (Actions, Apps)."""
+        return self.tokens.get(self._token(handler))
+
+    def _writer(self, handler: BaseHTTPRequestHandler) -> tuple[str, str]:
+        """Who a write is attributed to: (login, user type)."""
+        token = self._token(handler)
+        if token in self.bot_tokens:
+            return self.bot_tokens[token], "Bot"
+        login = self.tokens.get(token)
+        return (login, "User") if login else (ACTIONS_LOGIN, "Bot")
 
     def _routes(self) -> list[tuple[str, str, Callable[..., tuple[int, Any, dict[str, str]]]]]:
         repo = rf"/repos/{re.escape(self.owner)}/{re.escape(self.name)}"
@@ -620,7 +638,8 @@ class FakeGitHub:
     def _create_pull(
         self, body: Any, handler: BaseHTTPRequestHandler, **_: Any
     ) -> tuple[int, Any, dict[str, str]]:
-        if self._identity(handler) is None and not self.actions_may_create_prs:
+        is_actions = self._token(handler) in self.tokens and self._identity(handler) is None
+        if is_actions and not self.actions_may_create_prs:
             raise _Reply(403, {"message": ACTIONS_MAY_NOT_CREATE_PRS, "status": "403"})
         head, base = self._head_branch(body.get("head", "")), body.get("base", "")
         text = body.get("body") or ""
@@ -639,7 +658,7 @@ class FakeGitHub:
             raise _validation("PullRequest", "custom", f"No commits between {base} and {head}")
         number = self._next_number
         self._next_number += 1
-        user = self._identity(handler) or ACTIONS_LOGIN
+        user = self._writer(handler)[0]
         self.pulls[number] = PullRequest(number, head, base, body.get("title", ""), text, user)
         return 201, self._pull_json(self.pulls[number]), {}
 
@@ -687,10 +706,10 @@ class FakeGitHub:
         self._check_body("IssueComment", text, code="unprocessable", field_name="data")
         if int(number) not in self.pulls:
             raise _Reply(404, {"message": "Not Found", "status": "404"})
-        login = self._identity(handler)
+        login, kind = self._writer(handler)
         cid = self._next_comment
         self._next_comment += 1
-        comment = Comment(cid, int(number), text, login or ACTIONS_LOGIN, "User" if login else "Bot")
+        comment = Comment(cid, int(number), text, login, kind)
         self.comments[cid] = comment
         return 201, self._comment_json(comment), {}
 
@@ -707,7 +726,7 @@ class FakeGitHub:
         self, cid: str, body: Any, handler: BaseHTTPRequestHandler, **_: Any
     ) -> tuple[int, Any, dict[str, str]]:
         comment = self._comment(cid)
-        if comment.user != (self._identity(handler) or ACTIONS_LOGIN):
+        if comment.user != self._writer(handler)[0]:
             raise _Reply(403, {"message": "Resource not accessible by integration", "status": "403"})
         text = body.get("body") or ""
         self._check_body("IssueComment", text, code="unprocessable", field_name="data")
@@ -721,7 +740,7 @@ class FakeGitHub:
         content = body.get("content")
         if content not in REACTIONS:
             raise _validation("Reaction", "invalid", f"content {content!r} is not a reaction", "content")
-        login = self._identity(handler) or ACTIONS_LOGIN
+        login = self._writer(handler)[0]
         comment.reactions.append((login, content))
         return 201, {"id": len(comment.reactions), "content": content, "user": self._user_json(login)}, {}
 
