@@ -63,6 +63,7 @@ INPUTS: dict[str, str] = {
     "dry_run": "dry_run",
     "fail_on_error": "fail_on_error",
     "pr_title": "pr_title",
+    "report_path": "report_path",
 }
 SECRET_INPUTS = ("anthropic_api_key", "github_token")
 # docbot's replies carry a hidden marker, so a reply can never be read as a command (events.py skips them).
@@ -373,6 +374,20 @@ def job_summary(outcome: Outcome) -> str:
     return summary_markdown(outcome.report, extra=lines)
 
 
+def _report_path(settings: Settings | None, runner: Runner) -> Path:
+    """Where the report goes, as the path later steps should use.
+
+    A relative ``report_path`` is taken from the workspace, the one folder a Docker action shares with
+    the steps after it under the same relative path. Without one: ``RUNNER_TEMP`` when it exists here
+    (older runners do not mount it into Docker actions: actions/runner#1984), else the workspace.
+    """
+    if settings is not None and settings.report_path is not None:
+        return settings.report_path
+    if runner.temp.is_dir() and runner.temp != runner.workspace:
+        return runner.temp / "docbot-report.json"
+    return Path("docbot-report.json")
+
+
 def _failed(log: ActionLog, runner: Runner, message: str, fail_on_error: bool) -> int:
     log.error(message)
     write_outputs(runner.output, {name: "" for name in OUTPUT_NAMES} | {"operation": "none"})
@@ -436,10 +451,11 @@ def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int
     settings = action.settings
     report_path: Path | None = None
     if outcome.report is not None:
-        report_path = (settings.report_path if settings else None) or runner.temp / "docbot-report.json"
-        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path = _report_path(settings, runner)
+        target = report_path if report_path.is_absolute() else runner.workspace / report_path
+        target.parent.mkdir(parents=True, exist_ok=True)
         data = report_json(outcome, action.github_retries)
-        report_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         for failed in outcome.report.failed:
             log.warning(f"{failed.path}: {failed.reason}", file=failed.path)
         if outcome.report.cache_error:

@@ -119,7 +119,7 @@ class Harness:
             )
         outputs = parse_outputs(output.read_text(encoding="utf-8")) if output.exists() else {}
         report_path = outputs.get("report_path")
-        report = json.loads(Path(report_path).read_text()) if report_path else None
+        report = json.loads((self.repo.path / report_path).read_text()) if report_path else None
         return Run(
             proc.returncode,
             proc.stdout,
@@ -528,3 +528,20 @@ def test_fork_pull_request_gets_a_clear_notice_not_a_silent_green(harness: Harne
     assert "::warning title=docbot::this pull request comes from a fork" in run.stdout
     assert "Pull request from a fork: not published." in run.summary
     assert harness.fake.writes() == []
+
+
+def test_report_path_input_is_relative_to_the_workspace(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+
+    run = harness.run(
+        "push",
+        push_payload(first, second),
+        {"report_path": "build/docbot.json", "dry_run": "true"},
+        in_process=True,
+    )
+
+    assert run.outputs["report_path"] == "build/docbot.json"
+    assert run.report is not None
+    assert run.report["files"]["documented"] == ["src/area.py", "src/greeter.py"]
+    assert (harness.repo.path / "build" / "docbot.json").is_file()
