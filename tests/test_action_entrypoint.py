@@ -545,3 +545,53 @@ def test_report_path_input_is_relative_to_the_workspace(harness: Harness) -> Non
     assert run.report is not None
     assert run.report["files"]["documented"] == ["src/area.py", "src/greeter.py"]
     assert (harness.repo.path / "build" / "docbot.json").is_file()
+
+
+def pull_request_payload(harness: Harness, number: int, branch: str = "feature") -> dict[str, Any]:
+    payload = load_event("pull_request__synchronize")
+    payload["number"] = number
+    payload["pull_request"]["head"].update(sha=harness.world.bare_git("rev-parse", branch), ref=branch)
+    payload["pull_request"]["base"].update(sha=harness.world.bare_git("rev-parse", "main"), ref="main")
+    payload["pull_request"]["head"]["repo"]["full_name"] = payload["pull_request"]["base"]["repo"][
+        "full_name"
+    ]
+    return payload
+
+
+def test_refused_pull_request_for_a_pull_request_event_falls_back_to_a_comment_there(
+    harness: Harness,
+) -> None:
+    number = feature_pull(harness)
+    harness.fake.actions_may_create_prs = False
+
+    run = harness.run(
+        "pull_request", pull_request_payload(harness, number), {"mode": "pull_request"}, in_process=True
+    )
+
+    assert run.code == 0, run.stdout
+    assert run.outputs["operation"] == "committed"
+    assert harness.world.bare_git("rev-parse", "docbot/feature^") == harness.world.bare_git(
+        "rev-parse", "feature"
+    )
+    [comment] = harness.fake.comments_on(number)
+    assert comment.body.startswith(COMMENT_MARKER)
+    assert "GitHub refused to open the pull request" in comment.body
+    assert "compare/feature...docbot/feature?expand=1" in comment.body
+    assert run.outputs["comment_id"] == str(comment.id)
+
+
+def test_commit_mode_on_a_push_commits_to_the_branch_and_a_rerun_changes_nothing(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+
+    run = harness.run("push", push_payload(first, second), {"mode": "commit"}, in_process=True)
+
+    assert run.outputs["operation"] == "committed"
+    assert harness.world.bare_git("rev-parse", "main^") == second
+    assert TRAILER in harness.world.bare_git("log", "-1", "--format=%B", "main")
+    docs = harness.world.bare_git("rev-parse", "main")
+
+    again = harness.run("push", push_payload(first, second), {"mode": "commit"}, in_process=True)
+
+    assert again.outputs["operation"] == "none"
+    assert harness.world.bare_git("rev-parse", "main") == docs
