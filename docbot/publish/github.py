@@ -496,6 +496,7 @@ class GitHubPublisher:
         # Blobs of docbot's own earlier commit (carried over): known to be generated pages, so neither
         # their marker nor their source needs a read; page_path() maps path <-> source one to one.
         self._carried: set[str] = set()
+        self._new: dict[str, str] = {}  # page -> content this run uploads
 
     # --- reading trees and blobs ---
 
@@ -527,12 +528,14 @@ class GitHubPublisher:
         """
         root = self._tree(tree_sha)
         tree = root
-        for part in folder.split("/"):
+        parts = folder.split("/")
+        for depth, part in enumerate(parts, 1):
             match = [e for e in tree.tree if e.path == part and e.type == "tree"]
             if not match:
                 return root, {}
-            tree = self._tree(match[0].sha)
-        listing = self._tree(tree.sha, recursive=True)
+            # The folder itself is listed recursively at once; the levels above it one by one.
+            tree = self._tree(match[0].sha, recursive=depth == len(parts))
+        listing = tree
         if listing.raw_data.get("truncated"):
             raise PermanentError(
                 f"the folder {folder} holds more entries than the API lists at once; use a docs_dir with "
@@ -673,7 +676,7 @@ class GitHubPublisher:
 
     def _apply(self, plan: DocsPlan, current: dict[str, Entry]) -> PublishResult:
         result = PublishResult()
-        self._new: dict[str, str] = {}
+        self._new = {}
         for page, text in plan.pages:
             why = unsafe_path(page, plan.out_dir)
             existing = current.get(page)
