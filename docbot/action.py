@@ -14,7 +14,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -162,7 +162,9 @@ def _resolve_mode(settings: Settings, event: str) -> str:
     return "comment" if event in {"pull_request", "pull_request_target", "issue_comment"} else "pull_request"
 
 
-def _local_blob(git: Git) -> Any:
+def _local_blob(git: Git) -> Callable[[str], bytes | None]:
+    """Reads a blob from the checkout, so pages the checkout already has cost no API request."""
+
     def read(sha: str) -> bytes | None:
         try:
             return git.run_bytes("cat-file", "blob", sha)
