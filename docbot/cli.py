@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from docbot import __version__, events, languages, pipeline, symbols
 from docbot.cache import open_cache
-from docbot.cache.sqlite import SqliteCache
 from docbot.changes import Git, changed_files
 from docbot.chunking import chunk_file
 from docbot.config import Settings, load_settings
@@ -47,6 +47,8 @@ def print_summary(report: RunReport, console: Console) -> None:
         console.print(f"[red]failed[/red] {outcome.path}: {outcome.reason}")
     if report.cache_error:
         console.print(f"[yellow]cache unavailable, ran uncached:[/yellow] {report.cache_error}")
+    for outcome in report.cache_not_stored:
+        console.print(f"[yellow]not cached[/yellow] {escape(outcome.path)}: {escape(outcome.reason)}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -144,23 +146,36 @@ def cmd_chunks(args: argparse.Namespace) -> int:
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    if settings.cache != "sqlite":
-        raise ConfigError(f"cache {args.action}: the {settings.cache!r} backend has nothing to show here")
-    cache = SqliteCache(settings.cache_path, ttl_seconds=settings.cache_ttl_hours * 3600)
-    try:
-        if not cache.available:
-            raise ConfigError(cache.error or "cache unavailable")
-        if args.action == "stats":
-            data: dict[str, object] = {
-                "backend": "sqlite",
-                "path": str(settings.cache_path),
-                "entries": cache.count(),
-            }
-        else:
-            data = {"backend": "sqlite", "path": str(settings.cache_path), "purged": cache.purge()}
-    finally:
-        cache.close()
+    overrides: dict[str, object] = {
+        "cache_table": args.table,
+        "cache_region": args.region,
+        "cache_endpoint_url": args.endpoint_url,
+    }
+    # `init` is for the shared table (SQLite creates its file on first use); `--table` implies DynamoDB.
+    if args.cache is None and (args.action == "init" or args.table):
+        overrides["cache"] = "dynamodb"
+    settings = _settings(args, **overrides)
+    if args.action == "init":
+        if settings.cache != "dynamodb":
+            raise ConfigError(f"cache init: only the dynamodb backend needs it, not {settings.cache!r}")
+        from docbot.cache.dynamodb import init_table
+
+        data: dict[str, object] = init_table(
+            settings.cache_table, region=settings.cache_region, endpoint_url=settings.cache_endpoint_url
+        )
+    else:
+        cache = open_cache(settings)
+        try:
+            if cache.backend == "none":
+                raise ConfigError(f"cache {args.action}: the 'none' backend holds nothing")
+            if not cache.available:
+                raise ConfigError(cache.error or f"the {cache.backend} cache is unavailable")
+            if args.action == "stats":
+                data = cache.stats().to_json()
+            else:
+                data = {"backend": cache.backend, "purged": cache.purge()}
+        finally:
+            cache.close()
     print(json.dumps(data, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in data.items()))
     return EXIT_OK
 
@@ -173,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def cache_flags(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--cache", help="cache backend: sqlite (default) or none")
+        p.add_argument("--cache", help="cache backend: sqlite (default), dynamodb[:TABLE] or none")
         p.add_argument("--cache-path", help="SQLite cache file (default: ~/.cache/docbot/cache.sqlite3)")
 
     run = sub.add_parser("run", help="document the changes between two revisions and write the pages")
@@ -211,8 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
     chunks.add_argument("--json", action="store_true")
     chunks.set_defaults(func=cmd_chunks)
 
-    cache = sub.add_parser("cache", help="inspect or empty the cache")
-    cache.add_argument("action", choices=["stats", "purge"])
+    cache = sub.add_parser("cache", help="create (DynamoDB), inspect or empty the cache")
+    cache.add_argument("action", choices=["init", "stats", "purge"])
+    cache.add_argument("--table", help="DynamoDB table (implies --cache dynamodb; default: doc-cache-prod)")
+    cache.add_argument("--region", help="AWS region of the table (default: AWS_REGION)")
+    cache.add_argument("--endpoint-url", help="DynamoDB endpoint (default: AWS_ENDPOINT_URL_DYNAMODB or AWS)")
     cache.add_argument("--json", action="store_true")
     cache_flags(cache)
     cache.set_defaults(func=cmd_cache)

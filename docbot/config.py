@@ -8,6 +8,7 @@ overrides (CLI flags or Action inputs). No other module reads ``os.environ``: ca
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -64,7 +65,7 @@ class Settings:
     model: str = "claude-sonnet-5-5"
     anthropic_api_key: Secret | None = None
     anthropic_base_url: str | None = None
-    cache: str = "sqlite"  # sqlite | none (dynamodb: see docs/configuration.md)
+    cache: str = "sqlite"  # sqlite | dynamodb | none (see docs/cache.md)
     cache_path: Path = field(default_factory=_default_cache_path)
     cache_ttl_hours: float = 24.0
     max_concurrency: int = 8
@@ -79,8 +80,29 @@ class Settings:
     # -- chunking (issue 4) --
 
     # -- Claude provider (issue 5) --
+    max_tokens: int = 4096  # output budget of one request; a cut-off reply is retried once with twice this
+    request_timeout_s: float = 120.0  # explicit, so a hung connection fails instead of waiting 10 minutes
+    max_attempts: int = 5  # per request, for errors (5xx, connection, timeout)
+    max_attempts_rate_limited: int = 10  # per request when every failure was a 429/529 with a wait hint
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 16.0
+    rpm_limit: int = 1000  # client-side pacing, corrected from anthropic-ratelimit-* headers
+    itpm_limit: int = 500_000
+    otpm_limit: int = 100_000
+    breaker_threshold: int = 5  # consecutive failed requests that open the circuit
+    breaker_cooldown_s: float = 30.0
+    max_cost_usd: float | None = None
+    price_input_per_mtok: float | None = None
+    price_output_per_mtok: float | None = None
+    price_cache_write_per_mtok: float | None = None
+    price_cache_read_per_mtok: float | None = None
+    currency: str = "USD"  # display currency of the cost figure; USD amounts are always reported too
+    currency_rate: float = 1.0  # units of ``currency`` per USD
 
     # -- DynamoDB cache (issue 6) --
+    cache_table: str = "doc-cache-prod"
+    cache_region: str | None = None  # None: boto3 resolves it (AWS_DEFAULT_REGION, profile)
+    cache_endpoint_url: str | None = None  # None: the real AWS endpoint for the region
 
     # -- Action and publishing (issue 7) --
     mode: str = "auto"  # auto | pull_request | comment | commit | none (see docs/action.md)
@@ -90,7 +112,6 @@ class Settings:
     allowed_permissions: tuple[str, ...] = ("admin", "maintain", "write")
     dry_run: bool = False
     fail_on_error: bool = True
-    max_cost_usd: float | None = None
     pr_title: str = "docs: update the API documentation"
 
     @property
@@ -179,6 +200,36 @@ def _rel_dir(value: object, name: str) -> str:
     return text
 
 
+# DynamoDB cache (issue 6): the table name rule is DynamoDB's own (CreateTable rejects anything else).
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+
+
+def _table_name(value: object, name: str) -> str:
+    text = _str(value, name)
+    if not _TABLE_NAME.fullmatch(text):
+        raise ConfigError(
+            f"{name}: {value!r} is not a DynamoDB table name; use 3-255 letters, digits, '_', '-' or '.'"
+        )
+    return text
+
+
+def _opt_url(value: object, name: str) -> str | None:
+    text = _str(value, name)
+    if text and not text.startswith(("http://", "https://")):
+        raise ConfigError(f"{name}: {value!r} is not a URL; use e.g. http://127.0.0.1:8000")
+    return text or None
+
+
+def _split_cache_spec(raw: dict[str, object]) -> None:
+    """``cache: dynamodb:TABLE`` is shorthand for ``cache: dynamodb`` plus ``cache_table: TABLE``."""
+    spec = raw.get("cache")
+    if isinstance(spec, str) and ":" in spec:
+        backend, _, table = spec.partition(":")
+        raw["cache"] = backend
+        if backend.strip().lower() == "dynamodb" and table.strip():
+            raw["cache_table"] = table
+
+
 # Action and publishing (issue 7)
 _PERMISSIONS = ("admin", "maintain", "write", "triage", "read")
 
@@ -210,13 +261,6 @@ def _permissions(value: object, name: str) -> tuple[str, ...]:
     return chosen
 
 
-def _opt_cost(value: object, name: str) -> float | None:
-    if _str(value, name) == "":
-        return None
-    cost: float = _number(float, 0.0, 1_000_000.0)(value, name)
-    return cost
-
-
 def _title(value: object, name: str) -> str:
     text = _str(value, name)
     if not text or len(text) > 256 or "\n" in text:
@@ -235,7 +279,7 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "model": _str,
     "anthropic_api_key": _secret,
     "anthropic_base_url": _opt_str,
-    "cache": _choice("sqlite", "none"),
+    "cache": _choice("sqlite", "dynamodb", "none"),
     "cache_path": _path,
     "cache_ttl_hours": _number(float, 0.01, 24 * 365),
     "max_concurrency": _number(int, 1, 256),
@@ -247,7 +291,29 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "paths": _globs,
     # -- chunking (issue 4) --
     # -- Claude provider (issue 5) --
+    "max_tokens": _number(int, 256, 64_000),
+    "request_timeout_s": _number(float, 0.05, 3600),
+    "max_attempts": _number(int, 1, 10),
+    "max_attempts_rate_limited": _number(int, 1, 20),
+    "backoff_initial_s": _number(float, 0.01, 60),
+    "backoff_max_s": _number(float, 0.01, 600),
+    "rpm_limit": _number(int, 1, 1_000_000),
+    "itpm_limit": _number(int, 1_000, 1_000_000_000),
+    "otpm_limit": _number(int, 1_000, 1_000_000_000),
+    "breaker_threshold": _number(int, 1, 1000),
+    "breaker_cooldown_s": _number(float, 0.01, 3600),
+    # Optional numbers: an empty value means "not set" (the Action passes unset inputs as "").
+    "max_cost_usd": lambda v, n: _number(float, 0, 1_000_000)(v, n) if _str(v, n) else None,
+    "price_input_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
+    "price_output_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
+    "price_cache_write_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
+    "price_cache_read_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
+    "currency": lambda v, n: _str(v, n).upper() or "USD",
+    "currency_rate": _number(float, 1e-9, 1e9),
     # -- DynamoDB cache (issue 6) --
+    "cache_table": _table_name,
+    "cache_region": _opt_str,
+    "cache_endpoint_url": _opt_url,
     # -- Action and publishing (issue 7) --
     "mode": _choice("auto", "pull_request", "comment", "commit", "none"),
     "github_token": _secret,
@@ -256,7 +322,6 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "allowed_permissions": _permissions,
     "dry_run": _bool,
     "fail_on_error": _bool,
-    "max_cost_usd": _opt_cost,
     "pr_title": _title,
 }
 
@@ -275,13 +340,32 @@ ENV_VARS: dict[str, str] = {
     "DOCBOT_EXCLUDE": "exclude",
     # -- chunking (issue 4) --
     # -- Claude provider (issue 5) --
+    "DOCBOT_MAX_TOKENS": "max_tokens",
+    "DOCBOT_REQUEST_TIMEOUT_S": "request_timeout_s",
+    "DOCBOT_MAX_ATTEMPTS": "max_attempts",
+    "DOCBOT_RPM_LIMIT": "rpm_limit",
+    "DOCBOT_ITPM_LIMIT": "itpm_limit",
+    "DOCBOT_OTPM_LIMIT": "otpm_limit",
+    "DOCBOT_BREAKER_THRESHOLD": "breaker_threshold",
+    "DOCBOT_BREAKER_COOLDOWN_S": "breaker_cooldown_s",
+    "DOCBOT_MAX_COST_USD": "max_cost_usd",
+    "DOCBOT_PRICE_INPUT_PER_MTOK": "price_input_per_mtok",
+    "DOCBOT_PRICE_OUTPUT_PER_MTOK": "price_output_per_mtok",
+    "DOCBOT_CURRENCY": "currency",
+    "DOCBOT_CURRENCY_RATE": "currency_rate",
     # -- DynamoDB cache (issue 6) --
+    # Later entries win: AWS_REGION over AWS_DEFAULT_REGION, the DynamoDB-specific endpoint over the
+    # global one (botocore's own precedence).
+    "DOCBOT_CACHE_TABLE": "cache_table",
+    "AWS_DEFAULT_REGION": "cache_region",
+    "AWS_REGION": "cache_region",
+    "AWS_ENDPOINT_URL": "cache_endpoint_url",
+    "AWS_ENDPOINT_URL_DYNAMODB": "cache_endpoint_url",
     # -- Action and publishing (issue 7) --
     "GITHUB_TOKEN": "github_token",
     "GITHUB_API_URL": "github_api_url",
     "DOCBOT_MODE": "mode",
     "DOCBOT_DRY_RUN": "dry_run",
-    "DOCBOT_MAX_COST_USD": "max_cost_usd",
 }
 
 # Keys a repository may set in .github/docbot.yml (not where to run or which revisions).
@@ -338,6 +422,7 @@ def load_settings(
             raw[key] = (env or {})[var]
     raw.update(explicit)
     raw["repo"] = repo
+    _split_cache_spec(raw)
 
     values = {name: _PARSERS[name](value, name) for name, value in raw.items()}
     settings = Settings(**values)

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from docbot import languages, symbols
+from docbot import __version__, languages, symbols
 from docbot.cache import Cache, CacheEntry, content_key
 from docbot.changes import FileChange, Git, changed_files
 from docbot.chunking import Chunk, chunk_file
@@ -124,6 +124,38 @@ def _chunk_key(chunk: Chunk, provider: Provider) -> str:
     )
 
 
+def _file_key(f: SourceFile, provider: Provider) -> str:
+    # The whole rendered page: its chunk keys carry content, model, prompt and chunking; the path,
+    # source hash (line numbers on the page) and docbot's version (the page layout) complete it.
+    return content_key(
+        "file",
+        "\n".join(_chunk_key(c, provider) for c in f.chunks),
+        model=f"{provider.name}:{provider.model}",
+        prompt_version=provider.prompt_version,
+        options={"path": f.path, "source_sha256": f.source_sha256, "docbot": __version__},
+    )
+
+
+def cached_pages(
+    files: list[SourceFile], *, cache: Cache, provider: Provider, report: RunReport
+) -> dict[str, str]:
+    """The file-level lookup, made before any chunk's: source path -> rendered page, for every hit.
+
+    A page hit counts as a hit for each of the file's chunks in the run's ``hits`` (the unit is the
+    chunk), and saves what generating the whole page originally cost.
+    """
+    keys = {_file_key(f, provider): f for f in files}
+    pages: dict[str, str] = {}
+    for key, entry in cache.get_many(list(keys)).items():
+        f = keys[key]
+        pages[f.path] = entry.value
+        report.saved_usd += entry.cost_usd
+        report.cache_hits += len(f.chunks)
+    report.cache_file_hits += len(pages)
+    report.cache_file_misses += len(files) - len(pages)
+    return pages
+
+
 def document_chunks(
     files: list[SourceFile], *, cache: Cache, provider: Provider, max_concurrency: int, report: RunReport
 ) -> tuple[dict[str, ChunkDoc], dict[str, str]]:
@@ -142,8 +174,10 @@ def document_chunks(
             continue  # an unreadable entry is a miss
         report.saved_usd += entry.cost_usd
     report.cache_hits += len(docs)
+    report.cache_chunk_hits += len(docs)
     misses = [key for key in chunks if key not in docs]
     report.cache_misses += len(misses)
+    report.cache_chunk_misses += len(misses)
 
     errors: dict[str, str] = {}
 
@@ -170,7 +204,12 @@ def document_chunks(
                 output_tokens=doc.usage.output_tokens,
                 cost_usd=doc.usage.cost_usd,
             )
-    cache.put_many(fresh)
+    for key, reason in cache.put_many(fresh).items():
+        report.cache_not_stored.append(FileOutcome(chunks[key].path, f"chunk {chunks[key].index}: {reason}"))
+    # Requests for chunks that failed were sent (and maybe billed) too: api.requests counts them all.
+    failed_usage = getattr(provider, "failed_usage", None)  # only providers that send requests have it
+    if callable(failed_usage):
+        report.usage += failed_usage()
     return docs, errors
 
 
@@ -190,6 +229,7 @@ def run(
     """
     started = clock()
     report = RunReport(provider=provider.name, model=provider.model, cache_backend=cache.backend)
+    report.currency, report.currency_rate = settings.currency, settings.currency_rate
     changes = changed_files(git, settings.base, settings.head, everything=settings.all_files)
     head = git.resolve(settings.head)
     present = [c.path for c in changes if c.status != "deleted" and not c.skip_reason]
@@ -198,13 +238,25 @@ def run(
         changes, settings, lambda p: git.show_file(head, p), report, file_filter=file_filter
     )
 
+    hit_pages = cached_pages(files, cache=cache, provider=provider, report=report)
     docs, errors = document_chunks(
-        files, cache=cache, provider=provider, max_concurrency=settings.max_concurrency, report=report
+        [f for f in files if f.path not in hit_pages],
+        cache=cache,
+        provider=provider,
+        max_concurrency=settings.max_concurrency,
+        report=report,
     )
 
     pages: list[tuple[str, str]] = []
     source_of_page: dict[str, str] = {}
+    fresh_pages: dict[str, CacheEntry] = {}
+    file_keys = {_file_key(f, provider): f.path for f in files}
     for f in files:
+        if f.path in hit_pages:
+            page = page_path(settings.out_dir, f.path)
+            pages.append((page, hit_pages[f.path]))
+            source_of_page[page] = f.path
+            continue
         keys = [_chunk_key(c, provider) for c in f.chunks]
         failed = [errors[k] for k in keys if k in errors]
         if failed:
@@ -224,6 +276,19 @@ def run(
         page = page_path(settings.out_dir, f.path)
         pages.append((page, render_page(doc)))
         source_of_page[page] = f.path
+        # The page entry carries the original cost of all its chunks (cached ones included), so a
+        # later page hit reports what it really saved.
+        usage = [docs[k].usage for k in keys]
+        fresh_pages[_file_key(f, provider)] = CacheEntry(
+            value=pages[-1][1],
+            model=provider.model,
+            created=time.time(),
+            input_tokens=sum(u.input_tokens for u in usage),
+            output_tokens=sum(u.output_tokens for u in usage),
+            cost_usd=sum(u.cost_usd for u in usage),
+        )
+    for key, reason in cache.put_many(fresh_pages).items():
+        report.cache_not_stored.append(FileOutcome(file_keys[key], f"page: {reason}"))
 
     result = publisher.publish(DocsPlan(settings.out_dir, tuple(pages), tuple(deletions)))
     report.written_pages = result.written

@@ -32,16 +32,30 @@ class RunReport:
     cache_error: str | None = None
     cache_hits: int = 0
     cache_misses: int = 0
+    # The two levels of lookup (docs/cache.md): whole pages first, then the chunks of the files missed.
+    cache_file_hits: int = 0
+    cache_file_misses: int = 0
+    cache_chunk_hits: int = 0
+    cache_chunk_misses: int = 0
+    cache_not_stored: list[FileOutcome] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     saved_usd: float = 0.0
     symbols_static: int = 0
     symbols_invented: int = 0
     duration_s: float = 0.0
+    currency: str = "USD"  # display currency of the cost (issue 5); USD figures are always reported
+    currency_rate: float = 1.0  # units of ``currency`` per USD
 
     @property
     def hit_rate(self) -> float:
         lookups = self.cache_hits + self.cache_misses
         return round(self.cache_hits / lookups, 4) if lookups else 0.0
+
+    @property
+    def saved_fraction(self) -> float:
+        """Share of what the run's docs cost to generate that the cache paid: saved / (saved + spent)."""
+        total = self.saved_usd + self.usage.cost_usd
+        return round(self.saved_usd / total, 4) if total else 0.0
 
     def to_json(self) -> dict[str, Any]:
         u = self.usage
@@ -62,6 +76,10 @@ class RunReport:
                 "misses": self.cache_misses,
                 "hit_rate": self.hit_rate,
                 "error": self.cache_error,
+                "files": {"hits": self.cache_file_hits, "misses": self.cache_file_misses},
+                "chunks": {"hits": self.cache_chunk_hits, "misses": self.cache_chunk_misses},
+                "not_stored": [{"path": o.path, "reason": o.reason} for o in self.cache_not_stored],
+                "saved_fraction": self.saved_fraction,
             },
             "api": {
                 "requests": u.requests,
@@ -74,13 +92,30 @@ class RunReport:
             },
             "symbols": {"filled_statically": self.symbols_static, "invented_dropped": self.symbols_invented},
             "cost_usd": round(u.cost_usd, 6),
+            "cost": {
+                "currency": self.currency,
+                "rate": self.currency_rate,
+                "amount": round(u.cost_usd * self.currency_rate, 6),
+            },
             "saved_usd": round(self.saved_usd, 6),
             "duration_s": round(self.duration_s, 3),
         }
 
+    def _converted(self) -> str:
+        if self.currency == "USD":
+            return ""
+        cost, saved = self.usage.cost_usd * self.currency_rate, self.saved_usd * self.currency_rate
+        return f"; {cost:.2f} {self.currency} (saved {saved:.2f} {self.currency})"
+
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+
+    def _levels(self) -> str:
+        return (
+            f"pages {self.cache_file_hits} hit, {self.cache_file_misses} missed; "
+            f"chunks {self.cache_chunk_hits} hit, {self.cache_chunk_misses} missed"
+        )
 
     def summary_rows(self) -> list[tuple[str, str]]:
         """(label, value) rows of the human summary, shared by the terminal table and Markdown."""
@@ -94,8 +129,9 @@ class RunReport:
                 f"Cache ({self.cache_backend}) hits / misses",
                 f"{self.cache_hits} / {self.cache_misses} ({self.hit_rate:.0%} hit rate)",
             ),
+            ("Cache pages / chunks looked up", self._levels()),
             ("API requests (retries)", f"{u.requests} ({u.retries})"),
             ("Tokens in / out", f"{u.input_tokens:,} / {u.output_tokens:,}"),
-            ("Cost", f"${u.cost_usd:.4f} (saved ${self.saved_usd:.4f} by the cache)"),
+            ("Cost", f"${u.cost_usd:.4f} (saved ${self.saved_usd:.4f} by the cache)" + self._converted()),
             ("Time", f"{self.duration_s:.2f} s"),
         ]

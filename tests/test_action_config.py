@@ -17,7 +17,7 @@ def test_defaults() -> None:
         "/docbot",
         ("admin", "maintain", "write"),
     )
-    assert (s.dry_run, s.fail_on_error, s.max_cost_usd, s.github_token) == (False, True, None, None)
+    assert (s.dry_run, s.fail_on_error, s.github_token) == (False, True, None)
     assert s.github_api_url == "https://api.github.com"
 
 
@@ -38,8 +38,6 @@ def test_token_and_api_url_come_from_the_runner_environment() -> None:
         ),
         ({"allowed_permissions": " "}, "allowed_permissions: ' ' must list one or more of"),
         ({"trigger_phrase": "/doc bot"}, "trigger_phrase: '/doc bot' must be one word"),
-        ({"max_cost_usd": "-1"}, "max_cost_usd: -1.0 is out of range"),
-        ({"max_cost_usd": "cheap"}, "max_cost_usd: expected a float, got 'cheap'"),
         ({"dry_run": "maybe"}, "dry_run: expected true or false, got 'maybe'"),
         ({"github_api_url": "api.github.com"}, "github_api_url: 'api.github.com' is not a URL"),
     ],

@@ -2,6 +2,9 @@
 
 Backends fail open: a broken cache makes a run slower and dearer, never failed. A backend that cannot
 serve sets ``available = False`` and ``error``; lookups then miss and writes are dropped.
+
+Backends: ``sqlite`` (embedded default, one file), ``dynamodb`` (shared by every runner; only
+``docbot.cache.dynamodb`` imports boto3) and ``none``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from docbot.config import Settings
+from docbot.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,31 @@ class CacheEntry:
     cost_usd: float = 0.0
 
 
+@dataclass(frozen=True)
+class CacheStats:
+    """What a cache holds, for ``docbot cache stats``.
+
+    ``stored_cost_usd`` is what generating the live entries cost: the most that hits on them can save.
+    """
+
+    backend: str
+    location: str
+    entries: int
+    expired: int = 0
+    stored_cost_usd: float = 0.0
+    details: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "backend": self.backend,
+            "location": self.location,
+            "entries": self.entries,
+            "expired": self.expired,
+            "stored_cost_usd": round(self.stored_cost_usd, 6),
+            **dict(self.details),
+        }
+
+
 class Cache(Protocol):
     backend: str
     available: bool
@@ -36,8 +65,29 @@ class Cache(Protocol):
         """The live (unexpired) entries among ``keys``; absent keys are misses."""
         ...
 
-    def put_many(self, entries: Mapping[str, CacheEntry]) -> None:
-        """Store entries; they expire after the backend's TTL."""
+    def put_many(self, entries: Mapping[str, CacheEntry]) -> dict[str, str]:
+        """Store entries; they expire after the backend's TTL.
+
+        Returns:
+            key -> reason for each entry the backend refused on its own merits (e.g. too large).
+            A backend that is unavailable stores nothing and says so through ``available``/``error``.
+        """
+        ...
+
+    def stats(self) -> CacheStats:
+        """Count what the cache holds.
+
+        Raises:
+            DocbotError: the backend cannot be read (unlike lookups, this is for an operator).
+        """
+        ...
+
+    def purge(self) -> int:
+        """Delete every entry; returns how many there were.
+
+        Raises:
+            DocbotError: the backend cannot be written.
+        """
         ...
 
     def close(self) -> None: ...
@@ -67,8 +117,14 @@ class NullCache:
     def get_many(self, keys: Sequence[str]) -> dict[str, CacheEntry]:
         return {}
 
-    def put_many(self, entries: Mapping[str, CacheEntry]) -> None:
-        return None
+    def put_many(self, entries: Mapping[str, CacheEntry]) -> dict[str, str]:
+        return {}
+
+    def stats(self) -> CacheStats:
+        return CacheStats(backend="none", location="", entries=0)
+
+    def purge(self) -> int:
+        return 0
 
     def close(self) -> None:
         return None
@@ -79,12 +135,24 @@ _BACKENDS: dict[str, CacheFactory] = {}
 
 
 def register_backend(name: str, factory: CacheFactory) -> None:
+    """Make ``cache: name`` open a backend built by ``factory(settings)``."""
     _BACKENDS[name] = factory
 
 
 def open_cache(settings: Settings) -> Cache:
-    """The cache backend ``settings.cache`` names."""
-    return _BACKENDS[settings.cache](settings)
+    """The cache backend ``settings.cache`` names.
+
+    Returns:
+        The backend, already checked where checking is cheap: one that cannot serve comes back with
+        ``available = False`` and ``error`` set rather than raising (fail open).
+
+    Raises:
+        ConfigError: no backend of that name is registered.
+    """
+    factory = _BACKENDS.get(settings.cache)
+    if factory is None:
+        raise ConfigError(f"cache {settings.cache!r} is not available; known: {', '.join(sorted(_BACKENDS))}")
+    return factory(settings)
 
 
 def _open_sqlite(settings: Settings) -> Cache:
@@ -93,5 +161,18 @@ def _open_sqlite(settings: Settings) -> Cache:
     return SqliteCache(settings.cache_path, ttl_seconds=settings.cache_ttl_hours * 3600)
 
 
+def _open_dynamodb(settings: Settings) -> Cache:
+    # Imported here so runs on other backends never pay boto3's import time.
+    from docbot.cache.dynamodb import DynamoCache
+
+    return DynamoCache(
+        settings.cache_table,
+        region=settings.cache_region,
+        endpoint_url=settings.cache_endpoint_url,
+        ttl_seconds=settings.cache_ttl_hours * 3600,
+    )
+
+
 register_backend("none", lambda settings: NullCache())
 register_backend("sqlite", _open_sqlite)
+register_backend("dynamodb", _open_dynamodb)

@@ -8,7 +8,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from docbot.cache import CacheEntry
+from docbot.cache import CacheEntry, CacheStats
+from docbot.errors import ConfigError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -71,9 +72,9 @@ class SqliteCache:
                     found[key] = CacheEntry(value, model, created, tin, tout, cost)
         return found
 
-    def put_many(self, entries: Mapping[str, CacheEntry]) -> None:
+    def put_many(self, entries: Mapping[str, CacheEntry]) -> dict[str, str]:
         if not self.available or not entries:
-            return
+            return {}
         expires = self._clock() + self.ttl_seconds
         rows = [
             (k, e.value, e.model, e.created, expires, e.input_tokens, e.output_tokens, e.cost_usd)
@@ -86,13 +87,46 @@ class SqliteCache:
             except sqlite3.Error as exc:
                 self.available = False
                 self.error = f"SQLite cache write failed: {exc}"
+        return {}  # SQLite has no item size limit worth refusing over
 
     def count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
 
+    def stats(self) -> CacheStats:
+        """Live and expired entries, and what generating the live ones cost.
+
+        Raises:
+            ConfigError: the file could not be opened (the message says why).
+        """
+        self._require()
+        with self._lock:
+            live, cost, expired = self._db.execute(
+                "SELECT COALESCE(SUM(expires > ?1), 0),"
+                " COALESCE(SUM(CASE WHEN expires > ?1 THEN cost_usd END), 0),"
+                " COALESCE(SUM(expires <= ?1), 0) FROM entries",
+                (self._clock(),),
+            ).fetchone()
+        return CacheStats(
+            backend=self.backend,
+            location=str(self.path),
+            entries=int(live),
+            expired=int(expired),
+            stored_cost_usd=float(cost),
+            details=(("ttl_hours", f"{self.ttl_seconds / 3600:g}"),),
+        )
+
+    def _require(self) -> None:
+        if not self.available:
+            raise ConfigError(self.error or f"SQLite cache at {self.path} unusable")
+
     def purge(self) -> int:
-        """Delete every entry; returns how many there were."""
+        """Delete every entry; returns how many there were.
+
+        Raises:
+            ConfigError: the file could not be opened (the message says why).
+        """
+        self._require()
         with self._lock:
             n = int(self._db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
             self._db.execute("DELETE FROM entries")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -23,6 +24,26 @@ class Usage:
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(**{k: getattr(self, k) + getattr(other, k) for k in self.__dataclass_fields__})
+
+
+class UsageMeter:
+    """A thread-safe running total of ``Usage``, for work that produced no ``ChunkDoc`` to carry it.
+
+    A provider that sends requests exposes ``failed_usage() -> Usage`` (the total of the chunks that
+    raised: their requests, retries, tokens and dollars); the pipeline adds it to the RunReport.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._total = Usage()
+
+    def add(self, usage: Usage) -> None:
+        with self._lock:
+            self._total += usage
+
+    def total(self) -> Usage:
+        with self._lock:
+            return self._total
 
 
 @dataclass(frozen=True)

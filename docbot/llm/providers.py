@@ -13,6 +13,12 @@ ProviderFactory = Callable[[Settings], Provider]
 _PROVIDERS: dict[str, ProviderFactory] = {"offline": lambda settings: OfflineProvider()}
 
 
+def _open_anthropic(settings: Settings) -> Provider:
+    from docbot.llm.client import AnthropicProvider  # the SDK is imported only when Claude is used
+
+    return AnthropicProvider(settings)
+
+
 def register_provider(name: str, factory: ProviderFactory) -> None:
     _PROVIDERS[name] = factory
 
@@ -27,3 +33,6 @@ def open_provider(settings: Settings) -> Provider:
             "Unset ANTHROPIC_API_KEY or pass --provider offline."
         )
     return factory(settings)
+
+
+register_provider("anthropic", _open_anthropic)

@@ -1,0 +1,261 @@
+"""The Claude provider: one chunk -> one structured Messages API request, paced, retried and priced.
+
+Per request: the budget guard reserves the worst-case cost, the rate limiter waits for room, the
+circuit breaker may refuse, then the real ``anthropic`` client sends it (``max_retries=0``: docbot's
+tenacity policy owns retries, the SDK's own two would triple the attempts). The response's ``usage``
+gives the exact tokens and cost; its ``anthropic-ratelimit-*`` headers correct the limiter.
+
+Per chunk: a reply cut off at ``max_tokens`` or not matching the schema is retried once with twice the
+room; if that fails too, the chunk's symbols are split in two halves, each asked for separately.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+import anthropic
+from anthropic.types import Message
+
+from docbot.config import Settings
+from docbot.errors import ConfigError, PermanentError
+from docbot.llm.base import ChunkDoc, DocRequest, SymbolDoc, Usage, UsageMeter
+from docbot.llm.breaker import CircuitBreaker
+from docbot.llm.pricing import Budget, ModelPrice, TokenUsage, cost_usd, price_for, worst_case_cost_usd
+from docbot.llm.prompt import PROMPT_VERSION, ContentError, build_params, estimate_prompt_tokens, parse_reply
+from docbot.llm.ratelimit import Permit, RateLimiter
+from docbot.llm.retry import ApiTransientError, RetryPolicy, build_retrying, translate
+
+log = logging.getLogger("docbot.llm")
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+# Without streaming, a reply must arrive within the request timeout; 32K output tokens is minutes.
+MAX_TOKENS_CEILING = 32_000
+
+
+@dataclass
+class _Tally:
+    """What one chunk's requests used so far. Touched by one thread only (the one documenting it)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    cost_usd: float = 0.0
+
+    def usage(self) -> Usage:
+        return Usage(**{f.name: getattr(self, f.name) for f in fields(self)})
+
+
+def token_usage(message: Message) -> TokenUsage:
+    """The token counts of a response, with cache writes split by lifetime when the API says so."""
+    u = getattr(message, "usage", None)  # the SDK does not validate responses: it may be absent
+    if u is None:  # a wire-compatible server that omits usage: nothing to bill, not a crash
+        return TokenUsage()
+    write = u.cache_creation_input_tokens or 0
+    w1h = 0
+    if u.cache_creation is not None:
+        w1h = u.cache_creation.ephemeral_1h_input_tokens or 0
+    return TokenUsage(
+        input_tokens=u.input_tokens,
+        output_tokens=u.output_tokens,
+        cache_write_5m_tokens=write - w1h,
+        cache_write_1h_tokens=w1h,
+        cache_read_tokens=u.cache_read_input_tokens or 0,
+    )
+
+
+class AnthropicProvider:
+    """Documents chunks with Claude. Thread-safe: the pipeline calls ``document`` from a thread pool.
+
+    Args:
+        settings: model, limits, retry and budget settings, the API key and base URL.
+        client: an ``anthropic.Anthropic`` to use instead of building one from the settings.
+        clock: monotonic seconds for the limiter and breaker.
+        sleep: how to wait (tests record waits instead of sleeping).
+        uniform: the backoff jitter draw.
+
+    Raises:
+        ConfigError: no API key, or the model has no known price and none was given.
+    """
+
+    name = "anthropic"
+    prompt_version = PROMPT_VERSION
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: anthropic.Anthropic | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        uniform: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        self.model = settings.model
+        self.price: ModelPrice = price_for(settings)  # unknown model without prices: stop before any call
+        if client is None:
+            if settings.anthropic_api_key is None:
+                raise ConfigError(
+                    "provider 'anthropic' needs ANTHROPIC_API_KEY; set it, or use --provider offline"
+                )
+            client = anthropic.Anthropic(
+                api_key=settings.anthropic_api_key.reveal(),
+                # Explicit, so the SDK never falls back to reading the environment itself.
+                base_url=settings.anthropic_base_url or DEFAULT_BASE_URL,
+                max_retries=0,
+                timeout=settings.request_timeout_s,
+            )
+        self._client = client
+        self._max_tokens = settings.max_tokens
+        self._sleep = sleep
+        self._uniform = uniform
+        self.policy = RetryPolicy(
+            max_attempts=settings.max_attempts,
+            max_attempts_rate_limited=settings.max_attempts_rate_limited,
+            initial_s=settings.backoff_initial_s,
+            max_s=settings.backoff_max_s,
+        )
+        self.limiter = RateLimiter(
+            rpm=settings.rpm_limit,
+            itpm=settings.itpm_limit,
+            otpm=settings.otpm_limit,
+            max_concurrency=settings.max_concurrency,
+            clock=clock,
+            sleep=sleep,
+        )
+        self.breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown_s, clock)
+        self.budget = Budget(settings.max_cost_usd)
+        self._failed = UsageMeter()
+
+    def failed_usage(self) -> Usage:
+        return self._failed.total()
+
+    def document(self, request: DocRequest) -> ChunkDoc:
+        """Document one chunk (see ``Provider.document``).
+
+        Raises:
+            TransientError: every attempt failed with a retryable error.
+            PermanentError: the API refused the request, the reply stayed unusable, the circuit is open
+                ("circuit open") or the budget would be crossed ("skipped: budget").
+        """
+        tally = _Tally()
+        names = [s.name for s in request.chunk.symbols]
+        try:
+            overview, docs = self._document(request, names, request.want_overview, tally)
+        except Exception:
+            self._failed.add(tally.usage())
+            raise
+        return ChunkDoc(overview=overview, symbols=docs, model=self.model, usage=tally.usage())
+
+    def _document(
+        self,
+        request: DocRequest,
+        names: list[str],
+        want_overview: bool,
+        tally: _Tally,
+        *,
+        split: bool = False,
+    ) -> tuple[str | None, tuple[SymbolDoc, ...]]:
+        if not names and not want_overview:
+            return None, ()  # nothing to ask: a later chunk of a file without symbols
+        where = f"{request.chunk.path}#{request.chunk.index}"
+        problem: ContentError | None = None
+        larger = min(2 * self._max_tokens, MAX_TOKENS_CEILING)
+        # Halves of a split chunk start with the larger room: the whole did not fit in the smaller one.
+        for room in (larger,) if split else (self._max_tokens, larger):
+            params = build_params(
+                request.chunk, names, want_overview=want_overview, model=self.model, max_tokens=room
+            )
+            message = self._send(params, tally, where, content_retry=problem is not None)
+            text = "".join(block.text for block in message.content if block.type == "text")
+            try:
+                return parse_reply(text, message.stop_reason, want_overview=want_overview)
+            except ContentError as exc:
+                problem = exc
+                log.warning("%s: unusable reply with max_tokens=%d (%s)", where, room, exc)
+        if len(names) > 1:
+            half = len(names) // 2
+            log.warning("%s: splitting %d symbols into two requests", where, len(names))
+            overview, first = self._document(request, names[:half], want_overview, tally, split=True)
+            _, second = self._document(request, names[half:], False, tally, split=True)
+            return overview, first + second
+        raise PermanentError(f"unusable reply from {self.model}: {problem}")
+
+    def _send(self, params: dict[str, Any], tally: _Tally, where: str, *, content_retry: bool) -> Message:
+        """Send one request under the budget, the limiter, the breaker and the retry policy."""
+        prompt_tokens = estimate_prompt_tokens(params)
+        max_tokens = int(params["max_tokens"])
+        worst = worst_case_cost_usd(prompt_tokens, max_tokens, self.price)
+        attempts = 0
+
+        def attempt() -> Message:
+            nonlocal attempts
+            self.budget.reserve(worst)  # raises BudgetExceededError: "skipped: budget"
+            spent = 0.0
+            try:
+                permit = self.limiter.acquire(prompt_tokens, max_tokens)
+                try:
+                    self.breaker.before_request()  # raises CircuitOpenError: "circuit open"
+                    attempts += 1
+                    tally.requests += 1
+                    if attempts > 1 or content_retry:
+                        tally.retries += 1
+                    message, spent = self._attempt(params, permit, tally)
+                    return message
+                finally:
+                    self.limiter.release(permit)
+            finally:
+                self.budget.settle(worst, spent)
+
+        def on_retry(exc: BaseException, attempt_number: int, wait: float) -> None:
+            log.warning("%s: attempt %d failed (%s); retrying in %.2f s", where, attempt_number, exc, wait)
+
+        retrying = build_retrying(self.policy, sleep=self._sleep, uniform=self._uniform, on_retry=on_retry)
+        result: Message = retrying(attempt)
+        return result
+
+    def _attempt(self, params: dict[str, Any], permit: Permit, tally: _Tally) -> tuple[Message, float]:
+        """One HTTP request: translate errors, feed the limiter and breaker, account usage and cost."""
+        try:
+            raw = self._client.messages.with_raw_response.create(**params)
+            message = raw.parse()
+        except anthropic.AnthropicError as exc:  # every SDK error, so none escapes untranslated
+            error = translate(exc)
+            self.limiter.settle(permit, 0, 0)  # refused or lost: the tokens were not used
+            if isinstance(exc, anthropic.APIStatusError):
+                self.limiter.observe(exc.response.headers)
+                if exc.status_code == 429:
+                    tally.rate_limited += 1
+            if isinstance(error, ApiTransientError):
+                if error.rate_limited and error.retry_after:
+                    self.limiter.pause(error.retry_after)
+                if error.service_failure:
+                    self.breaker.record_failure()
+                else:
+                    self.breaker.record_success()  # a 429: the service is up, only pacing us
+            else:
+                self.breaker.record_success()  # the service answered; the request was at fault
+            raise error from exc
+        except ValueError as exc:
+            # A 200 whose body is not a Message (the SDK raises json's ValueError): garbled in transit.
+            self.limiter.settle(permit, 0, 0)
+            self.breaker.record_failure()
+            raise ApiTransientError(f"unreadable response ({exc})", status=200) from exc
+        self.breaker.record_success()
+        self.limiter.observe(raw.headers)
+        usage = token_usage(message)
+        self.limiter.settle(permit, usage.input_tokens + usage.cache_write_tokens, usage.output_tokens)
+        spent = cost_usd(usage, self.price)
+        tally.input_tokens += usage.input_tokens
+        tally.output_tokens += usage.output_tokens
+        tally.cache_read_tokens += usage.cache_read_tokens
+        tally.cache_write_tokens += usage.cache_write_tokens
+        tally.cost_usd += spent
+        return message, spent

@@ -1,0 +1,234 @@
+"""End to end: ``docbot run`` and the pipeline against the loopback Messages API.
+
+The RunReport's request, retry, 429, token and cost figures must agree with what the server saw.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from docbot import cli, pipeline
+from docbot.cache import NullCache
+from docbot.cache.sqlite import SqliteCache
+from docbot.changes import Git
+from docbot.config import ZERO_SHA
+from docbot.llm.client import AnthropicProvider
+from docbot.llm.pricing import PRICES
+from docbot.publish.files import FilesPublisher
+from docbot.report import RunReport
+from tests.conftest import GitRepo
+from tests.fakes.anthropic_server import FakeAnthropic, Limits, ok, running, status
+from tests.fakes.clock import FakeClock, ScaledClock
+from tests.fakes.llm import settings_for
+
+
+def _expected_cost(totals: dict[str, int], model: str = "claude-sonnet-5-5") -> float:
+    p = PRICES[model]
+    return (
+        totals["input_tokens"] * p.input
+        + totals["output_tokens"] * p.output
+        + totals["cache_write_tokens"] * p.cache_write_5m
+        + totals["cache_read_tokens"] * p.cache_read
+    ) / 1_000_000
+
+
+def _module(i: int) -> str:
+    return (
+        f'"""Module {i}."""\n\n\ndef work_{i}(x):\n    return x + {i}\n\n\n'
+        f"class Thing{i}:\n    def run(self):\n        return {i}\n"
+    )
+
+
+def _run(
+    repo: GitRepo, fake: FakeAnthropic, clock_now: object, clock_sleep: object, **overrides: object
+) -> RunReport:
+    settings = settings_for(fake, repo=repo.path, base=ZERO_SHA, cache="none", **overrides)
+    provider = AnthropicProvider(settings, clock=clock_now, sleep=clock_sleep)  # type: ignore[arg-type]
+    return pipeline.run(
+        settings,
+        git=Git(repo.path),
+        cache=NullCache(),
+        provider=provider,
+        publisher=FilesPublisher(repo.path),
+    )
+
+
+def test_docbot_run_reports_what_the_server_saw(
+    git_repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``docbot run`` as the CLI runs it (in process: a subprocess spends seconds importing the SDK)."""
+    for i in range(3):
+        git_repo.write(f"src/m{i}.py", _module(i))
+    # Short waits so the real process does not sleep long; rupees as the display currency.
+    git_repo.write(
+        ".github/docbot.yml",
+        "backoff_initial_s: 0.01\nbackoff_max_s: 0.02\ncurrency: INR\ncurrency_rate: 84.5\n",
+    )
+    git_repo.commit("three modules")
+    report_path = tmp_path / "report.json"
+    args = ["run", "--repo", str(git_repo.path), "--all"]
+    args += ["--cache-path", str(tmp_path / "cache.sqlite3"), "--report", str(report_path)]
+
+    with running() as fake:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", fake.api_key)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
+        fake.script(status(429, retry_after_ms=10), ok(), status(529), ok(), ok())
+        assert cli.main(args) == 0
+        first = capsys.readouterr()
+        totals = fake.totals()
+        assert fake.unused_script == []
+        report = json.loads(report_path.read_text())
+
+        assert report["provider"] == "anthropic" and report["model"] == "claude-sonnet-5-5"
+        assert report["files"]["documented"] == ["src/m0.py", "src/m1.py", "src/m2.py"]
+        assert report["files"]["failed"] == []
+        assert totals["requests"] == 5
+        assert report["api"] == {
+            "requests": totals["requests"],
+            "retries": 2,
+            "rate_limited": totals["rate_limited"],
+            "input_tokens": totals["input_tokens"],
+            "output_tokens": totals["output_tokens"],
+            "cache_read_tokens": totals["cache_read_tokens"],
+            "cache_write_tokens": totals["cache_write_tokens"],
+        }
+        assert report["api"]["rate_limited"] == 1
+        assert report["cost_usd"] == round(_expected_cost(totals), 6) > 0
+        assert report["cost"] == {
+            "currency": "INR",
+            "rate": 84.5,
+            "amount": round(_expected_cost(totals) * 84.5, 6),
+        }
+        assert "INR" in first.out
+        page = (git_repo.path / "docs/api/src/m1.py.md").read_text()
+        assert "Summary of work_1." in page and "Summary of Thing1.run." in page
+        assert fake.api_key not in first.out + first.err
+
+        # The same run again: every chunk from the cache, no request, the first run's cost saved.
+        assert cli.main(args) == 0
+        again = json.loads(report_path.read_text())
+        assert fake.totals()["requests"] == 5
+        assert again["api"]["requests"] == 0 and again["cost_usd"] == 0
+        assert again["cache"]["hits"] == 3
+        assert again["saved_usd"] == report["cost_usd"]
+
+
+def test_prompt_version_is_part_of_every_cache_key(git_repo: GitRepo, tmp_path: Path) -> None:
+    git_repo.write("a.py", _module(1))
+    git_repo.commit("one")
+    with running() as fake:
+        clock = FakeClock()
+        settings = settings_for(fake, repo=git_repo.path, base=ZERO_SHA, cache_path=tmp_path / "c.sqlite3")
+        requests = []
+        for version in ("claude-docs-1", "claude-docs-1", "claude-docs-2"):
+            provider = AnthropicProvider(settings, clock=clock.now, sleep=clock.sleep)
+            provider.prompt_version = version
+            cache = SqliteCache(settings.cache_path)
+            try:
+                report = pipeline.run(
+                    settings,
+                    git=Git(git_repo.path),
+                    cache=cache,
+                    provider=provider,
+                    publisher=FilesPublisher(git_repo.path),
+                )
+            finally:
+                cache.close()
+            requests.append(report.usage.requests)
+    assert requests == [1, 0, 1]
+
+
+def test_100_files_at_once_through_a_429_storm_all_documented(git_repo: GitRepo) -> None:
+    for i in range(100):
+        git_repo.write(f"pkg/m{i:03d}.py", _module(i))
+    git_repo.commit("a hundred modules")
+    with running(rate_429=0.4, seed=1, retry_after_s=1) as fake:
+        clock = FakeClock()
+        report = _run(git_repo, fake, clock.now, clock.sleep, max_concurrency=16)
+        totals = fake.totals()
+    assert report.failed == []
+    assert len(report.documented) == 100
+    assert totals["ok"] == 100
+    assert 0.3 < totals["rate_limited"] / totals["requests"] < 0.5  # the storm really happened
+    u = report.usage
+    assert (u.requests, u.rate_limited) == (totals["requests"], totals["rate_limited"])
+    assert u.retries == totals["requests"] - 100
+    assert (u.input_tokens, u.output_tokens) == (totals["input_tokens"], totals["output_tokens"])
+    assert (u.cache_read_tokens, u.cache_write_tokens) == (
+        totals["cache_read_tokens"],
+        totals["cache_write_tokens"],
+    )
+    assert u.cost_usd == pytest.approx(_expected_cost(totals), rel=1e-9)
+
+
+def test_client_paces_itself_from_ratelimit_headers(git_repo: GitRepo) -> None:
+    """The server enforces 30 requests a minute; docbot starts out believing 1000 and learns the real
+    limit from the headers. Time runs 300x faster, shared by both sides."""
+    for i in range(100):
+        git_repo.write(f"pkg/m{i:03d}.py", _module(i))
+    git_repo.commit("a hundred modules")
+    clock = ScaledClock(300)
+    with running(
+        limits=Limits(rpm=30, itpm=200_000, otpm=400_000), clock=clock.now, sleep=clock.sleep
+    ) as fake:
+        report = _run(git_repo, fake, clock.now, clock.sleep, max_concurrency=8)
+        totals = fake.totals()
+    assert report.failed == []
+    assert len(report.documented) == 100
+    assert totals["rate_limited"] / totals["requests"] < 0.05, totals
+    assert report.usage.requests == totals["requests"]
+    assert report.usage.rate_limited == totals["rate_limited"]
+    # 100 requests at 30 a minute after a burst of 30: at least 140 virtual seconds.
+    assert clock.now() >= 140
+
+
+def test_budget_guard_stops_at_the_limit_and_publishes_what_succeeded(git_repo: GitRepo) -> None:
+    for i in range(20):
+        git_repo.write(f"pkg/m{i:02d}.py", _module(i))
+    git_repo.commit("twenty modules")
+    with running() as fake:
+        clock = FakeClock()
+        report = _run(
+            git_repo, fake, clock.now, clock.sleep, max_concurrency=1, max_cost_usd=0.05, max_tokens=1000
+        )
+        totals = fake.totals()
+    documented = len(report.documented)
+    assert 0 < documented < 20
+    assert [f.reason for f in report.failed] == ["skipped: budget"] * (20 - documented)
+    assert totals["requests"] == documented  # refused work was never sent
+    assert report.usage.cost_usd == pytest.approx(_expected_cost(totals), rel=1e-9)
+    assert report.usage.cost_usd <= 0.05
+    for path in report.documented:
+        assert (git_repo.path / "docs/api" / f"{path}.md").is_file()
+    for outcome in report.failed:
+        assert not (git_repo.path / "docs/api" / f"{outcome.path}.md").exists()
+
+
+def test_open_circuit_is_the_failure_reason_and_failed_requests_are_counted(git_repo: GitRepo) -> None:
+    for i in range(5):
+        git_repo.write(f"pkg/m{i}.py", _module(i))
+    git_repo.commit("five modules")
+    with running() as fake:
+        fake.script(*[status(500)] * 3)
+        clock = FakeClock()
+        report = _run(
+            git_repo,
+            fake,
+            clock.now,
+            clock.sleep,
+            max_concurrency=1,
+            max_attempts=2,
+            breaker_threshold=3,
+            breaker_cooldown_s=600,
+        )
+        totals = fake.totals()
+    reasons = [f.reason for f in report.failed]
+    assert len(reasons) == 5 and report.documented == []
+    assert reasons[0].startswith("HTTP 500 api_error")
+    assert reasons[1:] == ["circuit open"] * 4
+    # Failed chunks' requests still reach the report: 2 for the first file, 1 before the circuit opened.
+    assert totals["requests"] == 3
+    assert (report.usage.requests, report.usage.retries) == (3, 1)
