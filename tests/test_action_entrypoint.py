@@ -19,6 +19,7 @@ import pytest
 from docbot import action
 from docbot.publish.github import COMMENT_MARKER, TRAILER
 from tests.conftest import ROOT, GitRepo, load_event
+from tests.fakes.anthropic_server import running
 from tests.fakes.github_server import GitHubWorld
 
 TOKEN = "ghs_actions_token"
@@ -69,6 +70,7 @@ class Harness:
         inputs: dict[str, str] | None = None,
         *,
         in_process: bool = False,
+        env: dict[str, str] | None = None,
     ) -> Run:
         """Run the Action once, as a subprocess of entrypoint.py (or, for the edge cases, by calling
         ``docbot.action.main`` with the same environment: the same code path, without the ~1 s start-up)."""
@@ -104,6 +106,7 @@ class Harness:
         }
         for name, value in (inputs or {}).items():
             full[f"INPUT_{name.upper()}"] = value
+        full.update(env or {})
         if in_process:
             out = io.StringIO()
             code = action.main(full, out=out)
@@ -595,3 +598,30 @@ def test_commit_mode_on_a_push_commits_to_the_branch_and_a_rerun_changes_nothing
 
     assert again.outputs["operation"] == "none"
     assert harness.world.bare_git("rev-parse", "main") == docs
+
+
+def test_with_claude_the_rerun_costs_nothing_and_sends_no_model_request(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+    inputs = {"provider": "anthropic"}
+    with running() as claude:
+        inputs["anthropic_api_key"] = claude.api_key
+        env = {"ANTHROPIC_BASE_URL": claude.url}
+        run = harness.run("push", push_payload(first, second), inputs, env=env, in_process=True)
+        asked = claude.totals()["requests"]
+        first_body = harness.fake.pulls[1].body
+        again = harness.run("push", push_payload(first, second), inputs, env=env, in_process=True)
+        asked_again = claude.totals()["requests"]
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["operation"] == "created"
+    assert float(run.outputs["cost_usd"]) > 0
+    assert asked == 2
+    assert f"| Model API requests | {asked} (0 retries, 0 rate-limited) |" in first_body
+    assert again.outputs["operation"] == "updated"
+    assert asked_again == asked  # every chunk came from the cache
+    assert again.outputs["cost_usd"] == "0.0"
+    assert again.outputs["cache_hit_rate"] == "1.0"
+    assert "| Model API requests | 0 (0 retries, 0 rate-limited) |" in harness.fake.pulls[1].body
+    assert f"saved ${float(run.outputs['cost_usd']):,.4f} by the cache" in harness.fake.pulls[1].body
+    assert claude.api_key not in run.stdout.replace(f"::add-mask::{claude.api_key}", "")
