@@ -20,6 +20,7 @@ from docbot import action
 from docbot.publish.github import COMMENT_MARKER, TRAILER
 from tests.conftest import ROOT, GitRepo, load_event
 from tests.fakes.anthropic_server import running
+from tests.fakes.anthropic_server import status as claude_status
 from tests.fakes.github_server import GitHubWorld
 
 TOKEN = "ghs_actions_token"
@@ -625,3 +626,32 @@ def test_with_claude_the_rerun_costs_nothing_and_sends_no_model_request(harness:
     assert "| Model API requests | 0 (0 retries, 0 rate-limited) |" in harness.fake.pulls[1].body
     assert f"saved ${float(run.outputs['cost_usd']):,.4f} by the cache" in harness.fake.pulls[1].body
     assert claude.api_key not in run.stdout.replace(f"::add-mask::{claude.api_key}", "")
+
+
+def test_failed_files_fail_the_step_unless_fail_on_error_is_false(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+    with running() as claude:
+        inputs = {"provider": "anthropic", "anthropic_api_key": claude.api_key}
+        env = {"ANTHROPIC_BASE_URL": claude.url}
+        claude.script(claude_status(400), claude_status(400))
+        strict = harness.run("push", push_payload(first, second), inputs, env=env, in_process=True)
+        claude.script(claude_status(400), claude_status(400))
+        relaxed = harness.run(
+            "push",
+            push_payload(first, second),
+            {**inputs, "fail_on_error": "false"},
+            env=env,
+            in_process=True,
+        )
+        assert claude.unused_script == []
+
+    assert strict.code == 1
+    assert strict.outputs["files_failed"] == "2"
+    assert strict.outputs["operation"] == "none"
+    assert "::warning title=docbot,file=src/area.py::src/area.py: " in strict.stdout
+    assert "::error title=docbot::2 file(s) failed; see the job summary" in strict.stdout
+    assert "<summary>Failed files (2)</summary>" in strict.summary
+    assert relaxed.code == 0
+    assert relaxed.outputs["files_failed"] == "2"
+    assert harness.fake.pulls == {}
