@@ -402,3 +402,16 @@ def test_commit_mode_refuses_a_moved_branch(world: GitHubWorld, clock: Clock, gi
     with pytest.raises(Exception, match="moved while docbot ran"):
         publisher.publish(DocsPlan("docs/api", (("docs/api/src/a.py.md", page("src/a.py")),)))
     assert world.bare_git("rev-parse", "main") != moved
+
+
+def test_comment_names_the_pages_whose_sources_were_deleted(world: GitHubWorld, clock: Clock) -> None:
+    number = world.fake.open_pull("main", "main")
+    publisher = GitHubPublisher(make_api(world, clock), Target("comment", pr_number=number))
+    publisher.publish(DocsPlan("docs/api", (("docs/api/a.py.md", page("a.py")),), ("docs/api/gone.py.md",)))
+
+    body, omitted = publisher.comment_body(RunReport())
+
+    assert omitted == 0
+    assert "Pages to delete (their source files are gone): `docs/api/gone.py.md`." in body
+    assert "<details><summary><code>docs/api/a.py.md</code></summary>" in body
+    assert marker_line("a.py") not in body  # the page's own marker stays out of the comment

@@ -873,8 +873,13 @@ class GitHubPublisher:
         plan = self._plan or DocsPlan("")
         refused = {p for p, _ in (self._refused_pages(plan))}
         pages = [(p, t) for p, t in plan.pages if p not in refused]
+        extra = []
+        if plan.deletions:
+            gone = ", ".join(f"`{p}`" for p in plan.deletions[:50])
+            more = f" and {len(plan.deletions) - 50} more" if len(plan.deletions) > 50 else ""
+            extra.append(f"Pages to delete (their source files are gone): {gone}{more}.")
         head = f"{COMMENT_MARKER}\n" + summary_markdown(
-            report, heading="### docbot: API documentation for this pull request"
+            report, heading="### docbot: API documentation for this pull request", extra=extra
         )
         sections = []
         for page, text in pages:
