@@ -264,6 +264,10 @@ class Git:
     def show_file(self, rev: str, path: str) -> bytes:
         return self.run_bytes("show", f"{rev}:{path}")
 
+    def blob_reader(self, rev: str) -> BlobReader:
+        """A reader for many files at ``rev`` through one git process (use as a context manager)."""
+        return BlobReader(self, rev)
+
     def ls_files(self, rev: str) -> list[str]:
         out = self.run_bytes("ls-tree", "-r", "-z", "--name-only", rev)
         return [_decode_path(p) for p in out.split(b"\0") if p]
@@ -306,6 +310,75 @@ class Git:
 
 
 # --- parsing ---
+
+
+class BlobReader:
+    """Reads files at one revision through a single ``git cat-file --batch`` process.
+
+    One process for the whole run instead of one ``git show`` per file: on a push of 1,000 files that
+    is the difference between seconds of process start-up and a few milliseconds. Files are read one at
+    a time, so memory stays bounded by the largest file.
+    """
+
+    def __init__(self, git: Git, rev: str) -> None:
+        self._git = git
+        self._rev = rev
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> BlobReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _process(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            self._proc = subprocess.Popen(
+                ["git", "-C", str(self._git.repo), "cat-file", "--batch"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        return self._proc
+
+    def read(self, path: str) -> bytes:
+        """The bytes of ``path`` at the reader's revision.
+
+        Raises:
+            GitError: the path does not exist there (or is not a file).
+        """
+        if "\n" in path or "\r" in path:
+            # --batch takes one object name per line: such names go through git show.
+            return self._git.show_file(self._rev, path)
+        proc = self._process()
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(f"{self._rev}:{path}\n".encode("utf-8", "surrogateescape"))
+            proc.stdin.flush()
+            header = proc.stdout.readline()
+        except OSError as exc:
+            raise GitError(f"git cat-file failed while reading {path!r}: {exc}") from exc
+        parts = header.split()
+        # "<sha> blob <size>" for a file; "<name> missing" (or another type) for anything else.
+        if len(parts) != 3 or parts[1] != b"blob":
+            raise GitError(
+                f"{path!r} is not a file at {self._rev[:12]}: {header.decode(errors='replace').strip()}"
+            )
+        size = int(parts[2])
+        data = proc.stdout.read(size)
+        proc.stdout.read(1)  # the newline after the contents
+        if len(data) != size:
+            raise GitError(f"git cat-file ended early while reading {path!r}")
+        return data
+
+    def close(self) -> None:
+        if self._proc is not None:
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
+            self._proc.wait(timeout=30)
+            self._proc = None
 
 
 def _merge_ranges(ranges: list[LineRange]) -> tuple[LineRange, ...]:

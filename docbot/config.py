@@ -369,9 +369,14 @@ ENV_VARS: dict[str, str] = {
 }
 
 # Keys a repository may set in .github/docbot.yml (not where to run or which revisions).
-_FILE_KEYS = frozenset(_PARSERS) - {"repo", "base", "head", "all_files", "report_path", "anthropic_api_key"}
-# The token and the API endpoint come from the workflow, never from a file in the repository.
-_FILE_KEYS -= {"github_token", "github_api_url"}
+# Not settable from the file: where and what to run, and anything that says where credentials go. The file
+# comes from the checked-out commit, which a pull request's author controls; an endpoint set there could
+# send the API key or the cache's AWS credentials to a server of theirs.
+_NOT_FROM_FILE = {"repo", "base", "head", "all_files", "report_path", "anthropic_api_key"}
+_NOT_FROM_FILE |= {"anthropic_base_url", "cache_endpoint_url", "cache_path"}
+# The GitHub token and API endpoint come from the workflow, never from a file in the repository.
+_NOT_FROM_FILE |= {"github_token", "github_api_url"}
+_FILE_KEYS = frozenset(_PARSERS) - _NOT_FROM_FILE
 
 
 def _read_repo_config(repo: Path) -> dict[str, object]:

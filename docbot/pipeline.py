@@ -234,9 +234,8 @@ def run(
     head = git.resolve(settings.head)
     present = [c.path for c in changes if c.status != "deleted" and not c.skip_reason]
     file_filter = FileFilter.from_settings(settings, attributes=git.attributes(head, present, ATTRIBUTES))
-    files, deletions = select_files(
-        changes, settings, lambda p: git.show_file(head, p), report, file_filter=file_filter
-    )
+    with git.blob_reader(head) as blobs:
+        files, deletions = select_files(changes, settings, blobs.read, report, file_filter=file_filter)
 
     hit_pages = cached_pages(files, cache=cache, provider=provider, report=report)
     docs, errors = document_chunks(

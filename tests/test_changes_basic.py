@@ -72,3 +72,27 @@ def test_pure_deletion_hunk_marks_the_line_before() -> None:
         "-    b = 2\n"
     )
     assert parse_diff(diff) == [FileChange("m.py", "modified", changed_lines=((2, 2),))]
+
+
+def test_blob_reader_reads_many_files_through_one_process(git_repo: GitRepo) -> None:
+    import pytest
+
+    from docbot.errors import GitError
+
+    git_repo.write("a.py", "x = 1\n")
+    git_repo.write("bin.dat", b"\x00\n\xff\nend")  # newlines inside the contents must not confuse framing
+    git_repo.write("é space.py", "y = 2\n")
+    git_repo.write("new\nline.py", "z = 3\n")  # --batch cannot name this one: falls back to git show
+    git_repo.write("empty.py", "")
+    head = git_repo.commit("files")
+    git_repo.write("a.py", "changed in the work tree, not at head\n")
+
+    with Git(git_repo.path).blob_reader(head) as reader:
+        assert reader.read("a.py") == b"x = 1\n"
+        assert reader.read("bin.dat") == b"\x00\n\xff\nend"
+        assert reader.read("empty.py") == b""
+        assert reader.read("é space.py") == b"y = 2\n"
+        assert reader.read("new\nline.py") == b"z = 3\n"
+        with pytest.raises(GitError, match=r"'missing\.py' is not a file"):
+            reader.read("missing.py")
+        assert reader.read("a.py") == b"x = 1\n"  # still in step after an error

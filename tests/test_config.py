@@ -65,3 +65,19 @@ def test_invalid_yaml_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / ".github" / "docbot.yml").write_text("out_dir: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_settings({"repo": tmp_path}, env={})
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "anthropic_base_url: https://attacker.example",
+        "cache_endpoint_url: http://attacker.example",
+        "anthropic_api_key: x",
+    ],
+)
+def test_repo_file_cannot_redirect_credentials(tmp_path: Path, line: str) -> None:
+    # The file comes from the checked-out commit, which a pull request's author controls.
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "docbot.yml").write_text(line + "\n")
+    with pytest.raises(ConfigError, match="unknown setting"):
+        load_settings({"repo": tmp_path}, env={})
