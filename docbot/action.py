@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -180,9 +181,10 @@ def _skip(log: ActionLog, reason: str) -> Outcome:
 
 
 class _Action:
-    def __init__(self, env: Mapping[str, str], log: ActionLog) -> None:
+    def __init__(self, env: Mapping[str, str], log: ActionLog, sleep: Callable[[float], None]) -> None:
         self.env = env
         self.log = log
+        self.sleep = sleep
         self.runner = Runner.from_env(env)
         self._api: GitHubApi | None = None
         self.settings: Settings | None = None
@@ -190,7 +192,9 @@ class _Action:
     def api(self, settings: Settings) -> GitHubApi:
         if self._api is None:
             token = settings.github_token.reveal() if settings.github_token else ""
-            self._api = GitHubApi(token, self.runner.repository, base_url=settings.github_api_url)
+            self._api = GitHubApi(
+                token, self.runner.repository, base_url=settings.github_api_url, sleep=self.sleep
+            )
         return self._api
 
     @property
@@ -360,7 +364,7 @@ def outputs_of(outcome: Outcome, report_path: Path | None) -> dict[str, object]:
     }
 
 
-def job_summary(outcome: Outcome) -> str:
+def job_summary(outcome: Outcome, github_retries: int = 0) -> str:
     """The job summary: what was published (with links), notes, and the run's table."""
     a = outcome.announcement
     lines = []
@@ -371,6 +375,8 @@ def job_summary(outcome: Outcome) -> str:
     elif a.operation == "committed" and a.branch:
         lines.append(f"Docs committed to `{a.branch}` ({(a.commit_sha or '')[:12]}).")
     lines += list(a.notes)
+    if github_retries:
+        lines.append(f"GitHub API: {github_retries} request(s) retried (5xx, rate limits or network).")
     if outcome.report is None:
         return "### docbot\n\n" + "\n\n".join(lines or ["Nothing was documented."]) + "\n"
     return summary_markdown(outcome.report, extra=lines)
@@ -416,12 +422,18 @@ def report_json(outcome: Outcome, github_retries: int) -> dict[str, Any]:
     return data
 
 
-def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int:
+def main(
+    env: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
     """Run the Action.
 
     Args:
         env: the environment (``os.environ`` when omitted).
         out: where workflow commands go (stdout when omitted).
+        sleep: how GitHub API retries wait (tests record the waits instead of sleeping).
 
     Returns:
         The process exit code.
@@ -435,7 +447,7 @@ def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int
         if env.get(var):
             log.mask(env[var])
     fail_on_error = _input(env, "fail_on_error").lower() not in {"false", "0", "no", "off"}
-    action = _Action(env, log)
+    action = _Action(env, log, sleep)
     runner = action.runner
     try:
         outcome = action.run()
@@ -465,7 +477,7 @@ def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int
     for warning in outcome.announcement.warnings:
         log.warning(warning)
     write_outputs(runner.output, outputs_of(outcome, report_path))
-    write_summary(runner.summary, job_summary(outcome))
+    write_summary(runner.summary, job_summary(outcome, action.github_retries))
     a = outcome.announcement
     if outcome.skipped is None:
         log.info(

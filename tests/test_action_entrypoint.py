@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,7 @@ class Harness:
         *,
         in_process: bool = False,
         env: dict[str, str] | None = None,
+        sleep: Any = None,
     ) -> Run:
         """Run the Action once, as a subprocess of entrypoint.py (or, for the edge cases, by calling
         ``docbot.action.main`` with the same environment: the same code path, without the ~1 s start-up)."""
@@ -110,7 +112,7 @@ class Harness:
         full.update(env or {})
         if in_process:
             out = io.StringIO()
-            code = action.main(full, out=out)
+            code = action.main(full, out=out, sleep=sleep or time.sleep)
             proc = subprocess.CompletedProcess([], code, out.getvalue(), "")
         else:
             proc = subprocess.run(
@@ -655,3 +657,20 @@ def test_failed_files_fail_the_step_unless_fail_on_error_is_false(harness: Harne
     assert relaxed.code == 0
     assert relaxed.outputs["files_failed"] == "2"
     assert harness.fake.pulls == {}
+
+
+def test_github_faults_during_a_run_are_retried_and_reported(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+    harness.fake.inject("GET", r"/pulls$", 502)
+    harness.fake.inject("POST", r"/pulls$", 403, {"message": "You have exceeded a secondary rate limit."})
+    waits: list[float] = []
+
+    run = harness.run("push", push_payload(first, second), in_process=True, sleep=waits.append)
+
+    assert run.code == 0, run.stdout
+    assert run.outputs["operation"] == "created"
+    assert waits == [1.0, 60.0]  # 5xx: 1 s; secondary rate limit without retry-after: 60 s
+    assert "GitHub API: 2 request(s) retried (5xx, rate limits or network)." in run.summary
+    assert run.report is not None
+    assert run.report["publish"]["github_retries"] == 2
