@@ -337,6 +337,17 @@ def test_docbot_command_from_a_writer_reacts_and_comments(harness: Harness) -> N
     assert "volume" in sticky[0].body
     assert run.outputs["files_documented"] == "1"
 
+    # Asked again: the same comment is edited, and the new command gets its own 👀.
+    cid2 = harness.fake.add_comment(number, "please\n/docbot", user="maintainer")
+    payload2 = comment_payload(number, "please\n/docbot", "maintainer", "MEMBER")
+    payload2["comment"]["id"] = cid2
+    again = harness.run("issue_comment", payload2, in_process=True)
+
+    assert again.outputs["operation"] == "commented"
+    assert again.outputs["comment_id"] == str(sticky[0].id)
+    assert [c.id for c in harness.fake.comments_on(number) if COMMENT_MARKER in c.body] == [sticky[0].id]
+    assert harness.fake.comments[cid2].reactions == [("github-actions[bot]", "eyes")]
+
 
 def test_pull_request_creation_refused_by_settings_falls_back_with_the_branch_link(harness: Harness) -> None:
     first, second = two_commits(harness.repo)
@@ -437,6 +448,11 @@ def test_workflow_dispatch_documents_every_file(harness: Harness) -> None:
     assert run.outputs["operation"] == "created"
     assert run.outputs["files_documented"] == "2"
     assert "README.txt" in {s["path"] for s in (run.report or {})["files"]["skipped"]}
+
+    again = harness.run("workflow_dispatch", payload, in_process=True)
+    assert (again.outputs["operation"], again.outputs["pr_number"]) == ("updated", "1")
+    assert again.outputs["cache_misses"] == "0"
+    assert len(harness.fake.pulls) == 1
 
 
 def test_commit_mode_commits_to_the_pull_requests_branch(harness: Harness) -> None:
