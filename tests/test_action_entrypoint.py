@@ -690,3 +690,32 @@ def test_github_faults_during_a_run_are_retried_and_reported(harness: Harness) -
     assert "GitHub API: 2 request(s) retried (5xx, rate limits or network)." in run.summary
     assert run.report is not None
     assert run.report["publish"]["github_retries"] == 2
+
+
+@pytest.mark.parametrize(
+    ("event_file", "message"),
+    [
+        (None, "GITHUB_EVENT_PATH is not set: docbot's Action runs inside GitHub Actions"),
+        ("{not json", "cannot read the event payload"),
+        ("[1, 2]", "is not a JSON object"),
+    ],
+)
+def test_a_missing_or_broken_payload_is_a_clear_error(
+    tmp_path: Path, event_file: str | None, message: str
+) -> None:
+    env = {
+        "GITHUB_EVENT_NAME": "push",
+        "GITHUB_WORKSPACE": str(tmp_path),
+        "GITHUB_OUTPUT": str(tmp_path / "out"),
+    }
+    if event_file is not None:
+        (tmp_path / "event.json").write_text(event_file)
+        env["GITHUB_EVENT_PATH"] = str(tmp_path / "event.json")
+    out = io.StringIO()
+
+    assert action.main(env, out=out) == 1
+
+    assert out.getvalue().startswith("::error title=docbot::")
+    assert message in out.getvalue()
+    assert "Traceback" not in out.getvalue()
+    assert parse_outputs((tmp_path / "out").read_text())["operation"] == "none"
