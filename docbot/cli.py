@@ -16,7 +16,7 @@ from rich.table import Table
 from docbot import __version__, events, languages, pipeline, symbols
 from docbot.cache import open_cache
 from docbot.changes import Git, changed_files
-from docbot.chunking import chunk_file
+from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, split_source
 from docbot.config import Settings, load_settings
 from docbot.errors import ConfigError, DocbotError
 from docbot.llm.providers import open_provider
@@ -124,12 +124,25 @@ def cmd_chunks(args: argparse.Namespace) -> int:
             f"{path}: no parser for this file type; supported: {', '.join(languages.languages())} "
             "(or pass --language)"
         )
+    for flag, value, low in (("--max-lines", args.max_lines, 1), ("--max-tokens", args.max_tokens, 100)):
+        if value < low:
+            raise ConfigError(f"{flag} {value}: must be at least {low}")
+    if args.overlap < 0:
+        raise ConfigError(f"--overlap {args.overlap}: must be 0 or more")
     try:
-        source = path.read_text(encoding="utf-8")
+        # Bytes, then decode: read_text() would turn CR and CRLF into LF, and the line numbers would
+        # no longer be the ones `docbot run` uses.
+        source = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read as UTF-8 text ({exc})") from exc
-    syms = symbols.extract_symbols(source, language)
-    chunks = chunk_file(str(path), language, source, syms, max_lines=args.max_lines)
+    syms, chunks = split_source(
+        str(path),
+        language,
+        source,
+        max_lines=args.max_lines,
+        max_tokens=args.max_tokens,
+        overlap=args.overlap,
+    )
     if args.json:
         data = {
             "language": language,
@@ -139,7 +152,10 @@ def cmd_chunks(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
     else:
         for c in chunks:
-            print(f"chunk {c.index}: lines {c.start}-{c.end}, {len(c.symbols)} symbols")
+            extra = f", context from {c.context_start}" if c.context_start < c.start else ""
+            extra += " [over budget: one indivisible line]" if c.oversized else ""
+            size = f"{len(c.symbols)} symbols, ~{c.tokens} tokens"
+            print(f"chunk {c.index}: lines {c.start}-{c.end}, {size}{extra}")
             for s in c.symbols:
                 print(f"  {'  ' * s.depth}{s.kind} {s.name} ({s.start}-{s.end})")
     return EXIT_OK
@@ -222,7 +238,18 @@ def build_parser() -> argparse.ArgumentParser:
     chunks = sub.add_parser("chunks", help="show the symbols and chunks of one file")
     chunks.add_argument("file")
     chunks.add_argument("--language", help="override detection by file ending")
-    chunks.add_argument("--max-lines", type=int, default=2000, help="line budget of one chunk")
+    chunks.add_argument(
+        "--max-lines", type=int, default=DEFAULT_MAX_LINES, help="line budget of one chunk (default: 2000)"
+    )
+    chunks.add_argument(
+        "--max-tokens",
+        type=int,
+        default=DEFAULT_MAX_TOKENS,
+        help="estimated-token budget of one chunk, header included (default: 40000)",
+    )
+    chunks.add_argument(
+        "--overlap", type=int, default=DEFAULT_OVERLAP, help="context lines before each chunk (default: 100)"
+    )
     chunks.add_argument("--json", action="store_true")
     chunks.set_defaults(func=cmd_chunks)
 

@@ -78,6 +78,8 @@ class Settings:
     paths: tuple[str, ...] = ()  # this run only (a /docbot command's or workflow_dispatch's paths)
 
     # -- chunking (issue 4) --
+    chunk_max_tokens: int = 40_000  # estimated tokens per chunk, header and overlap included
+    chunk_overlap_lines: int = 100  # lines before a chunk shown as context only
 
     # -- Claude provider (issue 5) --
     max_tokens: int = 4096  # output budget of one request; a cut-off reply is retried once with twice this
@@ -290,6 +292,8 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "exclude": _globs,
     "paths": _globs,
     # -- chunking (issue 4) --
+    "chunk_max_tokens": _number(int, 1_000, 1_000_000),
+    "chunk_overlap_lines": _number(int, 0, 10_000),
     # -- Claude provider (issue 5) --
     "max_tokens": _number(int, 256, 64_000),
     "request_timeout_s": _number(float, 0.05, 3600),
@@ -339,6 +343,9 @@ ENV_VARS: dict[str, str] = {
     "DOCBOT_INCLUDE": "include",
     "DOCBOT_EXCLUDE": "exclude",
     # -- chunking (issue 4) --
+    "DOCBOT_CHUNK_MAX_LINES": "chunk_max_lines",
+    "DOCBOT_CHUNK_MAX_TOKENS": "chunk_max_tokens",
+    "DOCBOT_CHUNK_OVERLAP_LINES": "chunk_overlap_lines",
     # -- Claude provider (issue 5) --
     "DOCBOT_MAX_TOKENS": "max_tokens",
     "DOCBOT_REQUEST_TIMEOUT_S": "request_timeout_s",

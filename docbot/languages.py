@@ -1,62 +1,323 @@
-"""Path -> language, and loading the tree-sitter grammar for it.
+"""Path -> language, and everything docbot knows about a language: grammar, definitions, imports.
 
 Grammars come from the per-language wheels (``tree-sitter-python`` ...), which work offline; they are
-loaded lazily and once per process. A language without a registered grammar is still recognised so
-that it can be skipped with a clear reason.
+loaded lazily and once per process. Each ``LanguageSpec`` says which syntax nodes are definitions (a
+tree-sitter query whose capture names are the symbol kinds), which parent nodes belong to a definition
+(decorators, ``export``, ``template<...>``), which siblings directly above it belong to it (comments,
+Rust attributes) and which lines are imports. A language registered without a grammar is still
+recognised: its files are cut into line-based chunks and documented at module level.
+
+Built-ins register through ``register`` like any other language.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
 
 import tree_sitter
 
+from docbot.errors import ConfigError
+
+# Capture names a definition query may use; each is a symbol kind. A ``function`` whose nearest
+# enclosing symbol is not a function becomes a ``method``.
+KINDS = frozenset(
+    {"function", "method", "class", "interface", "struct", "enum", "trait", "impl", "module", "type"}
+)
+
 
 @dataclass(frozen=True)
 class LanguageSpec:
-    """A language docbot can parse: its name, file endings and where its grammar lives."""
+    """A language docbot can read.
+
+    Attributes:
+        name: the language's name (``python``, ``tsx`` ...).
+        extensions: file endings, lower case, with the dot.
+        module: the grammar wheel's module (``tree_sitter_python``), or ``None`` for line-based only.
+        function: the module function returning the grammar pointer.
+        definitions: tree-sitter query; each capture is a definition node, its name the symbol kind.
+        wrappers: parent node types that are part of the definition they hold (decorators, export).
+        leading: sibling node types directly above a definition that belong to it (doc comments).
+        comments: which of ``leading`` are comments (their text becomes the doc comment).
+        docstrings: the first string of a body is the docstring (Python).
+        imports: regular expression matching the first line of an import at the file's top level.
+        filenames: exact file names (``Rakefile``) recognised besides the endings.
+    """
 
     name: str
     extensions: tuple[str, ...]
-    module: str  # the grammar wheel's module, e.g. "tree_sitter_python"
-    function: str = "language"  # the module function returning the grammar pointer
+    module: str | None
+    function: str = "language"
+    definitions: str = ""
+    wrappers: frozenset[str] = frozenset()
+    leading: frozenset[str] = frozenset({"comment"})
+    comments: frozenset[str] = frozenset({"comment"})
+    docstrings: bool = False
+    imports: str = ""
+    filenames: tuple[str, ...] = ()
+
+    @property
+    def has_grammar(self) -> bool:
+        return self.module is not None
 
 
 _REGISTRY: dict[str, LanguageSpec] = {}
 _BY_EXTENSION: dict[str, str] = {}
+_BY_FILENAME: dict[str, str] = {}
 
 
 def register(spec: LanguageSpec) -> None:
-    """Add a language (built-ins register the same way)."""
+    """Add a language, or replace the one of the same name (built-ins register the same way).
+
+    Raises:
+        ConfigError: the definitions query uses a capture name that is not a symbol kind.
+    """
+    unknown = set(re.findall(r"@([\w.]+)", spec.definitions)) - KINDS
+    if unknown:
+        raise ConfigError(
+            f"language {spec.name!r}: unknown capture(s) {', '.join(sorted(unknown))} in its definitions "
+            f"query; use one of {', '.join(sorted(KINDS))}"
+        )
     _REGISTRY[spec.name] = spec
     for ext in spec.extensions:
-        _BY_EXTENSION[ext] = spec.name
-
-
-register(LanguageSpec("python", (".py", ".pyi"), "tree_sitter_python"))
+        _BY_EXTENSION[ext.lower()] = spec.name
+    for filename in spec.filenames:
+        _BY_FILENAME[filename] = spec.name
 
 
 def language_for(path: str) -> str | None:
-    """The registered language of ``path`` by its ending, or ``None``."""
-    suffix = PurePosixPath(path).suffix.lower()
-    return _BY_EXTENSION.get(suffix)
+    """The registered language of ``path`` by its file name or ending, or ``None``."""
+    pure = PurePosixPath(path)
+    return _BY_FILENAME.get(pure.name) or _BY_EXTENSION.get(pure.suffix.lower())
 
 
 def languages() -> list[str]:
+    """Names of every registered language, sorted."""
     return sorted(_REGISTRY)
+
+
+def spec(name: str) -> LanguageSpec:
+    """The registered ``LanguageSpec`` called ``name``.
+
+    Raises:
+        ConfigError: no such language.
+    """
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(f"unknown language {name!r}; known: {', '.join(languages())}") from None
 
 
 @cache
 def grammar(name: str) -> tree_sitter.Language:
-    """The tree-sitter ``Language`` for a registered language name."""
-    spec = _REGISTRY[name]
-    module = importlib.import_module(spec.module)
-    return tree_sitter.Language(getattr(module, spec.function)())
+    """The tree-sitter ``Language`` for a registered language that has a grammar.
+
+    Raises:
+        ConfigError: the language is unknown, has no grammar, or its wheel is not installed.
+    """
+    found = spec(name)
+    if found.module is None:
+        raise ConfigError(f"language {name!r} has no tree-sitter grammar; it is chunked by lines")
+    try:
+        module = importlib.import_module(found.module)
+    except ImportError as exc:
+        raise ConfigError(
+            f"language {name!r} needs the {found.module.replace('_', '-')} package; install it"
+        ) from exc
+    return tree_sitter.Language(getattr(module, found.function)())
+
+
+@cache
+def definitions_query(name: str) -> tree_sitter.Query:
+    """The compiled definitions query of ``name`` (compiled once per process).
+
+    Raises:
+        ConfigError: the query does not compile against the grammar.
+    """
+    found = spec(name)
+    try:
+        return tree_sitter.Query(grammar(name), found.definitions)
+    except tree_sitter.QueryError as exc:
+        raise ConfigError(f"language {name!r}: its definitions query is invalid ({exc})") from exc
 
 
 def parser(name: str) -> tree_sitter.Parser:
     """A new parser for ``name`` (parsers are cheap; grammars are cached)."""
     return tree_sitter.Parser(grammar(name))
+
+
+# --- built-in languages ---
+
+_C_COMMON = """
+(function_definition) @function
+(struct_specifier name: (_) body: (_)) @struct
+(union_specifier name: (_) body: (_)) @struct
+(enum_specifier name: (_) body: (_)) @enum
+(type_definition type: (struct_specifier body: (_))) @struct
+(type_definition type: (union_specifier body: (_))) @struct
+(type_definition type: (enum_specifier body: (_))) @enum
+"""
+
+_JS_COMMON = """
+(function_declaration) @function
+(generator_function_declaration) @function
+(class_declaration) @class
+(method_definition) @function
+(variable_declarator
+  value: [(arrow_function) (function_expression) (generator_function)]) @function
+(variable_declarator value: (class)) @class
+(assignment_expression
+  left: (member_expression)
+  right: [(arrow_function) (function_expression) (generator_function)]) @function
+"""
+
+_TS_EXTRA = """
+(abstract_class_declaration) @class
+(interface_declaration) @interface
+(type_alias_declaration) @type
+(enum_declaration) @enum
+(internal_module) @module
+(module) @module
+(public_field_definition value: [(arrow_function) (function_expression)]) @function
+(method_signature) @function
+(abstract_method_signature) @function
+(function_signature) @function
+"""
+
+_JS_WRAPPERS = frozenset({"export_statement", "lexical_declaration", "variable_declaration"})
+_JS_IMPORTS = r"^(import\b|export\s.*\bfrom\b|(const|let|var)\s.*=\s*require\()"
+
+_BUILTINS = (
+    LanguageSpec(
+        "python",
+        (".py", ".pyi", ".pyw"),
+        "tree_sitter_python",
+        definitions="(function_definition) @function (class_definition) @class",
+        wrappers=frozenset({"decorated_definition"}),
+        docstrings=True,
+        imports=r"^(import|from)\s",
+    ),
+    LanguageSpec(
+        "javascript",
+        (".js", ".mjs", ".cjs", ".jsx"),
+        "tree_sitter_javascript",
+        definitions=_JS_COMMON
+        + "(field_definition value: [(arrow_function) (function_expression)]) @function",
+        wrappers=_JS_WRAPPERS,
+        imports=_JS_IMPORTS,
+    ),
+    LanguageSpec(
+        "typescript",
+        (".ts", ".mts", ".cts"),
+        "tree_sitter_typescript",
+        function="language_typescript",
+        definitions=_JS_COMMON + _TS_EXTRA,
+        wrappers=_JS_WRAPPERS | {"ambient_declaration"},
+        imports=_JS_IMPORTS,
+    ),
+    LanguageSpec(
+        "tsx",
+        (".tsx",),
+        "tree_sitter_typescript",
+        function="language_tsx",
+        definitions=_JS_COMMON + _TS_EXTRA,
+        wrappers=_JS_WRAPPERS | {"ambient_declaration"},
+        imports=_JS_IMPORTS,
+    ),
+    LanguageSpec(
+        "go",
+        (".go",),
+        "tree_sitter_go",
+        definitions="""
+            (function_declaration) @function
+            (method_declaration) @method
+            (type_spec) @type
+            (method_elem) @function
+        """,
+        wrappers=frozenset({"type_declaration"}),
+        imports=r"^import\b",
+    ),
+    LanguageSpec(
+        "java",
+        (".java",),
+        "tree_sitter_java",
+        definitions="""
+            (class_declaration) @class
+            (record_declaration) @class
+            (interface_declaration) @interface
+            (annotation_type_declaration) @interface
+            (enum_declaration) @enum
+            (method_declaration) @function
+            (constructor_declaration) @function
+        """,
+        leading=frozenset({"line_comment", "block_comment"}),
+        comments=frozenset({"line_comment", "block_comment"}),
+        imports=r"^(import|package)\s",
+    ),
+    LanguageSpec(
+        "rust",
+        (".rs",),
+        "tree_sitter_rust",
+        definitions="""
+            (function_item) @function
+            (function_signature_item) @function
+            (struct_item) @struct
+            (union_item) @struct
+            (enum_item) @enum
+            (trait_item) @trait
+            (impl_item) @impl
+            (mod_item body: (_)) @module
+            (type_item) @type
+            (macro_definition) @function
+        """,
+        leading=frozenset({"line_comment", "block_comment", "attribute_item"}),
+        comments=frozenset({"line_comment", "block_comment"}),
+        imports=r"^(pub\s+)?(use|extern\s+crate)\s",
+    ),
+    LanguageSpec(
+        "c",
+        (".c", ".h"),
+        "tree_sitter_c",
+        definitions=_C_COMMON,
+        imports=r"^\s*#\s*include\b",
+    ),
+    LanguageSpec(
+        "cpp",
+        (".cc", ".cpp", ".cxx", ".c++", ".hh", ".hpp", ".hxx", ".h++", ".ipp", ".inl"),
+        "tree_sitter_cpp",
+        definitions=_C_COMMON
+        + """
+            (class_specifier name: (_) body: (_)) @class
+            (namespace_definition body: (_)) @module
+        """,
+        wrappers=frozenset({"template_declaration"}),
+        imports=r"^\s*(#\s*include\b|import\s|using\s+namespace\s)",
+    ),
+    LanguageSpec(
+        "ruby",
+        (".rb", ".rake", ".gemspec"),
+        "tree_sitter_ruby",
+        definitions="""
+            (method) @function
+            (singleton_method) @function
+            (class) @class
+            (module) @module
+        """,
+        imports=r"^(require|require_relative|load)\b",
+        filenames=("Rakefile", "Gemfile"),
+    ),
+    # No grammar wheel is locked for these: their files are chunked by lines and documented at module
+    # level, which beats skipping them.
+    LanguageSpec("csharp", (".cs",), None, imports=r"^using\s"),
+    LanguageSpec("kotlin", (".kt", ".kts"), None, imports=r"^(import|package)\s"),
+    LanguageSpec("swift", (".swift",), None, imports=r"^import\s"),
+    LanguageSpec("php", (".php",), None, imports=r"^(use|require|require_once|include)\b"),
+    LanguageSpec("scala", (".scala",), None, imports=r"^(import|package)\s"),
+    LanguageSpec("shell", (".sh", ".bash"), None, imports=r"^(source|\.)\s"),
+)
+
+for _spec in _BUILTINS:
+    register(_spec)

@@ -1,14 +1,19 @@
 """Chunk answers -> one ``FileDoc`` per source file: every symbol once, in source order.
 
-Symbols the provider left out are filled from static information (signature, docstring) and flagged;
-answers for names the file does not define are dropped and counted.
+A symbol is documented by the chunk that owns it (the one holding its first line). Answers from
+other chunks for it (a chunk that saw it as overlap context, say) are dropped and counted as
+duplicates; answers for names the file does not define are dropped and counted as invented. Symbols
+the provider left out (after being asked once more by the pipeline, see ``missing_symbols``) are
+filled from static information (signature, docstring) and flagged.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from docbot.chunking import Chunk
 from docbot.llm.base import ChunkDoc, SymbolDoc
 from docbot.llm.offline import static_doc
 from docbot.symbols import Symbol
@@ -24,6 +29,15 @@ class Section:
 
 
 @dataclass(frozen=True)
+class ModuleNote:
+    """What a chunk without symbols does (module-level code), by line range."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
 class FileDoc:
     """Everything the page of one source file shows."""
 
@@ -34,6 +48,8 @@ class FileDoc:
     overview: str | None
     sections: tuple[Section, ...]
     invented: int = 0  # answers for symbols the file does not define, dropped
+    duplicates: int = 0  # answers for a symbol from a chunk that does not own it, dropped
+    notes: tuple[ModuleNote, ...] = ()  # module-level code documented by chunks without symbols
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -41,6 +57,46 @@ class FileDoc:
 
     def kinds(self) -> dict[str, int]:
         return dict(Counter(s.symbol.kind for s in self.sections))
+
+    def largest(self, n: int = 5) -> tuple[Symbol, ...]:
+        """The ``n`` longest symbols (by lines), longest first; ties in source order."""
+        ranked = sorted(enumerate(self.sections), key=lambda p: (-p[1].symbol.lines, p[0]))
+        return tuple(section.symbol for _, section in ranked[:n])
+
+    def metrics(self) -> dict[str, object]:
+        """Combined figures of the file: lines, symbols by kind, the largest symbols, completeness."""
+        return {
+            "lines": self.total_lines,
+            "symbols": len(self.sections),
+            "kinds": self.kinds(),
+            "largest": [{"name": s.name, "lines": s.lines} for s in self.largest()],
+            "filled_statically": len(self.missing),
+            "invented_dropped": self.invented,
+            "duplicates_dropped": self.duplicates,
+        }
+
+
+def missing_symbols(chunk: Chunk, doc: ChunkDoc) -> tuple[Symbol, ...]:
+    """The symbols ``chunk`` owns that ``doc`` (its answer) says nothing about, in source order."""
+    answered = {s.name for s in doc.symbols}
+    seen: set[str] = set()
+    out: list[Symbol] = []
+    for sym in chunk.symbols:
+        if sym.name not in answered and sym.name not in seen:
+            seen.add(sym.name)
+            out.append(sym)
+    return tuple(out)
+
+
+def combine(first: ChunkDoc, again: ChunkDoc) -> ChunkDoc:
+    """One answer from a chunk's first answer and the answer to asking again for what it left out."""
+    known = {s.name for s in first.symbols}
+    return ChunkDoc(
+        overview=first.overview or again.overview,
+        symbols=first.symbols + tuple(s for s in again.symbols if s.name not in known),
+        model=first.model,
+        usage=first.usage + again.usage,
+    )
 
 
 def merge_file(
@@ -51,18 +107,40 @@ def merge_file(
     total_lines: int,
     symbols: list[Symbol],
     chunk_docs: list[ChunkDoc],
+    chunks: Sequence[Chunk] | None = None,
 ) -> FileDoc:
     """Combine the answers for a file's chunks (in chunk order) into its ``FileDoc``.
 
-    The overview is the first non-empty one (the first chunk's); a symbol named twice keeps the first
-    answer; each qualified name gets one section, at its first definition.
+    Args:
+        path, language, source_sha256, total_lines: the file's identity, shown on the page.
+        symbols: every symbol of the file, in source order.
+        chunk_docs: the answer of each chunk, in chunk order.
+        chunks: the chunks themselves (same order). When given, a symbol's answer is taken only from
+            the chunk that owns it, and symbol-less chunks contribute module-level notes.
+
+    Returns:
+        The page's content: the first chunk's overview, one section per qualified name at its first
+        definition (the provider's answer, else a flagged static one), and the counts of dropped
+        answers.
     """
-    answers: dict[str, SymbolDoc] = {}
-    for doc in chunk_docs:
-        for sdoc in doc.symbols:
-            answers.setdefault(sdoc.name, sdoc)
     known = {s.name for s in symbols}
-    invented = sum(1 for name in answers if name not in known)
+    owner: dict[str, int] = {}
+    if chunks is not None:
+        for index, chunk in enumerate(chunks):
+            for sym in chunk.symbols:
+                owner.setdefault(sym.name, index)
+
+    answers: dict[str, SymbolDoc] = {}
+    invented: set[str] = set()
+    duplicates = 0
+    for index, doc in enumerate(chunk_docs):
+        for sdoc in doc.symbols:
+            if sdoc.name not in known:
+                invented.add(sdoc.name)
+            elif owner and owner.get(sdoc.name) != index:
+                duplicates += 1
+            else:
+                answers.setdefault(sdoc.name, sdoc)
 
     sections: list[Section] = []
     seen: set[str] = set()
@@ -74,7 +152,13 @@ def merge_file(
             sections.append(Section(sym, answers[sym.name]))
         else:
             sections.append(Section(sym, static_doc(sym), static=True))
+
     overview = next((d.overview for d in chunk_docs if d.overview), None)
+    notes: list[ModuleNote] = []
+    if chunks is not None:
+        for chunk, doc in zip(chunks, chunk_docs, strict=False):
+            if not chunk.symbols and doc.overview and doc.overview is not overview:
+                notes.append(ModuleNote(chunk.start, chunk.end, doc.overview))
     return FileDoc(
         path=path,
         language=language,
@@ -82,5 +166,7 @@ def merge_file(
         total_lines=total_lines,
         overview=overview,
         sections=tuple(sections),
-        invented=invented,
+        invented=len(invented),
+        duplicates=duplicates,
+        notes=tuple(notes),
     )

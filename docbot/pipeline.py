@@ -6,23 +6,24 @@ provider, publisher) are passed in, so tests hand in temporary repositories and 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from docbot import __version__, languages, symbols
 from docbot.cache import Cache, CacheEntry, content_key
 from docbot.changes import FileChange, Git, changed_files
-from docbot.chunking import Chunk, chunk_file
+from docbot.chunking import Chunk, split_source
 from docbot.config import Settings
 from docbot.errors import DocbotError
 from docbot.filters import ATTRIBUTES, FileFilter
 from docbot.llm.base import ChunkDoc, DocRequest, Provider
-from docbot.merge import merge_file
+from docbot.merge import combine, merge_file, missing_symbols
 from docbot.publish import DocsPlan, Publisher
 from docbot.render import page_path, render_page
 from docbot.report import FileOutcome, RunReport
@@ -96,8 +97,14 @@ def select_files(
         except UnicodeDecodeError:
             report.skipped.append(FileOutcome(path, "not UTF-8 text"))
             continue
-        syms = symbols.extract_symbols(source, language)
-        chunks = chunk_file(path, language, source, syms, max_lines=settings.chunk_max_lines)
+        syms, chunks = split_source(
+            path,
+            language,
+            source,
+            max_lines=settings.chunk_max_lines,
+            max_tokens=settings.chunk_max_tokens,
+            overlap=settings.chunk_overlap_lines,
+        )
         if not chunks:
             report.skipped.append(FileOutcome(path, "empty file"))
             continue
@@ -114,10 +121,16 @@ def select_files(
     return to_document, deletions
 
 
+def _wants_overview(chunk: Chunk) -> bool:
+    # The first chunk describes the file; a chunk without symbols describes its module-level code.
+    return chunk.index == 0 or not chunk.symbols
+
+
 def _chunk_key(chunk: Chunk, provider: Provider) -> str:
     return content_key(
         "chunk",
-        f"{chunk.index == 0}\n{chunk.header}\n{chunk.text}",
+        # The overlap lines (in chunk.context) are context only and left out, like Chunk.sha256 does.
+        f"{_wants_overview(chunk)}\n{chunk.header}\n{chunk.scope}\n{chunk.text}",
         model=f"{provider.name}:{provider.model}",
         prompt_version=provider.prompt_version,
         options={"language": chunk.language, "symbols": [s.name for s in chunk.symbols]},
@@ -183,10 +196,23 @@ def document_chunks(
 
     def ask(key: str) -> tuple[str, ChunkDoc | None, str | None]:
         chunk = chunks[key]
+        if chunk.oversized:
+            # One line longer than the token budget (minified or generated code): the model would
+            # reject it, so it is not sent; merge documents its symbols from the code and flags them.
+            return key, ChunkDoc(overview=None, symbols=(), model="none"), None
         try:
-            return key, provider.document(DocRequest(chunk=chunk, want_overview=chunk.index == 0)), None
+            doc = provider.document(DocRequest(chunk=chunk, want_overview=_wants_overview(chunk)))
         except DocbotError as exc:
             return key, None, str(exc) or type(exc).__name__
+        missing = missing_symbols(chunk, doc)
+        if missing:
+            # Completeness: ask once more for just what the answer left out (same text, so the
+            # provider sees the same context); what is still missing is filled statically by merge.
+            again = replace(chunk, symbols=missing)
+            # If asking again fails, the first answer stands; the gaps are flagged on the page.
+            with contextlib.suppress(DocbotError):
+                doc = combine(doc, provider.document(DocRequest(chunk=again, want_overview=False)))
+        return key, doc, None
 
     fresh: dict[str, CacheEntry] = {}
     with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm") as pool:
@@ -269,6 +295,7 @@ def run(
             total_lines=f.total_lines,
             symbols=list(f.symbols),
             chunk_docs=[docs[k] for k in keys],
+            chunks=f.chunks,
         )
         report.symbols_static += len(doc.missing)
         report.symbols_invented += doc.invented

@@ -70,6 +70,17 @@ def _section(section: Section) -> list[str]:
     return out
 
 
+def _metrics(doc: FileDoc) -> list[str]:
+    out: list[str] = []
+    if len(doc.sections) > 1:
+        largest = ", ".join(f"{_code(s.name)} ({s.lines} lines)" for s in doc.largest(3))
+        out += [f"Largest: {largest}.", ""]
+    if doc.missing:
+        n = len(doc.missing)
+        out += [f"> {n} symbol{'s' if n != 1 else ''} documented from the code alone (no answer).", ""]
+    return out
+
+
 def render_page(doc: FileDoc) -> str:
     """The Markdown page of one source file."""
     out = [marker_line(doc.path), "", f"# {_code(doc.path)}", ""]
@@ -80,6 +91,11 @@ def render_page(doc: FileDoc) -> str:
         f"*{doc.language}, {doc.total_lines} lines, {kinds}; source sha256 `{doc.source_sha256[:12]}`*",
         "",
     ]
+    out += _metrics(doc)
+    if doc.notes:
+        out += ["## Module-level code", ""]
+        for note in doc.notes:
+            out += [f"*Lines {note.start}–{note.end}:* {note.text}", ""]
     if doc.sections:
         out += ["## Contents", ""]
         out += [f"{'  ' * s.symbol.depth}- {_code(s.symbol.name)} ({s.symbol.kind})" for s in doc.sections]

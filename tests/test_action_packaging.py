@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from docbot import action
+from docbot.config import settings_fields
 from tests.conftest import ROOT
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
@@ -40,6 +41,10 @@ def test_action_inputs_are_snake_case_and_match_the_code() -> None:
         "github_token": "${{ github.token }}"
     }
     assert meta["runs"] == {"using": "docker", "image": "Dockerfile"}
+
+
+def test_every_input_fills_a_real_setting() -> None:
+    assert set(action.INPUTS.values()) <= set(settings_fields())
 
 
 def test_action_outputs_match_what_the_code_writes() -> None:

@@ -37,12 +37,16 @@ def make_repo(repo: GitRepo) -> None:
     repo.commit("initial")
 
 
-def settings_for(repo: GitRepo) -> Settings:
-    return load_settings({"repo": repo.path, "all_files": True, "chunk_max_lines": 20}, {})
+def settings_for(repo: GitRepo, **overrides: Any) -> Settings:
+    return load_settings({"repo": repo.path, "all_files": True, "chunk_max_lines": 20, **overrides}, {})
 
 
 def run_once(
-    repo: GitRepo, dynamo: FakeDynamo, provider: PricedProvider | None = None, **cache_options: Any
+    repo: GitRepo,
+    dynamo: FakeDynamo,
+    provider: PricedProvider | None = None,
+    settings: dict[str, Any] | None = None,
+    **cache_options: Any,
 ) -> tuple[RunReport, PricedProvider]:
     provider = provider or PricedProvider()
     cache = DynamoCache(
@@ -50,7 +54,7 @@ def run_once(
     )
     try:
         report = pipeline.run(
-            settings_for(repo),
+            settings_for(repo, **(settings or {})),
             git=Git(repo.path),
             cache=cache,
             provider=provider,
@@ -195,13 +199,15 @@ def test_oversized_entries_are_skipped_and_reported(git_repo: GitRepo, table: Fa
     words = incompressible(700_000)
     git_repo.write("huge.py", f'def huge():\n    """Huge.\n\n    {words}\n    """\n    return 1\n')
     git_repo.commit("huge")
-    data = run_once(git_repo, table)[0].to_json()
+    # One chunk however many tokens: this is about DynamoDB's item size limit, not the chunk budget.
+    one_chunk = {"chunk_max_tokens": 1_000_000}
+    data = run_once(git_repo, table, settings=one_chunk)[0].to_json()
     assert data["cache"]["available"] is True
     reasons = [(o["path"], o["reason"].split(":")[0]) for o in data["cache"]["not_stored"]]
     assert reasons == [("huge.py", "chunk 0"), ("huge.py", "page")]
     assert all("400 KB" in o["reason"] for o in data["cache"]["not_stored"])
     assert table.items(TABLE) == []
-    again, provider = run_once(git_repo, table)
+    again, provider = run_once(git_repo, table, settings=one_chunk)
     assert len(provider.requests) == 1
     assert again.to_json()["cache"]["misses"] == 1
 

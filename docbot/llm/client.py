@@ -15,7 +15,6 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
 from typing import Any
 
 import anthropic
@@ -37,21 +36,17 @@ DEFAULT_BASE_URL = "https://api.anthropic.com"
 MAX_TOKENS_CEILING = 32_000
 
 
-@dataclass
 class _Tally:
     """What one chunk's requests used so far. Touched by one thread only (the one documenting it)."""
 
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    requests: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-    cost_usd: float = 0.0
+    def __init__(self) -> None:
+        self._total = Usage()
+
+    def add(self, **counts: float) -> None:
+        self._total = self._total + Usage(**counts)  # type: ignore[arg-type]
 
     def usage(self) -> Usage:
-        return Usage(**{f.name: getattr(self, f.name) for f in fields(self)})
+        return self._total
 
 
 def token_usage(message: Message) -> TokenUsage:
@@ -204,9 +199,9 @@ class AnthropicProvider:
                 try:
                     self.breaker.before_request()  # raises CircuitOpenError: "circuit open"
                     attempts += 1
-                    tally.requests += 1
+                    tally.add(requests=1)
                     if attempts > 1 or content_retry:
-                        tally.retries += 1
+                        tally.add(retries=1)
                     message, spent = self._attempt(params, permit, tally)
                     return message
                 finally:
@@ -232,7 +227,7 @@ class AnthropicProvider:
             if isinstance(exc, anthropic.APIStatusError):
                 self.limiter.observe(exc.response.headers)
                 if exc.status_code == 429:
-                    tally.rate_limited += 1
+                    tally.add(rate_limited=1)
             if isinstance(error, ApiTransientError):
                 if error.rate_limited and error.retry_after:
                     self.limiter.pause(error.retry_after)
@@ -253,9 +248,11 @@ class AnthropicProvider:
         usage = token_usage(message)
         self.limiter.settle(permit, usage.input_tokens + usage.cache_write_tokens, usage.output_tokens)
         spent = cost_usd(usage, self.price)
-        tally.input_tokens += usage.input_tokens
-        tally.output_tokens += usage.output_tokens
-        tally.cache_read_tokens += usage.cache_read_tokens
-        tally.cache_write_tokens += usage.cache_write_tokens
-        tally.cost_usd += spent
+        tally.add(
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            cost_usd=spent,
+        )
         return message, spent

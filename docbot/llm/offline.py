@@ -45,8 +45,10 @@ def _returns(signature: str) -> str | None:
 
 def _fallback_summary(sym: Symbol) -> str:
     shown = [_param_name(p) for p in sym.params if _param_name(p) not in _NOT_PARAMS]
-    if sym.kind == "class":
-        return f"Class `{sym.name.rsplit('.', 1)[-1]}`."
+    if sym.kind not in {"function", "method"}:
+        # class, interface, struct, enum, trait, module, type; an impl block is named by its type
+        what = "Implementation of" if sym.kind == "impl" else sym.kind.capitalize()
+        return f"{what} `{sym.name.rsplit('.', 1)[-1]}`."
     what = "Method" if sym.kind == "method" else "Function"
     if not shown:
         return f"{what} `{sym.name.rsplit('.', 1)[-1]}`, taking no arguments."

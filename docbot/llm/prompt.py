@@ -107,6 +107,13 @@ def _fence(text: str) -> str:
     return f"<{tag}>\n{text}\n</{tag}>"
 
 
+def _overview_request(chunk: Chunk) -> str:
+    if chunk.index == 0:
+        return "Also write the overview of the whole file.\n"
+    # A later chunk without symbols (module-level code): its overview describes just these lines.
+    return "Also write an overview of these lines (module-level code of the file).\n"
+
+
 def build_params(
     chunk: Chunk, names: list[str], *, want_overview: bool, model: str, max_tokens: int
 ) -> dict[str, Any]:
@@ -127,10 +134,15 @@ def build_params(
         f"File header (path and imports, shared by every chunk of this file):\n{_fence(chunk.header)}"
     )
     wanted = "\n".join(f"- {n}" for n in names) or "(none: the chunk defines no symbols)"
+    # Per-chunk context (enclosing signatures, overlap lines) comes after the shared, cached header.
+    seen_elsewhere = (
+        f"Context only, documented in other chunks (do not document it):\n{_fence(chunk.context)}\n\n"
+        if chunk.context
+        else ""
+    )
     ask = (
-        f"Lines {chunk.start}-{chunk.end} of {chunk.path}:\n{_fence(chunk.text)}\n\n"
-        f"Document these symbols:\n{wanted}\n"
-        + ("Also write the overview of the whole file.\n" if want_overview else "")
+        seen_elsewhere + f"Lines {chunk.start}-{chunk.end} of {chunk.path}:\n{_fence(chunk.text)}\n\n"
+        f"Document these symbols:\n{wanted}\n" + (_overview_request(chunk) if want_overview else "")
     )
     return {
         "model": model,
