@@ -217,6 +217,11 @@ class _Action:
         )
         if request.is_noop:
             return _skip(log, request.skip_reason or "the event needs no run")
+        if settings.provider == "auto" and settings.anthropic_api_key is None:
+            log.notice(
+                "no anthropic_api_key: using the offline provider (docs from the code's structure only); "
+                "pass `anthropic_api_key: ${{ secrets.ANTHROPIC_API_KEY }}` for Claude"
+            )
 
         git = Git(runner.workspace)
         git.mark_safe()

@@ -480,13 +480,16 @@ def test_dry_run_publishes_nothing(harness: Harness) -> None:
     first, second = two_commits(harness.repo)
     harness.world.sync("main")
 
-    run = harness.run("push", push_payload(first, second), {"dry_run": "true"}, in_process=True)
+    run = harness.run(
+        "push", push_payload(first, second), {"dry_run": "true", "provider": ""}, in_process=True
+    )
 
     assert run.code == 0, run.stdout + run.stderr
     assert run.outputs["operation"] == "none"
     assert run.outputs["files_documented"] == "2"
     assert harness.fake.requests == []
     assert "Dry run: 2 page(s) and 0 deletion(s) not published." in run.summary
+    assert "::notice title=docbot::no anthropic_api_key: using the offline provider" in run.stdout
 
 
 def test_secrets_are_masked_and_never_printed(harness: Harness) -> None:
