@@ -415,3 +415,23 @@ def test_comment_names_the_pages_whose_sources_were_deleted(world: GitHubWorld, 
     assert "Pages to delete (their source files are gone): `docs/api/gone.py.md`." in body
     assert "<details><summary><code>docs/api/a.py.md</code></summary>" in body
     assert marker_line("a.py") not in body  # the page's own marker stays out of the comment
+
+
+def test_enterprise_server_api_under_a_path_prefix(tmp_path: Path, git_repo: GitRepo, clock: Clock) -> None:
+    git_repo.write("src/a.py", "def a():\n    return 1\n")
+    git_repo.commit("first")
+    ghes = GitHubWorld(git_repo.path, tmp_path / "ghes.git", prefix="/api/v3")
+    ghes.sync("main")
+    with ghes.fake:
+        assert ghes.fake.url.endswith("/api/v3")
+        publisher = GitHubPublisher(make_api(ghes, clock), Target("pull_request", branch="main"))
+        publisher.publish(DocsPlan("docs/api", (("docs/api/src/a.py.md", page("src/a.py")),)))
+        announcement = publisher.announce(RunReport())
+
+    assert announcement.operation == "created"
+    assert "docs/api/src/a.py.md" in ghes.files_at("docbot/main")
+    # Every request went under the prefix; the one 404 is the look-up of the not yet existing branch.
+    assert all(r.path != "/outside-the-api" for r in ghes.fake.requests)
+    assert [(r.path, r.status) for r in ghes.fake.requests if r.status >= 400] == [
+        ("/repos/octo/project/git/ref/heads/docbot/main", 404)
+    ]

@@ -94,9 +94,13 @@ def _validation(resource: str, code: str, message: str, field_name: str | None =
 class FakeGitHub:
     """The server's state and routes. Use as a context manager, or call ``start`` / ``stop``."""
 
-    def __init__(self, bare_repo: Path, *, owner: str = "octo", name: str = "project") -> None:
+    def __init__(
+        self, bare_repo: Path, *, owner: str = "octo", name: str = "project", prefix: str = ""
+    ) -> None:
         self.git_dir = Path(bare_repo)
         self.owner, self.name = owner, name
+        # "/api/v3" serves the API the way GitHub Enterprise Server does (REFERENCE 8.1).
+        self.prefix = prefix.rstrip("/")
         # token -> login of its identity; None is an Actions installation token (no GET /user).
         self.tokens: dict[str, str | None] = {"ghs_actions_token": None}
         # GitHub App installation tokens: like the Actions token they cannot read /user, but they write
@@ -121,7 +125,7 @@ class FakeGitHub:
     def url(self) -> str:
         assert self._server is not None, "server not started"
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"http://{host!s}:{port}{self.prefix}"
 
     def start(self) -> FakeGitHub:
         fake = self
@@ -238,6 +242,9 @@ class FakeGitHub:
     def _dispatch(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
         path = parts.path
+        if self.prefix:
+            # Outside the prefix there is no API: a client that drops it gets 404, as on a real server.
+            path = path[len(self.prefix) :] if path.startswith(self.prefix + "/") else "/outside-the-api"
         query = parse_qs(parts.query)
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
@@ -765,11 +772,11 @@ class GitHubWorld:
     ``sync`` pushes the checkout's branches to the bare repository, as a ``git push`` to GitHub would.
     """
 
-    def __init__(self, workspace: Path, bare: Path) -> None:
+    def __init__(self, workspace: Path, bare: Path, *, prefix: str = "") -> None:
         self.workspace = workspace
         self.bare = bare
         subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True, timeout=60)
-        self.fake = FakeGitHub(bare)
+        self.fake = FakeGitHub(bare, prefix=prefix)
 
     def sync(self, *branches: str) -> None:
         refs = [f"+refs/heads/{b}:refs/heads/{b}" for b in branches or ("main",)]
