@@ -28,15 +28,8 @@ from docbot.errors import ConfigError, DocbotError, GitError
 from docbot.events import ChangeRequest, diff_range, from_event, with_pull_request
 from docbot.llm.providers import open_provider
 from docbot.publish.actions import ActionLog, write_outputs, write_summary
-from docbot.publish.github import (
-    TRAILER,
-    Announcement,
-    GitHubApi,
-    GitHubPublisher,
-    PullInfo,
-    QuietPublisher,
-    Target,
-)
+from docbot.publish.github import TRAILER, Announcement, GitHubPublisher, QuietPublisher, Target
+from docbot.publish.github_api import GitHubApi, PullInfo
 from docbot.publish.summary import Links, summary_markdown
 from docbot.report import RunReport
 

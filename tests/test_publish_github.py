@@ -10,17 +10,13 @@ import pytest
 
 from docbot.errors import ConfigError
 from docbot.publish import DocsPlan
-from docbot.publish.github import (
+from docbot.publish.github import NOT_OURS, GitHubPublisher, Target, git_blob_sha, unsafe_path
+from docbot.publish.github_api import (
     COMMENT_MARKER,
-    NOT_OURS,
     GitHubApi,
     GitHubApiError,
-    GitHubPublisher,
     GitHubTransientError,
     RetryPolicy,
-    Target,
-    git_blob_sha,
-    unsafe_path,
 )
 from docbot.render import marker_line
 from docbot.report import RunReport
