@@ -1,9 +1,13 @@
-"""Clocks for tests: a fake one that only moves when slept on, and a scaled real one."""
+"""Clocks for tests: a fake one that only moves when slept on; the scaled real one lives in the package
+(``docbot bench`` uses it) and is re-exported here."""
 
 from __future__ import annotations
 
 import threading
-import time
+
+from docbot.testing.clock import ScaledClock
+
+__all__ = ["FakeClock", "ScaledClock"]
 
 
 class FakeClock:
@@ -26,25 +30,3 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._now += seconds
-
-
-class ScaledClock:
-    """Real time running ``scale`` times faster: a minute of rate limits passes in 60/scale seconds.
-
-    Server and client share it, so pacing, refills and retry-after waits keep their real proportions
-    while a test that spans several virtual minutes finishes in about a second.
-    """
-
-    def __init__(self, scale: float) -> None:
-        self.scale = scale
-        self._start = time.monotonic()
-        self._lock = threading.Lock()
-        self.slept = 0.0
-
-    def now(self) -> float:
-        return (time.monotonic() - self._start) * self.scale
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.slept += seconds
-        time.sleep(max(0.0, seconds) / self.scale)
