@@ -112,6 +112,14 @@ class Settings:
     cache_endpoint_url: str | None = None  # None: the real AWS endpoint for the region
 
     # -- Action and publishing (issue 7) --
+    mode: str = "auto"  # auto | pull_request | comment | commit | none (see docs/action.md)
+    github_token: Secret | None = None
+    github_api_url: str = "https://api.github.com"
+    trigger_phrase: str = "/docbot"
+    allowed_permissions: tuple[str, ...] = ("admin", "maintain", "write")
+    dry_run: bool = False
+    fail_on_error: bool = True
+    pr_title: str = "docs: update the API documentation"
 
     @property
     def provider_name(self) -> str:
@@ -229,6 +237,44 @@ def _split_cache_spec(raw: dict[str, object]) -> None:
             raw["cache_table"] = table
 
 
+# Action and publishing (issue 7)
+_PERMISSIONS = ("admin", "maintain", "write", "triage", "read")
+
+
+def _api_url(value: object, name: str) -> str:
+    text = _str(value, name).rstrip("/")
+    if not text.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"{name}: {value!r} is not a URL; use https://api.github.com or https://HOST/api/v3"
+        )
+    return text
+
+
+def _trigger_phrase(value: object, name: str) -> str:
+    text = _str(value, name)
+    if not text or any(c.isspace() for c in text):
+        raise ConfigError(f"{name}: {value!r} must be one word without spaces, such as /docbot")
+    return text
+
+
+def _permissions(value: object, name: str) -> tuple[str, ...]:
+    items = value if isinstance(value, list | tuple) else _str(value, name).replace(",", " ").split()
+    chosen = tuple(_str(item, name).lower() for item in items)
+    bad = [p for p in chosen if p not in _PERMISSIONS]
+    if bad or not chosen:
+        raise ConfigError(
+            f"{name}: {value!r} must list one or more of {', '.join(_PERMISSIONS)} (comma separated)"
+        )
+    return chosen
+
+
+def _title(value: object, name: str) -> str:
+    text = _str(value, name)
+    if not text or len(text) > 256 or "\n" in text:
+        raise ConfigError(f"{name}: {value!r} must be one line of 1 to 256 characters")
+    return text
+
+
 _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "repo": _path,
     "base": _opt_str,
@@ -278,6 +324,14 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "cache_region": _opt_str,
     "cache_endpoint_url": _opt_url,
     # -- Action and publishing (issue 7) --
+    "mode": _choice("auto", "pull_request", "comment", "commit", "none"),
+    "github_token": _secret,
+    "github_api_url": _api_url,
+    "trigger_phrase": _trigger_phrase,
+    "allowed_permissions": _permissions,
+    "dry_run": _bool,
+    "fail_on_error": _bool,
+    "pr_title": _title,
 }
 
 # Environment variables read by the loader, and the setting each one fills.
@@ -320,6 +374,10 @@ ENV_VARS: dict[str, str] = {
     "AWS_ENDPOINT_URL": "cache_endpoint_url",
     "AWS_ENDPOINT_URL_DYNAMODB": "cache_endpoint_url",
     # -- Action and publishing (issue 7) --
+    "GITHUB_TOKEN": "github_token",
+    "GITHUB_API_URL": "github_api_url",
+    "DOCBOT_MODE": "mode",
+    "DOCBOT_DRY_RUN": "dry_run",
 }
 
 # Keys a repository may set in .github/docbot.yml (not where to run or which revisions).
@@ -328,6 +386,8 @@ ENV_VARS: dict[str, str] = {
 # send the API key or the cache's AWS credentials to a server of theirs.
 _NOT_FROM_FILE = {"repo", "base", "head", "all_files", "report_path", "anthropic_api_key"}
 _NOT_FROM_FILE |= {"anthropic_base_url", "cache_endpoint_url", "cache_path"}
+# The GitHub token and API endpoint come from the workflow, never from a file in the repository.
+_NOT_FROM_FILE |= {"github_token", "github_api_url"}
 _FILE_KEYS = frozenset(_PARSERS) - _NOT_FROM_FILE
 
 
