@@ -256,7 +256,12 @@ class _Action:
             log.notice(notice)
         head = span.head
         run_settings = replace(
-            settings, base=span.base, head=head, all_files=span.everything, paths=request.paths
+            settings,
+            base=span.base,
+            head=head,
+            all_files=span.everything,
+            paths=request.paths,
+            force=request.force,
         )
         changes = changed_files(git, span.base, head, everything=span.everything)
         docs_prefix = settings.out_dir + "/"

@@ -58,6 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         base=args.base,
         head=args.head,
         all_files=args.all or None,
+        force=args.force or None,
         out_dir=args.out,
         report_path=args.report,
         provider=args.provider,
@@ -250,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
     run.add_argument("--head", help="head revision (default: HEAD)")
     run.add_argument("--all", action="store_true", help="document every file at head, not just changes")
+    run.add_argument(
+        "--force", action="store_true", help="ask the provider again even where the cache has an answer"
+    )
     run.add_argument("--out", help="docs folder inside the repository (default: docs/api)")
     run.add_argument("--report", help="write the RunReport JSON here")
     run.add_argument("--provider", help="auto (default), offline or anthropic")

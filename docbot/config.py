@@ -78,6 +78,7 @@ class Settings:
     include: tuple[str, ...] = ()  # gitignore-style globs; empty: every path
     exclude: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()  # this run only (a /docbot command's or workflow_dispatch's paths)
+    force: bool = False  # this run only: ask the provider again even where the cache has an answer
 
     # -- chunking (issue 4) --
     # Estimated tokens per chunk, header and overlap included. Sized to the 4,096-token answer
@@ -296,6 +297,7 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "include": _globs,
     "exclude": _globs,
     "paths": _globs,
+    "force": _bool,
     # -- chunking (issue 4) --
     "chunk_max_tokens": _number(int, 1_000, 1_000_000),
     "chunk_overlap_lines": _number(int, 0, 10_000),
@@ -386,6 +388,7 @@ ENV_VARS: dict[str, str] = {
 # send the API key or the cache's AWS credentials to a server of theirs.
 _NOT_FROM_FILE = {"repo", "base", "head", "all_files", "report_path", "anthropic_api_key"}
 _NOT_FROM_FILE |= {"anthropic_base_url", "cache_endpoint_url", "cache_path"}
+_NOT_FROM_FILE |= {"force"}  # per run (a /docbot force command, a dispatch input): never a standing setting
 # The GitHub token and API endpoint come from the workflow, never from a file in the repository.
 _NOT_FROM_FILE |= {"github_token", "github_api_url"}
 _FILE_KEYS = frozenset(_PARSERS) - _NOT_FROM_FILE

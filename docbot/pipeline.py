@@ -150,16 +150,17 @@ def _file_key(f: SourceFile, provider: Provider) -> str:
 
 
 def cached_pages(
-    files: list[SourceFile], *, cache: Cache, provider: Provider, report: RunReport
+    files: list[SourceFile], *, cache: Cache, provider: Provider, report: RunReport, force: bool = False
 ) -> dict[str, str]:
     """The file-level lookup, made before any chunk's: source path -> rendered page, for every hit.
 
     A page hit counts as a hit for each of the file's chunks in the run's ``hits`` (the unit is the
-    chunk), and saves what generating the whole page originally cost.
+    chunk), and saves what generating the whole page originally cost. ``force`` looks nothing up:
+    every file misses (and its fresh page replaces the cached one).
     """
     keys = {_file_key(f, provider): f for f in files}
     pages: dict[str, str] = {}
-    for key, entry in cache.get_many(list(keys)).items():
+    for key, entry in ({} if force else cache.get_many(list(keys))).items():
         f = keys[key]
         pages[f.path] = entry.value
         report.saved_usd += entry.cost_usd
@@ -170,15 +171,23 @@ def cached_pages(
 
 
 def document_chunks(
-    files: list[SourceFile], *, cache: Cache, provider: Provider, max_concurrency: int, report: RunReport
+    files: list[SourceFile],
+    *,
+    cache: Cache,
+    provider: Provider,
+    max_concurrency: int,
+    report: RunReport,
+    force: bool = False,
 ) -> tuple[dict[str, ChunkDoc], dict[str, str]]:
     """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
+
+    ``force`` skips the lookup: every chunk is asked again and its fresh answer replaces the cached one.
 
     Returns:
         ``(docs, errors)``: chunk key -> answer, and chunk key -> failure reason.
     """
     chunks = {_chunk_key(c, provider): c for f in files for c in f.chunks}
-    hits = cache.get_many(list(chunks))
+    hits = {} if force else cache.get_many(list(chunks))
     docs: dict[str, ChunkDoc] = {}
     for key, entry in hits.items():
         try:
@@ -263,13 +272,14 @@ def run(
     with git.blob_reader(head) as blobs:
         files, deletions = select_files(changes, settings, blobs.read, report, file_filter=file_filter)
 
-    hit_pages = cached_pages(files, cache=cache, provider=provider, report=report)
+    hit_pages = cached_pages(files, cache=cache, provider=provider, report=report, force=settings.force)
     docs, errors = document_chunks(
         [f for f in files if f.path not in hit_pages],
         cache=cache,
         provider=provider,
         max_concurrency=settings.max_concurrency,
         report=report,
+        force=settings.force,
     )
 
     pages: list[tuple[str, str]] = []

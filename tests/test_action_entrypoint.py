@@ -455,6 +455,14 @@ def test_workflow_dispatch_documents_every_file(harness: Harness) -> None:
     assert again.outputs["cache_misses"] == "0"
     assert len(harness.fake.pulls) == 1
 
+    # The force input makes the run ask for every chunk again instead of answering from the cache.
+    forced = harness.run(
+        "workflow_dispatch", {**payload, "inputs": {"all": "true", "force": "true"}}, in_process=True
+    )
+    assert forced.code == 0, forced.stdout + forced.stderr
+    assert forced.outputs["cache_hits"] == "0"
+    assert forced.outputs["cache_misses"] == again.outputs["cache_hits"]
+
 
 def test_commit_mode_commits_to_the_pull_requests_branch(harness: Harness) -> None:
     number = feature_pull(harness)

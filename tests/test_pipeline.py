@@ -165,3 +165,26 @@ def test_failed_file_keeps_its_old_page_and_the_rest_is_published(repo: GitRepo,
     assert [(o.path, o.reason) for o in report.failed] == [("pkg/b.py", "overloaded (529)")]
     assert (repo.path / "docs/api/a.py.md").exists()
     assert not (repo.path / "docs/api/pkg/b.py.md").exists()
+
+
+def test_force_asks_again_and_refreshes_the_cache(repo: GitRepo, tmp_path: Path) -> None:
+    _run(repo, tmp_path, CountingProvider(), base=ZERO_SHA)
+
+    forced = CountingProvider()
+    report = _run(repo, tmp_path, forced, base=ZERO_SHA, force=True)
+    assert sorted(forced.paths) == ["a.py", "pkg/b.py"]  # nothing answered from the cache
+    assert (report.cache_hits, report.cache_misses) == (0, 2)
+    assert sorted(report.documented) == ["a.py", "pkg/b.py"]
+
+    after = CountingProvider()
+    report = _run(repo, tmp_path, after, base=ZERO_SHA)
+    assert after.paths == []  # the forced answers were stored
+    assert report.hit_rate == 1.0
+
+
+def test_force_is_never_read_from_the_repository_file(repo: GitRepo, tmp_path: Path) -> None:
+    from docbot.errors import ConfigError
+
+    repo.write(".github/docbot.yml", "force: true\n")
+    with pytest.raises(ConfigError, match="unknown setting"):
+        load_settings({"repo": repo.path}, env={})
