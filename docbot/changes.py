@@ -68,6 +68,7 @@ _RAW_ARGS = ("diff", "--no-color", "--no-ext-diff", "-M", "--raw", "-z", "--no-a
 
 _MODE_SYMLINK = "120000"
 _MODE_GITLINK = "160000"
+_MODES_REGULAR = frozenset({"100644", "100755"})
 _MODE_NAMES = {
     "100644": "regular file",
     "100755": "executable file",
@@ -81,7 +82,8 @@ class FileChange:
     """One changed path. Line ranges are 1-based, inclusive, in the new file.
 
     ``skip_reason`` is set for changes that are listed (they are real changes) but never documented:
-    symlinks, submodules, mode-only changes and type changes.
+    symlinks, submodules, mode-only changes and type changes. ``no_longer_file`` marks a regular
+    file that became a symlink or submodule: the page documenting the old file is stale.
     """
 
     path: str
@@ -90,6 +92,7 @@ class FileChange:
     binary: bool = False
     changed_lines: tuple[LineRange, ...] = ()
     skip_reason: str | None = None
+    no_longer_file: bool = False
 
     def to_json(self) -> dict[str, object]:
         """The DESIGN contract's keys, plus ``skip_reason`` only on the changes that have one."""
@@ -102,6 +105,8 @@ class FileChange:
         }
         if self.skip_reason:
             data["skip_reason"] = self.skip_reason
+        if self.no_longer_file:
+            data["no_longer_file"] = True
         return data
 
 
@@ -503,6 +508,8 @@ def _mode_name(mode: str) -> str:
 
 def _skip_reason(entry: RawEntry) -> str | None:
     """Why a listed change is never documented, or ``None`` for an ordinary file change."""
+    if entry.status == "T" and entry.new_mode in _MODES_REGULAR:
+        return None  # a symlink or submodule replaced by a real file: document the file
     if entry.status == "T":
         return f"type changed ({_mode_name(entry.old_mode)} -> {_mode_name(entry.new_mode)})"
     mode = entry.old_mode if entry.status == "D" else entry.new_mode
@@ -549,6 +556,9 @@ def combine(entries: list[RawEntry], infos: list[_PatchInfo]) -> list[FileChange
                 binary=info.binary,
                 changed_lines=() if status == "deleted" or info.binary else info.ranges,
                 skip_reason=_skip_reason(entry),
+                no_longer_file=entry.status == "T"
+                and entry.old_mode in _MODES_REGULAR
+                and entry.new_mode not in _MODES_REGULAR,
             )
         )
     return changes

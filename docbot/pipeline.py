@@ -67,6 +67,8 @@ def select_files(
     for change in changes:
         if change.skip_reason:  # symlinks, submodules, mode-only and type changes
             report.skipped.append(FileOutcome(change.path, change.skip_reason))
+            if change.no_longer_file and not _in_folder(change.path, settings.out_dir):
+                deletions.append(page_path(settings.out_dir, change.path))  # its page documents a file gone
             continue
         if change.status in {"deleted", "renamed"}:
             gone = change.old_path if change.status == "renamed" else change.path

@@ -188,3 +188,32 @@ def test_force_is_never_read_from_the_repository_file(repo: GitRepo, tmp_path: P
     repo.write(".github/docbot.yml", "force: true\n")
     with pytest.raises(ConfigError, match="unknown setting"):
         load_settings({"repo": repo.path}, env={})
+
+
+def test_file_that_becomes_a_symlink_loses_its_page_and_back_again_is_documented(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    import os
+
+    _run(repo, tmp_path, CountingProvider(), base=ZERO_SHA)
+    page = repo.path / "docs/api/pkg/b.py.md"
+    assert page.exists()
+
+    base = repo.head()
+    (repo.path / "pkg/b.py").unlink()
+    os.symlink("../a.py", repo.path / "pkg/b.py")
+    head = repo.commit("b.py becomes a symlink")
+    report = _run(repo, tmp_path, CountingProvider(), base=base, head=head)
+    assert ("pkg/b.py", "type changed (regular file -> symlink)") in {
+        (o.path, o.reason) for o in report.skipped
+    }
+    assert report.deleted_pages == ["docs/api/pkg/b.py.md"]
+    assert not page.exists()
+
+    base = head
+    (repo.path / "pkg/b.py").unlink()
+    repo.write("pkg/b.py", B_PY)
+    head = repo.commit("b.py is a file again")
+    report = _run(repo, tmp_path, CountingProvider(), base=base, head=head)
+    assert report.documented == ["pkg/b.py"]
+    assert page.exists()
