@@ -241,6 +241,21 @@ def test_a_second_push_keeps_the_pages_of_the_open_pull_request(harness: Harness
     assert "- [src/area.py]" in files["docs/api/README.md"]
 
 
+def pull_request_payload(
+    harness: Harness, number: int, branch: str = "feature", event: str = "pull_request__synchronize"
+) -> dict[str, Any]:
+    """A real pull_request payload rewritten to PR ``number`` from ``branch`` (this repository) to main."""
+    payload = load_event(event)
+    payload["number"] = number
+    payload["pull_request"].update(number=number)
+    payload["pull_request"]["head"].update(sha=harness.world.bare_git("rev-parse", branch), ref=branch)
+    payload["pull_request"]["base"].update(sha=harness.world.bare_git("rev-parse", "main"), ref="main")
+    payload["pull_request"]["head"]["repo"]["full_name"] = payload["pull_request"]["base"]["repo"][
+        "full_name"
+    ]
+    return payload
+
+
 def test_pull_request_gets_one_comment_and_a_rerun_edits_it(harness: Harness) -> None:
     first, _ = two_commits(harness.repo)
     harness.repo.git("checkout", "-q", "-b", "feature")
@@ -248,14 +263,8 @@ def test_pull_request_gets_one_comment_and_a_rerun_edits_it(harness: Harness) ->
     head = harness.repo.commit("volume")
     harness.world.sync("main", "feature")
     number = harness.fake.open_pull("feature", "main")
-    payload = load_event("pull_request__opened")
-    payload["number"] = number
-    payload["pull_request"].update(number=number)
-    payload["pull_request"]["head"].update(sha=head, ref="feature")
-    payload["pull_request"]["base"].update(sha=harness.world.bare_git("rev-parse", "main"), ref="main")
-    payload["pull_request"]["head"]["repo"]["full_name"] = payload["pull_request"]["base"]["repo"][
-        "full_name"
-    ]
+    payload = pull_request_payload(harness, number, "feature", event="pull_request__opened")
+    assert payload["pull_request"]["head"]["sha"] == head
 
     run = harness.run("pull_request", payload)
 
@@ -377,13 +386,8 @@ def test_oversize_comment_is_cut_at_a_page_boundary_and_accepted(harness: Harnes
     head = harness.repo.commit("many modules")
     harness.world.sync("main", "big")
     number = harness.fake.open_pull("big", "main")
-    payload = load_event("pull_request__opened")
-    payload["number"] = number
-    payload["pull_request"]["head"].update(sha=head, ref="big")
-    payload["pull_request"]["base"].update(sha=harness.world.bare_git("rev-parse", "main"), ref="main")
-    payload["pull_request"]["head"]["repo"]["full_name"] = payload["pull_request"]["base"]["repo"][
-        "full_name"
-    ]
+    payload = pull_request_payload(harness, number, "big", event="pull_request__opened")
+    assert payload["pull_request"]["head"]["sha"] == head
 
     run = harness.run("pull_request", payload)
 
@@ -466,14 +470,8 @@ def test_workflow_dispatch_documents_every_file(harness: Harness) -> None:
 
 def test_commit_mode_commits_to_the_pull_requests_branch(harness: Harness) -> None:
     number = feature_pull(harness)
-    payload = load_event("pull_request__synchronize")
-    payload["number"] = number
-    head = harness.world.bare_git("rev-parse", "feature")
-    payload["pull_request"]["head"].update(sha=head, ref="feature")
-    payload["pull_request"]["base"].update(sha=harness.world.bare_git("rev-parse", "main"), ref="main")
-    payload["pull_request"]["head"]["repo"]["full_name"] = payload["pull_request"]["base"]["repo"][
-        "full_name"
-    ]
+    payload = pull_request_payload(harness, number)
+    head = payload["pull_request"]["head"]["sha"]
 
     run = harness.run("pull_request", payload, {"mode": "commit"})
 
@@ -579,17 +577,6 @@ def test_report_path_input_is_relative_to_the_workspace(harness: Harness) -> Non
     assert run.report is not None
     assert run.report["files"]["documented"] == ["src/area.py", "src/greeter.py"]
     assert (harness.repo.path / "build" / "docbot.json").is_file()
-
-
-def pull_request_payload(harness: Harness, number: int, branch: str = "feature") -> dict[str, Any]:
-    payload = load_event("pull_request__synchronize")
-    payload["number"] = number
-    payload["pull_request"]["head"].update(sha=harness.world.bare_git("rev-parse", branch), ref=branch)
-    payload["pull_request"]["base"].update(sha=harness.world.bare_git("rev-parse", "main"), ref="main")
-    payload["pull_request"]["head"]["repo"]["full_name"] = payload["pull_request"]["base"]["repo"][
-        "full_name"
-    ]
-    return payload
 
 
 def test_refused_pull_request_for_a_pull_request_event_falls_back_to_a_comment_there(
