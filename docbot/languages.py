@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import PurePosixPath
 
@@ -190,6 +190,16 @@ _TS_EXTRA = """
 _JS_WRAPPERS = frozenset({"export_statement", "lexical_declaration", "variable_declaration"})
 _JS_IMPORTS = r"^(import\b|export\s.*\bfrom\b|(const|let|var)\s.*=\s*require\()"
 
+_TYPESCRIPT = LanguageSpec(
+    "typescript",
+    (".ts", ".mts", ".cts"),
+    "tree_sitter_typescript",
+    function="language_typescript",
+    definitions=_JS_COMMON + _TS_EXTRA,
+    wrappers=_JS_WRAPPERS | {"ambient_declaration"},
+    imports=_JS_IMPORTS,
+)
+
 _BUILTINS = (
     LanguageSpec(
         "python",
@@ -209,24 +219,9 @@ _BUILTINS = (
         wrappers=_JS_WRAPPERS,
         imports=_JS_IMPORTS,
     ),
-    LanguageSpec(
-        "typescript",
-        (".ts", ".mts", ".cts"),
-        "tree_sitter_typescript",
-        function="language_typescript",
-        definitions=_JS_COMMON + _TS_EXTRA,
-        wrappers=_JS_WRAPPERS | {"ambient_declaration"},
-        imports=_JS_IMPORTS,
-    ),
-    LanguageSpec(
-        "tsx",
-        (".tsx",),
-        "tree_sitter_typescript",
-        function="language_tsx",
-        definitions=_JS_COMMON + _TS_EXTRA,
-        wrappers=_JS_WRAPPERS | {"ambient_declaration"},
-        imports=_JS_IMPORTS,
-    ),
+    _TYPESCRIPT,
+    # TSX is TypeScript's grammar with JSX: same definitions, another entry point of the same wheel.
+    replace(_TYPESCRIPT, name="tsx", extensions=(".tsx",), function="language_tsx"),
     LanguageSpec(
         "go",
         (".go",),
