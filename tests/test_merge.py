@@ -17,7 +17,7 @@ from docbot.config import ZERO_SHA, load_settings
 from docbot.errors import TransientError
 from docbot.llm.base import ChunkDoc, DocRequest, SymbolDoc, Usage
 from docbot.llm.offline import OfflineProvider
-from docbot.merge import combine, merge_file, missing_symbols
+from docbot.merge import FileDoc, combine, merge_file, missing_symbols
 from docbot.publish.files import FilesPublisher
 from docbot.render import render_page
 from docbot.report import RunReport
@@ -34,6 +34,19 @@ def _chunks(max_lines: int = 120) -> tuple[list[Symbol], list[Chunk]]:
     return syms, chunk_file("m.py", "python", SOURCE, syms, max_lines=max_lines, overlap=40)
 
 
+def _merge_sample(syms: list[Symbol], chunks: list[Chunk], answers: list[ChunkDoc]) -> FileDoc:
+    """merge_file over SOURCE, the sample module these tests cut into chunks."""
+    return merge_file(
+        path="m.py",
+        language="python",
+        source_sha256="0" * 64,
+        total_lines=SOURCE.count("\n"),
+        symbols=syms,
+        chunk_docs=answers,
+        chunks=chunks,
+    )
+
+
 def _answer(names: list[str], overview: str | None = None, tag: str = "") -> ChunkDoc:
     return ChunkDoc(overview, tuple(SymbolDoc(n, f"{n} doc{tag}.") for n in names), model="m")
 
@@ -48,15 +61,7 @@ def test_each_symbol_documented_once_from_the_chunk_that_owns_it() -> None:
             names.append(chunks[i - 1].symbols[-1].name)  # seen in the overlap: answered again
         answers.append(_answer(names, overview="Overview." if i == 0 else None, tag=f" from {i}"))
     answers[1] = ChunkDoc(None, (*answers[1].symbols, SymbolDoc("ghost", "Invented.")), model="m")
-    doc = merge_file(
-        path="m.py",
-        language="python",
-        source_sha256="0" * 64,
-        total_lines=SOURCE.count("\n"),
-        symbols=syms,
-        chunk_docs=answers,
-        chunks=chunks,
-    )
+    doc = _merge_sample(syms, chunks, answers)
     assert [s.symbol.name for s in doc.sections] == [s.name for s in syms]
     owner = {s.name: i for i, c in enumerate(chunks) for s in c.symbols}
     for section in doc.sections:
@@ -73,15 +78,7 @@ def test_each_symbol_documented_once_from_the_chunk_that_owns_it() -> None:
 def test_missing_symbols_are_filled_statically_flagged_and_counted() -> None:
     syms, chunks = _chunks()
     answers = [_answer([s.name for s in c.symbols if s.name != "f3"]) for c in chunks]
-    doc = merge_file(
-        path="m.py",
-        language="python",
-        source_sha256="0" * 64,
-        total_lines=SOURCE.count("\n"),
-        symbols=syms,
-        chunk_docs=answers,
-        chunks=chunks,
-    )
+    doc = _merge_sample(syms, chunks, answers)
     assert doc.missing == ("f3",)
     section = next(s for s in doc.sections if s.symbol.name == "f3")
     assert section.static
