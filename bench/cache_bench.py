@@ -30,7 +30,8 @@ from docbot.cache.dynamodb import DynamoCache, init_table
 from docbot.cache.sqlite import SqliteCache
 from docbot.changes import Git
 from docbot.config import load_settings
-from docbot.llm.base import ChunkDoc, DocRequest, Usage
+from docbot.docs import ChunkDoc, Usage
+from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
 from docbot.publish import DocsPlan, PublishResult
 from docbot.report import RunReport

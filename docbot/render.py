@@ -9,7 +9,7 @@ import html
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
-from docbot.merge import FileDoc, Section
+from docbot.docs import FileDoc, Section
 from docbot.symbols import count_phrase
 
 MARKER = "<!-- docbot:generated"

@@ -14,10 +14,11 @@ from docbot.cache.sqlite import SqliteCache
 from docbot.changes import Git
 from docbot.chunking import Chunk, chunk_file
 from docbot.config import ZERO_SHA, load_settings
+from docbot.docs import ChunkDoc, FileDoc, SymbolDoc, Usage
 from docbot.errors import TransientError
-from docbot.llm.base import ChunkDoc, DocRequest, SymbolDoc, Usage
+from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
-from docbot.merge import FileDoc, combine, merge_file, missing_symbols
+from docbot.merge import combine, merge_file, missing_symbols
 from docbot.publish.files import FilesPublisher
 from docbot.render import render_page
 from docbot.report import RunReport

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from docbot.llm.base import Usage
+from docbot.docs import Usage
 from docbot.publish.actions import (
     SUMMARY_BUDGET_BYTES,
     ActionLog,

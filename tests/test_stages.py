@@ -8,7 +8,8 @@ from pathlib import Path
 from docbot.cache import CacheEntry, content_key
 from docbot.cache.sqlite import SqliteCache
 from docbot.chunking import chunk_file
-from docbot.llm.base import ChunkDoc, DocRequest, SymbolDoc
+from docbot.docs import ChunkDoc, SymbolDoc
+from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
 from docbot.merge import merge_file
 from docbot.publish import DocsPlan
