@@ -26,7 +26,7 @@ from docbot.filters import ATTRIBUTES, FileFilter
 from docbot.llm.base import DocRequest, Provider
 from docbot.merge import combine, merge_file, missing_symbols
 from docbot.publish import DocsPlan, Publisher
-from docbot.render import page_path, render_page
+from docbot.render.page import page_path, render_page
 from docbot.report import FileOutcome, RunReport
 
 

@@ -20,7 +20,7 @@ from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
 from docbot.merge import combine, merge_file, missing_symbols
 from docbot.publish.files import FilesPublisher
-from docbot.render import render_page
+from docbot.render.page import render_page
 from docbot.report import RunReport
 from docbot.symbols import Symbol, extract_symbols
 from tests.conftest import GitRepo

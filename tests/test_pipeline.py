@@ -14,8 +14,8 @@ from docbot.config import ZERO_SHA, Settings, load_settings
 from docbot.docs import ChunkDoc
 from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
+from docbot.markers import GENERATED as MARKER
 from docbot.publish.files import FilesPublisher
-from docbot.render import MARKER
 from docbot.report import RunReport
 from tests.conftest import GitRepo
 
