@@ -9,8 +9,8 @@ import pytest
 
 from docbot import pipeline
 from docbot.cache.sqlite import SqliteCache
-from docbot.changes import Git
 from docbot.config import ZERO_SHA, Settings, load_settings
+from docbot.git import Git
 from docbot.llm.base import ChunkDoc, DocRequest
 from docbot.llm.offline import OfflineProvider
 from docbot.publish.files import FilesPublisher
