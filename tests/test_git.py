@@ -48,3 +48,16 @@ def test_revisions_that_could_be_read_as_options_are_refused(git_repo: GitRepo, 
         changed_files(origin, rev, head)
     assert not (clone / "pwned").exists()
     assert not (git_repo.path / "pwned").exists()
+
+
+def test_resolve_names_the_missing_revision_and_try_resolve_returns_none(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", "a\n")
+    head = git_repo.commit()
+    git = Git(git_repo.path)
+    assert git.try_resolve("HEAD") == head
+    assert git.resolve(head[:12]) == head
+    assert git.try_resolve("nope") is None
+    with pytest.raises(GitError, match=r"^revision 'nope' is not in .*repo$"):
+        git.resolve("nope")
+    with pytest.raises(GitError, match="is not a revision"):
+        git.try_resolve("--upload-pack=x")  # refused, not answered: it is never a lookup miss

@@ -11,7 +11,7 @@ import pytest
 from docbot.changes import changed_files
 from docbot.errors import GitError
 from docbot.git import Git
-from docbot.ranges import DiffRange, resolve_range
+from docbot.ranges import EMPTY_TREE_SHA1, DiffRange, is_nothing, resolve_range
 from tests.conftest import GitRepo
 
 
@@ -90,3 +90,14 @@ def test_unrelated_histories_three_dot_is_a_clear_error(git_repo: GitRepo) -> No
     other = git_repo.commit()
     with pytest.raises(GitError, match="share no history"):
         resolve_range(Git(git_repo.path), other, first, kind="three-dot")
+
+
+def test_zero_sha_and_empty_tree_mean_every_file(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", "a\n")
+    head = git_repo.commit()
+    git = Git(git_repo.path)
+    assert git.empty_tree() == EMPTY_TREE_SHA1
+    assert is_nothing("0" * 40) and is_nothing(EMPTY_TREE_SHA1)
+    assert not is_nothing(None) and not is_nothing(head)
+    for base in ("0" * 40, EMPTY_TREE_SHA1):
+        assert resolve_range(git, head, base) == DiffRange(head=head, base=None)
