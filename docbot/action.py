@@ -22,10 +22,11 @@ from typing import Any, TextIO
 
 from docbot import pipeline
 from docbot.cache import open_cache
-from docbot.changes import Git, changed_files
+from docbot.changes import changed_files
 from docbot.config import Settings, load_settings
 from docbot.errors import ConfigError, DocbotError, GitError
 from docbot.events import ChangeRequest, diff_range, from_event, with_pull_request
+from docbot.git import Git
 from docbot.llm.providers import open_provider
 from docbot.markers import REPLY as REPLY_MARKER
 from docbot.markers import TRAILER

@@ -16,10 +16,11 @@ from rich.table import Table
 
 from docbot import __version__, events, languages, pipeline, symbols
 from docbot.cache import open_cache
-from docbot.changes import Git, changed_files
+from docbot.changes import changed_files
 from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, split_source
 from docbot.config import Settings, load_settings
 from docbot.errors import ConfigError, DocbotError
+from docbot.git import Git
 from docbot.llm.providers import open_provider
 from docbot.publish.files import FilesPublisher
 from docbot.report import RunReport

@@ -16,10 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from docbot.changes import DiffRange, Git, RangeKind, resolve_range
 from docbot.config import ZERO_SHA
 from docbot.errors import ConfigError
+from docbot.git import Git
 from docbot.markers import OWN_PREFIX
+from docbot.ranges import DiffRange, RangeKind, resolve_range
 
 SUPPORTED_EVENTS = ("push", "pull_request", "issue_comment", "workflow_dispatch")
 PR_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")

@@ -11,11 +11,11 @@ import pytest
 
 from docbot import pipeline
 from docbot.cache.sqlite import SqliteCache
-from docbot.changes import Git
 from docbot.chunking import Chunk, chunk_file
 from docbot.config import ZERO_SHA, load_settings
 from docbot.docs import ChunkDoc, FileDoc, SymbolDoc, Usage
 from docbot.errors import TransientError
+from docbot.git import Git
 from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
 from docbot.merge import combine, merge_file, missing_symbols

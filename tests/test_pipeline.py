@@ -9,9 +9,9 @@ import pytest
 
 from docbot import pipeline
 from docbot.cache.sqlite import SqliteCache
-from docbot.changes import Git
 from docbot.config import ZERO_SHA, Settings, load_settings
 from docbot.docs import ChunkDoc
+from docbot.git import Git
 from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
 from docbot.markers import GENERATED as MARKER

@@ -29,9 +29,9 @@ from docbot import languages, pipeline
 from docbot.bench import phase1
 from docbot.bench.sources import edit_one_function, python_module
 from docbot.cache import open_cache
-from docbot.changes import Git
 from docbot.config import ZERO_SHA, Settings, load_settings
 from docbot.errors import ConfigError
+from docbot.git import Git
 from docbot.llm.client import AnthropicProvider
 from docbot.llm.offline import OfflineProvider
 from docbot.llm.pricing import ModelPrice, TokenUsage, cost_usd, price_for
