@@ -1,6 +1,6 @@
 """``./dev bench``: phase 1 and docbot side by side on five workloads, against the physical floor.
 
-Every workload runs twice against the loopback Messages API (``docbot.testing.fake_anthropic``) with a
+Every workload runs twice against the loopback Messages API (``tests.fakes.anthropic_server``) with a
 latency model and Anthropic-style rate limits: once with phase 1 (``bench.phase1``), once with
 the real pipeline (``pipeline.run`` with ``AnthropicProvider`` and its defaults, SQLite cache in a
 temporary folder unless ``cache`` names another backend). Each run gets a fresh server, so the server's
@@ -37,8 +37,8 @@ from docbot.llm.offline import OfflineProvider
 from docbot.llm.pricing import ModelPrice, TokenUsage, cost_usd, price_for
 from docbot.publish.files import FilesPublisher
 from docbot.report import RunReport
-from docbot.testing.clock import WaitScaledClock
-from docbot.testing.fake_anthropic import STORM_MESSAGE, FakeAnthropic, Latency, Limits, running
+from tests.fakes.anthropic_server import STORM_MESSAGE, FakeAnthropic, Latency, Limits, running
+from tests.fakes.clock import WaitScaledClock
 
 API_KEY = "bench-key"  # the loopback server's; never a real key
 # Anthropic's Start tier, as published for Fable 5.x (no per-tier figures were found for the 5.5

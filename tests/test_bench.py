@@ -20,11 +20,9 @@ from bench.__main__ import main as bench_main
 from bench.sources import edit_one_function, python_module
 from bench.workloads import METRICS, WORKLOADS, BenchOptions, floor_s, limit_bound_s, run_bench
 from docbot.errors import ConfigError
-from docbot.testing.clock import WaitScaledClock
-from docbot.testing.fake_anthropic import STORM_MESSAGE, Latency, Limits
 from tests.conftest import ROOT
-from tests.fakes.anthropic_server import running, status
-from tests.fakes.clock import FakeClock
+from tests.fakes.anthropic_server import STORM_MESSAGE, Latency, Limits, running, status
+from tests.fakes.clock import FakeClock, WaitScaledClock
 
 
 def _dev_venv(tmp_path: Path) -> Path:
