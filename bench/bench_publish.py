@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from docbot.markers import marker_line  # noqa: E402
-from docbot.publish import DocsPlan  # noqa: E402
 from docbot.publish.github import GitHubPublisher, Target  # noqa: E402
 from docbot.publish.github_api import GitHubApi  # noqa: E402
+from docbot.publish.plan import DocsPlan  # noqa: E402
 from docbot.report import RunReport  # noqa: E402
 from tests.fakes.github_server import GitHubWorld  # noqa: E402
 
@@ -57,24 +57,22 @@ def measure(n: int) -> dict[str, object]:
                 api = GitHubApi("ghs_actions_token", fake.full_name, base_url=fake.url)
                 publisher = GitHubPublisher(api, Target("pull_request", branch="main"), head_sha="0" * 40)
                 start = time.perf_counter()
-                publisher.publish(plan)
-                announcement = publisher.announce(RunReport())
+                record = publisher.publish(plan, RunReport())
                 row[f"{label}_s"] = time.perf_counter() - start
                 calls = Counter(r.method for r in fake.requests[before:])
                 row[f"{label}_requests"] = sum(calls.values())
                 row[f"{label}_writes"] = sum(v for k, v in calls.items() if k != "GET")
-                row[f"{label}_op"] = announcement.operation
+                row[f"{label}_op"] = record.operation
                 api.close()
             number = fake.open_pull("main", "main")
             api = GitHubApi("ghs_actions_token", fake.full_name, base_url=fake.url)
             publisher = GitHubPublisher(api, Target("comment", pr_number=number))
             before = len(fake.requests)
             start = time.perf_counter()
-            publisher.publish(plan)
-            a = publisher.announce(RunReport())
+            record = publisher.publish(plan, RunReport())
             row["comment_s"] = time.perf_counter() - start
             row["comment_requests"] = len(fake.requests) - before
-            row["comment_pages_shown"] = fake.comments[a.comment_id or 0].body.count(
+            row["comment_pages_shown"] = fake.comments[record.comment_id or 0].body.count(
                 "<details><summary><code>"
             )
             api.close()

@@ -30,10 +30,11 @@ from docbot.cache.dynamodb import DynamoCache, init_table
 from docbot.cache.sqlite import SqliteCache
 from docbot.config import load_settings
 from docbot.docs import ChunkDoc, Usage
+from docbot.events import RunSpec
 from docbot.git import Git
 from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
-from docbot.publish import DocsPlan, PublishResult
+from docbot.pipeline import RunResult
 from docbot.report import RunReport
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +48,9 @@ class PricedOffline:
     model = "priced-1"
     prompt_version = "priced-1"
 
+    def failed_usage(self) -> Usage:
+        return Usage()  # no request it sends can fail
+
     def __init__(self) -> None:
         self.calls = 0
         self._offline = OfflineProvider()
@@ -54,17 +58,6 @@ class PricedOffline:
     def document(self, request: DocRequest) -> ChunkDoc:
         self.calls += 1
         return replace(self._offline.document(request), model=self.model, usage=PRICE)
-
-
-class DiscardPublisher:
-    """Publishes nothing (the benchmark must not write pages into this checkout)."""
-
-    def __init__(self) -> None:
-        self.pages: list[tuple[str, str]] = []
-
-    def publish(self, plan: DocsPlan) -> PublishResult:
-        self.pages = list(plan.pages)
-        return PublishResult(written=[p for p, _ in plan.pages])
 
 
 def batch_figures(endpoint: str, keys: int) -> list[tuple[str, str]]:
@@ -91,7 +84,8 @@ def batch_figures(endpoint: str, keys: int) -> list[tuple[str, str]]:
 def pipeline_runs(
     label: str, open_cache: Callable[[], Cache], n: int
 ) -> tuple[list[tuple[str, str]], list[str]]:
-    settings = load_settings({"repo": ROOT, "all_files": True}, {})
+    settings = load_settings({"repo": ROOT}, {})
+    spec = RunSpec(head="HEAD", everything=True)
     git = Git(ROOT)
     spent = saved = 0.0
     calls = 0
@@ -101,16 +95,17 @@ def pipeline_runs(
     for _ in range(n):
         cache = open_cache()
         provider = PricedOffline()
-        publisher = DiscardPublisher()
         t0 = time.perf_counter()
-        report = pipeline.run(settings, git=git, cache=cache, provider=provider, publisher=publisher)
+        result = pipeline.run(spec, settings, git=git, cache=cache, provider=provider)
         times.append(time.perf_counter() - t0)
+        assert isinstance(result, RunResult)
+        report = result.report
         cache.close()
         assert report.cache_available, report.cache_error
         spent += report.usage.cost_usd
         saved += report.saved_usd
         calls += provider.calls
-        pages = [text for _, text in publisher.pages]
+        pages = [text for _, text in result.plan.pages]
         reports.append(report)
     first = reports[0]
     rows = [
@@ -144,7 +139,8 @@ def one_function_edit(endpoint: str, chunk_max_lines: int) -> list[tuple[str, st
         (repo / "pipeline.py").write_text(source, encoding="utf-8")
         git("add", "-A")
         git("-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-qm", "one")
-        settings = load_settings({"repo": repo, "all_files": True, "chunk_max_lines": chunk_max_lines}, {})
+        settings = load_settings({"repo": repo, "chunk_max_lines": chunk_max_lines}, {})
+        spec = RunSpec(head="HEAD", everything=True)
         reports = []
         for text in (source, edited):
             (repo / "pipeline.py").write_text(text, encoding="utf-8")
@@ -159,15 +155,9 @@ def one_function_edit(endpoint: str, chunk_max_lines: int) -> list[tuple[str, st
                 "--allow-empty",
             )
             cache = DynamoCache("bench-edit", region="us-east-1", endpoint_url=endpoint)
-            reports.append(
-                pipeline.run(
-                    settings,
-                    git=Git(repo),
-                    cache=cache,
-                    provider=PricedOffline(),
-                    publisher=DiscardPublisher(),
-                )
-            )
+            result = pipeline.run(spec, settings, git=Git(repo), cache=cache, provider=PricedOffline())
+            assert isinstance(result, RunResult)
+            reports.append(result.report)
             cache.close()
     first, second = reports
     return [

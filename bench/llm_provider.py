@@ -20,9 +20,9 @@ from docbot import pipeline
 from docbot.cache import NullCache
 from docbot.changes import changed_files
 from docbot.config import ZERO_SHA, load_settings
+from docbot.filters import FileFilter
 from docbot.git import Git
 from docbot.llm.client import AnthropicProvider
-from docbot.report import RunReport
 from tests.conftest import GitRepo
 from tests.fakes.anthropic_server import Latency, Limits, running
 from tests.fakes.clock import ScaledClock
@@ -83,27 +83,34 @@ def main() -> None:
             },
             env={},
         )
-        provider = AnthropicProvider(settings, clock=clock.now, sleep=clock.sleep)
+        provider = AnthropicProvider(settings.llm, clock=clock.now, sleep=clock.sleep)
         # Only the provider stage is timed: reading 100 files through git is not what is measured here.
-        report = RunReport(provider=provider.name, model=provider.model)
         git = Git(repo.path)
         head = git.resolve("HEAD")
         changes = changed_files(git, ZERO_SHA, "HEAD", everything=True)
-        files, _ = pipeline.select_files(changes, settings, lambda p: git.show_file(head, p), report)
-        started, real = clock.now(), time.monotonic()
-        docs, errors = pipeline.document_chunks(
-            files, cache=NullCache(), provider=provider, max_concurrency=args.concurrency, report=report
+        file_filter = FileFilter.from_settings(settings.files, out_dir=settings.out_dir)
+        selection = pipeline.select_files(
+            changes,
+            out_dir=settings.out_dir,
+            chunking=settings.chunking,
+            read=lambda p: git.show_file(head, p),
+            file_filter=file_filter,
         )
+        started, real = clock.now(), time.monotonic()
+        answers = pipeline.document_chunks(
+            list(selection.files), cache=NullCache(), provider=provider, max_concurrency=args.concurrency
+        )
+        docs, errors, usage = answers.docs, answers.errors, answers.usage
         api_s, real_s = clock.now() - started, time.monotonic() - real
         t = fake.totals()
 
     share = t["rate_limited"] / t["requests"] if t["requests"] else 0.0
     print(f"chunks documented     {len(docs)} / {len(docs) + len(errors)}")
-    print(f"requests (server)     {t['requests']}  (report: {report.usage.requests})")
+    print(f"requests (server)     {t['requests']}  (report: {usage.requests})")
     print(f"429 answers           {t['rate_limited']}  ({share:.1%} of requests)")
-    print(f"retries (report)      {report.usage.retries}")
+    print(f"retries (report)      {usage.retries}")
     print(f"tokens in / out       {t['input_tokens']} / {t['output_tokens']}")
-    print(f"cost (report)         ${report.usage.cost_usd:.4f}")
+    print(f"cost (report)         ${usage.cost_usd:.4f}")
     print(f"duration              {api_s:.1f} API s ({real_s:.2f} s real at {args.scale:g}x)")
     print(f"throughput            {len(docs) / api_s * 60:.1f} chunks per API minute")
     print(f"limiter waits         {provider.limiter.waited_s:.1f} API s (summed over threads)")

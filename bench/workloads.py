@@ -21,21 +21,22 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench import phase1
 from bench.sources import edit_one_function, python_module
-from docbot import languages, pipeline
+from docbot import languages
 from docbot.cache import open_cache
+from docbot.cli import document
 from docbot.config import ZERO_SHA, Settings, load_settings
 from docbot.errors import ConfigError
+from docbot.events import RunSpec
 from docbot.git import Git
 from docbot.llm.client import AnthropicProvider
 from docbot.llm.offline import OfflineProvider
 from docbot.llm.pricing import ModelPrice, TokenUsage, cost_usd, price_for
-from docbot.publish.files import FilesPublisher
 from docbot.report import RunReport
 from tests.fakes.anthropic_server import STORM_MESSAGE, FakeAnthropic, Latency, Limits, running
 from tests.fakes.clock import WaitScaledClock
@@ -271,7 +272,7 @@ def _server(
         clock=clock.now,
         sleep=clock.sleep,
     ) as fake:
-        yield _Run(fake=fake, clock=clock, price=price_for(load_settings({"model": opts.model}, env={})))
+        yield _Run(fake=fake, clock=clock, price=price_for(load_settings({"model": opts.model}, env={}).llm))
 
 
 def _phase1(run: _Run, repo: _Repo, opts: BenchOptions, *, head: str, base: str | None = None) -> None:
@@ -295,15 +296,13 @@ def _phase1(run: _Run, repo: _Repo, opts: BenchOptions, *, head: str, base: str 
 
 def _settings(
     repo: _Repo, run: _Run, opts: BenchOptions, cache_path: Path, *, base: str, head: str
-) -> Settings:
+) -> tuple[Settings, RunSpec]:
     cache_env = {k: v for k, v in opts.env.items() if k in CACHE_ENV}
+    spec = RunSpec(head=head, base=base, everything=base == ZERO_SHA)
     return load_settings(
         {
             **opts.docbot_settings,
             "repo": repo.path,
-            "base": base,
-            "head": head,
-            "all_files": base == ZERO_SHA,
             "provider": "anthropic",
             "model": opts.model,
             "anthropic_api_key": API_KEY,
@@ -312,24 +311,19 @@ def _settings(
             "cache_path": cache_path,
         },
         env=cache_env,
-    )
+    ), spec
 
 
 def _docbot(
     run: _Run, repo: _Repo, opts: BenchOptions, cache_path: Path, *, base: str, head: str
 ) -> RunReport:
-    settings = _settings(repo, run, opts, cache_path, base=base, head=head)
-    provider = AnthropicProvider(settings, clock=run.clock.now, sleep=run.clock.sleep)
-    cache = open_cache(settings)
+    settings, spec = _settings(repo, run, opts, cache_path, base=base, head=head)
+    provider = AnthropicProvider(settings.llm, clock=run.clock.now, sleep=run.clock.sleep)
+    cache = open_cache(settings.cache)
     try:
         with run.timed():
-            report = pipeline.run(
-                settings,
-                git=repo.git,
-                cache=cache,
-                provider=provider,
-                publisher=FilesPublisher(repo.path),
-                clock=run.clock.now,
+            report = document(
+                spec, settings, git=repo.git, cache=cache, provider=provider, clock=run.clock.now
             )
     finally:
         cache.close()
@@ -522,19 +516,11 @@ def _push(opts: BenchOptions, sizes: Sizes, tmp: Path, nonce: str, shared: _Shar
         _docbot(run, repo, opts, tmp / "push.sqlite3", base=base, head=head)
         out["docbot"] = run.metrics()
     # docbot's own overhead: the same push with a provider that answers at once, in real seconds.
-    settings = replace(
-        _settings(repo, run, opts, tmp / "push-offline.sqlite3", base=base, head=head), provider="offline"
-    )
-    cache = open_cache(settings)
+    settings, spec = _settings(repo, run, opts, tmp / "push-offline.sqlite3", base=base, head=head)
+    cache = open_cache(settings.cache)
     try:
         started = time.monotonic()
-        report = pipeline.run(
-            settings,
-            git=repo.git,
-            cache=cache,
-            provider=OfflineProvider(),
-            publisher=FilesPublisher(repo.path),
-        )
+        report = document(spec, settings, git=repo.git, cache=cache, provider=OfflineProvider())
         overhead = time.monotonic() - started
     finally:
         cache.close()

@@ -6,7 +6,9 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from contextlib import closing
 from pathlib import Path
 
 from rich.console import Console
@@ -14,12 +16,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from docbot import __version__, events, languages, pipeline, symbols
-from docbot.cache import open_cache
-from docbot.changes import changed_files
+from docbot.cache import Cache, open_cache
+from docbot.changes import FileChange
 from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, split_source
-from docbot.config import Settings, load_settings
+from docbot.config import PublishSettings, Settings, load_settings
 from docbot.errors import ConfigError, DocbotError
+from docbot.events import RunSpec, Skip
 from docbot.git import Git
+from docbot.llm.base import Provider
 from docbot.llm.providers import open_provider
 from docbot.publish.files import FilesPublisher
 from docbot.report import RunReport
@@ -35,6 +39,33 @@ def _settings(args: argparse.Namespace, **extra: object) -> Settings:
         **extra,
     }
     return load_settings(overrides, os.environ)
+
+
+def _git(repo: Path) -> Git:
+    git = Git(repo)
+    if not git.is_repo():
+        raise ConfigError(f"{repo} is not a git repository; pass --repo PATH to one")
+    return git
+
+
+def document(
+    spec: RunSpec,
+    settings: Settings,
+    *,
+    git: Git,
+    cache: Cache,
+    provider: Provider,
+    clock: Callable[[], float] = time.monotonic,
+) -> RunReport:
+    """``docbot run``'s job: document ``spec`` and write the pages into the working tree.
+
+    Returns:
+        The run's report, with the pages written, deleted and refused.
+    """
+    result = pipeline.run(spec, settings, git=git, cache=cache, provider=provider, clock=clock)
+    assert not isinstance(result, Skip), "a local run documents docs-only changes too"
+    record = FilesPublisher(settings.repo).publish(result.plan, result.report)
+    return result.report.published(record)
 
 
 def print_summary(report: RunReport, console: Console) -> None:
@@ -55,10 +86,6 @@ def print_summary(report: RunReport, console: Console) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(
         args,
-        base=args.base,
-        head=args.head,
-        all_files=args.all or None,
-        force=args.force or None,
         out_dir=args.out,
         report_path=args.report,
         provider=args.provider,
@@ -66,17 +93,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_concurrency=args.max_concurrency,
         chunk_max_lines=args.chunk_max_lines,
     )
-    git = Git(settings.repo)
-    if not git.is_repo():
-        raise ConfigError(f"{settings.repo} is not a git repository; pass --repo PATH to one")
-    provider = open_provider(settings)
-    cache = open_cache(settings)
-    try:
-        report = pipeline.run(
-            settings, git=git, cache=cache, provider=provider, publisher=FilesPublisher(settings.repo)
-        )
-    finally:
-        cache.close()
+    spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
+    git = _git(settings.repo)
+    provider = open_provider(settings.llm)
+    with closing(open_cache(settings.cache)) as cache:
+        report = document(spec, settings, git=git, cache=cache, provider=provider)
     if settings.report_path:
         report.write(settings.report_path)
     if args.json:
@@ -87,9 +108,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_changes(args: argparse.Namespace) -> int:
-    git = Git(Path(args.repo))
-    if not git.is_repo():
-        raise ConfigError(f"{args.repo} is not a git repository; pass --repo PATH to one")
+    git = _git(Path(args.repo))
+    spec: RunSpec | Skip
     if args.event:
         # What a GitHub event would document: the same resolution the Action uses.
         try:
@@ -97,16 +117,16 @@ def cmd_changes(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"--payload {args.payload}: cannot read the event JSON ({exc})") from exc
         request = events.from_event(args.event, payload, sha=args.head)
-        if request.is_noop:
-            print(f"docbot: nothing to document: {request.skip_reason}", file=sys.stderr)
-            changes = []
-        else:
-            span = events.diff_range(request, git)
-            for notice in span.notices:
-                print(f"docbot: {notice}", file=sys.stderr)
-            changes = changed_files(git, span.base, span.head, everything=span.everything)
+        spec = events.plan_run(request, PublishSettings(mode="none"))
     else:
-        changes = changed_files(git, args.base, args.head, everything=args.all)
+        spec = RunSpec(head=args.head, base=args.base, everything=args.all)
+    if isinstance(spec, Skip):
+        print(f"docbot: nothing to document: {spec.reason}", file=sys.stderr)
+        changes: list[FileChange] = []
+    else:
+        span, changes = pipeline.list_changes(spec, git)
+        for notice in span.notices:
+            print(f"docbot: {notice}", file=sys.stderr)
     if args.json:
         print(json.dumps([c.to_json() for c in changes], indent=2))
     else:
@@ -174,15 +194,16 @@ def cmd_cache(args: argparse.Namespace) -> int:
         overrides["cache"] = "dynamodb"
     settings = _settings(args, **overrides)
     if args.action == "init":
-        if settings.cache != "dynamodb":
-            raise ConfigError(f"cache init: only the dynamodb backend needs it, not {settings.cache!r}")
+        c = settings.cache
+        if c.backend != "dynamodb":
+            raise ConfigError(f"cache init: only the dynamodb backend needs it, not {c.backend!r}")
         from docbot.cache.dynamodb import init_table
 
         data: dict[str, object] = init_table(
-            settings.cache_table, region=settings.cache_region, endpoint_url=settings.cache_endpoint_url
+            c.cache_table, region=c.cache_region, endpoint_url=c.cache_endpoint_url
         )
     else:
-        cache = open_cache(settings)
+        cache = open_cache(settings.cache)
         try:
             if cache.backend == "none":
                 raise ConfigError(f"cache {args.action}: the 'none' backend holds nothing")

@@ -1,18 +1,28 @@
-"""One frozen ``Settings`` object, built by one loader.
+"""The settings table, declared once, and the one loader that fills it.
+
+Every setting is one field of a frozen dataclass below, declared with ``setting(...)``: its type, default,
+parser, environment variables, Action input, whether ``.github/docbot.yml`` may set it, and its help
+text. The loader, the environment map, the Action's inputs (``action.yml``, checked by a test) and the
+table in docs/configuration.md (``python -m docbot.config``) are all derived from these declarations.
+
+Settings are grouped into the slices the adapters take: ``files`` (which files a run considers),
+``chunking``, ``llm`` (the provider), ``cache`` and ``publish`` (the Action). Values that belong to one
+run (revisions, paths, force) are not settings: they live in ``events.RunSpec``.
 
 Precedence, lowest first: built-in defaults, the repository's ``.github/docbot.yml``, environment
-variables (``DOCBOT_*`` plus the standard ``ANTHROPIC_API_KEY`` / ``ANTHROPIC_BASE_URL``), then explicit
-overrides (CLI flags or Action inputs). No other module reads ``os.environ``: callers pass ``env`` in.
+variables, then explicit overrides (CLI flags or Action inputs). No other module reads ``os.environ``:
+callers pass ``env`` in.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import yaml
 
@@ -20,6 +30,11 @@ from docbot.errors import ConfigError
 
 REPO_CONFIG_FILE = ".github/docbot.yml"
 ZERO_SHA = "0" * 40
+
+Mode = Literal["auto", "pull_request", "comment", "commit", "none"]
+ProviderName = Literal["auto", "offline", "anthropic"]
+CacheBackend = Literal["sqlite", "dynamodb", "none"]
+Permission = Literal["admin", "maintain", "write", "triage", "read"]
 
 
 class Secret:
@@ -45,108 +60,31 @@ class Secret:
         return hash(self._value)
 
 
-def _default_cache_path() -> Path:
-    # XDG cache dir: survives between local runs, never inside the repository being documented.
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "docbot" / "cache.sqlite3"
+# --- parsers: each takes the raw value and the setting's name, returns the typed value ---
+
+Parser = Callable[[object, str], Any]
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything a run needs to know, validated once."""
-
-    repo: Path = Path(".")
-    base: str | None = None
-    head: str = "HEAD"
-    all_files: bool = False
-    out_dir: str = "docs/api"
-    report_path: Path | None = None
-    provider: str = "auto"  # auto | offline | anthropic
-    model: str = "claude-sonnet-5-5"
-    anthropic_api_key: Secret | None = None
-    anthropic_base_url: str | None = None
-    cache: str = "sqlite"  # sqlite | dynamodb | none (see docs/cache.md)
-    cache_path: Path = field(default_factory=_default_cache_path)
-    cache_ttl_hours: float = 24.0
-    # 32 in flight can fill a Start-tier output-token budget (docs/performance.md); the rate limiter, not
-    # this number, keeps the run under the account's limits.
-    max_concurrency: int = 32
-    chunk_max_lines: int = 2000
-    max_file_bytes: int = 2_000_000
-
-    # -- change detection and filters (issue 3) --
-    include: tuple[str, ...] = ()  # gitignore-style globs; empty: every path
-    exclude: tuple[str, ...] = ()
-    paths: tuple[str, ...] = ()  # this run only (a /docbot command's or workflow_dispatch's paths)
-    force: bool = False  # this run only: ask the provider again even where the cache has an answer
-
-    # -- chunking (issue 4) --
-    # Estimated tokens per chunk, header and overlap included. Sized to the 4,096-token answer
-    # (max_tokens): at 40,000 half of a large file's replies were cut off and paid for twice
-    # (docs/performance.md, workload 1).
-    chunk_max_tokens: int = 4_000
-    chunk_overlap_lines: int = 100  # lines before a chunk shown as context only
-
-    # -- Claude provider (issue 5) --
-    max_tokens: int = 4096  # output budget of one request; a cut-off reply is retried once with twice this
-    request_timeout_s: float = 120.0  # explicit, so a hung connection fails instead of waiting 10 minutes
-    max_attempts: int = 5  # per request, for errors (5xx, connection, timeout)
-    max_attempts_rate_limited: int = 10  # per request when every failure was a 429/529 with a wait hint
-    backoff_initial_s: float = 1.0
-    backoff_max_s: float = 16.0
-    rpm_limit: int = 1000  # client-side pacing, corrected from anthropic-ratelimit-* headers
-    itpm_limit: int = 500_000
-    otpm_limit: int = 100_000
-    breaker_threshold: int = 5  # consecutive failed requests that open the circuit
-    breaker_cooldown_s: float = 30.0
-    max_cost_usd: float | None = None
-    price_input_per_mtok: float | None = None
-    price_output_per_mtok: float | None = None
-    price_cache_write_per_mtok: float | None = None
-    price_cache_read_per_mtok: float | None = None
-    currency: str = "USD"  # display currency of the cost figure; USD amounts are always reported too
-    currency_rate: float = 1.0  # units of ``currency`` per USD
-
-    # -- DynamoDB cache (issue 6) --
-    cache_table: str = "doc-cache-prod"
-    cache_region: str | None = None  # None: boto3 resolves it (AWS_DEFAULT_REGION, profile)
-    cache_endpoint_url: str | None = None  # None: the real AWS endpoint for the region
-
-    # -- Action and publishing (issue 7) --
-    mode: str = "auto"  # auto | pull_request | comment | commit | none (see docs/action.md)
-    github_token: Secret | None = None
-    github_api_url: str = "https://api.github.com"
-    trigger_phrase: str = "/docbot"
-    allowed_permissions: tuple[str, ...] = ("admin", "maintain", "write")
-    dry_run: bool = False
-    fail_on_error: bool = True
-    pr_title: str = "docs: update the API documentation"
-
-    @property
-    def provider_name(self) -> str:
-        """The provider actually used: ``auto`` means Claude when a key is set, offline otherwise."""
-        if self.provider != "auto":
-            return self.provider
-        return "anthropic" if self.anthropic_api_key else "offline"
-
-
-# --- parsing helpers: each takes the raw value and the setting's name, returns the typed value ---
+def _brief(value: object, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, so an error never formats an unbounded value."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "…" + text[-4:]
 
 
 def _str(value: object, name: str) -> str:
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
     if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise ConfigError(f"{name}: expected a string, got {value!r}")
+        raise ConfigError(f"{name}: expected a string, got {_brief(value)}")
     return str(value).strip()
 
 
 def _opt_str(value: object, name: str) -> str | None:
-    text = _str(value, name)
-    return text or None
+    return _str(value, name) or None
 
 
-def _bool(value: object, name: str) -> bool:
+def parse_bool(value: object, name: str) -> bool:
+    """``true``/``false`` in the spellings YAML, environment variables and Action inputs use."""
     if isinstance(value, bool):
         return value
     text = _str(value, name).lower()
@@ -154,15 +92,18 @@ def _bool(value: object, name: str) -> bool:
         return True
     if text in {"false", "0", "no", "off", ""}:
         return False
-    raise ConfigError(f"{name}: expected true or false, got {value!r}")
+    raise ConfigError(f"{name}: expected true or false, got {_brief(value)}")
 
 
-def _number(kind: type[int] | type[float], low: float, high: float) -> Callable[[object, str], Any]:
-    def parse(value: object, name: str) -> int | float:
+def _number(kind: type[int] | type[float], low: float, high: float, *, optional: bool = False) -> Parser:
+    def parse(value: object, name: str) -> int | float | None:
+        text = _str(value, name)
+        if optional and not text:
+            return None  # the Action passes an unset input as ""
         try:
-            number = kind(_str(value, name))
+            number = kind(text)
         except ValueError:
-            raise ConfigError(f"{name}: expected a {kind.__name__}, got {value!r}") from None
+            raise ConfigError(f"{name}: expected a {kind.__name__}, got {_brief(value)}") from None
         if not low <= number <= high:
             raise ConfigError(f"{name}: {number} is out of range; use a value from {low:g} to {high:g}")
         return number
@@ -170,11 +111,13 @@ def _number(kind: type[int] | type[float], low: float, high: float) -> Callable[
     return parse
 
 
-def _choice(*choices: str) -> Callable[[object, str], str]:
+def _choice(literal: Any) -> Parser:
+    choices: tuple[str, ...] = get_args(literal)
+
     def parse(value: object, name: str) -> str:
         text = _str(value, name).lower()
         if text not in choices:
-            raise ConfigError(f"{name}: {value!r} is not one of {', '.join(choices)}")
+            raise ConfigError(f"{name}: {_brief(value)} is not one of {', '.join(choices)}")
         return text
 
     return parse
@@ -197,18 +140,17 @@ def _secret(value: object, name: str) -> Secret | None:
 def _globs(value: object, name: str) -> tuple[str, ...]:
     # A YAML list, or one string with one glob per line or comma (Action inputs, env variables).
     items = value if isinstance(value, list | tuple) else _str(value, name).replace(",", "\n").splitlines()
-    globs = tuple(_str(item, name) for item in items)
-    return tuple(g for g in globs if g)
+    return tuple(g for g in (_str(item, name) for item in items) if g)
 
 
 def _rel_dir(value: object, name: str) -> str:
     text = _str(value, name).replace("\\", "/").strip("/")
     if not text or text.startswith("../") or "/../" in f"/{text}/" or Path(text).is_absolute():
-        raise ConfigError(f"{name}: {value!r} must be a folder inside the repository, such as docs/api")
+        raise ConfigError(f"{name}: {_brief(value)} must be a folder inside the repository, such as docs/api")
     return text
 
 
-# DynamoDB cache (issue 6): the table name rule is DynamoDB's own (CreateTable rejects anything else).
+# DynamoDB's own rule for table names (CreateTable rejects anything else).
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 
 
@@ -216,7 +158,8 @@ def _table_name(value: object, name: str) -> str:
     text = _str(value, name)
     if not _TABLE_NAME.fullmatch(text):
         raise ConfigError(
-            f"{name}: {value!r} is not a DynamoDB table name; use 3-255 letters, digits, '_', '-' or '.'"
+            f"{name}: {_brief(value)} is not a DynamoDB table name; "
+            "use 3-255 letters, digits, '_', '-' or '.'"
         )
     return text
 
@@ -224,29 +167,15 @@ def _table_name(value: object, name: str) -> str:
 def _opt_url(value: object, name: str) -> str | None:
     text = _str(value, name)
     if text and not text.startswith(("http://", "https://")):
-        raise ConfigError(f"{name}: {value!r} is not a URL; use e.g. http://127.0.0.1:8000")
+        raise ConfigError(f"{name}: {_brief(value)} is not a URL; use e.g. http://127.0.0.1:8000")
     return text or None
-
-
-def _split_cache_spec(raw: dict[str, object]) -> None:
-    """``cache: dynamodb:TABLE`` is shorthand for ``cache: dynamodb`` plus ``cache_table: TABLE``."""
-    spec = raw.get("cache")
-    if isinstance(spec, str) and ":" in spec:
-        backend, _, table = spec.partition(":")
-        raw["cache"] = backend
-        if backend.strip().lower() == "dynamodb" and table.strip():
-            raw["cache_table"] = table
-
-
-# Action and publishing (issue 7)
-_PERMISSIONS = ("admin", "maintain", "write", "triage", "read")
 
 
 def _api_url(value: object, name: str) -> str:
     text = _str(value, name).rstrip("/")
     if not text.startswith(("http://", "https://")):
         raise ConfigError(
-            f"{name}: {value!r} is not a URL; use https://api.github.com or https://HOST/api/v3"
+            f"{name}: {_brief(value)} is not a URL; use https://api.github.com or https://HOST/api/v3"
         )
     return text
 
@@ -254,17 +183,17 @@ def _api_url(value: object, name: str) -> str:
 def _trigger_phrase(value: object, name: str) -> str:
     text = _str(value, name)
     if not text or any(c.isspace() for c in text):
-        raise ConfigError(f"{name}: {value!r} must be one word without spaces, such as /docbot")
+        raise ConfigError(f"{name}: {_brief(value)} must be one word without spaces, such as /docbot")
     return text
 
 
 def _permissions(value: object, name: str) -> tuple[str, ...]:
+    known: tuple[str, ...] = get_args(Permission)
     items = value if isinstance(value, list | tuple) else _str(value, name).replace(",", " ").split()
     chosen = tuple(_str(item, name).lower() for item in items)
-    bad = [p for p in chosen if p not in _PERMISSIONS]
-    if bad or not chosen:
+    if not chosen or any(p not in known for p in chosen):
         raise ConfigError(
-            f"{name}: {value!r} must list one or more of {', '.join(_PERMISSIONS)} (comma separated)"
+            f"{name}: {_brief(value)} must list one or more of {', '.join(known)} (comma separated)"
         )
     return chosen
 
@@ -272,126 +201,326 @@ def _permissions(value: object, name: str) -> tuple[str, ...]:
 def _title(value: object, name: str) -> str:
     text = _str(value, name)
     if not text or len(text) > 256 or "\n" in text:
-        raise ConfigError(f"{name}: {value!r} must be one line of 1 to 256 characters")
+        raise ConfigError(f"{name}: {_brief(value)} must be one line of 1 to 256 characters")
     return text
 
 
-_PARSERS: dict[str, Callable[[object, str], Any]] = {
-    "repo": _path,
-    "base": _opt_str,
-    "head": _str,
-    "all_files": _bool,
-    "out_dir": _rel_dir,
-    "report_path": _opt_path,
-    "provider": _choice("auto", "offline", "anthropic"),
-    "model": _str,
-    "anthropic_api_key": _secret,
-    "anthropic_base_url": _opt_str,
-    "cache": _choice("sqlite", "dynamodb", "none"),
-    "cache_path": _path,
-    "cache_ttl_hours": _number(float, 0.01, 24 * 365),
-    "max_concurrency": _number(int, 1, 256),
-    "chunk_max_lines": _number(int, 20, 100_000),
-    "max_file_bytes": _number(int, 1, 1_000_000_000),
-    # -- change detection and filters (issue 3) --
-    "include": _globs,
-    "exclude": _globs,
-    "paths": _globs,
-    "force": _bool,
-    # -- chunking (issue 4) --
-    "chunk_max_tokens": _number(int, 1_000, 1_000_000),
-    "chunk_overlap_lines": _number(int, 0, 10_000),
-    # -- Claude provider (issue 5) --
-    "max_tokens": _number(int, 256, 64_000),
-    "request_timeout_s": _number(float, 0.05, 3600),
-    "max_attempts": _number(int, 1, 10),
-    "max_attempts_rate_limited": _number(int, 1, 20),
-    "backoff_initial_s": _number(float, 0.01, 60),
-    "backoff_max_s": _number(float, 0.01, 600),
-    "rpm_limit": _number(int, 1, 1_000_000),
-    "itpm_limit": _number(int, 1_000, 1_000_000_000),
-    "otpm_limit": _number(int, 1_000, 1_000_000_000),
-    "breaker_threshold": _number(int, 1, 1000),
-    "breaker_cooldown_s": _number(float, 0.01, 3600),
-    # Optional numbers: an empty value means "not set" (the Action passes unset inputs as "").
-    "max_cost_usd": lambda v, n: _number(float, 0, 1_000_000)(v, n) if _str(v, n) else None,
-    "price_input_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
-    "price_output_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
-    "price_cache_write_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
-    "price_cache_read_per_mtok": lambda v, n: _number(float, 0, 10_000)(v, n) if _str(v, n) else None,
-    "currency": lambda v, n: _str(v, n).upper() or "USD",
-    "currency_rate": _number(float, 1e-9, 1e9),
-    # -- DynamoDB cache (issue 6) --
-    "cache_table": _table_name,
-    "cache_region": _opt_str,
-    "cache_endpoint_url": _opt_url,
-    # -- Action and publishing (issue 7) --
-    "mode": _choice("auto", "pull_request", "comment", "commit", "none"),
-    "github_token": _secret,
-    "github_api_url": _api_url,
-    "trigger_phrase": _trigger_phrase,
-    "allowed_permissions": _permissions,
-    "dry_run": _bool,
-    "fail_on_error": _bool,
-    "pr_title": _title,
-}
+def _currency(value: object, name: str) -> str:
+    return _str(value, name).upper() or "USD"
 
-# Environment variables read by the loader, and the setting each one fills.
-ENV_VARS: dict[str, str] = {
-    "ANTHROPIC_API_KEY": "anthropic_api_key",
-    "ANTHROPIC_BASE_URL": "anthropic_base_url",
-    "DOCBOT_PROVIDER": "provider",
-    "DOCBOT_MODEL": "model",
-    "DOCBOT_CACHE": "cache",
-    "DOCBOT_CACHE_PATH": "cache_path",
-    "DOCBOT_CACHE_TTL_HOURS": "cache_ttl_hours",
-    "DOCBOT_MAX_CONCURRENCY": "max_concurrency",
-    # -- change detection and filters (issue 3) --
-    "DOCBOT_INCLUDE": "include",
-    "DOCBOT_EXCLUDE": "exclude",
-    # -- chunking (issue 4) --
-    "DOCBOT_CHUNK_MAX_LINES": "chunk_max_lines",
-    "DOCBOT_CHUNK_MAX_TOKENS": "chunk_max_tokens",
-    "DOCBOT_CHUNK_OVERLAP_LINES": "chunk_overlap_lines",
-    # -- Claude provider (issue 5) --
-    "DOCBOT_MAX_TOKENS": "max_tokens",
-    "DOCBOT_REQUEST_TIMEOUT_S": "request_timeout_s",
-    "DOCBOT_MAX_ATTEMPTS": "max_attempts",
-    "DOCBOT_RPM_LIMIT": "rpm_limit",
-    "DOCBOT_ITPM_LIMIT": "itpm_limit",
-    "DOCBOT_OTPM_LIMIT": "otpm_limit",
-    "DOCBOT_BREAKER_THRESHOLD": "breaker_threshold",
-    "DOCBOT_BREAKER_COOLDOWN_S": "breaker_cooldown_s",
-    "DOCBOT_MAX_COST_USD": "max_cost_usd",
-    "DOCBOT_PRICE_INPUT_PER_MTOK": "price_input_per_mtok",
-    "DOCBOT_PRICE_OUTPUT_PER_MTOK": "price_output_per_mtok",
-    "DOCBOT_CURRENCY": "currency",
-    "DOCBOT_CURRENCY_RATE": "currency_rate",
-    # -- DynamoDB cache (issue 6) --
-    # Later entries win: AWS_REGION over AWS_DEFAULT_REGION, the DynamoDB-specific endpoint over the
-    # global one (botocore's own precedence).
-    "DOCBOT_CACHE_TABLE": "cache_table",
-    "AWS_DEFAULT_REGION": "cache_region",
-    "AWS_REGION": "cache_region",
-    "AWS_ENDPOINT_URL": "cache_endpoint_url",
-    "AWS_ENDPOINT_URL_DYNAMODB": "cache_endpoint_url",
-    # -- Action and publishing (issue 7) --
-    "GITHUB_TOKEN": "github_token",
-    "GITHUB_API_URL": "github_api_url",
-    "DOCBOT_MODE": "mode",
-    "DOCBOT_DRY_RUN": "dry_run",
-}
 
-# Keys a repository may set in .github/docbot.yml (not where to run or which revisions).
-# Not settable from the file: where and what to run, and anything that says where credentials go. The file
-# comes from the checked-out commit, which a pull request's author controls; an endpoint set there could
-# send the API key or the cache's AWS credentials to a server of theirs.
-_NOT_FROM_FILE = {"repo", "base", "head", "all_files", "report_path", "anthropic_api_key"}
-_NOT_FROM_FILE |= {"anthropic_base_url", "cache_endpoint_url", "cache_path"}
-_NOT_FROM_FILE |= {"force"}  # per run (a /docbot force command, a dispatch input): never a standing setting
-# The GitHub token and API endpoint come from the workflow, never from a file in the repository.
-_NOT_FROM_FILE |= {"github_token", "github_api_url"}
-_FILE_KEYS = frozenset(_PARSERS) - _NOT_FROM_FILE
+# --- the table ---
+
+
+@dataclass(frozen=True)
+class Meta:
+    """How one setting is read; attached to its dataclass field."""
+
+    parse: Parser
+    help: str
+    env: tuple[str, ...] = ()  # variables that set it; a later one wins over an earlier one
+    input: str | None = None  # the Action input that sets it
+    flag: str | None = None  # the `docbot run` flag that sets it (for the docs)
+    # .github/docbot.yml may set it. Never for anything that says where credentials go or which to use:
+    # the file comes from the checked-out commit, which a pull request's author controls, and an endpoint
+    # set there could send the API key or the cache's AWS credentials to a server of theirs.
+    from_file: bool = True
+    key: str | None = None  # its name where it differs from the attribute (``cache`` for the backend)
+    shown_default: str | None = None  # the default as the docs show it, where repr() would mislead
+
+
+def setting(
+    default: Any,
+    parse: Parser,
+    help: str,
+    *,
+    env: tuple[str, ...] = (),
+    input: str | None = None,
+    flag: str | None = None,
+    from_file: bool = True,
+    key: str | None = None,
+    shown_default: str | None = None,
+) -> Any:
+    meta = {"docbot": Meta(parse, help, env, input, flag, from_file, key, shown_default)}
+    if isinstance(default, list | dict):
+        raise TypeError("settings take immutable defaults (use a tuple)")
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class FileSettings:
+    """Which files a run considers (``filters.FileFilter``)."""
+
+    include: tuple[str, ...] = setting(
+        (), _globs, "gitignore-style globs of the files to document; empty: every path",
+        env=("DOCBOT_INCLUDE",), input="include", shown_default="empty",
+    )  # fmt: skip
+    exclude: tuple[str, ...] = setting(
+        (), _globs, "gitignore-style globs of files never to document (`!pattern` re-includes)",
+        env=("DOCBOT_EXCLUDE",), input="exclude", shown_default="empty",
+    )  # fmt: skip
+    max_file_bytes: int = setting(
+        2_000_000, _number(int, 1, 1_000_000_000), "larger files are skipped with a reason"
+    )
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How a file is cut into chunks (``chunking.split_source``)."""
+
+    chunk_max_lines: int = setting(
+        2000, _number(int, 20, 100_000), "line budget of a chunk's own lines",
+        env=("DOCBOT_CHUNK_MAX_LINES",), input="chunk_max_lines", flag="--chunk-max-lines",
+    )  # fmt: skip
+    # Sized to the 4,096-token answer (max_tokens): at 40,000 half of a large file's replies were cut off
+    # and paid for twice (docs/performance.md, workload 1).
+    chunk_max_tokens: int = setting(
+        4_000, _number(int, 1_000, 1_000_000),
+        "estimated-token budget of a chunk, header and overlap included",
+        env=("DOCBOT_CHUNK_MAX_TOKENS",),
+    )  # fmt: skip
+    chunk_overlap_lines: int = setting(
+        100, _number(int, 0, 10_000), "lines before a chunk shown to the model as context only",
+        env=("DOCBOT_CHUNK_OVERLAP_LINES",), input="chunk_overlap_lines",
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LlmSettings:
+    """The documentation provider: which one, its endpoint, retries, pacing, circuit breaker and cost."""
+
+    provider: ProviderName = setting(
+        "auto", _choice(ProviderName), "`auto` (Claude with a key, offline without), `offline`, `anthropic`",
+        env=("DOCBOT_PROVIDER",), input="provider", flag="--provider",
+    )  # fmt: skip
+    model: str = setting(
+        "claude-sonnet-5-5", _str, "model id for Claude", env=("DOCBOT_MODEL",), input="model", flag="--model"
+    )
+    anthropic_api_key: Secret | None = setting(
+        None, _secret, "never printed, logged or sent anywhere but the API",
+        env=("ANTHROPIC_API_KEY",), input="anthropic_api_key", from_file=False,
+    )  # fmt: skip
+    anthropic_base_url: str | None = setting(
+        None, _opt_str, "API endpoint override", env=("ANTHROPIC_BASE_URL",), from_file=False
+    )
+    # 32 in flight can fill a Start-tier output-token budget (docs/performance.md); the rate limiter, not
+    # this number, keeps the run under the account's limits.
+    max_concurrency: int = setting(
+        32, _number(int, 1, 256), "parallel provider requests",
+        env=("DOCBOT_MAX_CONCURRENCY",), input="max_concurrency", flag="--max-concurrency",
+    )  # fmt: skip
+    max_tokens: int = setting(
+        4096, _number(int, 256, 64_000),
+        "output budget of one request; a cut-off reply is retried once with twice this",
+        env=("DOCBOT_MAX_TOKENS",),
+    )  # fmt: skip
+    # Explicit, so a hung connection fails instead of waiting for the SDK's 10-minute default.
+    request_timeout_s: float = setting(
+        120.0, _number(float, 0.05, 3600), "timeout of one HTTP request (retried)",
+        env=("DOCBOT_REQUEST_TIMEOUT_S",),
+    )  # fmt: skip
+    max_attempts: int = setting(
+        5, _number(int, 1, 10), "attempts per request for errors (5xx, timeouts, dropped connections)",
+        env=("DOCBOT_MAX_ATTEMPTS",),
+    )  # fmt: skip
+    max_attempts_rate_limited: int = setting(
+        10, _number(int, 1, 20), "attempts per request when every failure was a 429 / 529 with a wait hint"
+    )
+    backoff_initial_s: float = setting(
+        1.0, _number(float, 0.01, 60), "first ceiling of the full-jitter backoff"
+    )
+    backoff_max_s: float = setting(
+        16.0, _number(float, 0.01, 600), "largest ceiling of the full-jitter backoff"
+    )
+    rpm_limit: int = setting(
+        1000, _number(int, 1, 1_000_000), "starting requests per minute; corrected from rate-limit headers",
+        env=("DOCBOT_RPM_LIMIT",),
+    )  # fmt: skip
+    itpm_limit: int = setting(
+        500_000, _number(int, 1_000, 1_000_000_000), "starting input tokens per minute",
+        env=("DOCBOT_ITPM_LIMIT",),
+    )  # fmt: skip
+    otpm_limit: int = setting(
+        100_000, _number(int, 1_000, 1_000_000_000), "starting output tokens per minute",
+        env=("DOCBOT_OTPM_LIMIT",),
+    )  # fmt: skip
+    breaker_threshold: int = setting(
+        5, _number(int, 1, 1000), "consecutive failed requests that open the circuit",
+        env=("DOCBOT_BREAKER_THRESHOLD",),
+    )  # fmt: skip
+    breaker_cooldown_s: float = setting(
+        30.0, _number(float, 0.01, 3600), "seconds before one trial request is let through",
+        env=("DOCBOT_BREAKER_COOLDOWN_S",),
+    )  # fmt: skip
+    max_cost_usd: float | None = setting(
+        None, _number(float, 0, 1_000_000, optional=True),
+        "spending cap of a run; work that would cross it is reported `skipped: budget`",
+        env=("DOCBOT_MAX_COST_USD",), input="max_cost_usd", shown_default="none",
+    )  # fmt: skip
+    price_input_per_mtok: float | None = setting(
+        None, _number(float, 0, 10_000, optional=True),
+        "USD per million input tokens; required for a model not in the price table",
+        env=("DOCBOT_PRICE_INPUT_PER_MTOK",), shown_default="price table",
+    )  # fmt: skip
+    price_output_per_mtok: float | None = setting(
+        None, _number(float, 0, 10_000, optional=True), "USD per million output tokens",
+        env=("DOCBOT_PRICE_OUTPUT_PER_MTOK",), shown_default="price table",
+    )  # fmt: skip
+    price_cache_write_per_mtok: float | None = setting(
+        None, _number(float, 0, 10_000, optional=True), "USD per million cache-write tokens",
+        shown_default="1.25x input",
+    )  # fmt: skip
+    price_cache_read_per_mtok: float | None = setting(
+        None, _number(float, 0, 10_000, optional=True), "USD per million cache-read tokens",
+        shown_default="0.1x input",
+    )  # fmt: skip
+    currency: str = setting(
+        "USD", _currency, "display currency of the cost; USD amounts are always reported too",
+        env=("DOCBOT_CURRENCY",),
+    )  # fmt: skip
+    currency_rate: float = setting(
+        1.0, _number(float, 1e-9, 1e9), "units of `currency` per USD", env=("DOCBOT_CURRENCY_RATE",)
+    )
+
+    @property
+    def provider_name(self) -> str:
+        """The provider actually used: ``auto`` means Claude when a key is set, offline otherwise."""
+        if self.provider != "auto":
+            return self.provider
+        return "anthropic" if self.anthropic_api_key else "offline"
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    """The cache backend and where it lives (docs/cache.md)."""
+
+    backend: CacheBackend = setting(
+        "sqlite", _choice(CacheBackend), "`sqlite`, `dynamodb` (or `dynamodb:TABLE`) or `none`",
+        env=("DOCBOT_CACHE",), input="cache", flag="--cache", key="cache",
+    )  # fmt: skip
+    # None: the XDG cache folder of the environment the loader was given (never inside the repository).
+    cache_path: Path | None = setting(
+        None, _path, "SQLite file", env=("DOCBOT_CACHE_PATH",), input="cache_path", flag="--cache-path",
+        shown_default="`$XDG_CACHE_HOME/docbot/cache.sqlite3` (`~/.cache/...`)", from_file=False,
+    )  # fmt: skip
+    cache_ttl_hours: float = setting(
+        24.0, _number(float, 0.01, 24 * 365), "lifetime of cache entries",
+        env=("DOCBOT_CACHE_TTL_HOURS",), input="cache_ttl_hours",
+    )  # fmt: skip
+    cache_table: str = setting(
+        "doc-cache-prod", _table_name, "DynamoDB table name", env=("DOCBOT_CACHE_TABLE",)
+    )
+    # botocore's own precedence: AWS_REGION over AWS_DEFAULT_REGION, the DynamoDB endpoint over the global.
+    cache_region: str | None = setting(
+        None, _opt_str, "AWS region of the table", env=("AWS_DEFAULT_REGION", "AWS_REGION"),
+        input="aws_region", shown_default="boto3's (profile)",
+    )  # fmt: skip
+    cache_endpoint_url: str | None = setting(
+        None, _opt_url, "DynamoDB endpoint (DynamoDB Local, moto)",
+        env=("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"), shown_default="AWS", from_file=False,
+    )  # fmt: skip
+
+    def sqlite_path(self) -> Path:
+        assert self.cache_path is not None, "load_settings always fills cache_path"
+        return self.cache_path
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    """Where and how the Action publishes (docs/action.md)."""
+
+    mode: Mode = setting(
+        "auto", _choice(Mode), "`auto`, `pull_request`, `comment`, `commit`, `none`",
+        env=("DOCBOT_MODE",), input="mode",
+    )  # fmt: skip
+    github_token: Secret | None = setting(
+        None,
+        _secret,
+        "token for the GitHub API",
+        env=("GITHUB_TOKEN",),
+        input="github_token",
+        from_file=False,
+    )
+    github_api_url: str = setting(
+        "https://api.github.com", _api_url, "`https://HOST/api/v3` on GitHub Enterprise Server",
+        env=("GITHUB_API_URL",), from_file=False,
+    )  # fmt: skip
+    trigger_phrase: str = setting(
+        "/docbot", _trigger_phrase, "the pull request comment command (one word)", input="trigger_phrase"
+    )
+    allowed_permissions: tuple[str, ...] = setting(
+        ("admin", "maintain", "write"), _permissions, "repository permissions that may run the command",
+        input="allowed_permissions", shown_default="admin,maintain,write",
+    )  # fmt: skip
+    dry_run: bool = setting(
+        False, parse_bool, "document and report, publish nothing", env=("DOCBOT_DRY_RUN",), input="dry_run"
+    )
+    fail_on_error: bool = setting(
+        True, parse_bool, "a failure fails the step (else an error annotation only)", input="fail_on_error"
+    )
+    pr_title: str = setting(
+        "docs: update the API documentation", _title, "title of the docs pull request", input="pr_title"
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run is configured with, validated once."""
+
+    repo: Path = setting(Path("."), _path, "the git repository", flag="--repo", from_file=False)
+    out_dir: str = setting(
+        "docs/api", _rel_dir, "folder of the generated pages, inside the repository",
+        input="docs_dir", flag="--out",
+    )  # fmt: skip
+    report_path: Path | None = setting(
+        None, _opt_path, "where the RunReport JSON is written", input="report_path", flag="--report",
+        from_file=False, shown_default="none (the Action: `RUNNER_TEMP`)",
+    )  # fmt: skip
+    files: FileSettings = FileSettings()
+    chunking: ChunkSettings = ChunkSettings()
+    llm: LlmSettings = LlmSettings()
+    cache: CacheSettings = CacheSettings()
+    publish: PublishSettings = PublishSettings()
+
+
+@dataclass(frozen=True)
+class Option:
+    """One row of the table: a setting's name, the slice it lives in, and how it is read."""
+
+    key: str
+    group: str | None  # the Settings attribute of its slice; None for a top-level setting
+    attr: str
+    meta: Meta
+    default: Any
+
+
+def _rows(cls: type, group: str | None) -> Iterator[Option]:
+    for f in fields(cls):
+        if is_dataclass(f.type) or (isinstance(f.type, str) and f.type.endswith("Settings")):
+            slice_cls = type(getattr(Settings(), f.name))
+            yield from _rows(slice_cls, f.name)
+            continue
+        meta: Meta = f.metadata["docbot"]
+        yield Option(meta.key or f.name, group, f.name, meta, _default(f))
+
+
+def _default(f: Field[Any]) -> Any:
+    return None if f.default is MISSING else f.default
+
+
+OPTIONS: dict[str, Option] = {o.key: o for o in _rows(Settings, None)}
+# Environment variable -> setting, in the table's order (a later variable of the same setting wins).
+ENV_VARS: dict[str, str] = {var: o.key for o in OPTIONS.values() for var in o.meta.env}
+# Action input -> setting.
+ACTION_INPUTS: dict[str, str] = {o.meta.input: o.key for o in OPTIONS.values() if o.meta.input}
+SECRET_SETTINGS = frozenset(k for k, o in OPTIONS.items() if o.meta.parse is _secret)
+_FILE_KEYS = frozenset(k for k, o in OPTIONS.items() if o.meta.from_file)
+
+
+def _default_cache_path(env: Mapping[str, str]) -> Path:
+    # XDG cache dir: survives between local runs, never inside the repository being documented.
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
+    return Path(base) / "docbot" / "cache.sqlite3"
 
 
 def _read_repo_config(repo: Path) -> dict[str, object]:
@@ -414,13 +543,23 @@ def _read_repo_config(repo: Path) -> dict[str, object]:
     return {str(k).replace("-", "_"): v for k, v in data.items()}
 
 
+def _split_cache_spec(raw: dict[str, object]) -> None:
+    """``cache: dynamodb:TABLE`` is shorthand for ``cache: dynamodb`` plus ``cache_table: TABLE``."""
+    spec = raw.get("cache")
+    if isinstance(spec, str) and ":" in spec:
+        backend, _, table = spec.partition(":")
+        raw["cache"] = backend
+        if backend.strip().lower() == "dynamodb" and table.strip():
+            raw["cache_table"] = table
+
+
 def load_settings(
     overrides: Mapping[str, object] | None = None, env: Mapping[str, str] | None = None
 ) -> Settings:
-    """Build and validate the run's settings.
+    """Build and validate the settings.
 
     Args:
-        overrides: explicit values (CLI flags, Action inputs); ``None`` values are ignored.
+        overrides: explicit values by setting name (CLI flags, Action inputs); ``None`` values are ignored.
         env: the environment to read (pass ``os.environ``); nothing is read when omitted.
 
     Returns:
@@ -429,28 +568,63 @@ def load_settings(
     Raises:
         ConfigError: a value is invalid, quoting it and saying what is accepted.
     """
+    env = env or {}
     explicit = {k: v for k, v in (overrides or {}).items() if v is not None}
-    unknown = sorted(set(explicit) - set(_PARSERS))
+    unknown = sorted(set(explicit) - set(OPTIONS))
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
 
-    raw: dict[str, object] = {}
     repo = _path(explicit.get("repo", "."), "repo")
-    raw.update(_read_repo_config(repo))
+    raw: dict[str, object] = _read_repo_config(repo)
     for var, key in ENV_VARS.items():
-        if (env or {}).get(var, "") != "":
-            raw[key] = (env or {})[var]
+        if env.get(var, "") != "":
+            raw[key] = env[var]
     raw.update(explicit)
     raw["repo"] = repo
     _split_cache_spec(raw)
 
-    values = {name: _PARSERS[name](value, name) for name, value in raw.items()}
-    settings = Settings(**values)
-    if settings.provider_name == "anthropic" and settings.anthropic_api_key is None:
+    top: dict[str, Any] = {}
+    slices: dict[str, dict[str, Any]] = {}
+    for key, value in raw.items():
+        option = OPTIONS[key]
+        parsed = option.meta.parse(value, key)
+        (slices.setdefault(option.group, {}) if option.group else top)[option.attr] = parsed
+    base = Settings()
+    for group, values in slices.items():
+        top[group] = replace(getattr(base, group), **values)
+    settings = replace(base, **top)
+    if settings.cache.cache_path is None:
+        settings = replace(settings, cache=replace(settings.cache, cache_path=_default_cache_path(env)))
+    if settings.llm.provider_name == "anthropic" and settings.llm.anthropic_api_key is None:
         raise ConfigError("provider 'anthropic' needs ANTHROPIC_API_KEY; set it, or use --provider offline")
     return settings
 
 
-def settings_fields() -> list[str]:
-    """Names of every setting, for docs and tests."""
-    return [f.name for f in fields(Settings)]
+def settings_markdown() -> str:
+    """The settings table of docs/configuration.md, derived from the declarations above."""
+    rows = [
+        "| setting | Action input | flag | environment | default | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, o in OPTIONS.items():
+        m = o.meta
+
+        def code(text: str | None) -> str:
+            return f"`{text}`" if text else ""
+
+        if m.shown_default is not None:
+            default = m.shown_default
+        elif o.default is None:
+            default = "none"
+        elif isinstance(o.default, bool):
+            default = f"`{str(o.default).lower()}`"
+        else:
+            default = f"`{o.default}`"
+        meaning = m.help + ("" if m.from_file else "; not read from `.github/docbot.yml`")
+        env = ", ".join(code(v) for v in m.env)
+        rows.append(f"| `{key}` | {code(m.input)} | {code(m.flag)} | {env} | {default} | {meaning} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(settings_markdown())

@@ -37,8 +37,7 @@ class Usage:
 class UsageMeter:
     """A thread-safe running total of ``Usage``, for work that produced no ``ChunkDoc`` to carry it.
 
-    A provider that sends requests exposes ``failed_usage() -> Usage`` (the total of the chunks that
-    raised: their requests, retries, tokens and dollars); the pipeline adds it to the RunReport.
+    A provider keeps one for ``Provider.failed_usage``: the total of the chunks that raised.
     """
 
     def __init__(self) -> None:

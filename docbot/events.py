@@ -1,7 +1,9 @@
-"""GitHub event payload -> ``ChangeRequest``: which revisions a run documents, or why it does nothing.
+"""GitHub event payload -> ``ChangeRequest`` -> ``RunSpec``: what a run documents and where it publishes.
 
-``from_event`` is pure (payload in, value out). ``diff_range`` hands the request to the git side
-(``changes.resolve_range``), which fetches what a shallow clone lacks and applies the fallbacks.
+Both steps are pure. ``from_event`` reads the payload; ``plan_run`` adds the settings (mode, fork
+policy, target branch) and returns a frozen ``RunSpec`` or a ``Skip`` that says why nothing runs. The
+pipeline hands the spec's revisions to ``ranges.resolve_range``, which fetches what a shallow clone
+lacks and applies the fallbacks.
 
 Supported: push, pull_request, issue_comment (``/docbot`` on a PR) and workflow_dispatch; every
 other event, and the variants that need no run, come back with a ``skip_reason`` (see
@@ -14,13 +16,13 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
-from docbot.config import ZERO_SHA
+from docbot.config import ZERO_SHA, PublishSettings, parse_bool
 from docbot.errors import ConfigError
-from docbot.git import Git
 from docbot.markers import OWN_PREFIX
-from docbot.ranges import DiffRange, RangeKind, resolve_range
+from docbot.ranges import RangeKind
+from docbot.report import PublishRecord
 
 SUPPORTED_EVENTS = ("push", "pull_request", "issue_comment", "workflow_dispatch")
 PR_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
@@ -148,14 +150,7 @@ def _parse_args(rest: str) -> Command:
 
 def _input_bool(inputs: Mapping[str, Any], name: str) -> bool:
     value = inputs.get(name)
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in {"true", "1", "yes", "on"}:
-        return True
-    if text in {"false", "0", "no", "off", ""}:
-        return False
-    raise ConfigError(f"workflow_dispatch input {name}: expected true or false, got {value!r}")
+    return False if value is None else parse_bool(value, f"workflow_dispatch input {name}")
 
 
 def split_paths(text: str) -> tuple[str, ...]:
@@ -312,30 +307,124 @@ def from_event(
     )
 
 
-def with_pull_request(request: ChangeRequest, *, base: str, head: str, head_repo_fork: bool) -> ChangeRequest:
-    """Fill in the PR's SHAs that a ``/docbot`` comment's payload lacks (fetched by the Action)."""
-    return replace(request, base=base, head=head, head_repo_fork=head_repo_fork, needs_pr_lookup=False)
+def with_pull_request(
+    request: ChangeRequest, *, base: str, head: str, head_ref: str | None, head_repo_fork: bool
+) -> ChangeRequest:
+    """Fill in what a ``/docbot`` comment's payload lacks: its PR's SHAs and branch (from the API)."""
+    return replace(
+        request, base=base, head=head, ref=head_ref, head_repo_fork=head_repo_fork, needs_pr_lookup=False
+    )
 
 
-def diff_range(request: ChangeRequest, git: Git) -> DiffRange:
-    """The two commits to compare for ``request``, with notices about any fallback taken.
+PublishMode = Literal["pull_request", "comment", "commit", "none"]
+_PR_EVENTS = frozenset({"pull_request", "pull_request_target", "issue_comment"})
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run, decided: which revisions to compare, what to document, and where to publish.
+
+    ``head``/``base``/``kind``/``everything``/``default_branch``/``branch`` go to
+    ``ranges.resolve_range``; ``paths`` and ``force`` narrow and refresh what is documented;
+    ``mode``, ``target_branch`` and ``pr_number`` say where the pages go. ``skip_docs_only``: a change
+    that touches only the docs folder (docbot's own output) is a ``Skip``, so a merged docs pull request
+    starts no run of its own.
+    """
+
+    head: str
+    base: str | None = None
+    kind: RangeKind = "two-dot"
+    everything: bool = False
+    default_branch: str | None = None
+    branch: str | None = None
+    paths: tuple[str, ...] = ()
+    force: bool = False
+    event: str = "local"
+    mode: PublishMode = "none"
+    target_branch: str | None = None
+    pr_number: int | None = None
+    skip_docs_only: bool = False
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Why a run does nothing (exit 0), with what was published on the way (a refusal reply) if anything.
+
+    ``warning`` marks a skip the user should act on (a fork's pull request), logged as a warning rather
+    than a notice; ``notice`` replaces the default log line.
+    """
+
+    reason: str
+    record: PublishRecord | None = None  # default: operation none, "Nothing to do: <reason>."
+    warning: bool = False
+    notice: str | None = None
+
+
+def _branch_of(ref: str | None) -> str | None:
+    return ref.removeprefix("refs/heads/") if ref and ref.startswith("refs/heads/") else None
+
+
+def plan_run(request: ChangeRequest, settings: PublishSettings) -> RunSpec | Skip:
+    """Decide the run for a complete request (a ``/docbot`` comment's PR already looked up).
+
+    Returns:
+        The ``RunSpec``, or a ``Skip`` for an event that needs no run or a pull request from a fork.
 
     Raises:
-        ConfigError: the request is a no-op or still needs its PR's SHAs.
-        GitError: a commit or history cannot be had (the message names ``fetch-depth: 0``).
+        ConfigError: the mode cannot work for this event (comment without a pull request, commit to a
+            fork, a branch mode without a branch); the message says which mode to use instead.
     """
     if request.is_noop:
-        raise ConfigError(f"nothing to document: {request.skip_reason}")
+        return Skip(request.skip_reason or "the event needs no run")
     if request.needs_pr_lookup or not request.head:
         raise ConfigError(
             f"pull request #{request.pr_number}: fetch its base and head first (with_pull_request)"
         )
-    return resolve_range(
-        git,
-        request.head,
-        request.base,
+    mode: PublishMode
+    if settings.mode == "auto":
+        mode = "comment" if request.event in _PR_EVENTS else "pull_request"
+    else:
+        mode = settings.mode
+    publishes = mode != "none" and not settings.dry_run
+    fork = request.head_repo_fork
+    if fork and mode == "commit" and publishes:
+        raise ConfigError(
+            "mode commit works on pull requests from this repository only: docbot cannot push to a "
+            "fork's branch; use mode comment"
+        )
+    if fork and request.event == "pull_request" and publishes:
+        return Skip(
+            "this pull request comes from a fork: GitHub gives such runs a read-only token and no "
+            "secrets, so docbot cannot publish here. A maintainer can comment "
+            f"`{settings.trigger_phrase}` on the pull request to run docbot with the repository's "
+            "permissions.",
+            PublishRecord(notes=("Pull request from a fork: not published.",)),
+            warning=True,
+        )
+    # push and workflow_dispatch name a full ref; a pull request (or a /docbot comment) its head branch.
+    target = request.ref if request.event in _PR_EVENTS else request.branch or _branch_of(request.ref)
+    if publishes and mode == "comment" and request.pr_number is None:
+        raise ConfigError(
+            f"mode comment needs a pull request, and a {request.event} event has none; "
+            "use mode pull_request (or auto) for push and workflow_dispatch"
+        )
+    if publishes and mode in {"pull_request", "commit"} and target is None:
+        raise ConfigError(
+            f"mode {mode} needs a branch, and this {request.event} event names none "
+            "(a tag or a detached commit); run it on a branch"
+        )
+    return RunSpec(
+        head=request.head,
+        base=request.base,
         kind=request.kind,
         everything=request.everything,
         default_branch=request.default_branch,
         branch=request.branch,
+        paths=request.paths,
+        force=request.force,
+        event=request.event,
+        mode=mode if publishes else "none",
+        target_branch=target,
+        pr_number=request.pr_number,
+        skip_docs_only=True,
     )

@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 
 from pathspec import GitIgnoreSpec
 
-from docbot.config import Settings
+from docbot.config import FileSettings
 from docbot.errors import ConfigError
 
 ATTRIBUTES = ("linguist-generated", "linguist-vendored")
@@ -96,27 +96,28 @@ class FileFilter:
     @classmethod
     def from_settings(
         cls,
-        settings: Settings,
+        settings: FileSettings,
         *,
+        out_dir: str,
         attributes: Mapping[str, Mapping[str, str]] | None = None,
         paths: Sequence[str] = (),
     ) -> FileFilter:
         """Build the filter for a run.
 
         Args:
-            settings: ``out_dir``, ``include``, ``exclude``, ``paths`` and ``max_file_bytes`` are used.
+            settings: ``include``, ``exclude`` and ``max_file_bytes``.
+            out_dir: docbot's own output folder, never documented.
             attributes: ``Git.attributes(head, paths, ATTRIBUTES)`` for the changed paths.
-            paths: extra globs the run is limited to (a ``/docbot`` command's arguments), combined
-                with ``settings.paths``.
+            paths: globs this run is limited to (a ``/docbot`` command's or a dispatch's paths).
 
         Raises:
             ConfigError: a glob is not valid gitignore syntax.
         """
         return cls(
-            out_dir=settings.out_dir,
+            out_dir=out_dir,
             include=_spec(settings.include, "include"),
             exclude=_spec(settings.exclude, "exclude"),
-            paths=_spec([*settings.paths, *paths], "paths"),
+            paths=_spec(list(paths), "paths"),
             max_file_bytes=settings.max_file_bytes,
             attributes=attributes or {},
         )

@@ -167,6 +167,13 @@ class Git:
     def show_file(self, rev: str, path: str) -> bytes:
         return self.run_bytes("show", f"{rev}:{path}")
 
+    def try_read_blob(self, sha: str) -> bytes | None:
+        """The blob ``sha`` if this repository has it, else ``None``."""
+        try:
+            return self.run_bytes("cat-file", "blob", check_rev(sha))
+        except GitError:
+            return None
+
     def blob_reader(self, rev: str) -> BlobReader:
         """A reader for many files at ``rev`` through one git process (use as a context manager)."""
         return BlobReader(self, rev)

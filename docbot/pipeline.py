@@ -1,7 +1,10 @@
 """Orchestration: the only module that knows the order of the steps.
 
-changes -> symbols -> chunks -> cache -> provider -> merge -> render -> publish. Adapters (git, cache,
-provider, publisher) are passed in, so tests hand in temporary repositories and loopback servers.
+changes -> symbols -> chunks -> cache -> provider -> merge -> render. Each stage returns a frozen value
+(``Selection``, ``PageHits``, ``Answers``, ``Pages``); the ``RunReport`` is assembled once from them.
+The pipeline never publishes: ``run`` returns the ``DocsPlan`` with the report, and the caller hands
+both to a publisher. Adapters (git, cache, provider) are passed in, so tests hand in temporary
+repositories and loopback servers.
 """
 
 from __future__ import annotations
@@ -10,23 +13,25 @@ import contextlib
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from docbot import __version__, languages, symbols
 from docbot.cache import Cache, CacheEntry, content_key
 from docbot.changes import FileChange, changed_files
 from docbot.chunking import Chunk, split_source
-from docbot.config import Settings
-from docbot.docs import ChunkDoc
+from docbot.config import ChunkSettings, Settings
+from docbot.docs import ChunkDoc, Usage
 from docbot.errors import DocbotError
+from docbot.events import RunSpec, Skip
 from docbot.filters import ATTRIBUTES, FileFilter
 from docbot.git import Git
 from docbot.llm.base import DocRequest, Provider
 from docbot.merge import combine, merge_file, missing_symbols
-from docbot.publish import DocsPlan, Publisher
+from docbot.publish.plan import DocsPlan
+from docbot.ranges import DiffRange, resolve_range
 from docbot.render.page import page_path, render_page
 from docbot.report import FileOutcome, RunReport
 
@@ -43,74 +48,128 @@ class SourceFile:
     chunks: tuple[Chunk, ...]
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The change list sorted: files to document, pages whose source is gone, files skipped with why."""
+
+    files: tuple[SourceFile, ...] = ()
+    deletions: tuple[str, ...] = ()
+    skipped: tuple[FileOutcome, ...] = ()
+
+
+@dataclass(frozen=True)
+class PageHits:
+    """The whole-page lookup: source path -> cached page, and what those pages once cost."""
+
+    pages: Mapping[str, str] = field(default_factory=dict)
+    chunk_hits: int = 0  # a page hit counts a hit for each of its chunks (the report's unit)
+    misses: int = 0
+    saved_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Every chunk's answer, from the cache or the provider, and what asking cost."""
+
+    docs: Mapping[str, ChunkDoc] = field(default_factory=dict)  # chunk key -> answer
+    errors: Mapping[str, str] = field(default_factory=dict)  # chunk key -> why it failed
+    hits: int = 0
+    misses: int = 0
+    saved_usd: float = 0.0
+    usage: Usage = field(default_factory=Usage)  # fresh answers and failed requests alike
+    not_stored: tuple[FileOutcome, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pages:
+    """The rendered pages, the files that failed, and the merge's counts."""
+
+    pages: tuple[tuple[str, str], ...] = ()  # (page path, Markdown)
+    sources: Mapping[str, str] = field(default_factory=dict)  # page path -> source path
+    failed: tuple[FileOutcome, ...] = ()
+    symbols_static: int = 0
+    symbols_invented: int = 0
+    not_stored: tuple[FileOutcome, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced: the report, the pages to publish, the commit documented, range notices."""
+
+    report: RunReport
+    plan: DocsPlan
+    head: str
+    notices: tuple[str, ...] = ()
+
+
 def _in_folder(path: str, folder: str) -> bool:
     return PurePosixPath(path).is_relative_to(folder)
 
 
 def select_files(
     changes: list[FileChange],
-    settings: Settings,
-    read: Callable[[str], bytes],
-    report: RunReport,
     *,
-    file_filter: FileFilter | None = None,
-) -> tuple[list[SourceFile], list[str]]:
+    out_dir: str,
+    chunking: ChunkSettings,
+    read: Callable[[str], bytes],
+    file_filter: FileFilter,
+) -> Selection:
     """Decide per change: document it, delete its page, or skip it with a reason.
 
     Args:
-        file_filter: include/exclude/vendored rules (default: built from ``settings`` alone).
-
-    Returns:
-        The files to document and the page paths to delete.
+        out_dir: the docs folder (its own files are never documented, nor their pages deleted).
+        chunking: the chunk budgets.
+        read: reads a file at the head revision.
+        file_filter: include/exclude/vendored/size rules.
     """
-    file_filter = file_filter or FileFilter.from_settings(settings)
     to_document: list[SourceFile] = []
     deletions: list[str] = []
+    skipped: list[FileOutcome] = []
     for change in changes:
         if change.skip_reason:  # symlinks, submodules, mode-only and type changes
-            report.skipped.append(FileOutcome(change.path, change.skip_reason))
-            if change.no_longer_file and not _in_folder(change.path, settings.out_dir):
-                deletions.append(page_path(settings.out_dir, change.path))  # its page documents a file gone
+            skipped.append(FileOutcome(change.path, change.skip_reason))
+            if change.no_longer_file and not _in_folder(change.path, out_dir):
+                deletions.append(page_path(out_dir, change.path))  # its page documents a file gone
             continue
         if change.status in {"deleted", "renamed"}:
             gone = change.old_path if change.status == "renamed" else change.path
-            if gone and not _in_folder(gone, settings.out_dir):
-                deletions.append(page_path(settings.out_dir, gone))
+            if gone and not _in_folder(gone, out_dir):
+                deletions.append(page_path(out_dir, gone))
             if change.status == "deleted":
                 continue
         path = change.path
         reason = file_filter.skip_reason(path)
         if reason:
-            report.skipped.append(FileOutcome(path, reason))
+            skipped.append(FileOutcome(path, reason))
             continue
         if change.binary:
-            report.skipped.append(FileOutcome(path, "binary"))
+            skipped.append(FileOutcome(path, "binary"))
             continue
         language = languages.language_for(path)
         if not symbols.supported(language):
-            report.skipped.append(FileOutcome(path, "unsupported language"))
+            skipped.append(FileOutcome(path, "unsupported language"))
             continue
         assert language is not None
         data = read(path)
         reason = file_filter.skip_reason(path, size=len(data))
         if reason:
-            report.skipped.append(FileOutcome(path, reason))
+            skipped.append(FileOutcome(path, reason))
             continue
         try:
             source = data.decode("utf-8")
         except UnicodeDecodeError:
-            report.skipped.append(FileOutcome(path, "not UTF-8 text"))
+            skipped.append(FileOutcome(path, "not UTF-8 text"))
             continue
         syms, chunks = split_source(
             path,
             language,
             source,
-            max_lines=settings.chunk_max_lines,
-            max_tokens=settings.chunk_max_tokens,
-            overlap=settings.chunk_overlap_lines,
+            max_lines=chunking.chunk_max_lines,
+            max_tokens=chunking.chunk_max_tokens,
+            overlap=chunking.chunk_overlap_lines,
         )
         if not chunks:
-            report.skipped.append(FileOutcome(path, "empty file"))
+            skipped.append(FileOutcome(path, "empty file"))
             continue
         to_document.append(
             SourceFile(
@@ -122,7 +181,7 @@ def select_files(
                 chunks=tuple(chunks),
             )
         )
-    return to_document, deletions
+    return Selection(tuple(to_document), tuple(deletions), tuple(skipped))
 
 
 def _wants_overview(chunk: Chunk) -> bool:
@@ -153,25 +212,21 @@ def _file_key(f: SourceFile, provider: Provider) -> str:
     )
 
 
-def cached_pages(
-    files: list[SourceFile], *, cache: Cache, provider: Provider, report: RunReport, force: bool = False
-) -> dict[str, str]:
+def cached_pages(files: tuple[SourceFile, ...], *, cache: Cache, provider: Provider, force: bool) -> PageHits:
     """The file-level lookup, made before any chunk's: source path -> rendered page, for every hit.
 
-    A page hit counts as a hit for each of the file's chunks in the run's ``hits`` (the unit is the
-    chunk), and saves what generating the whole page originally cost. ``force`` looks nothing up:
-    every file misses (and its fresh page replaces the cached one).
+    A page hit saves what generating the whole page originally cost. ``force`` looks nothing up: every
+    file misses (and its fresh page replaces the cached one).
     """
     keys = {_file_key(f, provider): f for f in files}
     pages: dict[str, str] = {}
+    chunk_hits, saved = 0, 0.0
     for key, entry in ({} if force else cache.get_many(list(keys))).items():
         f = keys[key]
         pages[f.path] = entry.value
-        report.saved_usd += entry.cost_usd
-        report.cache_hits += len(f.chunks)
-    report.cache_file_hits += len(pages)
-    report.cache_file_misses += len(files) - len(pages)
-    return pages
+        saved += entry.cost_usd
+        chunk_hits += len(f.chunks)
+    return PageHits(pages, chunk_hits, len(files) - len(pages), saved)
 
 
 def document_chunks(
@@ -180,32 +235,24 @@ def document_chunks(
     cache: Cache,
     provider: Provider,
     max_concurrency: int,
-    report: RunReport,
     force: bool = False,
-) -> tuple[dict[str, ChunkDoc], dict[str, str]]:
+) -> Answers:
     """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
 
     ``force`` skips the lookup: every chunk is asked again and its fresh answer replaces the cached one.
-
-    Returns:
-        ``(docs, errors)``: chunk key -> answer, and chunk key -> failure reason.
     """
     chunks = {_chunk_key(c, provider): c for f in files for c in f.chunks}
     hits = {} if force else cache.get_many(list(chunks))
     docs: dict[str, ChunkDoc] = {}
+    saved = 0.0
     for key, entry in hits.items():
         try:
             docs[key] = ChunkDoc.from_json(json.loads(entry.value))
         except (ValueError, KeyError, TypeError):
             continue  # an unreadable entry is a miss
-        report.saved_usd += entry.cost_usd
-    report.cache_hits += len(docs)
-    report.cache_chunk_hits += len(docs)
+        saved += entry.cost_usd
+    cached = len(docs)
     misses = [key for key in chunks if key not in docs]
-    report.cache_misses += len(misses)
-    report.cache_chunk_misses += len(misses)
-
-    errors: dict[str, str] = {}
 
     def ask(key: str) -> tuple[str, ChunkDoc | None, str | None]:
         chunk = chunks[key]
@@ -227,6 +274,8 @@ def document_chunks(
                 doc = combine(doc, provider.document(DocRequest(chunk=again, want_overview=False)))
         return key, doc, None
 
+    errors: dict[str, str] = {}
+    usage = Usage()
     fresh: dict[str, CacheEntry] = {}
     with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm") as pool:
         for key, doc, error in pool.map(ask, misses):
@@ -234,7 +283,7 @@ def document_chunks(
                 errors[key] = error or "unknown error"
                 continue
             docs[key] = doc
-            report.usage += doc.usage
+            usage += doc.usage
             fresh[key] = CacheEntry(
                 value=json.dumps(doc.to_json()),
                 model=doc.model,
@@ -243,64 +292,43 @@ def document_chunks(
                 output_tokens=doc.usage.output_tokens,
                 cost_usd=doc.usage.cost_usd,
             )
-    for key, reason in cache.put_many(fresh).items():
-        report.cache_not_stored.append(FileOutcome(chunks[key].path, f"chunk {chunks[key].index}: {reason}"))
+    not_stored = tuple(
+        FileOutcome(chunks[key].path, f"chunk {chunks[key].index}: {reason}")
+        for key, reason in cache.put_many(fresh).items()
+    )
     # Requests for chunks that failed were sent (and maybe billed) too: api.requests counts them all.
-    failed_usage = getattr(provider, "failed_usage", None)  # only providers that send requests have it
-    if callable(failed_usage):
-        report.usage += failed_usage()
-    return docs, errors
+    usage += provider.failed_usage()
+    return Answers(docs, errors, cached, len(misses), saved, usage, not_stored)
 
 
-def run(
-    settings: Settings,
+def render_pages(
+    files: tuple[SourceFile, ...],
+    hits: PageHits,
+    answers: Answers,
     *,
-    git: Git,
+    out_dir: str,
     cache: Cache,
     provider: Provider,
-    publisher: Publisher,
-    clock: Callable[[], float] = time.monotonic,
-) -> RunReport:
-    """Document what changed between ``settings.base`` and ``settings.head`` and publish the pages.
-
-    Raises:
-        GitError: a revision is missing or git failed (nothing was published).
-    """
-    started = clock()
-    report = RunReport(provider=provider.name, model=provider.model, cache_backend=cache.backend)
-    report.currency, report.currency_rate = settings.currency, settings.currency_rate
-    changes = changed_files(git, settings.base, settings.head, everything=settings.all_files)
-    head = git.resolve(settings.head)
-    present = [c.path for c in changes if c.status != "deleted" and not c.skip_reason]
-    file_filter = FileFilter.from_settings(settings, attributes=git.attributes(head, present, ATTRIBUTES))
-    with git.blob_reader(head) as blobs:
-        files, deletions = select_files(changes, settings, blobs.read, report, file_filter=file_filter)
-
-    hit_pages = cached_pages(files, cache=cache, provider=provider, report=report, force=settings.force)
-    docs, errors = document_chunks(
-        [f for f in files if f.path not in hit_pages],
-        cache=cache,
-        provider=provider,
-        max_concurrency=settings.max_concurrency,
-        report=report,
-        force=settings.force,
-    )
-
+) -> Pages:
+    """One page per file: the cached page, or merged from its chunks' answers; a file whose chunks failed
+    gets none (its previous page stays as it was)."""
     pages: list[tuple[str, str]] = []
-    source_of_page: dict[str, str] = {}
-    fresh_pages: dict[str, CacheEntry] = {}
+    sources: dict[str, str] = {}
+    failed: list[FileOutcome] = []
+    static = invented = 0
+    fresh: dict[str, CacheEntry] = {}
     file_keys = {_file_key(f, provider): f.path for f in files}
     for f in files:
-        if f.path in hit_pages:
-            page = page_path(settings.out_dir, f.path)
-            pages.append((page, hit_pages[f.path]))
-            source_of_page[page] = f.path
+        page = page_path(out_dir, f.path)
+        if f.path in hits.pages:
+            pages.append((page, hits.pages[f.path]))
+            sources[page] = f.path
             continue
         keys = [_chunk_key(c, provider) for c in f.chunks]
-        failed = [errors[k] for k in keys if k in errors]
-        if failed:
+        errors = [answers.errors[k] for k in keys if k in answers.errors]
+        if errors:
             # Publish what succeeded, say what did not: the old page (if any) stays as it was.
-            report.failed.append(FileOutcome(f.path, failed[0]))
+            failed.append(FileOutcome(f.path, errors[0]))
             continue
         doc = merge_file(
             path=f.path,
@@ -308,36 +336,115 @@ def run(
             source_sha256=f.source_sha256,
             total_lines=f.total_lines,
             symbols=list(f.symbols),
-            chunk_docs=[docs[k] for k in keys],
+            chunk_docs=[answers.docs[k] for k in keys],
             chunks=f.chunks,
         )
-        report.symbols_static += len(doc.missing)
-        report.symbols_invented += doc.invented
-        page = page_path(settings.out_dir, f.path)
-        pages.append((page, render_page(doc)))
-        source_of_page[page] = f.path
+        static += len(doc.missing)
+        invented += doc.invented
+        text = render_page(doc)
+        pages.append((page, text))
+        sources[page] = f.path
         # The page entry carries the original cost of all its chunks (cached ones included), so a
         # later page hit reports what it really saved.
-        usage = [docs[k].usage for k in keys]
-        fresh_pages[_file_key(f, provider)] = CacheEntry(
-            value=pages[-1][1],
+        usage = [answers.docs[k].usage for k in keys]
+        fresh[_file_key(f, provider)] = CacheEntry(
+            value=text,
             model=provider.model,
             created=time.time(),
             input_tokens=sum(u.input_tokens for u in usage),
             output_tokens=sum(u.output_tokens for u in usage),
             cost_usd=sum(u.cost_usd for u in usage),
         )
-    for key, reason in cache.put_many(fresh_pages).items():
-        report.cache_not_stored.append(FileOutcome(file_keys[key], f"page: {reason}"))
+    not_stored = tuple(
+        FileOutcome(file_keys[key], f"page: {reason}") for key, reason in cache.put_many(fresh).items()
+    )
+    return Pages(tuple(pages), sources, tuple(failed), static, invented, not_stored)
 
-    result = publisher.publish(DocsPlan(settings.out_dir, tuple(pages), tuple(deletions)))
-    report.written_pages = result.written
-    report.deleted_pages = result.deleted
-    refused = dict(result.refused)
-    for page, why in result.refused:
-        report.skipped.append(FileOutcome(source_of_page.get(page, page), f"page {page} {why}"))
-    report.documented = [src for page, src in source_of_page.items() if page not in refused]
-    report.cache_available = cache.available
-    report.cache_error = cache.error
-    report.duration_s = clock() - started
-    return report
+
+def list_changes(spec: RunSpec, git: Git) -> tuple[DiffRange, list[FileChange]]:
+    """The two commits ``spec`` compares (fallbacks applied, history fetched) and what changed between them.
+
+    Raises:
+        GitError: a commit or history cannot be had (the message names ``fetch-depth: 0``).
+    """
+    span = resolve_range(
+        git,
+        spec.head,
+        spec.base,
+        kind=spec.kind,
+        everything=spec.everything,
+        default_branch=spec.default_branch,
+        branch=spec.branch,
+    )
+    return span, changed_files(git, span.base, span.head, everything=span.everything)
+
+
+def run(
+    spec: RunSpec,
+    settings: Settings,
+    *,
+    git: Git,
+    cache: Cache,
+    provider: Provider,
+    clock: Callable[[], float] = time.monotonic,
+) -> RunResult | Skip:
+    """Document what changed between ``spec.base`` and ``spec.head``; return the report and the pages.
+
+    Returns:
+        The ``RunResult``, or a ``Skip`` when ``spec.skip_docs_only`` and only the docs folder changed.
+
+    Raises:
+        GitError: a revision is missing or git failed (nothing was documented).
+    """
+    started = clock()
+    span, changes = list_changes(spec, git)
+    out_dir = settings.out_dir
+    if spec.skip_docs_only and changes and all(_in_folder(c.path, out_dir) for c in changes):
+        return Skip(f"only files under {out_dir} changed (docbot's own output)")
+    present = [c.path for c in changes if c.status != "deleted" and not c.skip_reason]
+    file_filter = FileFilter.from_settings(
+        settings.files,
+        out_dir=out_dir,
+        attributes=git.attributes(span.head, present, ATTRIBUTES),
+        paths=spec.paths,
+    )
+    with git.blob_reader(span.head) as blobs:
+        selection = select_files(
+            changes, out_dir=out_dir, chunking=settings.chunking, read=blobs.read, file_filter=file_filter
+        )
+    hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force)
+    answers = document_chunks(
+        [f for f in selection.files if f.path not in hits.pages],
+        cache=cache,
+        provider=provider,
+        max_concurrency=settings.llm.max_concurrency,
+        force=spec.force,
+    )
+    pages = render_pages(selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider)
+    report = RunReport(
+        provider=provider.name,
+        model=provider.model,
+        documented=[pages.sources[page] for page, _ in pages.pages],
+        skipped=list(selection.skipped),
+        failed=list(pages.failed),
+        cache_backend=cache.backend,
+        cache_available=cache.available,
+        cache_error=cache.error,
+        cache_hits=hits.chunk_hits + answers.hits,
+        cache_misses=answers.misses,
+        cache_file_hits=len(hits.pages),
+        cache_file_misses=hits.misses,
+        cache_chunk_hits=answers.hits,
+        cache_chunk_misses=answers.misses,
+        cache_not_stored=list(answers.not_stored + pages.not_stored),
+        usage=answers.usage,
+        saved_usd=hits.saved_usd + answers.saved_usd,
+        symbols_static=pages.symbols_static,
+        symbols_invented=pages.symbols_invented,
+        duration_s=clock() - started,
+        currency=settings.llm.currency,
+        currency_rate=settings.llm.currency_rate,
+        page_sources=dict(pages.sources),
+    )
+    plan = DocsPlan(out_dir, pages.pages, selection.deletions)
+    return RunResult(report, plan, span.head, span.notices)

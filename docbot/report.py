@@ -1,11 +1,16 @@
-"""``RunReport``: what a run did and what it cost, as the JSON contract and as a human summary."""
+"""What a run did: ``RunReport`` (documented, skipped, failed, cache, cost) and ``PublishRecord`` (what
+publishing did), as the JSON contract (``report_json``) and as the rows of the human summary.
+
+The pipeline assembles the report once from its stages' results; a publisher returns its record; the
+final report of a run is ``report.published(record)``.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from docbot.docs import Usage
 
@@ -16,9 +21,47 @@ class FileOutcome:
     reason: str
 
 
-@dataclass
+Operation = Literal["created", "updated", "commented", "committed", "none"]
+
+
+@dataclass(frozen=True)
+class PublishRecord:
+    """What publishing did, the way create-pull-request reports it: one operation and where it landed.
+
+    ``written``/``deleted`` are the pages changed (a pull request's: everything its commit changes);
+    ``refused`` the pages docbot would not touch, with why; ``notes`` are sentences for the job summary
+    and ``warnings`` are also shown as annotations.
+    """
+
+    operation: Operation = "none"
+    pr_number: int | None = None
+    pr_url: str | None = None
+    comment_id: int | None = None
+    comment_url: str | None = None
+    branch: str | None = None
+    commit_sha: str | None = None
+    written: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    refused: tuple[tuple[str, str], ...] = ()  # (page, why)
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "pr_number": self.pr_number,
+            "pr_url": self.pr_url,
+            "comment_id": self.comment_id,
+            "comment_url": self.comment_url,
+            "branch": self.branch,
+            "commit": self.commit_sha,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
 class RunReport:
-    """Accumulated by the pipeline; serialised with ``to_json`` (see the README for the keys)."""
+    """Assembled once by the pipeline; serialised with ``to_json`` (see the README for the keys)."""
 
     provider: str = ""
     model: str = ""
@@ -43,8 +86,26 @@ class RunReport:
     symbols_static: int = 0
     symbols_invented: int = 0
     duration_s: float = 0.0
-    currency: str = "USD"  # display currency of the cost (issue 5); USD figures are always reported
+    currency: str = "USD"  # display currency of the cost; USD figures are always reported
     currency_rate: float = 1.0  # units of ``currency`` per USD
+    # Page path -> the source it documents, for the pages of this run (to name a refused page's source).
+    page_sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def published(self, record: PublishRecord) -> RunReport:
+        """This report with what publishing did: pages written and deleted, refused pages as skipped."""
+        refused = dict(record.refused)
+        skipped = self.skipped + [
+            FileOutcome(self.page_sources.get(page, page), f"page {page} {why}")
+            for page, why in record.refused
+        ]
+        refused_sources = {self.page_sources.get(page, page) for page in refused}
+        return replace(
+            self,
+            written_pages=list(record.written),
+            deleted_pages=list(record.deleted),
+            skipped=skipped,
+            documented=[src for src in self.documented if src not in refused_sources],
+        )
 
     @property
     def hit_rate(self) -> float:
@@ -107,9 +168,13 @@ class RunReport:
         cost, saved = self.usage.cost_usd * self.currency_rate, self.saved_usd * self.currency_rate
         return f"; {cost:.2f} {self.currency} (saved {saved:.2f} {self.currency})"
 
-    def write(self, path: Path) -> None:
+    def write(self, path: Path, record: PublishRecord | None = None, **publish: object) -> None:
+        """Write the report JSON (with a ``publish`` key when ``record`` is given) to ``path``."""
+        data = self.to_json()
+        if record is not None:
+            data["publish"] = record.to_json() | publish
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
     def _levels(self) -> str:
         return (

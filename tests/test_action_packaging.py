@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from docbot import action
-from docbot.config import settings_fields
+from docbot.action.outputs import OUTPUT_NAMES
+from docbot.config import ACTION_INPUTS, OPTIONS
 from tests.conftest import ROOT
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
@@ -29,7 +29,7 @@ def test_action_inputs_are_snake_case_and_match_the_code() -> None:
     meta = load_yaml(ROOT / "action.yml")
     inputs = meta["inputs"]
 
-    assert set(inputs) == set(action.INPUTS)
+    assert set(inputs) == set(ACTION_INPUTS)
     for name, spec in inputs.items():
         assert re.fullmatch(r"[a-z][a-z0-9_]*", name), f"{name}: hyphens do not reach Docker actions"
         assert spec["required"] is False, (
@@ -44,12 +44,12 @@ def test_action_inputs_are_snake_case_and_match_the_code() -> None:
 
 
 def test_every_input_fills_a_real_setting() -> None:
-    assert set(action.INPUTS.values()) <= set(settings_fields())
+    assert set(ACTION_INPUTS.values()) <= set(OPTIONS)
 
 
 def test_action_outputs_match_what_the_code_writes() -> None:
     meta = load_yaml(ROOT / "action.yml")
-    assert list(meta["outputs"]) == list(action.OUTPUT_NAMES)
+    assert list(meta["outputs"]) == list(OUTPUT_NAMES)
 
 
 def test_dockerfile_installs_the_hash_pinned_lock_and_passes_hadolint() -> None:

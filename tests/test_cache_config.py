@@ -10,20 +10,20 @@ from docbot.errors import ConfigError
 
 def test_defaults() -> None:
     s = load_settings({}, {})
-    assert (s.cache, s.cache_table, s.cache_region, s.cache_endpoint_url) == (
+    assert (s.cache.backend, s.cache.cache_table, s.cache.cache_region, s.cache.cache_endpoint_url) == (
         "sqlite",
         "doc-cache-prod",
         None,
         None,
     )
-    assert s.cache_ttl_hours == 24.0
+    assert s.cache.cache_ttl_hours == 24.0
 
 
 def test_dynamodb_table_shorthand() -> None:
     s = load_settings({"cache": "dynamodb:doc-cache-dev"}, {})
-    assert (s.cache, s.cache_table) == ("dynamodb", "doc-cache-dev")
+    assert (s.cache.backend, s.cache.cache_table) == ("dynamodb", "doc-cache-dev")
     s = load_settings({"cache": "DynamoDB"}, {"DOCBOT_CACHE_TABLE": "from-env"})
-    assert (s.cache, s.cache_table) == ("dynamodb", "from-env")
+    assert (s.cache.backend, s.cache.cache_table) == ("dynamodb", "from-env")
 
 
 def test_standard_aws_variables_specific_beats_global() -> None:
@@ -34,12 +34,12 @@ def test_standard_aws_variables_specific_beats_global() -> None:
         "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:2222",
     }
     s = load_settings({}, env)
-    assert (s.cache_region, s.cache_endpoint_url) == ("eu-central-1", "http://127.0.0.1:2222")
+    assert (s.cache.cache_region, s.cache.cache_endpoint_url) == ("eu-central-1", "http://127.0.0.1:2222")
     s = load_settings({}, {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "http://127.0.0.1:1111"})
-    assert (s.cache_region, s.cache_endpoint_url) == ("eu-west-1", "http://127.0.0.1:1111")
+    assert (s.cache.cache_region, s.cache.cache_endpoint_url) == ("eu-west-1", "http://127.0.0.1:1111")
     # An explicit input beats the environment.
     s = load_settings({"cache_region": "us-west-2"}, env)
-    assert s.cache_region == "us-west-2"
+    assert s.cache.cache_region == "us-west-2"
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,7 @@ def test_table_matches_what_docbot_writes() -> None:
     assert props["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
     # docbot's default table is the template's default environment.
     assert props["TableName"] == {"Fn::Sub": "doc-cache-${Environment}"}
-    assert Settings().cache_table == f"doc-cache-{t['Parameters']['Environment']['Default']}"
+    assert Settings().cache.cache_table == f"doc-cache-{t['Parameters']['Environment']['Default']}"
 
 
 def test_role_allows_exactly_what_a_run_sends(dynamo: FakeDynamo) -> None:

@@ -8,17 +8,15 @@ from typing import Any
 
 import pytest
 
-from docbot import cli, pipeline
+from docbot import cli
 from docbot.cache.dynamodb import DynamoCache
-from docbot.config import Settings, load_settings
-from docbot.git import Git
 from docbot.llm import providers
 from docbot.llm.base import DocRequest
-from docbot.publish.files import FilesPublisher
 from docbot.report import RunReport
 from tests.conftest import GitRepo
 from tests.fakes.dynamodb import REGION, FakeDynamo, dynamo_fixture, moto_server_fixture  # noqa: F401
 from tests.fakes.priced import CHUNK_USAGE, PricedProvider
+from tests.local_run import run_local
 from tests.test_cache_dynamodb import incompressible
 
 TABLE = "doc-cache-ci"
@@ -37,8 +35,8 @@ def make_repo(repo: GitRepo) -> None:
     repo.commit("initial")
 
 
-def settings_for(repo: GitRepo, **overrides: Any) -> Settings:
-    return load_settings({"repo": repo.path, "all_files": True, "chunk_max_lines": 20, **overrides}, {})
+def settings_for(repo: GitRepo, **overrides: Any) -> dict[str, Any]:
+    return {"all_files": True, "chunk_max_lines": 20, **overrides}
 
 
 def run_once(
@@ -53,12 +51,8 @@ def run_once(
         TABLE, region=REGION, endpoint_url=dynamo.endpoint, sleep=lambda s: None, **cache_options
     )
     try:
-        report = pipeline.run(
-            settings_for(repo, **(settings or {})),
-            git=Git(repo.path),
-            cache=cache,
-            provider=provider,
-            publisher=FilesPublisher(repo.path),
+        report = run_local(
+            repo.path, store=cache, provider=provider, **settings_for(repo, **(settings or {}))
         )
     finally:
         cache.close()

@@ -89,13 +89,13 @@ def test_unusable_sqlite_file_fails_open(tmp_path: Path) -> None:
 def test_registry_opens_each_backend(tmp_path: Path, dynamo: FakeDynamo) -> None:
     dynamo.create_table("t-reg")
     env = {"AWS_REGION": REGION, "AWS_ENDPOINT_URL_DYNAMODB": dynamo.endpoint}
-    cache = open_cache(load_settings({"cache": "dynamodb:t-reg"}, env))
+    cache = open_cache(load_settings({"cache": "dynamodb:t-reg"}, env).cache)
     assert isinstance(cache, DynamoCache)
     assert cache.available
     assert cache.table == "t-reg"
     cache.close()
-    assert isinstance(open_cache(load_settings({"cache": "none"}, {})), NullCache)
-    sqlite = open_cache(load_settings({"cache": "sqlite", "cache_path": tmp_path / "x.db"}, {}))
+    assert isinstance(open_cache(load_settings({"cache": "none"}, {}).cache), NullCache)
+    sqlite = open_cache(load_settings({"cache": "sqlite", "cache_path": tmp_path / "x.db"}, {}).cache)
     assert isinstance(sqlite, SqliteCache)
     assert sqlite.available
     sqlite.close()

@@ -10,19 +10,19 @@ from docbot.errors import ConfigError
 
 def test_defaults_pick_offline_without_a_key(tmp_path: Path) -> None:
     settings = load_settings({"repo": tmp_path}, env={})
-    assert settings.provider_name == "offline"
+    assert settings.llm.provider_name == "offline"
     assert settings.out_dir == "docs/api"
-    assert settings.cache == "sqlite"
-    assert settings.cache_ttl_hours == 24.0
+    assert settings.cache.backend == "sqlite"
+    assert settings.cache.cache_ttl_hours == 24.0
 
 
 def test_key_in_environment_selects_claude_and_never_prints(tmp_path: Path) -> None:
     settings = load_settings({"repo": tmp_path}, env={"ANTHROPIC_API_KEY": "sk-ant-secret-value"})
-    assert settings.provider_name == "anthropic"
-    assert isinstance(settings.anthropic_api_key, Secret)
-    assert settings.anthropic_api_key.reveal() == "sk-ant-secret-value"
+    assert settings.llm.provider_name == "anthropic"
+    assert isinstance(settings.llm.anthropic_api_key, Secret)
+    assert settings.llm.anthropic_api_key.reveal() == "sk-ant-secret-value"
     assert "sk-ant-secret-value" not in repr(settings)
-    assert "sk-ant-secret-value" not in str(settings.anthropic_api_key)
+    assert "sk-ant-secret-value" not in str(settings.llm.anthropic_api_key)
 
 
 def test_precedence_file_then_env_then_flags(tmp_path: Path) -> None:
@@ -32,8 +32,8 @@ def test_precedence_file_then_env_then_flags(tmp_path: Path) -> None:
     )
     settings = load_settings({"repo": tmp_path, "model": "from-flag"}, env={"DOCBOT_MAX_CONCURRENCY": "5"})
     assert settings.out_dir == "site/api"  # file
-    assert settings.max_concurrency == 5  # env beats file
-    assert settings.model == "from-flag"  # flag beats all
+    assert settings.llm.max_concurrency == 5  # env beats file
+    assert settings.llm.model == "from-flag"  # flag beats all
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def test_precedence_file_then_env_then_flags(tmp_path: Path) -> None:
         ({"max_concurrency": "0"}, "max_concurrency: 0 is out of range"),
         ({"cache": "redis"}, "cache: 'redis' is not one of sqlite, dynamodb, none"),
         ({"out_dir": "../elsewhere"}, "out_dir: '../elsewhere' must be a folder inside the repository"),
-        ({"all_files": "maybe"}, "all_files: expected true or false, got 'maybe'"),
+        ({"fail_on_error": "maybe"}, "fail_on_error: expected true or false, got 'maybe'"),
         ({"provider": "anthropic"}, "provider 'anthropic' needs ANTHROPIC_API_KEY"),
     ],
 )

@@ -14,19 +14,21 @@ import pytest
 from docbot import action
 from docbot.changes import changed_files
 from docbot.cli import main
-from docbot.config import ZERO_SHA
+from docbot.config import ZERO_SHA, PublishSettings
 from docbot.errors import ConfigError, GitError
 from docbot.events import (
     SUPPORTED_EVENTS,
     ChangeRequest,
     Command,
-    diff_range,
+    Skip,
     from_event,
     parse_command,
+    plan_run,
     with_pull_request,
 )
 from docbot.git import Git
-from docbot.ranges import resolve_range
+from docbot.pipeline import list_changes
+from docbot.ranges import DiffRange, resolve_range
 from tests.conftest import GitRepo, load_event
 
 # SHAs in the shared payloads
@@ -36,6 +38,13 @@ PUSH_BEFORE, PUSH_AFTER = (
 )
 NEW_BRANCH_AFTER = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
 PR_BASE, PR_HEAD = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e", "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+
+
+def diff_range(request: ChangeRequest, git: Git) -> DiffRange:
+    """The two commits a run of ``request`` compares: ``plan_run``, then the pipeline's range step."""
+    spec = plan_run(request, PublishSettings(mode="none"))
+    assert not isinstance(spec, Skip), spec
+    return list_changes(spec, git)[0]
 
 
 def rewrite(data: Any, mapping: dict[str, str]) -> Any:
@@ -246,8 +255,7 @@ def test_pushes_with_nothing_to_document(changes: dict[str, Any], reason: str) -
     request = from_event("push", payload)
     assert request.skip_reason == reason
     assert request.is_noop
-    with pytest.raises(ConfigError, match="nothing to document"):
-        diff_range(request, Git(Path(".")))
+    assert plan_run(request, PublishSettings()) == Skip(reason or "")
 
 
 # --- pull_request ---
@@ -356,7 +364,9 @@ def test_docbot_comment_on_a_pull_request_needs_the_pr_lookup(branchy: Branchy) 
     assert request.comment_body == "/docbot"
     with pytest.raises(ConfigError, match="pull request #2: fetch its base and head first"):
         diff_range(request, branchy.git)
-    resolved = with_pull_request(request, base=branchy.m3, head=branchy.f2, head_repo_fork=True)
+    resolved = with_pull_request(
+        request, base=branchy.m3, head=branchy.f2, head_ref=None, head_repo_fork=True
+    )
     assert not resolved.needs_pr_lookup
     assert resolved.head_repo_fork
     assert paths(branchy.git, resolved) == ["feature_a.py", "feature_b.py", "shared.py"]
@@ -367,7 +377,9 @@ def test_docbot_comment_arguments(branchy: Branchy) -> None:
         "issue_comment", comment_event("Please refresh.\n/DocBot force all src/** 'docs dir/*.py'")
     )
     assert (request.everything, request.force, request.paths) == (True, True, ("src/**", "docs dir/*.py"))
-    everything = with_pull_request(request, base=branchy.m3, head=branchy.f2, head_repo_fork=False)
+    everything = with_pull_request(
+        request, base=branchy.m3, head=branchy.f2, head_ref=None, head_repo_fork=False
+    )
     assert diff_range(everything, branchy.git).everything
 
 

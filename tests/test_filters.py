@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import pytest
 
-from docbot import pipeline
 from docbot.cache import NullCache
 from docbot.config import load_settings
 from docbot.errors import ConfigError
 from docbot.filters import ATTRIBUTES, FileFilter
 from docbot.git import Git
 from docbot.llm.offline import OfflineProvider
-from docbot.publish.files import FilesPublisher
 from tests.conftest import GitRepo
+from tests.local_run import run_local
 
 
-def make_filter(**settings: object) -> FileFilter:
-    return FileFilter.from_settings(load_settings({"provider": "offline", **settings}, {}))
+def make_filter(paths: Sequence[str] = (), **settings: object) -> FileFilter:
+    s = load_settings({"provider": "offline", **settings}, {})
+    return FileFilter.from_settings(s.files, out_dir=s.out_dir, paths=paths)
 
 
 @pytest.mark.parametrize(
@@ -59,9 +60,7 @@ def test_include_exclude_and_requested_paths() -> None:
         make_filter(include=["**"], out_dir="src").skip_reason("src/a.py") == "inside docbot's output folder"
     )
     # a /docbot command's globs narrow the run further
-    narrowed = FileFilter.from_settings(
-        load_settings({"include": "src/**", "provider": "offline"}, {}), paths=["*.rs"]
-    )
+    narrowed = make_filter(include="src/**", paths=["*.rs"])
     assert narrowed.skip_reason("src/main.rs") is None
     assert narrowed.skip_reason("src/main.py") == "outside the paths requested for this run"
 
@@ -75,11 +74,11 @@ def test_size_limit() -> None:
 def test_settings_from_yaml_env_and_inputs(git_repo: GitRepo) -> None:
     git_repo.write(".github/docbot.yml", "include:\n  - src/**\n  - lib/**\nexclude: ['**/gen_*.py']\n")
     settings = load_settings({"repo": git_repo.path, "provider": "offline"}, {})
-    assert (settings.include, settings.exclude) == (("src/**", "lib/**"), ("**/gen_*.py",))
+    assert (settings.files.include, settings.files.exclude) == (("src/**", "lib/**"), ("**/gen_*.py",))
     env = {"DOCBOT_INCLUDE": "a/**, b/**\nc/**", "DOCBOT_EXCLUDE": ""}
     settings = load_settings({"repo": git_repo.path, "provider": "offline"}, env)
-    assert settings.include == ("a/**", "b/**", "c/**")
-    assert settings.exclude == ("**/gen_*.py",)
+    assert settings.files.include == ("a/**", "b/**", "c/**")
+    assert settings.files.exclude == ("**/gen_*.py",)
     with pytest.raises(ConfigError, match=r"include: expected a string, got \{'a': 1\}"):
         load_settings({"include": [{"a": 1}], "provider": "offline"}, {})
 
@@ -114,7 +113,8 @@ def test_gitattributes_are_read_from_the_head_revision(git_repo: GitRepo) -> Non
         "third_party/lib/a.py": {"linguist-vendored": "true"},
         "vendor/ours/tool.py": {"linguist-vendored": "unset"},
     }
-    flt = FileFilter.from_settings(load_settings({"provider": "offline"}, {}), attributes=attributes)
+    s = load_settings({"provider": "offline"}, {})
+    flt = FileFilter.from_settings(s.files, out_dir=s.out_dir, attributes=attributes)
     reasons = {path: flt.skip_reason(path) for path in files}
     assert reasons == {
         "api/schema_v1.py": "generated (linguist-generated in .gitattributes)",
@@ -143,24 +143,14 @@ def test_pipeline_records_every_skip_reason(git_repo: GitRepo) -> None:
     git_repo.write("image.bin", b"\x00\x01")
     os.symlink("src/app.py", git_repo.path / "link.py")
     head = git_repo.commit()
-    settings = load_settings(
-        {
-            "repo": git_repo.path,
-            "base": base,
-            "head": head,
-            "provider": "offline",
-            "cache": "none",
-            "exclude": ["tests/"],
-            "max_file_bytes": 100,
-        },
-        {},
-    )
-    report = pipeline.run(
-        settings,
-        git=Git(git_repo.path),
-        cache=NullCache(),
+    report = run_local(
+        git_repo.path,
+        store=NullCache(),
         provider=OfflineProvider(),
-        publisher=FilesPublisher(git_repo.path),
+        base=base,
+        head=head,
+        exclude=["tests/"],
+        max_file_bytes=100,
     )
     assert report.documented == ["src/app.py"]
     assert {o.path: o.reason for o in report.skipped} == {

@@ -96,7 +96,11 @@ def test_bad_registrations_and_lookups_are_clear_errors(monkeypatch: pytest.Monk
 
 def test_chunk_settings_from_env_and_flags() -> None:
     settings = load_settings({}, env={})
-    assert (settings.chunk_max_lines, settings.chunk_max_tokens, settings.chunk_overlap_lines) == (
+    assert (
+        settings.chunking.chunk_max_lines,
+        settings.chunking.chunk_max_tokens,
+        settings.chunking.chunk_overlap_lines,
+    ) == (
         2000,
         4_000,
         100,
@@ -107,7 +111,11 @@ def test_chunk_settings_from_env_and_flags() -> None:
         "DOCBOT_CHUNK_MAX_LINES": "500",
     }
     settings = load_settings({}, env=env)
-    assert (settings.chunk_max_lines, settings.chunk_max_tokens, settings.chunk_overlap_lines) == (
+    assert (
+        settings.chunking.chunk_max_lines,
+        settings.chunking.chunk_max_tokens,
+        settings.chunking.chunk_overlap_lines,
+    ) == (
         500,
         8000,
         0,

@@ -178,7 +178,7 @@ def test_prompt_cache_usage_is_accounted_and_priced() -> None:
 def test_unknown_model_without_prices_stops_before_any_request(fake: FakeAnthropic) -> None:
     settings = settings_for(fake, model="claude-future-9")
     with pytest.raises(ConfigError, match=r"'claude-future-9' has no known price.*price_input_per_mtok"):
-        open_provider(settings)
+        open_provider(settings.llm)
     assert fake.seen == []
 
 
@@ -198,9 +198,9 @@ def test_unknown_model_with_explicit_prices_is_priced_by_them(fake: FakeAnthropi
 
 def test_registry_builds_the_claude_provider_from_the_environment(fake: FakeAnthropic) -> None:
     settings = load_settings({}, env={"ANTHROPIC_API_KEY": fake.api_key, "ANTHROPIC_BASE_URL": fake.url})
-    provider = open_provider(settings)
+    provider = open_provider(settings.llm)
     assert isinstance(provider, AnthropicProvider)
     assert provider.prompt_version == PROMPT_VERSION
-    assert isinstance(settings.anthropic_api_key, Secret)
+    assert isinstance(settings.llm.anthropic_api_key, Secret)
     provider.document(request())
     assert fake.totals()["ok"] == 1

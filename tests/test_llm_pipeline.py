@@ -10,19 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from docbot import cli, pipeline
+from docbot import cli
 from docbot.cache import NullCache
 from docbot.cache.sqlite import SqliteCache
 from docbot.config import ZERO_SHA
-from docbot.git import Git
 from docbot.llm.client import AnthropicProvider
 from docbot.llm.pricing import PRICES
-from docbot.publish.files import FilesPublisher
 from docbot.report import RunReport
 from tests.conftest import GitRepo
 from tests.fakes.anthropic_server import FakeAnthropic, Limits, ok, running, status
 from tests.fakes.clock import FakeClock, ScaledClock
 from tests.fakes.llm import settings_for
+from tests.local_run import run_local
 
 
 def _expected_cost(totals: dict[str, int], model: str = "claude-sonnet-5-5") -> float:
@@ -45,15 +44,9 @@ def _module(i: int) -> str:
 def _run(
     repo: GitRepo, fake: FakeAnthropic, clock_now: object, clock_sleep: object, **overrides: object
 ) -> RunReport:
-    settings = settings_for(fake, repo=repo.path, base=ZERO_SHA, cache="none", **overrides)
-    provider = AnthropicProvider(settings, clock=clock_now, sleep=clock_sleep)  # type: ignore[arg-type]
-    return pipeline.run(
-        settings,
-        git=Git(repo.path),
-        cache=NullCache(),
-        provider=provider,
-        publisher=FilesPublisher(repo.path),
-    )
+    settings = settings_for(fake, repo=repo.path, cache="none", **overrides)
+    provider = AnthropicProvider(settings.llm, clock=clock_now, sleep=clock_sleep)  # type: ignore[arg-type]
+    return run_local(repo.path, store=NullCache(), provider=provider, settings=settings, base=ZERO_SHA)
 
 
 def test_docbot_run_reports_what_the_server_saw(
@@ -121,19 +114,15 @@ def test_prompt_version_is_part_of_every_cache_key(git_repo: GitRepo, tmp_path: 
     git_repo.commit("one")
     with running() as fake:
         clock = FakeClock()
-        settings = settings_for(fake, repo=git_repo.path, base=ZERO_SHA, cache_path=tmp_path / "c.sqlite3")
+        settings = settings_for(fake, repo=git_repo.path, cache_path=tmp_path / "c.sqlite3")
         requests = []
         for version in ("claude-docs-1", "claude-docs-1", "claude-docs-2"):
-            provider = AnthropicProvider(settings, clock=clock.now, sleep=clock.sleep)
+            provider = AnthropicProvider(settings.llm, clock=clock.now, sleep=clock.sleep)
             provider.prompt_version = version
-            cache = SqliteCache(settings.cache_path)
+            cache = SqliteCache(settings.cache.sqlite_path())
             try:
-                report = pipeline.run(
-                    settings,
-                    git=Git(git_repo.path),
-                    cache=cache,
-                    provider=provider,
-                    publisher=FilesPublisher(git_repo.path),
+                report = run_local(
+                    git_repo.path, store=cache, provider=provider, settings=settings, base=ZERO_SHA
                 )
             finally:
                 cache.close()

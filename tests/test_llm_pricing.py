@@ -61,7 +61,7 @@ def test_explicit_prices_override_and_default_the_cache_rates() -> None:
     settings = load_settings(
         {"model": "my-model", "price_input_per_mtok": "4", "price_output_per_mtok": "8"}, env={}
     )
-    price = price_for(settings)
+    price = price_for(settings.llm)
     assert (price.input, price.output, price.cache_write_5m, price.cache_read) == (
         4,
         8,
@@ -73,12 +73,12 @@ def test_explicit_prices_override_and_default_the_cache_rates() -> None:
 def test_half_given_prices_are_an_error() -> None:
     settings = load_settings({"price_input_per_mtok": "4"}, env={})
     with pytest.raises(ConfigError, match="set both"):
-        price_for(settings)
+        price_for(settings.llm)
 
 
 def test_unknown_model_is_a_config_error_naming_the_fix() -> None:
     with pytest.raises(ConfigError, match=r"'gpt-x' has no known price.*DOCBOT_PRICE_INPUT_PER_MTOK"):
-        price_for(load_settings({"model": "gpt-x"}, env={}))
+        price_for(load_settings({"model": "gpt-x"}, env={}).llm)
 
 
 def test_worst_case_uses_the_dearest_input_rate_and_max_tokens() -> None:
@@ -134,11 +134,11 @@ def test_provider_settings_parse_from_the_environment() -> None:
         "DOCBOT_MAX_TOKENS": "8000",
     }
     settings = load_settings({}, env=env)
-    assert settings.max_cost_usd == 2.5
-    assert settings.price_input_per_mtok is None
-    assert (settings.currency, settings.currency_rate) == ("INR", 84.5)
-    assert (settings.rpm_limit, settings.max_tokens) == (50, 8000)
-    assert load_settings({}, env={}).max_cost_usd is None
+    assert settings.llm.max_cost_usd == 2.5
+    assert settings.llm.price_input_per_mtok is None
+    assert (settings.llm.currency, settings.llm.currency_rate) == ("INR", 84.5)
+    assert (settings.llm.rpm_limit, settings.llm.max_tokens) == (50, 8000)
+    assert load_settings({}, env={}).llm.max_cost_usd is None
 
 
 def test_bad_provider_settings_quote_the_value() -> None:

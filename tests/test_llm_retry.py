@@ -66,7 +66,7 @@ def test_full_jitter_draws_between_zero_and_the_ceiling(fake: FakeAnthropic) -> 
         return hi / 4
 
     fake.script(status(500), status(502), ok())
-    provider = AnthropicProvider(settings_for(fake), clock=clock.now, sleep=clock.sleep, uniform=uniform)
+    provider = AnthropicProvider(settings_for(fake).llm, clock=clock.now, sleep=clock.sleep, uniform=uniform)
     provider.document(request())
     assert draws == [(0.0, 1.0), (0.0, 2.0)]
     assert clock.sleeps == [0.25, 0.5]

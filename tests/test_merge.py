@@ -9,21 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from docbot import pipeline
 from docbot.cache.sqlite import SqliteCache
 from docbot.chunking import Chunk, chunk_file
-from docbot.config import ZERO_SHA, load_settings
+from docbot.config import ZERO_SHA
 from docbot.docs import ChunkDoc, FileDoc, SymbolDoc, Usage
 from docbot.errors import TransientError
-from docbot.git import Git
 from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
 from docbot.merge import combine, merge_file, missing_symbols
-from docbot.publish.files import FilesPublisher
 from docbot.render.page import render_page
 from docbot.report import RunReport
 from docbot.symbols import Symbol, extract_symbols
 from tests.conftest import GitRepo
+from tests.local_run import run_local
 from tests.sources import EXTENSIONS, generate
 
 SOURCE = "".join(f"def f{i}(x):\n" + "    y = x\n" * 30 + "    return y\n\n\n" for i in range(20))
@@ -171,6 +169,9 @@ class ForgetfulProvider:
     model = "forgetful"
     prompt_version = "test-1"
 
+    def failed_usage(self) -> Usage:
+        return Usage()  # no request it sends can fail
+
     def __init__(self, forget: set[str], *, always: bool, fail_again: bool = False) -> None:
         self.forget = forget
         self.always = always
@@ -195,18 +196,9 @@ class ForgetfulProvider:
 
 
 def _run(repo: GitRepo, tmp_path: Path, provider: object, **overrides: object) -> RunReport:
-    settings = load_settings(
-        {"repo": repo.path, "cache_path": tmp_path / "cache.sqlite3", "base": ZERO_SHA, **overrides}, env={}
-    )
-    cache = SqliteCache(settings.cache_path)
+    cache = SqliteCache(tmp_path / "cache.sqlite3")
     try:
-        return pipeline.run(
-            settings,
-            git=Git(repo.path),
-            cache=cache,
-            provider=provider,  # type: ignore[arg-type]
-            publisher=FilesPublisher(repo.path),
-        )
+        return run_local(repo.path, store=cache, provider=provider, base=ZERO_SHA, **overrides)  # type: ignore[arg-type]
     finally:
         cache.close()
 

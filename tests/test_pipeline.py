@@ -7,17 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from docbot import pipeline
 from docbot.cache.sqlite import SqliteCache
-from docbot.config import ZERO_SHA, Settings, load_settings
-from docbot.docs import ChunkDoc
-from docbot.git import Git
+from docbot.config import ZERO_SHA, load_settings
+from docbot.docs import ChunkDoc, Usage
 from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
 from docbot.markers import GENERATED as MARKER
-from docbot.publish.files import FilesPublisher
 from docbot.report import RunReport
 from tests.conftest import GitRepo
+from tests.local_run import run_local
 
 A_PY = '''"""Module a."""
 
@@ -39,6 +37,9 @@ class CountingProvider:
     name = "offline"
     model = "offline"
     prompt_version = "offline-1"
+
+    def failed_usage(self) -> Usage:
+        return Usage()  # no request it sends can fail
 
     def __init__(self) -> None:
         self.paths: list[str] = []
@@ -62,14 +63,9 @@ def repo(git_repo: GitRepo) -> GitRepo:
 
 
 def _run(repo: GitRepo, tmp_path: Path, provider: CountingProvider, **overrides: object) -> RunReport:
-    settings: Settings = load_settings(
-        {"repo": repo.path, "cache_path": tmp_path / "cache.sqlite3", **overrides}, env={}
-    )
-    cache = SqliteCache(settings.cache_path)
+    cache = SqliteCache(tmp_path / "cache.sqlite3")
     try:
-        return pipeline.run(
-            settings, git=Git(repo.path), cache=cache, provider=provider, publisher=FilesPublisher(repo.path)
-        )
+        return run_local(repo.path, store=cache, provider=provider, **overrides)
     finally:
         cache.close()
 

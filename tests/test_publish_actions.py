@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from docbot.docs import Usage
-from docbot.publish.actions import (
+from docbot.action.runner import (
     SUMMARY_BUDGET_BYTES,
     ActionLog,
     escape_data,
@@ -18,6 +17,7 @@ from docbot.publish.actions import (
     write_outputs,
     write_summary,
 )
+from docbot.docs import Usage
 from docbot.render.bodies import fit_sections, fits, summary_markdown
 from docbot.report import FileOutcome, RunReport
 from tests.test_action_entrypoint import parse_outputs
@@ -80,17 +80,22 @@ def test_truncate_never_splits_a_character() -> None:
 
 
 def report() -> RunReport:
-    r = RunReport(provider="anthropic", model="claude-x", cache_backend="sqlite", cache_available=True)
-    r.documented = ["src/a.py"]
-    r.skipped = [FileOutcome("logo.png", "binary")]
-    r.failed = [FileOutcome("big|file.ts", "circuit open")]
-    r.cache_hits, r.cache_misses = 3, 1
-    r.usage = Usage(
-        input_tokens=1200, output_tokens=300, requests=2, retries=1, rate_limited=1, cost_usd=0.0123
+    return RunReport(
+        provider="anthropic",
+        model="claude-x",
+        cache_backend="sqlite",
+        cache_available=True,
+        documented=["src/a.py"],
+        skipped=[FileOutcome("logo.png", "binary")],
+        failed=[FileOutcome("big|file.ts", "circuit open")],
+        cache_hits=3,
+        cache_misses=1,
+        usage=Usage(
+            input_tokens=1200, output_tokens=300, requests=2, retries=1, rate_limited=1, cost_usd=0.0123
+        ),
+        saved_usd=0.05,
+        duration_s=4.0,
     )
-    r.saved_usd = 0.05
-    r.duration_s = 4.0
-    return r
 
 
 def test_summary_states_files_cache_api_tokens_cost_and_time() -> None:
@@ -132,8 +137,7 @@ def test_fit_sections_counts_bytes_as_well_as_characters() -> None:
 
 
 def test_long_outcome_lists_are_capped_with_a_pointer_to_the_report() -> None:
-    r = RunReport()
-    r.skipped = [FileOutcome(f"f{i}.bin", "binary") for i in range(250)]
+    r = RunReport(skipped=[FileOutcome(f"f{i}.bin", "binary") for i in range(250)])
     text = summary_markdown(r)
     assert "<summary>Skipped files (250)</summary>" in text
     assert "- `f99.bin`: binary" in text

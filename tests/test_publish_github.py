@@ -11,14 +11,15 @@ import pytest
 from docbot.errors import ConfigError
 from docbot.markers import STICKY_COMMENT as COMMENT_MARKER
 from docbot.markers import marker_line
-from docbot.publish import DocsPlan
-from docbot.publish.github import NOT_OURS, GitHubPublisher, Target, git_blob_sha, unsafe_path
+from docbot.publish.github import GitHubPublisher, Target
 from docbot.publish.github_api import (
     GitHubApi,
     GitHubApiError,
     GitHubTransientError,
     RetryPolicy,
 )
+from docbot.publish.plan import NOT_OURS, DocsPlan, git_blob_sha, unsafe_path
+from docbot.render.bodies import comment_body
 from docbot.report import RunReport
 from tests.conftest import GitRepo
 from tests.fakes.github_server import BODY_TOO_LONG, GitHubWorld
@@ -252,17 +253,16 @@ def test_comment_body_of_many_pages_fits_both_limits(world: GitHubWorld, clock: 
     number = world.fake.open_pull("main", "main")
     publisher = GitHubPublisher(make_api(world, clock), Target("comment", pr_number=number))
     pages = tuple((f"docs/api/m{i}.py.md", page(f"m{i}.py", "ü" * 9000)) for i in range(40))
-    publisher.publish(DocsPlan("docs/api", pages))
+    record = publisher.publish(DocsPlan("docs/api", pages), RunReport())
 
-    body, omitted = publisher.comment_body(RunReport())
+    body, omitted = comment_body(RunReport(), pages, ())
 
     assert len(body) <= 65_536
     assert len(body.encode()) <= 262_144
     assert 0 < omitted < 40
     assert body.count("<details><summary>") == 40 - omitted + 0
-    announcement = publisher.announce(RunReport())
-    assert announcement.operation == "commented"
-    assert world.fake.comments[announcement.comment_id or 0].body == body
+    assert record.operation == "commented"
+    assert world.fake.comments[record.comment_id or 0].body == body
 
 
 # --- the commit ---
@@ -276,25 +276,26 @@ def test_pages_land_in_one_commit_with_the_index(world: GitHubWorld, clock: Cloc
     publisher = docs_publisher(world, clock)
     plan = DocsPlan("docs/api", (("docs/api/src/a.py.md", page("src/a.py")),))
 
-    result = publisher.publish(plan)
+    record = publisher.publish(plan, RunReport())
 
-    assert result.written == ["docs/api/src/a.py.md", "docs/api/README.md"]
+    assert record.written == ("docs/api/src/a.py.md", "docs/api/README.md")
     files = world.files_at("docbot/main")
     assert files["docs/api/src/a.py.md"] == page("src/a.py").rstrip("\n")
     assert "- [src/a.py](src/a.py.md)" in files["docs/api/README.md"]
+    # The commit's three writes, then the pull request (one publish call does both).
     assert [r.path for r in world.fake.calls("POST")] == [
         "/repos/octo/project/git/trees",
         "/repos/octo/project/git/commits",
         "/repos/octo/project/git/refs",
+        "/repos/octo/project/pulls",
     ]
-    announcement = publisher.announce(RunReport())
-    assert announcement.operation == "created"
+    assert record.operation == "created"
     assert world.fake.pulls[1].head == "docbot/main"
 
 
 def test_large_pages_go_up_as_blobs(world: GitHubWorld, clock: Clock) -> None:
     big = page("src/a.py", "x" * 70_000)
-    docs_publisher(world, clock).publish(DocsPlan("docs/api", (("docs/api/src/a.py.md", big),)))
+    docs_publisher(world, clock).publish(DocsPlan("docs/api", (("docs/api/src/a.py.md", big),)), RunReport())
 
     blobs = world.fake.calls("POST", r"/git/blobs$")
     assert len(blobs) == 1
@@ -311,10 +312,10 @@ def test_hand_written_files_are_never_touched(world: GitHubWorld, clock: Clock, 
         "docs/api", (("docs/api/src/a.py.md", page("src/a.py")),), deletions=("docs/api/old.py.md",)
     )
 
-    result = publisher.publish(plan)
+    record = publisher.publish(plan, RunReport())
 
-    assert result.refused == [("docs/api/src/a.py.md", NOT_OURS), ("docs/api/old.py.md", NOT_OURS)]
-    assert publisher.announce(RunReport()).operation == "none"
+    assert record.refused == (("docs/api/src/a.py.md", NOT_OURS), ("docs/api/old.py.md", NOT_OURS))
+    assert record.operation == "none"
     assert world.fake.writes() == []
 
 
@@ -324,11 +325,11 @@ def test_deleted_sources_lose_their_pages(world: GitHubWorld, clock: Clock, git_
     git_repo.commit("generated docs")
     world.sync("main")
 
-    result = docs_publisher(world, clock).publish(
-        DocsPlan("docs/api", deletions=("docs/api/src/gone.py.md",))
+    record = docs_publisher(world, clock).publish(
+        DocsPlan("docs/api", deletions=("docs/api/src/gone.py.md",)), RunReport()
     )
 
-    assert result.deleted == ["docs/api/src/gone.py.md"]
+    assert record.deleted == ("docs/api/src/gone.py.md",)
     files = world.files_at("docbot/main")
     assert "docs/api/src/gone.py.md" not in files
     assert "src/gone.py" not in files["docs/api/README.md"]
@@ -337,11 +338,11 @@ def test_deleted_sources_lose_their_pages(world: GitHubWorld, clock: Clock, git_
 def test_never_writes_workflows(world: GitHubWorld, clock: Clock) -> None:
     plan = DocsPlan(".github/workflows", ((".github/workflows/ci.yml.md", page("ci.yml")),))
 
-    result = docs_publisher(world, clock).publish(plan)
+    record = docs_publisher(world, clock).publish(plan, RunReport())
 
-    assert result.refused == [
-        (".github/workflows/ci.yml.md", "is under .github/workflows, where docbot never writes")
-    ]
+    assert record.refused == (
+        (".github/workflows/ci.yml.md", "is under .github/workflows, where docbot never writes"),
+    )
     assert world.fake.calls("POST") == []
 
 
@@ -366,7 +367,7 @@ def test_existing_ref_without_a_pull_request_is_resolved_not_duplicated(
     world.bare_git("update-ref", "refs/heads/docbot/main", world.bare_git("rev-parse", "main"))
     publisher = docs_publisher(world, clock)
 
-    publisher.publish(DocsPlan("docs/api", (("docs/api/src/a.py.md", page("src/a.py")),)))
+    publisher.publish(DocsPlan("docs/api", (("docs/api/src/a.py.md", page("src/a.py")),)), RunReport())
 
     statuses = [
         (r.method, r.status) for r in world.fake.calls(path=r"/git/refs?/heads/docbot/main$|/git/refs$")
@@ -377,13 +378,24 @@ def test_existing_ref_without_a_pull_request_is_resolved_not_duplicated(
 
 def test_existing_pull_request_found_after_422(world: GitHubWorld, clock: Clock) -> None:
     publisher = docs_publisher(world, clock)
-    publisher.publish(DocsPlan("docs/api", (("docs/api/src/a.py.md", page("src/a.py")),)))
     number = world.fake.open_pull("docbot/main", "main", user="github-actions[bot]")
-    # Another run opened it after our look-up: creation answers 422, then we find it and update it.
+    # Another run opened it after our look-up (answered empty here): creation answers 422, then we find
+    # it and update it.
+    world.fake.inject("GET", r"/pulls$", 200, [])
 
-    announcement = publisher.announce(RunReport())
+    record = publisher.publish(
+        DocsPlan("docs/api", (("docs/api/src/a.py.md", page("src/a.py")),)), RunReport()
+    )
 
-    assert (announcement.operation, announcement.pr_number) == ("updated", number)
+    assert (record.operation, record.pr_number) == ("updated", number)
+    pulls = "/repos/octo/project/pulls"
+    assert [(r.method, r.path, r.status) for r in world.fake.calls(path=r"/pulls(/\d+)?$")] == [
+        ("GET", pulls, 200),  # our look-up: none open yet
+        ("POST", pulls, 422),  # "A pull request already exists"
+        ("GET", pulls, 200),  # found it
+        ("GET", f"{pulls}/{number}", 200),
+        ("PATCH", f"{pulls}/{number}", 200),
+    ]
     assert len(world.fake.pulls) == 1
     assert "docbot: API documentation" in world.fake.pulls[number].body
 
@@ -396,17 +408,19 @@ def test_commit_mode_refuses_a_moved_branch(world: GitHubWorld, clock: Clock, gi
     world.fake.inject("PATCH", r"/git/refs/heads/main$", 422, {"message": "Update is not a fast forward"})
 
     with pytest.raises(Exception, match="moved while docbot ran"):
-        publisher.publish(DocsPlan("docs/api", (("docs/api/src/a.py.md", page("src/a.py")),)))
+        publisher.publish(DocsPlan("docs/api", (("docs/api/src/a.py.md", page("src/a.py")),)), RunReport())
     assert world.bare_git("rev-parse", "main") != moved
 
 
 def test_comment_names_the_pages_whose_sources_were_deleted(world: GitHubWorld, clock: Clock) -> None:
     number = world.fake.open_pull("main", "main")
     publisher = GitHubPublisher(make_api(world, clock), Target("comment", pr_number=number))
-    publisher.publish(DocsPlan("docs/api", (("docs/api/a.py.md", page("a.py")),), ("docs/api/gone.py.md",)))
+    plan = DocsPlan("docs/api", (("docs/api/a.py.md", page("a.py")),), ("docs/api/gone.py.md",))
+    record = publisher.publish(plan, RunReport())
 
-    body, omitted = publisher.comment_body(RunReport())
+    body, omitted = comment_body(RunReport(), plan.pages, plan.deletions)
 
+    assert world.fake.comments[record.comment_id or 0].body == body
     assert omitted == 0
     assert "Pages to delete (their source files are gone): `docs/api/gone.py.md`." in body
     assert "<details><summary><code>docs/api/a.py.md</code></summary>" in body
@@ -421,10 +435,11 @@ def test_enterprise_server_api_under_a_path_prefix(tmp_path: Path, git_repo: Git
     with ghes.fake:
         assert ghes.fake.url.endswith("/api/v3")
         publisher = GitHubPublisher(make_api(ghes, clock), Target("pull_request", branch="main"))
-        publisher.publish(DocsPlan("docs/api", (("docs/api/src/a.py.md", page("src/a.py")),)))
-        announcement = publisher.announce(RunReport())
+        record = publisher.publish(
+            DocsPlan("docs/api", (("docs/api/src/a.py.md", page("src/a.py")),)), RunReport()
+        )
 
-    assert announcement.operation == "created"
+    assert record.operation == "created"
     assert "docs/api/src/a.py.md" in ghes.files_at("docbot/main")
     # Every request went under the prefix; the one 404 is the look-up of the not yet existing branch.
     assert all(r.path != "/outside-the-api" for r in ghes.fake.requests)

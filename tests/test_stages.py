@@ -12,11 +12,12 @@ from docbot.docs import ChunkDoc, SymbolDoc
 from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
 from docbot.markers import GENERATED as MARKER
-from docbot.markers import source_of
+from docbot.markers import marker_line, source_of
 from docbot.merge import merge_file
-from docbot.publish import DocsPlan
 from docbot.publish.files import FilesPublisher
+from docbot.publish.plan import DocsPlan
 from docbot.render.page import render_page
+from docbot.report import RunReport
 from docbot.symbols import extract_symbols
 
 SAMPLE = '''"""Sample module."""
@@ -189,23 +190,23 @@ def test_files_publisher_never_touches_hand_written_files(tmp_path: Path) -> Non
     docs.mkdir(parents=True)
     (docs / "mine.py.md").write_text("# my own notes\n")
     (docs / "guide.md").write_text("hand written\n")
-    generated = '<!-- docbot:generated source="old.py" -->\n# old\n'
+    generated = marker_line("old.py") + "\n# old\n"
     (docs / "old.py.md").write_text(generated)
     plan = DocsPlan(
         "docs/api",
-        pages=(("docs/api/mine.py.md", f'{MARKER} source="mine.py" -->\nnew\n'),),
+        pages=(("docs/api/mine.py.md", marker_line("mine.py") + "\nnew\n"),),
         deletions=("docs/api/old.py.md", "docs/api/guide.md"),
     )
-    result = FilesPublisher(tmp_path).publish(plan)
+    result = FilesPublisher(tmp_path).publish(plan, RunReport())
     assert (docs / "mine.py.md").read_text() == "# my own notes\n"
     assert (docs / "guide.md").read_text() == "hand written\n"
     assert not (docs / "old.py.md").exists()
-    assert result.deleted == ["docs/api/old.py.md"]
+    assert result.deleted == ("docs/api/old.py.md",)
     assert sorted(p for p, _ in result.refused) == ["docs/api/guide.md", "docs/api/mine.py.md"]
 
 
 def test_files_publisher_refuses_paths_outside_the_docs_folder(tmp_path: Path) -> None:
     plan = DocsPlan("docs/api", pages=(("docs/api/../../evil.md", f"{MARKER} -->\n"),))
-    result = FilesPublisher(tmp_path).publish(plan)
+    result = FilesPublisher(tmp_path).publish(plan, RunReport())
     assert not (tmp_path / "evil.md").exists()
     assert result.refused[0][0] == "docs/api/../../evil.md"

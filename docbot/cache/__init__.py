@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from docbot.config import Settings
+from docbot.config import CacheSettings
 from docbot.errors import ConfigError
 
 
@@ -130,7 +130,7 @@ class NullCache:
         return None
 
 
-CacheFactory = Callable[[Settings], Cache]
+CacheFactory = Callable[[CacheSettings], Cache]
 _BACKENDS: dict[str, CacheFactory] = {}
 
 
@@ -139,8 +139,8 @@ def register_backend(name: str, factory: CacheFactory) -> None:
     _BACKENDS[name] = factory
 
 
-def open_cache(settings: Settings) -> Cache:
-    """The cache backend ``settings.cache`` names.
+def open_cache(settings: CacheSettings) -> Cache:
+    """The cache backend ``settings.backend`` names.
 
     Returns:
         The backend, already checked where checking is cheap: one that cannot serve comes back with
@@ -149,19 +149,21 @@ def open_cache(settings: Settings) -> Cache:
     Raises:
         ConfigError: no backend of that name is registered.
     """
-    factory = _BACKENDS.get(settings.cache)
+    factory = _BACKENDS.get(settings.backend)
     if factory is None:
-        raise ConfigError(f"cache {settings.cache!r} is not available; known: {', '.join(sorted(_BACKENDS))}")
+        raise ConfigError(
+            f"cache {settings.backend!r} is not available; known: {', '.join(sorted(_BACKENDS))}"
+        )
     return factory(settings)
 
 
-def _open_sqlite(settings: Settings) -> Cache:
+def _open_sqlite(settings: CacheSettings) -> Cache:
     from docbot.cache.sqlite import SqliteCache
 
-    return SqliteCache(settings.cache_path, ttl_seconds=settings.cache_ttl_hours * 3600)
+    return SqliteCache(settings.sqlite_path(), ttl_seconds=settings.cache_ttl_hours * 3600)
 
 
-def _open_dynamodb(settings: Settings) -> Cache:
+def _open_dynamodb(settings: CacheSettings) -> Cache:
     # Imported here so runs on other backends never pay boto3's import time.
     from docbot.cache.dynamodb import DynamoCache
 

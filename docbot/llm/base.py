@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from docbot.chunking import Chunk
-from docbot.docs import ChunkDoc
+from docbot.docs import ChunkDoc, Usage
 
 
 @dataclass(frozen=True)
@@ -30,5 +30,12 @@ class Provider(Protocol):
         Raises:
             TransientError: worth retrying later (the pipeline records the chunk as failed).
             PermanentError: this chunk cannot be documented.
+        """
+        ...
+
+    def failed_usage(self) -> Usage:
+        """What the requests of chunks that raised cost (their requests, retries, tokens and dollars).
+
+        The pipeline adds it to the report: a request that failed was still sent, and maybe billed.
         """
         ...

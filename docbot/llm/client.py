@@ -20,7 +20,7 @@ from typing import Any
 import anthropic
 from anthropic.types import Message
 
-from docbot.config import Settings
+from docbot.config import LlmSettings
 from docbot.docs import ChunkDoc, SymbolDoc, Usage, UsageMeter
 from docbot.errors import ConfigError, PermanentError
 from docbot.llm.base import DocRequest
@@ -87,7 +87,7 @@ class AnthropicProvider:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: LlmSettings,
         *,
         client: anthropic.Anthropic | None = None,
         clock: Callable[[], float] = time.monotonic,

@@ -40,3 +40,6 @@ class OfflineProvider:
             model=self.model,
             usage=Usage(),
         )
+
+    def failed_usage(self) -> Usage:
+        return Usage()  # nothing is ever sent

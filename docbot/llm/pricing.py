@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 
-from docbot.config import Settings
+from docbot.config import LlmSettings
 from docbot.errors import ConfigError, PermanentError
 
 MTOK = 1_000_000
@@ -92,7 +92,7 @@ PRICES: dict[str, ModelPrice] = {
 }
 
 
-def price_for(settings: Settings) -> ModelPrice:
+def price_for(settings: LlmSettings) -> ModelPrice:
     """The price of ``settings.model``: explicit settings first, then the built-in table.
 
     Explicit ``price_input_per_mtok`` / ``price_output_per_mtok`` override the table (a negotiated

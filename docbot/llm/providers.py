@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from docbot.config import Settings
+from docbot.config import LlmSettings
 from docbot.errors import ConfigError
 from docbot.llm.base import Provider
 from docbot.llm.offline import OfflineProvider
 
-ProviderFactory = Callable[[Settings], Provider]
+ProviderFactory = Callable[[LlmSettings], Provider]
 _PROVIDERS: dict[str, ProviderFactory] = {"offline": lambda settings: OfflineProvider()}
 
 
-def _open_anthropic(settings: Settings) -> Provider:
+def _open_anthropic(settings: LlmSettings) -> Provider:
     from docbot.llm.client import AnthropicProvider  # the SDK is imported only when Claude is used
 
     return AnthropicProvider(settings)
@@ -23,7 +23,7 @@ def register_provider(name: str, factory: ProviderFactory) -> None:
     _PROVIDERS[name] = factory
 
 
-def open_provider(settings: Settings) -> Provider:
+def open_provider(settings: LlmSettings) -> Provider:
     """The provider ``settings`` selects (``auto``: Claude with a key, offline without)."""
     name = settings.provider_name
     factory = _PROVIDERS.get(name)

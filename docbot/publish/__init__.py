@@ -1,27 +1,15 @@
-"""Publishing: the pipeline builds a ``DocsPlan``; a publisher carries it out and says what it did."""
+"""Publishing: ``plan.decide`` says what a ``DocsPlan`` changes; a publisher carries it out and returns a
+``PublishRecord`` (``files`` for a working tree, ``github`` for a branch, pull request or comment)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol
 
-
-@dataclass(frozen=True)
-class DocsPlan:
-    """Pages to write and pages to remove, as repository-relative paths under ``out_dir``."""
-
-    out_dir: str
-    pages: tuple[tuple[str, str], ...] = ()  # (page path, Markdown)
-    deletions: tuple[str, ...] = ()  # page paths whose source is gone
-
-
-@dataclass
-class PublishResult:
-    written: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    refused: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+from docbot.publish.plan import DocsPlan
+from docbot.report import PublishRecord, RunReport
 
 
 class Publisher(Protocol):
-    def publish(self, plan: DocsPlan) -> PublishResult: ...
+    def publish(self, plan: DocsPlan, report: RunReport) -> PublishRecord:
+        """Carry out ``plan``, announcing it with ``report``; returns what was done."""
+        ...

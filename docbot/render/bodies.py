@@ -1,16 +1,20 @@
-"""The cost and cache summary as Markdown, shared by the pull-request body, the sticky comment and the job
-summary, and the section-wise cutting that keeps a body inside GitHub's limits.
+"""The bodies docbot publishes: the docs pull request's description, the sticky comment, the job summary.
+
+All share one cost and cache summary (``summary_markdown``) and the section-wise cutting that keeps a
+body inside GitHub's limits (``fit_sections``).
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from docbot.report import FileOutcome, RunReport
+from docbot.markers import PULL_REQUEST, STICKY_COMMENT, source_of
+from docbot.report import FileOutcome, PublishRecord, RunReport
 
 # The API rejects longer bodies with 422 "Body is too long (maximum is 65536 characters)"; comments are
-# also limited to 262,144 UTF-8 bytes (REFERENCE 6.5). Both limits hold for every body docbot sends.
+# also limited to 262,144 UTF-8 bytes. Both limits hold for every body docbot sends.
 BODY_MAX_CHARS = 65_536
 BODY_MAX_BYTES = 262_144
 
@@ -134,3 +138,82 @@ def fit_sections(
             body = body[: int(len(body) * 0.9)]
         body += "\n\n(cut)\n"
     return body, omitted
+
+
+def pull_request_body(
+    report: RunReport,
+    written: Sequence[str],
+    deleted: Sequence[str],
+    *,
+    head_sha: str = "",
+    run_url: str | None = None,
+) -> str:
+    """The docs pull request's description: summary first, then one line per page, cut to fit."""
+    about = f" for `{head_sha[:12]}`" if head_sha else ""
+    head = (
+        f"{PULL_REQUEST}\n## docbot: API documentation{about}\n\n"
+        "Generated from the code changes; merge to publish. Later pushes update this pull request.\n\n"
+        + summary_markdown(report, heading="### Run summary")
+    )
+    lines = [f"- updated `{p}`" for p in written] + [f"- deleted `{p}`" for p in deleted]
+    if lines:
+        lines[0] = "### Pages\n\n" + lines[0]
+    note = "… and {count} more pages" + (f" (see the [run]({run_url}))" if run_url else "")
+    body, _ = fit_sections(head, lines, more_note=note, separator="\n")
+    return body
+
+
+def comment_body(
+    report: RunReport,
+    pages: Sequence[tuple[str, str]],
+    deletions: Sequence[str],
+    *,
+    run_url: str | None = None,
+) -> tuple[str, int]:
+    """The sticky comment: marker, summary, then each page in a collapsible section, cut to fit.
+
+    Returns:
+        ``(body, omitted)``: the body and the number of pages left out.
+    """
+    extra = []
+    if deletions:
+        gone = ", ".join(f"`{p}`" for p in deletions[:50])
+        more = f" and {len(deletions) - 50} more" if len(deletions) > 50 else ""
+        extra.append(f"Pages to delete (their source files are gone): {gone}{more}.")
+    head = f"{STICKY_COMMENT}\n" + summary_markdown(
+        report, heading="### docbot: API documentation for this pull request", extra=extra
+    )
+    sections = []
+    for page, text in pages:
+        first, _, rest = text.partition("\n")
+        content = rest.lstrip("\n") if source_of(first) is not None else text
+        sections.append(
+            f"<details><summary><code>{html.escape(page)}</code></summary>\n\n{content.rstrip()}\n\n</details>"
+        )
+    where = f"the [job summary and report]({run_url})" if run_url else "the job summary and report"
+    note = f"> {{count}} more page(s) not shown: GitHub limits a comment to 65,536 characters. See {where}."
+    return fit_sections(head, sections, more_note=note)
+
+
+def refused_pull_request_comment(report: RunReport, warning: str) -> str:
+    """The sticky comment that says GitHub refused the docs pull request, and where the docs are."""
+    return f"{STICKY_COMMENT}\n### docbot\n\n{warning}\n\n" + summary_markdown(report, heading="")
+
+
+def job_summary(report: RunReport | None, record: PublishRecord, github_retries: int = 0) -> str:
+    """The job summary: what was published (with links), notes, and the run's table."""
+    lines = []
+    if record.operation in {"created", "updated"} and record.pr_url:
+        lines.append(f"Docs pull request #{record.pr_number} {record.operation}: {record.pr_url}")
+    elif record.operation == "commented" and record.comment_url:
+        lines.append(
+            f"Docs posted in [this comment]({record.comment_url}) on pull request #{record.pr_number}."
+        )
+    elif record.operation == "committed" and record.branch:
+        lines.append(f"Docs committed to `{record.branch}` ({(record.commit_sha or '')[:12]}).")
+    lines += list(record.notes)
+    if github_retries:
+        lines.append(f"GitHub API: {github_retries} request(s) retried (5xx, rate limits or network).")
+    if report is None:
+        return "### docbot\n\n" + "\n\n".join(lines or ["Nothing was documented."]) + "\n"
+    return summary_markdown(report, extra=lines)

@@ -44,7 +44,7 @@ def settings_for(fake: FakeAnthropic, **overrides: object) -> Settings:
 def provider_for(fake: FakeAnthropic, clock: FakeClock, **overrides: object) -> AnthropicProvider:
     """A provider whose waits are recorded by ``clock`` and whose jitter always draws the maximum."""
     return AnthropicProvider(
-        settings_for(fake, **overrides), clock=clock.now, sleep=clock.sleep, uniform=lambda lo, hi: hi
+        settings_for(fake, **overrides).llm, clock=clock.now, sleep=clock.sleep, uniform=lambda lo, hi: hi
     )
 
 

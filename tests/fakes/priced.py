@@ -27,6 +27,9 @@ class PricedProvider:
     model = "priced-1"
     prompt_version = "priced-1"
 
+    def failed_usage(self) -> Usage:
+        return Usage()  # no request it sends can fail
+
     def __init__(self, on_call: Callable[[DocRequest], None] | None = None) -> None:
         self._offline = OfflineProvider()
         self._lock = threading.Lock()

@@ -4,7 +4,7 @@ Workflow commands are lines on stdout (``::error title=docbot::message``); their
 escaped the way the runner's toolkit escapes them, so a newline or ``::`` in a message cannot start a
 command of its own. Outputs use the heredoc form for multi-line values with a random delimiter, so a
 value cannot end the block early. The job summary is capped below the runner's 1 MiB limit: above it the
-runner drops the whole summary ("$GITHUB_STEP_SUMMARY upload aborted", REFERENCE 8.5).
+runner drops the whole summary ("$GITHUB_STEP_SUMMARY upload aborted").
 """
 
 from __future__ import annotations

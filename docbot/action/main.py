@@ -1,0 +1,103 @@
+"""The GitHub Action, end to end: inputs -> settings -> RunSpec -> pipeline.run -> publish -> outputs."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from contextlib import closing
+from typing import TextIO
+
+from docbot import events, pipeline
+from docbot.action import gate, inputs, outputs
+from docbot.action.runner import ActionLog
+from docbot.cache import open_cache
+from docbot.config import Settings
+from docbot.errors import DocbotError
+from docbot.git import Git
+from docbot.llm.providers import open_provider
+from docbot.publish.github import open_publisher
+from docbot.publish.github_api import GitHubApi
+from docbot.render.bodies import Links
+
+
+def main(
+    env: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Run the Action; returns the process exit code.
+
+    Args:
+        env: the environment (``os.environ`` when omitted).
+        out: where workflow commands go (stdout when omitted).
+        sleep: how GitHub API retries wait (tests record the waits instead of sleeping).
+    """
+    env = os.environ if env is None else env
+    runner, log = inputs.Runner.from_env(env), ActionLog(out or sys.stdout)
+    inputs.mask_secrets(log, env)
+    settings: Settings | None = None
+    try:
+        settings = inputs.load(runner, env)
+        with closing(_LazyApi(settings, runner, sleep)) as api:
+            git = Git(runner.workspace)
+            git.mark_safe()
+            trigger = settings.publish.trigger_phrase
+            request = events.from_event(
+                runner.event_name, runner.payload(), sha=runner.sha or None, trigger=trigger
+            )
+            admitted = gate.admit(request, settings.publish, git, api)
+            spec = (
+                admitted if isinstance(admitted, events.Skip) else events.plan_run(admitted, settings.publish)
+            )
+            if isinstance(spec, events.Skip):
+                return outputs.skipped(log, runner, spec, api.retries)
+            inputs.notice_offline(log, settings)
+            with closing(open_cache(settings.cache)) as cache, log.group("docbot: documenting the changes"):
+                result = pipeline.run(
+                    spec, settings, git=git, cache=cache, provider=open_provider(settings.llm)
+                )
+            if isinstance(result, events.Skip):
+                return outputs.skipped(log, runner, result, api.retries)
+            for notice in result.notices:
+                log.notice(notice)
+            with log.group(f"docbot: publishing ({'dry run' if settings.publish.dry_run else spec.mode})"):
+                publisher = open_publisher(
+                    spec, settings.publish, api, local_blob=git.try_read_blob, head_sha=result.head,
+                    links=Links(run_url=runner.run_url), server_url=runner.server_url,
+                )  # fmt: skip
+                record = publisher.publish(result.plan, result.report)
+            return outputs.finished(
+                log, runner, settings, result.report.published(record), record, api.retries
+            )
+    except DocbotError as exc:
+        fail = settings.publish.fail_on_error if settings else inputs.fail_on_error(env)
+        return outputs.failed(log, runner, str(exc), fail)
+    except Exception as exc:  # a bug, not bad input: still an annotation, outputs and a summary
+        return outputs.crashed(log, runner, exc)
+
+
+class _LazyApi:
+    """The GitHub client, made on first use: most events (and every dry run) never need it."""
+
+    def __init__(self, settings: Settings, runner: inputs.Runner, sleep: Callable[[float], None]) -> None:
+        self._settings, self._runner, self._sleep = settings.publish, runner, sleep
+        self._api: GitHubApi | None = None
+
+    def __call__(self) -> GitHubApi:
+        if self._api is None:
+            token = self._settings.github_token.reveal() if self._settings.github_token else ""
+            self._api = GitHubApi(
+                token, self._runner.repository, base_url=self._settings.github_api_url, sleep=self._sleep
+            )
+        return self._api
+
+    @property
+    def retries(self) -> int:
+        return self._api.requests_retried if self._api is not None else 0
+
+    def close(self) -> None:
+        if self._api is not None:
+            self._api.close()

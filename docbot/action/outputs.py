@@ -1,0 +1,123 @@
+"""What a finished Action run leaves behind: step outputs, the report file, the job summary, annotations,
+and the exit code (0 on success or an announced no-op; 1 on failure when ``fail_on_error``)."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+from docbot.action.inputs import Runner
+from docbot.action.runner import ActionLog, write_outputs, write_summary
+from docbot.config import Settings
+from docbot.events import Skip
+from docbot.render.bodies import job_summary
+from docbot.report import PublishRecord, RunReport
+
+OUTPUT_NAMES = (
+    "operation",
+    "pr_number",
+    "pr_url",
+    "comment_id",
+    "files_documented",
+    "files_skipped",
+    "files_failed",
+    "cache_hits",
+    "cache_misses",
+    "cache_hit_rate",
+    "cost_usd",
+    "report_path",
+)
+
+
+def outputs_of(
+    report: RunReport | None, record: PublishRecord, report_path: Path | None
+) -> dict[str, object]:
+    """The step outputs (action.yml ``outputs``); counts are zero when the run stopped early."""
+    return {
+        "operation": record.operation,
+        "pr_number": record.pr_number,
+        "pr_url": record.pr_url,
+        "comment_id": record.comment_id,
+        "files_documented": len(report.documented) if report else 0,
+        "files_skipped": len(report.skipped) if report else 0,
+        "files_failed": len(report.failed) if report else 0,
+        "cache_hits": report.cache_hits if report else 0,
+        "cache_misses": report.cache_misses if report else 0,
+        "cache_hit_rate": report.hit_rate if report else 0.0,
+        "cost_usd": report.to_json()["cost_usd"] if report else 0.0,
+        "report_path": str(report_path) if report_path else "",
+    }
+
+
+def report_path(settings: Settings, runner: Runner) -> Path:
+    """Where the report goes, as the path later steps should use.
+
+    A relative ``report_path`` is taken from the workspace, the one folder a Docker action shares with
+    the steps after it under the same relative path. Without one: ``RUNNER_TEMP`` when it exists here
+    (older runners do not mount it into Docker actions), else the workspace.
+    """
+    if settings.report_path is not None:
+        return settings.report_path
+    if runner.temp.is_dir() and runner.temp != runner.workspace:
+        return runner.temp / "docbot-report.json"
+    return Path("docbot-report.json")
+
+
+def skipped(log: ActionLog, runner: Runner, skip: Skip, github_retries: int = 0) -> int:
+    """An announced no-op: a notice (or a warning), outputs with zero counts, a short summary; exit 0."""
+    if skip.warning:
+        log.warning(skip.reason)
+    else:
+        log.notice(skip.notice or f"nothing to document: {skip.reason}")
+    record = skip.record or PublishRecord(notes=(f"Nothing to do: {skip.reason}.",))
+    write_outputs(runner.output, outputs_of(None, record, None))
+    write_summary(runner.summary, job_summary(None, record, github_retries))
+    if skip.warning:
+        log.info(f"docbot: operation={record.operation}")
+    return 0
+
+
+def finished(
+    log: ActionLog,
+    runner: Runner,
+    settings: Settings,
+    report: RunReport,
+    record: PublishRecord,
+    github_retries: int = 0,
+) -> int:
+    """A run that documented: report file, outputs, summary, one annotation per failed file."""
+    path = report_path(settings, runner)
+    target = path if path.is_absolute() else runner.workspace / path
+    report.write(target, record, github_retries=github_retries)
+    for failed in report.failed:
+        log.warning(f"{failed.path}: {failed.reason}", file=failed.path)
+    if report.cache_error:
+        log.warning(f"cache unavailable, ran uncached: {report.cache_error}")
+    for warning in record.warnings:
+        log.warning(warning)
+    write_outputs(runner.output, outputs_of(report, record, path))
+    write_summary(runner.summary, job_summary(report, record, github_retries))
+    log.info(
+        f"docbot: operation={record.operation}"
+        + (f" pr={record.pr_url}" if record.pr_url else "")
+        + (f" comment={record.comment_url}" if record.comment_url else "")
+    )
+    if report.failed and settings.publish.fail_on_error:
+        log.error(f"{len(report.failed)} file(s) failed; see the job summary")
+        return 1
+    return 0
+
+
+def failed(log: ActionLog, runner: Runner, message: str, fail_on_error: bool) -> int:
+    """A run that stopped with an error: an annotation, empty outputs and a summary that says why."""
+    log.error(message)
+    write_outputs(runner.output, {name: "" for name in OUTPUT_NAMES} | {"operation": "none"})
+    write_summary(runner.summary, f"### docbot failed\n\n{message}\n")
+    return 1 if fail_on_error else 0
+
+
+def crashed(log: ActionLog, runner: Runner, exc: Exception) -> int:
+    """A bug, not bad input: still an annotation, outputs and a summary, with the traceback in a group."""
+    with log.group("docbot: internal error"):
+        log.info(traceback.format_exc())
+    return failed(log, runner, f"internal error ({type(exc).__name__}: {exc}); please report it", True)
