@@ -334,6 +334,11 @@ def test_pull_request_reopened_and_ready_for_review_run(payload: dict[str, Any])
 
 def test_pull_request_from_a_fork_and_from_a_deleted_fork() -> None:
     assert from_event("pull_request", load_event("pull_request__from_fork")).head_repo_fork is True
+    # Into a fork from its parent: head.repo is no fork, but another repository all the same.
+    upstream = load_event("pull_request__opened")
+    upstream["pull_request"]["head"]["repo"]["full_name"] = "upstream/hello-world"
+    assert upstream["pull_request"]["head"]["repo"]["fork"] is False
+    assert from_event("pull_request", upstream).head_repo_fork is True
     request = from_event("pull_request", load_event("pull_request__from_deleted_fork"))
     assert request.head_repo_fork is True
     assert request.head == DELETED_FORK_HEAD
