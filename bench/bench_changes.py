@@ -20,9 +20,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from docbot.changes import Git, changed_files
+from docbot.changes import changed_files
 from docbot.config import load_settings
 from docbot.filters import ATTRIBUTES, FileFilter
+from docbot.git import Git
 
 
 def git(repo: Path, *args: str) -> str:

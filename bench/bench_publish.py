@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from docbot.markers import marker_line  # noqa: E402
 from docbot.publish import DocsPlan  # noqa: E402
 from docbot.publish.github import GitHubPublisher, Target  # noqa: E402
 from docbot.publish.github_api import GitHubApi  # noqa: E402
-from docbot.render import marker_line  # noqa: E402
 from docbot.report import RunReport  # noqa: E402
 from tests.fakes.github_server import GitHubWorld  # noqa: E402
 

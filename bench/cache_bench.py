@@ -28,9 +28,10 @@ from docbot import pipeline
 from docbot.cache import Cache, CacheEntry
 from docbot.cache.dynamodb import DynamoCache, init_table
 from docbot.cache.sqlite import SqliteCache
-from docbot.changes import Git
 from docbot.config import load_settings
-from docbot.llm.base import ChunkDoc, DocRequest, Usage
+from docbot.docs import ChunkDoc, Usage
+from docbot.git import Git
+from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
 from docbot.publish import DocsPlan, PublishResult
 from docbot.report import RunReport

@@ -27,7 +27,7 @@ from docbot.chunking import chunk_file
 from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
 from docbot.merge import merge_file
-from docbot.render import render_page
+from docbot.render.page import render_page
 from docbot.symbols import extract_symbols, parse
 from tests.sources import EXTENSIONS, generate
 

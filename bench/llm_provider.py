@@ -18,8 +18,9 @@ from pathlib import Path
 
 from docbot import pipeline
 from docbot.cache import NullCache
-from docbot.changes import Git, changed_files
+from docbot.changes import changed_files
 from docbot.config import ZERO_SHA, load_settings
+from docbot.git import Git
 from docbot.llm.client import AnthropicProvider
 from docbot.report import RunReport
 from tests.conftest import GitRepo

@@ -22,15 +22,18 @@ from typing import Any, TextIO
 
 from docbot import pipeline
 from docbot.cache import open_cache
-from docbot.changes import Git, changed_files
+from docbot.changes import changed_files
 from docbot.config import Settings, load_settings
 from docbot.errors import ConfigError, DocbotError, GitError
 from docbot.events import ChangeRequest, diff_range, from_event, with_pull_request
+from docbot.git import Git
 from docbot.llm.providers import open_provider
+from docbot.markers import REPLY as REPLY_MARKER
+from docbot.markers import TRAILER
 from docbot.publish.actions import ActionLog, write_outputs, write_summary
-from docbot.publish.github import TRAILER, Announcement, GitHubPublisher, QuietPublisher, Target
+from docbot.publish.github import Announcement, GitHubPublisher, QuietPublisher, Target
 from docbot.publish.github_api import GitHubApi, PullInfo
-from docbot.publish.summary import Links, summary_markdown
+from docbot.render.bodies import Links, summary_markdown
 from docbot.report import RunReport
 
 # Action input -> setting. An empty input falls back to the environment, the repository's
@@ -60,8 +63,6 @@ INPUTS: dict[str, str] = {
     "report_path": "report_path",
 }
 SECRET_INPUTS = ("anthropic_api_key", "github_token")
-# docbot's replies carry a hidden marker, so a reply can never be read as a command (events.py skips them).
-REPLY_MARKER = "<!-- docbot:reply -->"
 SECRET_ENV = ("ANTHROPIC_API_KEY", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 OUTPUT_NAMES = (
     "operation",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -16,10 +15,11 @@ from rich.table import Table
 
 from docbot import __version__, events, languages, pipeline, symbols
 from docbot.cache import open_cache
-from docbot.changes import Git, changed_files
+from docbot.changes import changed_files
 from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, split_source
 from docbot.config import Settings, load_settings
 from docbot.errors import ConfigError, DocbotError
+from docbot.git import Git
 from docbot.llm.providers import open_provider
 from docbot.publish.files import FilesPublisher
 from docbot.report import RunReport
@@ -198,43 +198,6 @@ def cmd_cache(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _key_values(items: list[str]) -> dict[str, str]:
-    pairs = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, such as chunk_max_lines=300")
-        pairs[key.strip().replace("-", "_")] = value
-    return pairs
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from docbot.bench.workloads import BenchOptions, markdown, run_bench, write_json
-
-    opts = BenchOptions(
-        quick=args.quick,
-        file=Path(args.file) if args.file else None,
-        cache=args.cache or "sqlite",
-        scale=args.scale,
-        only=tuple(args.only or ()),
-        docbot_settings=_key_values(args.set or []),
-        env=os.environ,  # only the cache backend's variables are read (never the API key)
-        progress=lambda line: print(line, file=sys.stderr, flush=True),
-    )
-    # Retries are what the benchmark counts; their warnings would bury the table.
-    llm_log = logging.getLogger("docbot.llm")
-    level = llm_log.level
-    llm_log.setLevel(logging.ERROR)
-    try:
-        doc = run_bench(opts)
-    finally:
-        llm_log.setLevel(level)
-    if args.json:
-        write_json(doc, Path(args.json))
-    print(markdown(doc))
-    return EXIT_OK
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="docbot", description="Document what changed in a git repository, cheaply and reliably."
@@ -304,25 +267,6 @@ def build_parser() -> argparse.ArgumentParser:
     cache_flags(cache)
     cache.set_defaults(func=cmd_cache)
 
-    bench = sub.add_parser(
-        "bench", help="measure the naive first version and docbot side by side (loopback API, no key)"
-    )
-    bench.add_argument("--quick", action="store_true", help="small versions of every workload (< 1 min)")
-    bench.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
-    bench.add_argument("--file", help="a real source file for workloads 1 and 3 instead of a generated one")
-    bench.add_argument(
-        "--cache", help="docbot's cache: sqlite in a temporary folder (default), dynamodb[:TABLE], none"
-    )
-    bench.add_argument(
-        "--scale",
-        type=float,
-        help="how much faster waits pass for docbot (default: 10; 100 with --quick); phase 1: 10x that",
-    )
-    bench.add_argument(
-        "--set", action="append", metavar="KEY=VALUE", help="run docbot with this setting (repeatable)"
-    )
-    bench.add_argument("--only", action="append", help="run only this workload (repeatable)")
-    bench.set_defaults(func=cmd_bench)
     return parser
 
 

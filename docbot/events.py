@@ -16,15 +16,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from docbot.changes import DiffRange, Git, RangeKind, resolve_range
 from docbot.config import ZERO_SHA
 from docbot.errors import ConfigError
+from docbot.git import Git
+from docbot.markers import OWN_PREFIX
+from docbot.ranges import DiffRange, RangeKind, resolve_range
 
 SUPPORTED_EVENTS = ("push", "pull_request", "issue_comment", "workflow_dispatch")
 PR_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
 DEFAULT_TRIGGER = "/docbot"
-# docbot's own comments carry this hidden marker (publish/ writes it), so they never trigger a run.
-OWN_COMMENT_MARKER = "<!-- docbot"
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,7 @@ def _issue_comment(payload: Mapping[str, Any], actor: str | None, trigger: str) 
         return skip("comment on an issue, not a pull request")
     if user_type == "Bot":
         return skip(f"comment by a bot ({common['commenter']})")
-    if OWN_COMMENT_MARKER in body:  # posted with a personal token, docbot is not a Bot user
+    if OWN_PREFIX in body:  # posted with a personal token, docbot is not a Bot user
         return skip("docbot's own comment")
     command = parse_command(body, trigger)
     if command is None:

@@ -9,71 +9,11 @@ filled from static information (signature, docstring) and flagged.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from docbot.chunking import Chunk
-from docbot.llm.base import ChunkDoc, SymbolDoc
-from docbot.llm.offline import static_doc
+from docbot.docs import ChunkDoc, FileDoc, ModuleNote, Section, SymbolDoc, static_doc
 from docbot.symbols import Symbol
-
-
-@dataclass(frozen=True)
-class Section:
-    """One symbol's place on the page."""
-
-    symbol: Symbol
-    doc: SymbolDoc
-    static: bool = False  # True when the provider gave nothing and the doc was built from the code
-
-
-@dataclass(frozen=True)
-class ModuleNote:
-    """What a chunk without symbols does (module-level code), by line range."""
-
-    start: int
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
-class FileDoc:
-    """Everything the page of one source file shows."""
-
-    path: str
-    language: str
-    source_sha256: str
-    total_lines: int
-    overview: str | None
-    sections: tuple[Section, ...]
-    invented: int = 0  # answers for symbols the file does not define, dropped
-    duplicates: int = 0  # answers for a symbol from a chunk that does not own it, dropped
-    notes: tuple[ModuleNote, ...] = ()  # module-level code documented by chunks without symbols
-
-    @property
-    def missing(self) -> tuple[str, ...]:
-        return tuple(s.symbol.name for s in self.sections if s.static)
-
-    def kinds(self) -> dict[str, int]:
-        return dict(Counter(s.symbol.kind for s in self.sections))
-
-    def largest(self, n: int = 5) -> tuple[Symbol, ...]:
-        """The ``n`` longest symbols (by lines), longest first; ties in source order."""
-        ranked = sorted(enumerate(self.sections), key=lambda p: (-p[1].symbol.lines, p[0]))
-        return tuple(section.symbol for _, section in ranked[:n])
-
-    def metrics(self) -> dict[str, object]:
-        """Combined figures of the file: lines, symbols by kind, the largest symbols, completeness."""
-        return {
-            "lines": self.total_lines,
-            "symbols": len(self.sections),
-            "kinds": self.kinds(),
-            "largest": [{"name": s.name, "lines": s.lines} for s in self.largest()],
-            "filled_statically": len(self.missing),
-            "invented_dropped": self.invented,
-            "duplicates_dropped": self.duplicates,
-        }
 
 
 def missing_symbols(chunk: Chunk, doc: ChunkDoc) -> tuple[Symbol, ...]:

@@ -17,15 +17,17 @@ from pathlib import PurePosixPath
 
 from docbot import __version__, languages, symbols
 from docbot.cache import Cache, CacheEntry, content_key
-from docbot.changes import FileChange, Git, changed_files
+from docbot.changes import FileChange, changed_files
 from docbot.chunking import Chunk, split_source
 from docbot.config import Settings
+from docbot.docs import ChunkDoc
 from docbot.errors import DocbotError
 from docbot.filters import ATTRIBUTES, FileFilter
-from docbot.llm.base import ChunkDoc, DocRequest, Provider
+from docbot.git import Git
+from docbot.llm.base import DocRequest, Provider
 from docbot.merge import combine, merge_file, missing_symbols
 from docbot.publish import DocsPlan, Publisher
-from docbot.render import page_path, render_page
+from docbot.render.page import page_path, render_page
 from docbot.report import FileOutcome, RunReport
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from docbot.llm.base import Usage
+from docbot.docs import Usage
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from docbot import action
-from docbot.publish.github import TRAILER
-from docbot.publish.github_api import COMMENT_MARKER
+from docbot.markers import STICKY_COMMENT as COMMENT_MARKER
+from docbot.markers import TRAILER
 from tests.conftest import ROOT, GitRepo, load_event
 from tests.fakes.anthropic_server import running
 from tests.fakes.anthropic_server import status as claude_status

@@ -1,10 +1,11 @@
-"""``docbot bench``: the quick run completes and reports every field; its parts behave as documented.
+"""``./dev bench``: the quick run completes and reports every field; its parts behave as documented.
 
 Timings are not asserted (machines here are noisy); counts that do not depend on timing are.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import subprocess
@@ -14,28 +15,50 @@ from pathlib import Path
 import anthropic
 import pytest
 
-from docbot.bench import phase1
-from docbot.bench.sources import edit_one_function, python_module
-from docbot.bench.workloads import METRICS, WORKLOADS, BenchOptions, floor_s, limit_bound_s, run_bench
+from bench import phase1
+from bench.__main__ import main as bench_main
+from bench.sources import edit_one_function, python_module
+from bench.workloads import METRICS, WORKLOADS, BenchOptions, floor_s, limit_bound_s, run_bench
 from docbot.errors import ConfigError
-from docbot.testing.clock import WaitScaledClock
-from docbot.testing.fake_anthropic import STORM_MESSAGE, Latency, Limits
-from tests.fakes.anthropic_server import running, status
-from tests.fakes.clock import FakeClock
+from tests.conftest import ROOT
+from tests.fakes.anthropic_server import STORM_MESSAGE, Latency, Limits, running, status
+from tests.fakes.clock import FakeClock, WaitScaledClock
+
+
+def _dev_venv(tmp_path: Path) -> Path:
+    """A virtualenv for ``./dev`` that is this interpreter: ``bin/python`` hands over to it, and the
+    dev lock's stamp says the lock is installed, so ``./dev`` runs its command without installing."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    lock_hash = hashlib.sha256((ROOT / "requirements-dev.lock").read_bytes()).hexdigest()[:16]
+    (venv / f".docbot-requirements-dev.lock-{lock_hash}").touch()
+    return venv
 
 
 @pytest.mark.timeout(120)
 def test_quick_bench_completes_and_its_json_has_every_field(tmp_path: Path) -> None:
-    out = tmp_path / "bench.json"
+    # Through ./dev itself, from outside the checkout: the checkout is found without cd-ing into it,
+    # and the relative --json path is the caller's.
+    work = tmp_path / "elsewhere"
+    work.mkdir()
     proc = subprocess.run(
-        [sys.executable, "-m", "docbot", "bench", "--quick", "--json", str(out)],
+        [str(ROOT / "dev"), "bench", "--quick", "--json", "bench.json"],
         capture_output=True,
         text=True,
         timeout=110,
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},  # no API key, no cache settings
+        cwd=work,
+        env={  # no API key, no cache settings
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "PYTHON": sys.executable,
+            "DOCBOT_VENV": str(_dev_venv(tmp_path)),
+        },
     )
     assert proc.returncode == 0, proc.stderr
+    out = work / "bench.json"
     doc = json.loads(out.read_text())
     assert [w["name"] for w in doc["workloads"]] == list(WORKLOADS)
     for w in doc["workloads"]:
@@ -165,3 +188,9 @@ def test_bench_refuses_unknown_workloads_and_reserved_settings() -> None:
         run_bench(BenchOptions(quick=True, docbot_settings={"anthropic_base_url": "http://evil"}))
     with pytest.raises(ConfigError, match="--scale"):
         run_bench(BenchOptions(quick=True, scale=-1))
+
+
+def test_bench_command_reports_a_bad_setting_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench_main(["--quick", "--set", "chunk_max_lines"]) == 2
+    err = capsys.readouterr().err
+    assert err == "bench: error: --set 'chunk_max_lines': expected KEY=VALUE, such as chunk_max_lines=300\n"

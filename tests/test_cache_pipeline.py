@@ -10,8 +10,8 @@ import pytest
 
 from docbot import cli, pipeline
 from docbot.cache.dynamodb import DynamoCache
-from docbot.changes import Git
 from docbot.config import Settings, load_settings
+from docbot.git import Git
 from docbot.llm import providers
 from docbot.llm.base import DocRequest
 from docbot.publish.files import FilesPublisher

@@ -1,4 +1,7 @@
-"""Change detection on real git histories: `docbot changes` must agree with `git diff --name-status -M`."""
+"""Change detection: `docbot changes` must agree with `git diff --name-status -M` on real git histories.
+
+Which commits a run compares (shallow clones, merge-bases) is tested in tests/test_ranges.py.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from docbot.changes import (
-    EMPTY_TREE_SHA1,
-    DiffRange,
-    FileChange,
-    Git,
-    changed_files,
-    parse_raw,
-    resolve_range,
-)
+from docbot.changes import FileChange, changed_files, parse_diff, parse_raw
 from docbot.cli import main
 from docbot.config import ZERO_SHA
 from docbot.errors import GitError
+from docbot.git import Git
+from docbot.ranges import EMPTY_TREE_SHA1
 from tests.conftest import GitRepo
 
 STATUS = {"A": "added", "M": "modified", "T": "modified", "D": "deleted", "R": "renamed"}
@@ -76,6 +73,73 @@ def cli_changes(capsys: pytest.CaptureFixture[str], repo: GitRepo, *args: str) -
 
 def triples(items: list[dict[str, object]]) -> list[tuple[object, object, object]]:
     return [(c["status"], c["path"], c["old_path"]) for c in items]
+
+
+def _by_path(changes: list[FileChange]) -> dict[str, FileChange]:
+    return {c.path: c for c in changes}
+
+
+def test_added_modified_deleted_renamed_binary(git_repo: GitRepo) -> None:
+    git_repo.write("keep.py", "a = 1\nb = 2\nc = 3\n")
+    git_repo.write("gone.py", "x = 1\n")
+    git_repo.write("old_name.py", "".join(f"line_{i} = {i}\n" for i in range(30)))
+    base = git_repo.commit("base")
+    git_repo.write("keep.py", "a = 1\nb = 20\nc = 3\nd = 4\n")
+    git_repo.remove("gone.py")
+    git_repo.git("mv", "old_name.py", "new_name.py")
+    git_repo.write("new.py", "def f():\n    return 1\n")
+    git_repo.write("logo.png", b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    head = git_repo.commit("head")
+
+    changes = _by_path(changed_files(Git(git_repo.path), base, head))
+    assert changes["keep.py"] == FileChange("keep.py", "modified", changed_lines=((2, 2), (4, 4)))
+    assert changes["gone.py"] == FileChange("gone.py", "deleted")
+    assert changes["new_name.py"] == FileChange("new_name.py", "renamed", old_path="old_name.py")
+    assert changes["new.py"] == FileChange("new.py", "added", changed_lines=((1, 2),))
+    assert changes["logo.png"].binary and changes["logo.png"].status == "added"
+    assert set(changes) == {"keep.py", "gone.py", "new_name.py", "new.py", "logo.png"}
+
+
+def test_zero_base_means_every_file_at_head(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", "x = 1\n")
+    git_repo.commit("one")
+    git_repo.write("pkg/b.py", "y = 2\nz = 3\n")
+    head = git_repo.commit("two")
+    changes = _by_path(changed_files(Git(git_repo.path), ZERO_SHA, head))
+    assert changes == {
+        "a.py": FileChange("a.py", "added", changed_lines=((1, 1),)),
+        "pkg/b.py": FileChange("pkg/b.py", "added", changed_lines=((1, 2),)),
+    }
+
+
+def test_default_base_is_heads_parent_and_root_commit_is_everything(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", "x = 1\n")
+    root = git_repo.commit("root")
+    git = Git(git_repo.path)
+    assert [c.path for c in changed_files(git, None, root)] == ["a.py"]
+    git_repo.write("b.py", "y = 1\n")
+    head = git_repo.commit("second")
+    assert [c.path for c in changed_files(git, None, head)] == ["b.py"]
+
+
+def test_non_ascii_path_comes_back_unquoted(git_repo: GitRepo) -> None:
+    base = git_repo.commit("empty")
+    git_repo.write("é space.py", "x = 1\n")
+    head = git_repo.commit("unicode")
+    assert [c.path for c in changed_files(Git(git_repo.path), base, head)] == ["é space.py"]
+
+
+def test_pure_deletion_hunk_marks_the_line_before() -> None:
+    diff = (
+        "diff --git a/m.py b/m.py\n"
+        "index 1111111..2222222 100644\n"
+        "--- a/m.py\n"
+        "+++ b/m.py\n"
+        "@@ -3,2 +2,0 @@ def f():\n"
+        "-    a = 1\n"
+        "-    b = 2\n"
+    )
+    assert parse_diff(diff) == [FileChange("m.py", "modified", changed_lines=((2, 2),))]
 
 
 def commit_gitlink(repo: GitRepo, path: str, sha: str, message: str) -> str:
@@ -301,86 +365,6 @@ def test_parse_raw_rejects_garbage() -> None:
     assert parse_raw(b"") == []
 
 
-# --- shallow clones: deepen in bounded steps, fetch exact SHAs, or fail naming fetch-depth: 0 ---
-
-
-def make_origin(tmp_path: Path, commits: int) -> tuple[GitRepo, list[str]]:
-    origin = GitRepo(tmp_path / "origin")
-    shas = []
-    for i in range(commits):
-        origin.write(f"f{i}.py", f"v = {i}\n")
-        shas.append(origin.commit(f"c{i}"))
-    return origin, shas
-
-
-def shallow_clone(origin: GitRepo, dest: Path, *extra: str) -> Git:
-    subprocess.run(
-        ["git", "clone", "-q", "--depth=1", *extra, f"file://{origin.path}", str(dest)],
-        check=True,
-        capture_output=True,
-    )
-    return Git(dest)
-
-
-def test_shallow_clone_fetches_the_exact_base_commit(tmp_path: Path) -> None:
-    origin, shas = make_origin(tmp_path, 8)
-    git = shallow_clone(origin, tmp_path / "clone")
-    assert git.is_shallow()
-    assert not git.has_commit(shas[2])
-    span = resolve_range(git, shas[-1], shas[2])
-    assert span == DiffRange(head=shas[-1], base=shas[2])
-    changes = changed_files(git, span.base, span.head)
-    assert [c.path for c in changes] == [f"f{i}.py" for i in range(3, 8)]
-
-
-def test_shallow_clone_deepens_to_find_the_parent(tmp_path: Path) -> None:
-    origin, shas = make_origin(tmp_path, 4)
-    git = shallow_clone(origin, tmp_path / "clone")
-    assert git.parent(shas[-1]) is None  # the clone's edge looks like a root commit
-    with pytest.raises(GitError, match=r"parent .* shallow clone.*fetch-depth: 0"):
-        changed_files(git, None, shas[-1])
-    span = resolve_range(git, shas[-1])
-    assert span.base == shas[-2]
-    assert [c.path for c in changed_files(git, span.base, span.head)] == ["f3.py"]
-
-
-def test_shallow_merge_base_deepens_in_bounded_steps_then_fails_clearly(tmp_path: Path) -> None:
-    origin, shas = make_origin(tmp_path, 3)
-    origin.git("checkout", "-q", "-b", "topic")
-    for i in range(12):
-        origin.write("topic.py", f"t = {i}\n")
-        origin.commit(f"t{i}")
-    topic = origin.head()
-    origin.git("checkout", "-q", "main")
-    origin.write("main.py", "m = 1\n")
-    main_tip = origin.commit("main moves on")
-
-    git = shallow_clone(origin, tmp_path / "c1", "--no-single-branch")
-    with pytest.raises(GitError, match=r"no merge-base .* within 4 commits .*fetch-depth: 0"):
-        resolve_range(git, topic, main_tip, kind="three-dot", steps=(2, 4))
-    span = resolve_range(git, topic, main_tip, kind="three-dot", steps=(2, 8, 16))
-    assert span.base == shas[-1]  # the fork point, not main's tip
-    assert [c.path for c in changed_files(git, span.base, span.head)] == ["topic.py"]
-
-
-def test_shallow_clone_without_a_remote_names_fetch_depth(tmp_path: Path) -> None:
-    origin, shas = make_origin(tmp_path, 3)
-    git = shallow_clone(origin, tmp_path / "clone")
-    git.run("remote", "remove", "origin")
-    with pytest.raises(GitError, match=r"base commit .* is not in this shallow clone .*fetch-depth: 0"):
-        resolve_range(git, shas[-1], shas[0])
-
-
-def test_unrelated_histories_three_dot_is_a_clear_error(git_repo: GitRepo) -> None:
-    git_repo.write("a.py", "a\n")
-    first = git_repo.commit()
-    git_repo.git("checkout", "-q", "--orphan", "other")
-    git_repo.write("b.py", "b\n")
-    other = git_repo.commit()
-    with pytest.raises(GitError, match="share no history"):
-        resolve_range(Git(git_repo.path), other, first, kind="three-dot")
-
-
 # --- randomised properties: path quoting and line ranges ---
 
 HOSTILE = [
@@ -456,23 +440,6 @@ def test_random_edits_keep_unchanged_lines_outside_the_ranges(git_repo: GitRepo)
                 continue
             assert any(text == candidate for candidate in kept), (case, number)  # a subsequence of old
         assert all(number in inside for number, text in enumerate(new, start=1) if text not in old)
-
-
-@pytest.mark.parametrize("rev", ["--upload-pack=touch pwned", "-x", "a\nb", "HEAD\x00"])
-def test_revisions_that_could_be_read_as_options_are_refused(git_repo: GitRepo, rev: str) -> None:
-    git_repo.write("a.py", "a\n")
-    head = git_repo.commit()
-    origin = Git(git_repo.path)
-    clone = git_repo.path.parent / "clone"
-    subprocess.run(
-        ["git", "clone", "-q", f"file://{git_repo.path}", str(clone)], check=True, capture_output=True
-    )
-    with pytest.raises(GitError, match="is not a revision; pass a commit SHA, branch or tag name"):
-        resolve_range(Git(clone), head, rev)
-    with pytest.raises(GitError, match="is not a revision"):
-        changed_files(origin, rev, head)
-    assert not (clone / "pwned").exists()
-    assert not (git_repo.path / "pwned").exists()
 
 
 def test_user_git_config_cannot_change_the_answer(git_repo: GitRepo) -> None:

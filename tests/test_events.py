@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from docbot import action
-from docbot.changes import Git, changed_files, resolve_range
+from docbot.changes import changed_files
 from docbot.cli import main
 from docbot.errors import ConfigError, GitError
 from docbot.events import (
@@ -25,6 +25,8 @@ from docbot.events import (
     parse_command,
     with_pull_request,
 )
+from docbot.git import Git
+from docbot.ranges import resolve_range
 from tests.conftest import GitRepo, load_event
 
 # SHAs in the payloads (they exist in no repository; tests that diff rewrite them to local commits)

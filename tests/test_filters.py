@@ -8,10 +8,10 @@ import pytest
 
 from docbot import pipeline
 from docbot.cache import NullCache
-from docbot.changes import Git
 from docbot.config import load_settings
 from docbot.errors import ConfigError
 from docbot.filters import ATTRIBUTES, FileFilter
+from docbot.git import Git
 from docbot.llm.offline import OfflineProvider
 from docbot.publish.files import FilesPublisher
 from tests.conftest import GitRepo

@@ -13,8 +13,8 @@ import pytest
 from docbot import cli, pipeline
 from docbot.cache import NullCache
 from docbot.cache.sqlite import SqliteCache
-from docbot.changes import Git
 from docbot.config import ZERO_SHA
+from docbot.git import Git
 from docbot.llm.client import AnthropicProvider
 from docbot.llm.pricing import PRICES
 from docbot.publish.files import FilesPublisher

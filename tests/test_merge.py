@@ -11,15 +11,16 @@ import pytest
 
 from docbot import pipeline
 from docbot.cache.sqlite import SqliteCache
-from docbot.changes import Git
 from docbot.chunking import Chunk, chunk_file
 from docbot.config import ZERO_SHA, load_settings
+from docbot.docs import ChunkDoc, FileDoc, SymbolDoc, Usage
 from docbot.errors import TransientError
-from docbot.llm.base import ChunkDoc, DocRequest, SymbolDoc, Usage
+from docbot.git import Git
+from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
-from docbot.merge import FileDoc, combine, merge_file, missing_symbols
+from docbot.merge import combine, merge_file, missing_symbols
 from docbot.publish.files import FilesPublisher
-from docbot.render import render_page
+from docbot.render.page import render_page
 from docbot.report import RunReport
 from docbot.symbols import Symbol, extract_symbols
 from tests.conftest import GitRepo

@@ -9,12 +9,13 @@ import pytest
 
 from docbot import pipeline
 from docbot.cache.sqlite import SqliteCache
-from docbot.changes import Git
 from docbot.config import ZERO_SHA, Settings, load_settings
-from docbot.llm.base import ChunkDoc, DocRequest
+from docbot.docs import ChunkDoc
+from docbot.git import Git
+from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
+from docbot.markers import GENERATED as MARKER
 from docbot.publish.files import FilesPublisher
-from docbot.render import MARKER
 from docbot.report import RunReport
 from tests.conftest import GitRepo
 

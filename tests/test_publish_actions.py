@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from docbot.llm.base import Usage
+from docbot.docs import Usage
 from docbot.publish.actions import (
     SUMMARY_BUDGET_BYTES,
     ActionLog,
@@ -18,7 +18,7 @@ from docbot.publish.actions import (
     write_outputs,
     write_summary,
 )
-from docbot.publish.summary import fit_sections, fits, summary_markdown
+from docbot.render.bodies import fit_sections, fits, summary_markdown
 from docbot.report import FileOutcome, RunReport
 from tests.test_action_entrypoint import parse_outputs
 

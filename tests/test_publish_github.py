@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 
 from docbot.errors import ConfigError
+from docbot.markers import STICKY_COMMENT as COMMENT_MARKER
+from docbot.markers import marker_line
 from docbot.publish import DocsPlan
 from docbot.publish.github import NOT_OURS, GitHubPublisher, Target, git_blob_sha, unsafe_path
 from docbot.publish.github_api import (
-    COMMENT_MARKER,
     GitHubApi,
     GitHubApiError,
     GitHubTransientError,
     RetryPolicy,
 )
-from docbot.render import marker_line
 from docbot.report import RunReport
 from tests.conftest import GitRepo
 from tests.fakes.github_server import BODY_TOO_LONG, GitHubWorld

@@ -8,12 +8,15 @@ from pathlib import Path
 from docbot.cache import CacheEntry, content_key
 from docbot.cache.sqlite import SqliteCache
 from docbot.chunking import chunk_file
-from docbot.llm.base import ChunkDoc, DocRequest, SymbolDoc
+from docbot.docs import ChunkDoc, SymbolDoc
+from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
+from docbot.markers import GENERATED as MARKER
+from docbot.markers import source_of
 from docbot.merge import merge_file
 from docbot.publish import DocsPlan
 from docbot.publish.files import FilesPublisher
-from docbot.render import MARKER, render_page, source_of
+from docbot.render.page import render_page
 from docbot.symbols import extract_symbols
 
 SAMPLE = '''"""Sample module."""

@@ -21,8 +21,9 @@ import anthropic
 from anthropic.types import Message
 
 from docbot.config import Settings
+from docbot.docs import ChunkDoc, SymbolDoc, Usage, UsageMeter
 from docbot.errors import ConfigError, PermanentError
-from docbot.llm.base import ChunkDoc, DocRequest, SymbolDoc, Usage, UsageMeter
+from docbot.llm.base import DocRequest
 from docbot.llm.breaker import CircuitBreaker
 from docbot.llm.pricing import Budget, ModelPrice, TokenUsage, cost_usd, price_for, worst_case_cost_usd
 from docbot.llm.prompt import PROMPT_VERSION, ContentError, build_params, estimate_prompt_tokens, parse_reply

@@ -17,8 +17,8 @@ import json
 from typing import Any
 
 from docbot.chunking import Chunk
+from docbot.docs import SymbolDoc
 from docbot.errors import PermanentError
-from docbot.llm.base import SymbolDoc
 
 # Part of every cache key (the pipeline adds provider.prompt_version): change it whenever the prompt,
 # the schema or the parsing changes, so cached answers to the old prompt are not reused.

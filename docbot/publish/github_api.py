@@ -22,11 +22,11 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.stop import stop_base
 
 from docbot.errors import ConfigError, DocbotError, PermanentError, TransientError
+from docbot.markers import STICKY_COMMENT
 
 T = TypeVar("T")
 
 ACTIONS_BOT = "github-actions[bot]"
-COMMENT_MARKER = "<!-- docbot:sticky-comment -->"
 
 # --- errors ---------------------------------------------------------------------------------------
 
@@ -307,7 +307,7 @@ class GitHubApi:
         )
         return comment.id, comment.html_url
 
-    def upsert_comment(self, number: int, body: str, marker: str = COMMENT_MARKER) -> tuple[int, str, bool]:
+    def upsert_comment(self, number: int, body: str, marker: str = STICKY_COMMENT) -> tuple[int, str, bool]:
         """Edit docbot's one comment on ``number`` (found by ``marker`` among the comments written by the
         token's own identity, every page read), or create it.
 

@@ -9,7 +9,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 
-from docbot.llm.base import ChunkDoc, DocRequest, Usage
+from docbot.docs import ChunkDoc, Usage
+from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
 
 CHUNK_USAGE = Usage(input_tokens=1200, output_tokens=300, requests=1, cost_usd=0.0081)

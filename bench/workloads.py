@@ -1,7 +1,7 @@
-"""``docbot bench``: phase 1 and docbot side by side on five workloads, against the physical floor.
+"""``./dev bench``: phase 1 and docbot side by side on five workloads, against the physical floor.
 
-Every workload runs twice against the loopback Messages API (``docbot.testing.fake_anthropic``) with a
-latency model and Anthropic-style rate limits: once with phase 1 (``docbot.bench.phase1``), once with
+Every workload runs twice against the loopback Messages API (``tests.fakes.anthropic_server``) with a
+latency model and Anthropic-style rate limits: once with phase 1 (``bench.phase1``), once with
 the real pipeline (``pipeline.run`` with ``AnthropicProvider`` and its defaults, SQLite cache in a
 temporary folder unless ``cache`` names another backend). Each run gets a fresh server, so the server's
 own totals (requests, 429s, billed tokens) are that run's.
@@ -25,23 +25,24 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bench import phase1
+from bench.sources import edit_one_function, python_module
 from docbot import languages, pipeline
-from docbot.bench import phase1
-from docbot.bench.sources import edit_one_function, python_module
 from docbot.cache import open_cache
-from docbot.changes import Git
 from docbot.config import ZERO_SHA, Settings, load_settings
 from docbot.errors import ConfigError
+from docbot.git import Git
 from docbot.llm.client import AnthropicProvider
 from docbot.llm.offline import OfflineProvider
 from docbot.llm.pricing import ModelPrice, TokenUsage, cost_usd, price_for
 from docbot.publish.files import FilesPublisher
 from docbot.report import RunReport
-from docbot.testing.clock import WaitScaledClock
-from docbot.testing.fake_anthropic import STORM_MESSAGE, FakeAnthropic, Latency, Limits, running
+from tests.fakes.anthropic_server import STORM_MESSAGE, FakeAnthropic, Latency, Limits, running
+from tests.fakes.clock import WaitScaledClock
 
 API_KEY = "bench-key"  # the loopback server's; never a real key
-# Anthropic's Start tier (REFERENCE 3.4, the published Fable 5.x figures; docbot's client defaults too).
+# Anthropic's Start tier, as published for Fable 5.x (no per-tier figures were found for the 5.5
+# models); docbot's client defaults are the same figures.
 START_TIER = Limits(rpm=1000, itpm=500_000, otpm=100_000)
 TIERS: dict[str, Limits] = {
     "tier1-2025": Limits(rpm=50, itpm=30_000, otpm=8_000),  # Sonnet 4 Tier 1, 2025 rate-limit page
@@ -50,13 +51,13 @@ TIERS: dict[str, Limits] = {
 }
 # Time to first token 1 s, then 15 ms per output token (about 67 tokens/s, a Sonnet-class model).
 LATENCY = Latency(base_s=1.0, per_output_token_s=0.015)
-CONTEXT_WINDOW = 1_000_000  # Sonnet 5.5 (REFERENCE 3.2)
+CONTEXT_WINDOW = 1_000_000  # Sonnet 5.5's context window
 # Phase 1's Markdown replies: output tokens per prompt token. Chosen so that for the generated modules
 # phase 1 writes at most as many tokens as docbot's structured answers for the same file (measured on
 # workload 2: docs/performance.md); the comparison is then about requests, not about verbosity.
 PROSE_RATIO = 1.0
-# Shorter prompt prefixes are not cached. Sources disagree on Sonnet 5.5's minimum (512 or 1,024,
-# REFERENCE 3.3); the larger one is assumed, which never helps docbot.
+# Shorter prompt prefixes are not cached. Published figures disagree on Sonnet 5.5's minimum (512 or
+# 1,024); the larger one is assumed, which never helps docbot.
 MIN_CACHEABLE_TOKENS = 1024
 PHASE1_MAX_TOKENS = 4096  # the same output budget as docbot's first attempt (Settings.max_tokens)
 PHASE1_SCALE_FACTOR = 10.0  # phase 1's clock runs this many times faster than docbot's (time_scale)
@@ -106,7 +107,7 @@ WORKLOADS = ("large-file", "repeat-20", "edit-one-function", "storm-429", "push-
 
 @dataclass(frozen=True)
 class BenchOptions:
-    """One ``docbot bench`` invocation.
+    """One ``./dev bench`` invocation.
 
     Args:
         quick: small versions of every workload (CI).
@@ -585,7 +586,7 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
         for name in WORKLOADS:
             if opts.only and name not in opts.only:
                 continue
-            opts.progress(f"docbot bench: {name} ...")
+            opts.progress(f"bench: {name} ...")
             t0 = time.monotonic()
             result = _RUNNERS[name](opts, sizes, Path(tmp), nonce, shared)
             work = result["docbot"]["complete"]
@@ -594,7 +595,7 @@ def run_bench(opts: BenchOptions) -> dict[str, Any]:
                 tier: round(floor_s(work, limits), 2) for tier, limits in TIERS.items()
             }
             workloads.append(result)
-            opts.progress(f"docbot bench: {name} done in {time.monotonic() - t0:.1f} s")
+            opts.progress(f"bench: {name} done in {time.monotonic() - t0:.1f} s")
     doc: dict[str, Any] = {
         "quick": opts.quick,
         "scale": {"docbot": opts.time_scale("docbot"), "phase1": opts.time_scale("phase1")},
@@ -619,7 +620,7 @@ def _ratio(a: float, b: float) -> float | None:
 
 
 def targets(workloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The issue's targets, each with whether this run met it and the figures behind the verdict."""
+    """The performance targets, each with whether this run met it and the figures behind the verdict."""
     out = []
     by = {w["name"]: w for w in workloads}
 
