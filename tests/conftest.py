@@ -1,4 +1,4 @@
-"""Shared fixtures: temporary git repositories, the shared webhook payloads, isolated settings."""
+"""Shared fixtures: temporary git repositories, the project's webhook payloads, isolated settings."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# ../shared/data next to the project root (a CI clone gets a copy of shared/ beside it).
-SHARED_DATA = ROOT.parent / "shared" / "data"
+EVENTS = Path(__file__).parent / "fixtures" / "events"
 
 
 class GitRepo:
@@ -70,7 +69,10 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def load_event(name: str) -> dict[str, Any]:
-    """A real webhook payload from ../shared/data/github-events/<name>.json."""
-    path = SHARED_DATA / "github-events" / f"{name}.json"
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    """A fresh copy of the webhook payload tests/fixtures/events/<name>.json (``<event>__<variant>``).
+
+    The payloads carry the fields GitHub documents for each event, with SHAs that exist in no
+    repository: tests that need a real diff rewrite them to commits of a repository they build.
+    """
+    data: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))
     return data

@@ -1,5 +1,6 @@
 """entrypoint.py run as the runner runs it: a subprocess with the runner's environment, a real repository,
-real webhook payloads (SHAs rewritten), and the loopback GitHub API behind real PyGithub."""
+the webhook payloads of tests/fixtures/events (SHAs rewritten), and the loopback GitHub API behind real
+PyGithub."""
 
 from __future__ import annotations
 
@@ -244,7 +245,7 @@ def test_a_second_push_keeps_the_pages_of_the_open_pull_request(harness: Harness
 def pull_request_payload(
     harness: Harness, number: int, branch: str = "feature", event: str = "pull_request__synchronize"
 ) -> dict[str, Any]:
-    """A real pull_request payload rewritten to PR ``number`` from ``branch`` (this repository) to main."""
+    """A pull_request payload rewritten to PR ``number`` from ``branch`` (this repository) to main."""
     payload = load_event(event)
     payload["number"] = number
     payload["pull_request"].update(number=number)
@@ -443,7 +444,7 @@ def test_docbot_commits_and_docs_only_pushes_are_skipped(harness: Harness) -> No
 def test_workflow_dispatch_documents_every_file(harness: Harness) -> None:
     two_commits(harness.repo)
     harness.world.sync("main")
-    payload = load_event("workflow_dispatch__workflow_dispatch")
+    payload = load_event("workflow_dispatch__with_inputs")
     payload["ref"] = "refs/heads/main"
     payload["inputs"] = {"all": "true"}  # workflow_dispatch inputs arrive as strings
 
@@ -547,11 +548,10 @@ def test_a_rejected_token_is_a_clear_error(harness: Harness) -> None:
 
 def test_fork_pull_request_gets_a_clear_notice_not_a_silent_green(harness: Harness) -> None:
     number = feature_pull(harness)
-    payload = load_event("pull_request__opened")
+    payload = load_event("pull_request__from_fork")
     payload["number"] = number
     payload["pull_request"]["head"].update(sha=harness.world.bare_git("rev-parse", "feature"), ref="feature")
     payload["pull_request"]["base"].update(sha=harness.world.bare_git("rev-parse", "main"), ref="main")
-    payload["pull_request"]["head"]["repo"].update(full_name="someone/project", fork=True)
 
     run = harness.run("pull_request", payload, in_process=True)
 

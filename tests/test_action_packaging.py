@@ -1,6 +1,6 @@
 """The Action's packaging: action.yml agrees with the code, the Dockerfile installs exactly the lock file and
 passes hadolint, entrypoint.py only calls docbot.action.main, and the repository's own workflow uses the
-Action for all four triggers with least-privilege permissions."""
+Action for all four triggers with least-privilege permissions; CI tests the clone with nothing beside it."""
 
 from __future__ import annotations
 
@@ -123,3 +123,13 @@ def test_workflow_permissions_are_least_privilege(workflow: dict[Any, Any]) -> N
     for job in jobs.values():
         for step in job["steps"]:
             assert "secrets." not in step.get("run", "")
+
+
+def test_ci_runs_the_readme_command_on_the_clone_alone() -> None:
+    steps = load_yaml(ROOT / ".github" / "workflows" / "ci.yml")["jobs"]["test"]["steps"]
+    checkouts = [s for s in steps if str(s.get("uses", "")).startswith("actions/checkout@")]
+    # One checkout of this repository into the workspace root: no second repository beside it, no
+    # subfolder, so GitHub runs exactly what a fresh clone runs here.
+    assert [set(s.get("with", {})) - {"fetch-depth"} for s in checkouts] == [set()]
+    assert [s["run"] for s in steps if "run" in s] == ["bash .ci/run"]
+    assert not [s for s in steps if "working-directory" in s]

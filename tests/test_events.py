@@ -1,4 +1,5 @@
-"""Every way a run can start: real webhook payloads, SHAs rewritten to commits of real repositories."""
+"""Every way a run can start: the webhook payloads of tests/fixtures/events, SHAs rewritten to commits of
+real repositories."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from docbot import action
 from docbot.changes import changed_files
 from docbot.cli import main
-from docbot.config import ZERO_SHA, PublishSettings
+from docbot.config import PublishSettings
 from docbot.errors import ConfigError, GitError
 from docbot.events import (
     SUPPORTED_EVENTS,
@@ -31,13 +32,18 @@ from docbot.pipeline import list_changes
 from docbot.ranges import DiffRange, resolve_range
 from tests.conftest import GitRepo, load_event
 
-# SHAs in the shared payloads
+# SHAs in the payloads (they exist in no repository; tests that diff rewrite them to local commits)
 PUSH_BEFORE, PUSH_AFTER = (
-    "a10867b14bb761a232cd80139fbd4c0d33264240",
-    "199eddf46df50de8d02e99bf1c5fdb4101338224",
+    "d66c4fa367cda556d0cb69deff33e2e5e3a5e5e8",
+    "922734743d66737ec6d61b22aaacfec18bd97082",
 )
-NEW_BRANCH_AFTER = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
-PR_BASE, PR_HEAD = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e", "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+NEW_BRANCH_AFTER = "381e210082050e8dade513858e94763bf30488cd"
+FORCED_BEFORE, FORCED_AFTER = (
+    "70b5c4e6fc2cf65d19fe72a72b5511c61bb20036",
+    "7e58a82294683e0426c566543a2503c12d20dbe1",
+)
+PR_BASE, PR_HEAD = "eb650de4306464e95c128a8529938c809d02c8ec", "440042c2e942fcd2fd4be00c155f648d5f15bcb7"
+DELETED_FORK_HEAD = "243767940356b88951288d05ed6834aff653b4e6"
 
 
 def diff_range(request: ChangeRequest, git: Git) -> DiffRange:
@@ -113,7 +119,7 @@ def test_push_normal_branch_compares_before_and_after(branchy: Branchy) -> None:
         "two-dot",
         "master",
     )
-    assert request.actor == "Codertocat"
+    assert request.actor == "octocat"
     assert not request.is_noop
     assert paths(branchy.git, request) == ["main_later.py", "main_only.py"]
 
@@ -128,9 +134,14 @@ def test_push_in_a_shallow_clone_fetches_before(branchy: Branchy, tmp_path: Path
     assert paths(git, from_event("push", payload)) == ["main_later.py", "main_only.py"]
 
 
+def new_branch_push(after: str, branch: str = "feature") -> dict[str, Any]:
+    payload = rewrite(load_event("push__new_branch_with_commit"), {NEW_BRANCH_AFTER: after})
+    payload["ref"] = f"refs/heads/{branch}"
+    return payload
+
+
 def test_first_push_of_the_default_branch_documents_every_file(branchy: Branchy) -> None:
-    payload = rewrite(load_event("push__new_branch_with_commit"), {NEW_BRANCH_AFTER: branchy.m3})
-    request = from_event("push", payload)
+    request = from_event("push", new_branch_push(branchy.m3, "master"))
     assert (request.kind, request.base, request.branch, request.default_branch) == (
         "new-branch",
         None,
@@ -141,12 +152,6 @@ def test_first_push_of_the_default_branch_documents_every_file(branchy: Branchy)
     assert span.everything
     assert span.notices == ("first push of the default branch: documenting every file",)
     assert paths(branchy.git, request) == ["base.py", "main_later.py", "main_only.py", "shared.py"]
-
-
-def new_branch_push(after: str, branch: str = "feature") -> dict[str, Any]:
-    payload = rewrite(load_event("push__new_branch_with_commit"), {NEW_BRANCH_AFTER: after})
-    payload["ref"] = f"refs/heads/{branch}"
-    return payload
 
 
 def test_new_branch_compares_with_its_merge_base_with_the_default_branch(branchy: Branchy) -> None:
@@ -197,8 +202,8 @@ def test_new_branch_with_unrelated_history(branchy: Branchy, tmp_path: Path) -> 
 
 
 def forced_push(before: str, after: str, branch: str = "feature") -> dict[str, Any]:
-    payload = rewrite(load_event("push__normal_branch_push"), {PUSH_BEFORE: before, PUSH_AFTER: after})
-    payload.update(ref=f"refs/heads/{branch}", forced=True)
+    payload = rewrite(load_event("push__forced"), {FORCED_BEFORE: before, FORCED_AFTER: after})
+    payload["ref"] = f"refs/heads/{branch}"
     return payload
 
 
@@ -241,17 +246,19 @@ def test_forced_push_that_was_a_fast_forward_compares_directly(branchy: Branchy,
 
 
 @pytest.mark.parametrize(
-    ("changes", "reason"),
+    ("payload", "reason"),
     [
-        ({"after": ZERO_SHA, "deleted": True}, "branch refs/heads/master was deleted"),
-        ({"ref": "refs/tags/v1.0", "after": ZERO_SHA, "deleted": True}, "tag refs/tags/v1.0 was deleted"),
-        ({"ref": "refs/tags/v1.0"}, "tag push (refs/tags/v1.0): tags are not documented"),
-        ({"before": PUSH_AFTER}, "before equals after: nothing was pushed"),
+        (load_event("push__deleted_branch"), "branch refs/heads/feature was deleted"),
+        (load_event("push__tag_deleted"), "tag refs/tags/v1.0.0 was deleted"),
+        (load_event("push__tag"), "tag push (refs/tags/v1.0.0): tags are not documented"),
+        (
+            load_event("push__normal_branch_push") | {"before": PUSH_AFTER},
+            "before equals after: nothing was pushed",
+        ),
     ],
+    ids=["deleted-branch", "deleted-tag", "tag", "before-is-after"],
 )
-def test_pushes_with_nothing_to_document(changes: dict[str, Any], reason: str) -> None:
-    payload = load_event("push__normal_branch_push")
-    payload.update(changes)
+def test_pushes_with_nothing_to_document(payload: dict[str, Any], reason: str) -> None:
     request = from_event("push", payload)
     assert request.skip_reason == reason
     assert request.is_noop
@@ -281,9 +288,9 @@ def test_pull_request_documents_its_own_changes_three_dot(branchy: Branchy, name
         branchy.m3,
         branchy.f2,
         "three-dot",
-        2,
+        7,
     )
-    assert request.ref == "changes"
+    assert request.ref == "greet-by-name"
     assert request.head_repo_fork is False
     span = diff_range(request, branchy.git)
     assert (span.base, span.head) == (branchy.m1, branchy.f2)
@@ -300,44 +307,52 @@ def test_pull_request_in_a_shallow_clone_deepens_until_the_merge_base(
 
 
 @pytest.mark.parametrize(
-    ("action", "reason"),
+    ("payload", "reason"),
     [
-        ("closed", "pull request closed: docbot runs on opened, synchronize, reopened, ready_for_review"),
         (
-            "labeled",
+            load_event("pull_request__closed"),
+            "pull request closed: docbot runs on opened, synchronize, reopened, ready_for_review",
+        ),
+        (
+            load_event("pull_request__opened") | {"action": "labeled"},
             "pull_request action 'labeled': docbot runs on opened, synchronize, reopened, ready_for_review",
         ),
         (
-            "edited",
+            load_event("pull_request__opened") | {"action": "edited"},
             "pull_request action 'edited': docbot runs on opened, synchronize, reopened, ready_for_review",
         ),
     ],
+    ids=["closed", "labeled", "edited"],
 )
-def test_pull_request_actions_that_are_ignored(action: str, reason: str) -> None:
-    payload = load_event("pull_request__opened")
-    payload["action"] = action
+def test_pull_request_actions_that_are_ignored(payload: dict[str, Any], reason: str) -> None:
     request = from_event("pull_request", payload)
     assert request.skip_reason == reason
-    assert request.pr_number == 2
+    assert request.pr_number == 7
 
 
-@pytest.mark.parametrize("action", ["reopened", "ready_for_review"])
-def test_pull_request_reopened_and_ready_for_review_run(action: str) -> None:
-    payload = load_event("pull_request__opened")
-    payload["action"] = action
+@pytest.mark.parametrize(
+    "payload",
+    [
+        load_event("pull_request__reopened"),
+        load_event("pull_request__opened") | {"action": "ready_for_review"},
+    ],
+    ids=["reopened", "ready_for_review"],
+)
+def test_pull_request_reopened_and_ready_for_review_run(payload: dict[str, Any]) -> None:
     request = from_event("pull_request", payload)
     assert (request.base, request.head, request.skip_reason) == (PR_BASE, PR_HEAD, None)
 
 
 def test_pull_request_from_a_fork_and_from_a_deleted_fork() -> None:
-    payload = load_event("pull_request__opened")
-    payload["pull_request"]["head"]["repo"]["fork"] = True
-    payload["pull_request"]["head"]["repo"]["full_name"] = "someone/Hello-World"
-    assert from_event("pull_request", payload).head_repo_fork is True
-    payload["pull_request"]["head"]["repo"] = None
-    request = from_event("pull_request", payload)
+    assert from_event("pull_request", load_event("pull_request__from_fork")).head_repo_fork is True
+    # Into a fork from its parent: head.repo is no fork, but another repository all the same.
+    upstream = load_event("pull_request__opened")
+    upstream["pull_request"]["head"]["repo"]["full_name"] = "upstream/hello-world"
+    assert upstream["pull_request"]["head"]["repo"]["fork"] is False
+    assert from_event("pull_request", upstream).head_repo_fork is True
+    request = from_event("pull_request", load_event("pull_request__from_deleted_fork"))
     assert request.head_repo_fork is True
-    assert request.head == PR_HEAD
+    assert request.head == DELETED_FORK_HEAD
 
 
 # --- issue_comment ---
@@ -355,14 +370,14 @@ def test_docbot_comment_on_a_pull_request_needs_the_pr_lookup(branchy: Branchy) 
     assert request.skip_reason is None
     assert request.needs_pr_lookup
     assert (request.pr_number, request.comment_id, request.commenter, request.author_association) == (
-        2,
-        751955664,
-        "lts-def",
-        "COLLABORATOR",
+        7,
+        2580001001,
+        "monalisa",
+        "MEMBER",
     )
     assert (request.kind, request.everything, request.force, request.paths) == ("three-dot", False, False, ())
     assert request.comment_body == "/docbot"
-    with pytest.raises(ConfigError, match="pull request #2: fetch its base and head first"):
+    with pytest.raises(ConfigError, match="pull request #7: fetch its base and head first"):
         diff_range(request, branchy.git)
     resolved = with_pull_request(
         request, base=branchy.m3, head=branchy.f2, head_ref=None, head_repo_fork=True
@@ -383,15 +398,18 @@ def test_docbot_comment_arguments(branchy: Branchy) -> None:
     assert diff_range(everything, branchy.git).everything
 
 
-def test_the_real_comment_without_a_command_is_ignored() -> None:
+def test_a_command_after_prose_runs_and_a_comment_without_one_is_ignored() -> None:
     request = from_event("issue_comment", load_event("issue_comment__created_on_pull_request"))
+    assert request.comment_body == "Thanks! Could you refresh the API docs?\n\n/docbot"
+    assert (request.skip_reason, request.needs_pr_lookup) == (None, True)
+    request = from_event("issue_comment", comment_event("Thanks, looks good to me."))
     assert request.skip_reason == "no /docbot command in the comment"
 
 
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [
-        (comment_event("/docbot", action="edited"), "comment edited: only new comments are commands"),
+        (load_event("issue_comment__edited"), "comment edited: only new comments are commands"),
         (comment_event("/docbot", action="deleted"), "comment deleted: only new comments are commands"),
         (comment_event("see `/docbot` below"), "no /docbot command in the comment"),
         (comment_event("<!-- docbot:summary -->\n/docbot"), "docbot's own comment"),
@@ -404,10 +422,9 @@ def test_comments_that_are_ignored(payload: dict[str, Any], reason: str) -> None
 
 def test_comment_on_a_plain_issue_and_by_a_bot_are_ignored() -> None:
     issue = load_event("issue_comment__created_on_issue")
-    issue["comment"]["body"] = "/docbot"
+    assert issue["comment"]["body"] == "/docbot"  # a command, so the issue is what stops it
     assert from_event("issue_comment", issue).skip_reason == "comment on an issue, not a pull request"
-    bot = comment_event("/docbot")
-    bot["comment"]["user"].update(login="github-actions[bot]", type="Bot")
+    bot = load_event("issue_comment__created_by_bot")
     assert from_event("issue_comment", bot).skip_reason == "comment by a bot (github-actions[bot])"
 
 
@@ -422,9 +439,7 @@ def test_custom_trigger_phrase() -> None:
 
 
 def test_workflow_dispatch_without_inputs_documents_the_last_commit(branchy: Branchy) -> None:
-    request = from_event(
-        "workflow_dispatch", load_event("workflow_dispatch__workflow_dispatch"), sha=branchy.m3
-    )
+    request = from_event("workflow_dispatch", load_event("workflow_dispatch__without_inputs"), sha=branchy.m3)
     assert (request.head, request.base, request.everything, request.ref) == (
         branchy.m3,
         None,
@@ -435,7 +450,16 @@ def test_workflow_dispatch_without_inputs_documents_the_last_commit(branchy: Bra
 
 
 def test_workflow_dispatch_string_inputs(branchy: Branchy) -> None:
-    payload = load_event("workflow_dispatch__workflow_dispatch")
+    payload = load_event("workflow_dispatch__with_inputs")
+    # An input left empty in the form arrives as "": the head falls back to GITHUB_SHA.
+    request = from_event("workflow_dispatch", payload, sha=branchy.m3)
+    assert (request.base, request.head, request.force, request.everything, request.paths) == (
+        payload["inputs"]["base"],
+        branchy.m3,
+        True,
+        False,
+        ("src/**", "docs/*.md"),
+    )
     payload["inputs"] = {
         "base": branchy.m0,
         "head": "feature",
@@ -477,7 +501,7 @@ def test_cli_changes_for_an_event(
     out, err = capsys.readouterr()
     assert [c["path"] for c in json.loads(out)] == ["feature_a.py", "feature_b.py", "shared.py"]
     assert "merge-base with master" in err
-    event.write_text(json.dumps(load_event("pull_request__opened") | {"action": "closed"}), encoding="utf-8")
+    event.write_text(json.dumps(load_event("pull_request__closed")), encoding="utf-8")
     assert main([*args[:3], "--event", "pull_request", "--payload", str(event), "--json"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out) == []
@@ -582,7 +606,7 @@ def test_action_documents_a_new_branch_since_its_merge_base(branchy: Branchy, tm
 
 def test_action_exits_green_with_a_notice_for_a_closed_pull_request(tmp_path: Path) -> None:
     event = tmp_path / "event.json"
-    event.write_text(json.dumps(load_event("pull_request__opened") | {"action": "closed"}), encoding="utf-8")
+    event.write_text(json.dumps(load_event("pull_request__closed")), encoding="utf-8")
     out = io.StringIO()
     env = {
         "GITHUB_EVENT_NAME": "pull_request",
