@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 
 from docbot import __version__, languages, symbols
 from docbot.cache import Cache, CacheEntry, content_key
+from docbot.cache.shapes import chunk_answer
 from docbot.changes import FileChange, Git, changed_files
 from docbot.chunking import Chunk, split_source
 from docbot.config import Settings
@@ -25,7 +26,7 @@ from docbot.filters import ATTRIBUTES, FileFilter
 from docbot.llm.base import ChunkDoc, DocRequest, Provider
 from docbot.merge import combine, merge_file, missing_symbols
 from docbot.publish import DocsPlan, Publisher
-from docbot.render import page_path, render_page
+from docbot.render import marker_line, page_path, render_page
 from docbot.report import FileOutcome, RunReport
 
 
@@ -162,7 +163,13 @@ def cached_pages(
     """
     keys = {_file_key(f, provider): f for f in files}
     pages: dict[str, str] = {}
-    for key, entry in ({} if force else cache.get_many(list(keys))).items():
+
+    def is_page(key: str, value: str) -> bool:
+        # Cache contents are untrusted: a page without this file's marker line would be published and
+        # then refused as hand-written by every later run.
+        return value.startswith(marker_line(keys[key].path) + "\n")
+
+    for key, entry in ({} if force else cache.get_many(list(keys), validate=is_page)).items():
         f = keys[key]
         pages[f.path] = entry.value
         report.saved_usd += entry.cost_usd
@@ -189,7 +196,7 @@ def document_chunks(
         ``(docs, errors)``: chunk key -> answer, and chunk key -> failure reason.
     """
     chunks = {_chunk_key(c, provider): c for f in files for c in f.chunks}
-    hits = {} if force else cache.get_many(list(chunks))
+    hits = {} if force else cache.get_many(list(chunks), validate=chunk_answer)
     docs: dict[str, ChunkDoc] = {}
     for key, entry in hits.items():
         try:
@@ -337,5 +344,6 @@ def run(
     report.documented = [src for page, src in source_of_page.items() if page not in refused]
     report.cache_available = cache.available
     report.cache_error = cache.error
+    report.cache_rejected = cache.rejected
     report.duration_s = clock() - started
     return report
