@@ -274,6 +274,7 @@ def run(
     started = clock()
     report = RunReport(provider=provider.name, model=provider.model, cache_backend=cache.backend)
     report.currency, report.currency_rate = settings.currency, settings.currency_rate
+    rejected_before = cache.rejected  # a cache may serve several runs; count only this one's
     changes = changed_files(git, settings.base, settings.head, everything=settings.all_files)
     head = git.resolve(settings.head)
     present = [c.path for c in changes if c.status != "deleted" and not c.skip_reason]
@@ -344,6 +345,6 @@ def run(
     report.documented = [src for page, src in source_of_page.items() if page not in refused]
     report.cache_available = cache.available
     report.cache_error = cache.error
-    report.cache_rejected = cache.rejected
+    report.cache_rejected = cache.rejected - rejected_before
     report.duration_s = clock() - started
     return report

@@ -109,12 +109,8 @@ def refusal(entry: CacheEntry) -> str | None:
         return "value is not valid UTF-8 text; not cached"
     if size > MAX_VALUE_BYTES:
         return f"value of {size:,} bytes is over the cache's {MAX_VALUE_BYTES:,}-byte limit; not cached"
-    if (
-        trusted_entry(
-            b"", entry.model, entry.created, entry.input_tokens, entry.output_tokens, entry.cost_usd
-        )
-        is None
-    ):
+    metadata = (entry.model, entry.created, entry.input_tokens, entry.output_tokens, entry.cost_usd)
+    if trusted_entry(b"", *metadata) is None:
         return "metadata (model, created, tokens, cost) is malformed; not cached"
     return None
 
