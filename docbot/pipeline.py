@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 
 from docbot import __version__, languages, symbols
 from docbot.cache import Cache, CacheEntry, content_key
+from docbot.cache.shapes import chunk_answer
 from docbot.changes import FileChange, changed_files
 from docbot.chunking import Chunk, split_source
 from docbot.config import ChunkSettings, Settings
@@ -29,6 +30,7 @@ from docbot.events import RunSpec, Skip
 from docbot.filters import ATTRIBUTES, FileFilter
 from docbot.git import Git
 from docbot.llm.base import DocRequest, Provider
+from docbot.markers import marker_line
 from docbot.merge import combine, merge_file, missing_symbols
 from docbot.publish.plan import DocsPlan
 from docbot.ranges import DiffRange, resolve_range
@@ -221,7 +223,13 @@ def cached_pages(files: tuple[SourceFile, ...], *, cache: Cache, provider: Provi
     keys = {_file_key(f, provider): f for f in files}
     pages: dict[str, str] = {}
     chunk_hits, saved = 0, 0.0
-    for key, entry in ({} if force else cache.get_many(list(keys))).items():
+
+    def is_page(key: str, value: str) -> bool:
+        # Cache contents are untrusted: a page without this file's marker line would be published and
+        # then refused as hand-written by every later run.
+        return value.startswith(marker_line(keys[key].path) + "\n")
+
+    for key, entry in ({} if force else cache.get_many(list(keys), validate=is_page)).items():
         f = keys[key]
         pages[f.path] = entry.value
         saved += entry.cost_usd
@@ -242,7 +250,7 @@ def document_chunks(
     ``force`` skips the lookup: every chunk is asked again and its fresh answer replaces the cached one.
     """
     chunks = {_chunk_key(c, provider): c for f in files for c in f.chunks}
-    hits = {} if force else cache.get_many(list(chunks))
+    hits = {} if force else cache.get_many(list(chunks), validate=chunk_answer)
     docs: dict[str, ChunkDoc] = {}
     saved = 0.0
     for key, entry in hits.items():
@@ -397,6 +405,7 @@ def run(
         GitError: a revision is missing or git failed (nothing was documented).
     """
     started = clock()
+    rejected_before = cache.rejected  # a cache may serve several runs; count only this one's
     span, changes = list_changes(spec, git)
     out_dir = settings.out_dir
     if spec.skip_docs_only and changes and all(_in_folder(c.path, out_dir) for c in changes):
@@ -430,6 +439,7 @@ def run(
         cache_backend=cache.backend,
         cache_available=cache.available,
         cache_error=cache.error,
+        cache_rejected=cache.rejected - rejected_before,
         cache_hits=hits.chunk_hits + answers.hits,
         cache_misses=answers.misses,
         cache_file_hits=len(hits.pages),

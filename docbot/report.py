@@ -81,6 +81,8 @@ class RunReport:
     cache_chunk_hits: int = 0
     cache_chunk_misses: int = 0
     cache_not_stored: list[FileOutcome] = field(default_factory=list)
+    # Values found in the cache but refused as not docbot's (docs/cache.md, "Untrusted contents").
+    cache_rejected: int = 0
     usage: Usage = field(default_factory=Usage)
     saved_usd: float = 0.0
     symbols_static: int = 0
@@ -140,6 +142,7 @@ class RunReport:
                 "files": {"hits": self.cache_file_hits, "misses": self.cache_file_misses},
                 "chunks": {"hits": self.cache_chunk_hits, "misses": self.cache_chunk_misses},
                 "not_stored": [{"path": o.path, "reason": o.reason} for o in self.cache_not_stored],
+                "rejected": self.cache_rejected,
                 "saved_fraction": self.saved_fraction,
             },
             "api": {

@@ -26,7 +26,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from tenacity import Retrying, retry_if_exception, retry_if_result, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from docbot.cache import CacheEntry, CacheStats
+from docbot.cache import MAX_VALUE_BYTES, CacheEntry, CacheStats, Validator, is_live, refusal, trusted_entry
 from docbot.errors import ConfigError, DocbotError, TransientError
 
 if TYPE_CHECKING:
@@ -132,6 +132,7 @@ class DynamoCache:
         self._max_attempts = max_attempts
         self.available = True
         self.error: str | None = None
+        self.rejected = 0
         self.read_calls = 0
         self.write_calls = 0
         self._endpoint = endpoint_url or "AWS"
@@ -155,29 +156,51 @@ class DynamoCache:
 
     # --- the run's path: fail open ---
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, CacheEntry]:
-        """The live entries among ``keys``, read ``READ_BATCH`` keys per BatchGetItem call."""
+    def get_many(self, keys: Sequence[str], *, validate: Validator | None = None) -> dict[str, CacheEntry]:
+        """The live entries among ``keys``, read ``READ_BATCH`` keys per BatchGetItem call.
+
+        Each item is checked as untrusted (anyone who can write the table can plant one): an item
+        without docbot's attributes, types and sizes, or refused by ``validate``, is a miss and counts
+        in ``rejected``.
+        """
         found: dict[str, CacheEntry] = {}
         unique = list(dict.fromkeys(keys))
+        asked = set(unique)
         now = self._clock()
+        rejected = 0
         for i in range(0, len(unique) if self.available else 0, READ_BATCH):
             pending: dict[str, Any] = {
                 self.table: {"Keys": [{HASH_KEY: {"S": k}} for k in unique[i : i + READ_BATCH]]}
             }
 
             def once() -> dict[str, Any]:
-                nonlocal pending
+                nonlocal pending, rejected
                 self.read_calls += 1
                 response = self._client.batch_get_item(RequestItems=pending)
                 for item in response.get("Responses", {}).get(self.table, []):
-                    entry = _decode(item, now)
-                    if entry is not None:
-                        found[item[HASH_KEY]["S"]] = entry
+                    key = _attribute(item, HASH_KEY, "S")
+                    if not isinstance(key, str) or key not in asked:
+                        continue  # not an answer to this lookup
+                    expires = _integer(_attribute(item, TTL_ATTRIBUTE, "N"))
+                    if expires is not None and not is_live(expires, now, self.ttl_seconds):
+                        continue  # expired: a plain miss, which DynamoDB will delete in its own time
+                    entry = None if expires is None else _decode(item)
+                    if entry is None or (validate is not None and not validate(key, entry.value)):
+                        rejected += 1
+                        continue
+                    found[key] = entry
                 pending = dict(response.get("UnprocessedKeys") or {})
                 return pending
 
             if not self._drain("BatchGetItem", once, unit="keys"):
                 break
+        if rejected:
+            self.rejected += rejected
+            log.warning(
+                "ignored %d cached item(s) in %s that docbot did not write; regenerating",
+                rejected,
+                self.location,
+            )
         return found
 
     def put_many(self, entries: Mapping[str, CacheEntry]) -> dict[str, str]:
@@ -192,6 +215,10 @@ class DynamoCache:
         expires = int(self._clock() + self.ttl_seconds)
         requests: list[dict[str, Any]] = []
         for key, entry in entries.items():
+            why = refusal(entry)
+            if why is not None:
+                refused[key] = why
+                continue
             item = _encode(key, entry, expires)
             size = _item_size(item)
             if size > MAX_ITEM_BYTES:
@@ -325,11 +352,12 @@ class DynamoCache:
         live = expired = 0
         cost = 0.0
         for item in self._scan("#k, #t, cost_usd", {"#k": HASH_KEY, "#t": TTL_ATTRIBUTE}):
-            if int(item.get(TTL_ATTRIBUTE, {}).get("N", "0")) <= now:
+            # Planted items may lack or garble these; count them, never fail the command on them.
+            if (_integer(_attribute(item, TTL_ATTRIBUTE, "N")) or 0) <= now:
                 expired += 1
                 continue
             live += 1
-            cost += float(item.get("cost_usd", {}).get("N", "0"))
+            cost += _real(_attribute(item, "cost_usd", "N")) or 0.0
         return CacheStats(
             backend=self.backend,
             location=self.location,
@@ -375,7 +403,7 @@ def _encode(key: str, entry: CacheEntry, expires: int) -> dict[str, Any]:
     return {
         HASH_KEY: {"S": key},
         TTL_ATTRIBUTE: {"N": str(expires)},
-        "value": {"B": zlib.compress(entry.value.encode("utf-8", "surrogateescape"), 6)},
+        "value": {"B": zlib.compress(entry.value.encode("utf-8"), 6)},
         "model": {"S": entry.model},
         "created": {"N": _number(entry.created)},
         "input_tokens": {"N": str(int(entry.input_tokens))},
@@ -384,21 +412,52 @@ def _encode(key: str, entry: CacheEntry, expires: int) -> dict[str, Any]:
     }
 
 
-def _decode(item: Mapping[str, Any], now: float) -> CacheEntry | None:
-    """The entry an item holds, or ``None`` for an expired or unreadable item (a miss either way)."""
+def _attribute(item: Mapping[str, Any], name: str, kind: str) -> object:
+    """The ``kind`` ("S", "N", "B") value of attribute ``name``, or ``None`` if it has another shape."""
+    attribute = item.get(name)
+    return attribute.get(kind) if isinstance(attribute, dict) else None
+
+
+def _integer(number: object) -> int | None:
     try:
-        if int(item[TTL_ATTRIBUTE]["N"]) <= now:
-            return None
-        return CacheEntry(
-            value=zlib.decompress(item["value"]["B"]).decode("utf-8", "surrogateescape"),
-            model=item["model"]["S"],
-            created=float(item["created"]["N"]),
-            input_tokens=int(item["input_tokens"]["N"]),
-            output_tokens=int(item["output_tokens"]["N"]),
-            cost_usd=float(item["cost_usd"]["N"]),
-        )
-    except (KeyError, ValueError, TypeError, zlib.error):
+        return int(number) if isinstance(number, str) else None
+    except ValueError:  # "1.5", or more digits than int() will parse
         return None
+
+
+def _real(number: object) -> float | None:
+    try:
+        return float(number) if isinstance(number, str) else None
+    except ValueError:
+        return None
+
+
+def _inflate(blob: object) -> bytes | None:
+    """The decompressed value, or ``None`` if it is not zlib data or inflates past ``MAX_VALUE_BYTES``.
+
+    Bounded, because a planted item of a few hundred kilobytes could otherwise inflate to gigabytes.
+    """
+    if not isinstance(blob, bytes):
+        return None
+    inflater = zlib.decompressobj()
+    try:
+        data = inflater.decompress(blob, MAX_VALUE_BYTES + 1)
+    except zlib.error:
+        return None
+    # Not at the end of the stream: truncated, or longer than the bound.
+    return data if inflater.eof and len(data) <= MAX_VALUE_BYTES else None
+
+
+def _decode(item: Mapping[str, Any]) -> CacheEntry | None:
+    """The entry an item holds, or ``None`` if any attribute is not what ``_encode`` writes."""
+    return trusted_entry(
+        value=_inflate(_attribute(item, "value", "B")),
+        model=_attribute(item, "model", "S"),
+        created=_real(_attribute(item, "created", "N")),
+        input_tokens=_integer(_attribute(item, "input_tokens", "N")),
+        output_tokens=_integer(_attribute(item, "output_tokens", "N")),
+        cost_usd=_real(_attribute(item, "cost_usd", "N")),
+    )
 
 
 def _item_size(item: Mapping[str, Any]) -> int:
