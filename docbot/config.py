@@ -86,6 +86,7 @@ class Settings:
     # (docs/performance.md, workload 1).
     chunk_max_tokens: int = 4_000
     chunk_overlap_lines: int = 100  # lines before a chunk shown as context only
+    visibility: str = "public"  # public: the API only (see symbols.visible) | all: every symbol
 
     # -- Claude provider (issue 5) --
     max_tokens: int = 4096  # output budget of one request; a cut-off reply is retried once with twice this
@@ -301,6 +302,7 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     # -- chunking (issue 4) --
     "chunk_max_tokens": _number(int, 1_000, 1_000_000),
     "chunk_overlap_lines": _number(int, 0, 10_000),
+    "visibility": _choice("public", "all"),
     # -- Claude provider (issue 5) --
     "max_tokens": _number(int, 256, 64_000),
     "request_timeout_s": _number(float, 0.05, 3600),
@@ -353,6 +355,7 @@ ENV_VARS: dict[str, str] = {
     "DOCBOT_CHUNK_MAX_LINES": "chunk_max_lines",
     "DOCBOT_CHUNK_MAX_TOKENS": "chunk_max_tokens",
     "DOCBOT_CHUNK_OVERLAP_LINES": "chunk_overlap_lines",
+    "DOCBOT_VISIBILITY": "visibility",
     # -- Claude provider (issue 5) --
     "DOCBOT_MAX_TOKENS": "max_tokens",
     "DOCBOT_REQUEST_TIMEOUT_S": "request_timeout_s",
