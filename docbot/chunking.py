@@ -27,7 +27,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate, pairwise
 
 import tree_sitter
@@ -333,7 +333,8 @@ def _enclosing_block(enclosing: list[Symbol], max_tokens: int) -> list[str]:
         for depth, sym in enumerate(shown):
             if depth == min(4, len(shown) - 1) and len(shown) < len(enclosing):
                 out.append(f"{'  ' * depth}# ... {len(enclosing) - len(shown)} more levels")
-            out.append(f"{'  ' * min(depth, 12)}{sym.signature[:_SIGNATURE_CHARS]}")
+            # One line each: a signature written over several lines would break the indented outline.
+            out.append(f"{'  ' * min(depth, 12)}{' '.join(sym.signature.split())[:_SIGNATURE_CHARS]}")
         if estimate_tokens("\n".join(out)) <= max_tokens:
             return out
         # Too long for the reserve (a tiny token budget): keep the innermost, drop from the middle.
@@ -449,12 +450,25 @@ def split_source(
     max_lines: int = DEFAULT_MAX_LINES,
     max_tokens: int = DEFAULT_MAX_TOKENS,
     overlap: int = DEFAULT_OVERLAP,
+    visibility: str = "public",
 ) -> tuple[list[Symbol], list[Chunk]]:
     """Parse ``source`` once and return its symbols and its chunks (what ``docbot run`` and
-    ``docbot chunks`` both need)."""
+    ``docbot chunks`` both need).
+
+    ``visibility`` (``public`` or ``all``) says which symbols are documented: those left out under
+    ``public`` still shape the cuts and stay in the chunks' text as code, but are neither returned
+    nor owned by any chunk, so nobody is asked about them.
+
+    Raises:
+        ValueError: an unknown ``visibility``.
+    """
     tree = symbols_mod.parse(source, language)
-    syms = symbols_mod.extract_symbols(source, language, tree=tree)
+    every = symbols_mod.extract_symbols(source, language, tree=tree)
+    syms = symbols_mod.visible(every, visibility)
     chunks = chunk_file(
-        path, language, source, syms, max_lines=max_lines, max_tokens=max_tokens, overlap=overlap, tree=tree
+        path, language, source, every, max_lines=max_lines, max_tokens=max_tokens, overlap=overlap, tree=tree
     )
+    if len(syms) < len(every):
+        shown = {id(s) for s in syms}
+        chunks = [replace(c, symbols=tuple(s for s in c.symbols if id(s) in shown)) for c in chunks]
     return syms, chunks

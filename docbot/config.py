@@ -35,6 +35,7 @@ Mode = Literal["auto", "pull_request", "comment", "commit", "none"]
 ProviderName = Literal["auto", "offline", "anthropic"]
 CacheBackend = Literal["sqlite", "dynamodb", "none"]
 Permission = Literal["admin", "maintain", "write", "triage", "read"]
+Visibility = Literal["public", "all"]
 
 
 class Secret:
@@ -282,6 +283,11 @@ class ChunkSettings:
     chunk_overlap_lines: int = setting(
         100, _number(int, 0, 10_000), "lines before a chunk shown to the model as context only",
         env=("DOCBOT_CHUNK_OVERLAP_LINES",), input="chunk_overlap_lines",
+    )  # fmt: skip
+    visibility: Visibility = setting(
+        "public", _choice(Visibility),
+        "`public`: the API only (no `_private` names, closures, unexported symbols); `all`: every symbol",
+        env=("DOCBOT_VISIBILITY",),
     )  # fmt: skip
 
 

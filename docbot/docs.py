@@ -133,7 +133,7 @@ class FileDoc:
 
     @property
     def missing(self) -> tuple[str, ...]:
-        return tuple(s.symbol.name for s in self.sections if s.static)
+        return tuple(s.symbol.id for s in self.sections if s.static)
 
     def kinds(self) -> dict[str, int]:
         return dict(Counter(s.symbol.kind for s in self.sections))
@@ -188,9 +188,11 @@ def _returns(signature: str) -> str | None:
 def _fallback_summary(sym: Symbol) -> str:
     shown = [_param_name(p) for p in sym.params if _param_name(p) not in _NOT_PARAMS]
     if sym.kind not in {"function", "method"}:
-        # class, interface, struct, enum, trait, module, type; an impl block is named by its type
-        what = "Implementation of" if sym.kind == "impl" else sym.kind.capitalize()
-        return f"{what} `{sym.name.rsplit('.', 1)[-1]}`."
+        # class, interface, struct, enum, trait, module, type, attribute, constant ...; an impl block
+        # is named by its type
+        what = "Implementation of" if sym.kind == "impl" else sym.kind.replace("_", " ").capitalize()
+        typed = f", of type `{sym.type}`" if sym.type else ""
+        return f"{what} `{sym.name.rsplit('.', 1)[-1]}`{typed}."
     what = "Method" if sym.kind == "method" else "Function"
     if not shown:
         return f"{what} `{sym.name.rsplit('.', 1)[-1]}`, taking no arguments."
@@ -202,7 +204,7 @@ def static_doc(sym: Symbol) -> SymbolDoc:
     summary, details = split_doc(sym.docstring)
     params = tuple((_param_name(p), p) for p in sym.params if _param_name(p) not in _NOT_PARAMS)
     return SymbolDoc(
-        name=sym.name,
+        name=sym.id,
         summary=summary or _fallback_summary(sym),
         description=details,
         params=params,

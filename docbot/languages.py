@@ -26,6 +26,8 @@ from docbot.errors import ConfigError
 # enclosing symbol is not a function becomes a ``method``.
 KINDS = frozenset(
     {"function", "method", "class", "interface", "struct", "enum", "trait", "impl", "module", "type"}
+    # data: refined per language (a Python class attribute may become a field or an enum member)
+    | {"property", "attribute", "field", "constant", "variable", "type_alias", "enum_member"}
 )
 
 
@@ -45,6 +47,8 @@ class LanguageSpec:
         docstrings: the first string of a body is the docstring (Python).
         imports: regular expression matching the first line of an import at the file's top level.
         filenames: exact file names (``Rakefile``) recognised besides the endings.
+        profile: whose rules of visibility, overloads and attributes apply (``symbols._PROFILES``);
+            ``None``: the language's own name.
     """
 
     name: str
@@ -58,6 +62,7 @@ class LanguageSpec:
     docstrings: bool = False
     imports: str = ""
     filenames: tuple[str, ...] = ()
+    profile: str | None = None
 
     @property
     def has_grammar(self) -> bool:
@@ -151,14 +156,20 @@ def parser(name: str) -> tree_sitter.Parser:
 
 # --- built-in languages ---
 
+# A prototype (`int f(int);`) is captured so it can join its definition (or stand alone in a header).
 _C_COMMON = """
 (function_definition) @function
+(declaration declarator: (function_declarator)) @function
+(declaration declarator: (pointer_declarator declarator: (function_declarator))) @function
+(declaration declarator: (pointer_declarator declarator: (pointer_declarator
+  declarator: (function_declarator)))) @function
 (struct_specifier name: (_) body: (_)) @struct
 (union_specifier name: (_) body: (_)) @struct
 (enum_specifier name: (_) body: (_)) @enum
-(type_definition type: (struct_specifier body: (_))) @struct
-(type_definition type: (union_specifier body: (_))) @struct
-(type_definition type: (enum_specifier body: (_))) @enum
+(type_definition) @type_alias
+(field_declaration_list (field_declaration) @field)
+(enumerator_list (enumerator) @enum_member)
+(preproc_def) @constant
 """
 
 _JS_COMMON = """
@@ -172,13 +183,23 @@ _JS_COMMON = """
 (assignment_expression
   left: (member_expression)
   right: [(arrow_function) (function_expression) (generator_function)]) @function
+(program (lexical_declaration (variable_declarator) @constant))
+(program (variable_declaration (variable_declarator) @constant))
+(export_statement (lexical_declaration (variable_declarator) @constant))
+(export_statement (variable_declaration (variable_declarator) @constant))
 """
 
 _TS_EXTRA = """
 (abstract_class_declaration) @class
 (interface_declaration) @interface
-(type_alias_declaration) @type
+(type_alias_declaration) @type_alias
 (enum_declaration) @enum
+(public_field_definition) @attribute
+(interface_body (property_signature) @attribute)
+(enum_body (enum_assignment) @enum_member)
+(enum_body (property_identifier) @enum_member)
+(statement_block (lexical_declaration (variable_declarator) @constant))
+(statement_block (export_statement (lexical_declaration (variable_declarator) @constant)))
 (internal_module) @module
 (module) @module
 (public_field_definition value: [(arrow_function) (function_expression)]) @function
@@ -197,7 +218,10 @@ _TYPESCRIPT = LanguageSpec(
     function="language_typescript",
     definitions=_JS_COMMON + _TS_EXTRA,
     wrappers=_JS_WRAPPERS | {"ambient_declaration"},
+    # A decorator of a class member is the member's sibling in the class body.
+    leading=frozenset({"comment", "decorator"}),
     imports=_JS_IMPORTS,
+    profile="javascript",
 )
 
 _BUILTINS = (
@@ -205,8 +229,13 @@ _BUILTINS = (
         "python",
         (".py", ".pyi", ".pyw"),
         "tree_sitter_python",
-        definitions="(function_definition) @function (class_definition) @class",
-        wrappers=frozenset({"decorated_definition"}),
+        definitions="""
+            (function_definition) @function
+            (class_definition) @class
+            (expression_statement (assignment left: [(identifier) (attribute)]) @attribute)
+            (type_alias_statement) @type_alias
+        """,
+        wrappers=frozenset({"decorated_definition", "expression_statement"}),
         docstrings=True,
         imports=r"^(import|from)\s",
     ),
@@ -215,7 +244,8 @@ _BUILTINS = (
         (".js", ".mjs", ".cjs", ".jsx"),
         "tree_sitter_javascript",
         definitions=_JS_COMMON
-        + "(field_definition value: [(arrow_function) (function_expression)]) @function",
+        + "(field_definition value: [(arrow_function) (function_expression)]) @function"
+        + "(field_definition) @attribute",
         wrappers=_JS_WRAPPERS,
         imports=_JS_IMPORTS,
     ),
@@ -230,9 +260,13 @@ _BUILTINS = (
             (function_declaration) @function
             (method_declaration) @method
             (type_spec) @type
+            (type_alias) @type_alias
             (method_elem) @function
+            (const_spec) @constant
+            (var_spec) @variable
+            (field_declaration_list (field_declaration name: (_)) @field)
         """,
-        wrappers=frozenset({"type_declaration"}),
+        wrappers=frozenset({"type_declaration", "const_declaration", "var_declaration"}),
         imports=r"^import\b",
     ),
     LanguageSpec(
@@ -247,7 +281,11 @@ _BUILTINS = (
             (enum_declaration) @enum
             (method_declaration) @function
             (constructor_declaration) @function
+            (class_body (field_declaration declarator: (variable_declarator) @field))
+            (interface_body (constant_declaration declarator: (variable_declarator) @constant))
+            (enum_body (enum_constant) @enum_member)
         """,
+        wrappers=frozenset({"field_declaration", "constant_declaration"}),
         leading=frozenset({"line_comment", "block_comment"}),
         comments=frozenset({"line_comment", "block_comment"}),
         imports=r"^(import|package)\s",
@@ -265,8 +303,12 @@ _BUILTINS = (
             (trait_item) @trait
             (impl_item) @impl
             (mod_item body: (_)) @module
-            (type_item) @type
+            (type_item) @type_alias
             (macro_definition) @function
+            (const_item) @constant
+            (static_item) @constant
+            (field_declaration_list (field_declaration) @field)
+            (enum_variant_list (enum_variant) @enum_member)
         """,
         leading=frozenset({"line_comment", "block_comment", "attribute_item"}),
         comments=frozenset({"line_comment", "block_comment"}),
@@ -287,8 +329,10 @@ _BUILTINS = (
         + """
             (class_specifier name: (_) body: (_)) @class
             (namespace_definition body: (_)) @module
+            (field_declaration declarator: (function_declarator)) @function
         """,
         wrappers=frozenset({"template_declaration"}),
+        profile="c",
         imports=r"^\s*(#\s*include\b|import\s|using\s+namespace\s)",
     ),
     LanguageSpec(
@@ -300,6 +344,8 @@ _BUILTINS = (
             (singleton_method) @function
             (class) @class
             (module) @module
+            (assignment left: (constant)) @constant
+            (body_statement (call method: (identifier) arguments: (argument_list (simple_symbol))) @attribute)
         """,
         imports=r"^(require|require_relative|load)\b",
         filenames=("Rakefile", "Gemfile"),

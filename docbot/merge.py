@@ -1,8 +1,10 @@
 """Chunk answers -> one ``FileDoc`` per source file: every symbol once, in source order.
 
-A symbol is documented by the chunk that owns it (the one holding its first line). Answers from
-other chunks for it (a chunk that saw it as overlap context, say) are dropped and counted as
-duplicates; answers for names the file does not define are dropped and counted as invented. Symbols
+A symbol is documented by the chunk that owns it (the one holding its first line). Everything is keyed
+by the symbol's ``id`` (``name``, or ``name@2`` for a second definition of the same name), so two
+definitions sharing a name each keep their own section. Answers from other chunks for it (a chunk that
+saw it as overlap context, say) are dropped and counted as duplicates; answers for ids the file does
+not define are dropped and counted as invented. Symbols
 the provider left out (after being asked once more by the pipeline, see ``missing_symbols``) are
 filled from static information (signature, docstring) and flagged.
 """
@@ -22,8 +24,8 @@ def missing_symbols(chunk: Chunk, doc: ChunkDoc) -> tuple[Symbol, ...]:
     seen: set[str] = set()
     out: list[Symbol] = []
     for sym in chunk.symbols:
-        if sym.name not in answered and sym.name not in seen:
-            seen.add(sym.name)
+        if sym.id not in answered and sym.id not in seen:
+            seen.add(sym.id)
             out.append(sym)
     return tuple(out)
 
@@ -59,16 +61,15 @@ def merge_file(
             the chunk that owns it, and symbol-less chunks contribute module-level notes.
 
     Returns:
-        The page's content: the first chunk's overview, one section per qualified name at its first
-        definition (the provider's answer, else a flagged static one), and the counts of dropped
-        answers.
+        The page's content: the first chunk's overview, one section per symbol id (the provider's
+        answer, else a flagged static one), and the counts of dropped answers.
     """
-    known = {s.name for s in symbols}
+    known = {s.id for s in symbols}
     owner: dict[str, int] = {}
     if chunks is not None:
         for index, chunk in enumerate(chunks):
             for sym in chunk.symbols:
-                owner.setdefault(sym.name, index)
+                owner.setdefault(sym.id, index)
 
     answers: dict[str, SymbolDoc] = {}
     invented: set[str] = set()
@@ -85,11 +86,11 @@ def merge_file(
     sections: list[Section] = []
     seen: set[str] = set()
     for sym in symbols:
-        if sym.name in seen:
+        if sym.id in seen:
             continue
-        seen.add(sym.name)
-        if sym.name in answers:
-            sections.append(Section(sym, answers[sym.name]))
+        seen.add(sym.id)
+        if sym.id in answers:
+            sections.append(Section(sym, answers[sym.id]))
         else:
             sections.append(Section(sym, static_doc(sym), static=True))
 

@@ -169,6 +169,7 @@ def select_files(
             max_lines=chunking.chunk_max_lines,
             max_tokens=chunking.chunk_max_tokens,
             overlap=chunking.chunk_overlap_lines,
+            visibility=chunking.visibility,
         )
         if not chunks:
             skipped.append(FileOutcome(path, "empty file"))
@@ -198,7 +199,7 @@ def _chunk_key(chunk: Chunk, provider: Provider) -> str:
         f"{_wants_overview(chunk)}\n{chunk.header}\n{chunk.scope}\n{chunk.text}",
         model=f"{provider.name}:{provider.model}",
         prompt_version=provider.prompt_version,
-        options={"language": chunk.language, "symbols": [s.name for s in chunk.symbols]},
+        options={"language": chunk.language, "symbols": [s.id for s in chunk.symbols]},
     )
 
 

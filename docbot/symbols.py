@@ -1,12 +1,21 @@
-"""Source text -> ``Symbol`` values (functions, classes, methods, types ...) via tree-sitter.
+"""Source text -> ``Symbol`` values (functions, classes, methods, attributes, constants ...) via tree-sitter.
 
 One generic extractor serves every language with a grammar: the language's definitions query (run in
 C by tree-sitter, so a file with thousands of nested functions costs no Python recursion) finds the
-definition nodes; nesting comes from a stack over their byte ranges. Each symbol gets a qualified name
-(``Class.method``, ``outer.inner``), 1-based inclusive lines that include decorators, ``export`` and the
-doc comment directly above, its signature text, docstring or doc comment, parameters, and the sha256
-of its own source. tree-sitter recovers from syntax errors, so a broken file still yields what can be
-found and never raises. A language may register its own extractor instead (``register_extractor``).
+definition nodes; nesting comes from a stack over their byte ranges. A small per-language profile
+(``_PROFILES``) then says what the syntax alone cannot: which assignments are constants or fields, which
+decorators make a property, which declarations are overload variants, and what is public.
+
+Each symbol gets a qualified name (``Class.method``), an ``id`` unique in the file (``name``, then
+``name@2`` for a second definition of that name: conditional definitions and redefinitions stay
+apart), 1-based inclusive lines that include decorators, ``export`` and the doc comment directly
+above, its whole signature, docstring or doc comment, parameters, decorators, overload variants, type
+and value (for data), whether it is public, and the sha256 of its own source. tree-sitter recovers
+from syntax errors, so a broken file still yields what can be found and never raises. A language may
+register its own extractor instead (``register_extractor``).
+
+Cost is linear in the file's size: each symbol hashes its own bytes (never whole lines, which in a
+minified file are the whole file), and qualified names are capped in depth and length.
 """
 
 from __future__ import annotations
@@ -14,8 +23,8 @@ from __future__ import annotations
 import hashlib
 import inspect
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import tree_sitter
 
@@ -23,7 +32,15 @@ from docbot import languages
 
 # Kinds whose member functions are methods (a function in a namespace or module stays a function).
 CONTAINER_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "impl"})
-_SIGNATURE_MAX = 400
+# Kinds that run code: what is defined inside them is local (a closure), never API.
+FUNCTION_KINDS = frozenset({"function", "method", "property"})
+# Kinds that hold data rather than code.
+DATA_KINDS = frozenset({"attribute", "field", "constant", "variable", "enum_member"})
+VISIBILITIES = ("public", "all")
+
+_VALUE_MAX = 80  # characters of a value shown; longer ones are cut with a note
+_NAME_PART_MAX = 120  # characters of one component of a qualified name
+_NAME_DEPTH_MAX = 8  # components of a qualified name: the outermost and the innermost ones are kept
 
 
 @dataclass(frozen=True)
@@ -31,14 +48,25 @@ class Symbol:
     """A documentable definition in a source file."""
 
     name: str  # qualified: Class.method, outer.inner
-    kind: str  # function | method | class | interface | struct | enum | trait | impl | module | type
+    kind: str  # a languages.KINDS entry: function, method, property, class, attribute, constant ...
     start: int  # 1-based, inclusive, decorators and leading comment included
     end: int  # 1-based, inclusive
-    signature: str
+    signature: str  # as written (several lines when the code has them), indentation normalised
     sha256: str
     docstring: str | None = None
     params: tuple[str, ...] = ()
-    parent: str | None = None
+    parent: str | None = None  # the enclosing symbol's id
+    id: str = ""  # unique in the file: the name, or name@2, name@3 ... for later definitions of it
+    decorators: tuple[str, ...] = ()  # as written: "@property", "@Override", "#[derive(Debug)]"
+    overloads: tuple[str, ...] = ()  # signatures of the variants grouped under this implementation
+    type: str | None = None  # declared type of an attribute, field or constant
+    value: str | None = None  # its value, cut to a readable length (see ``notes``)
+    public: bool = True  # part of the API under ``visibility: public``
+    notes: tuple[str, ...] = ()  # what was shortened on the way (a value, a deeply nested name)
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            object.__setattr__(self, "id", self.name)
 
     @property
     def depth(self) -> int:
@@ -49,7 +77,20 @@ class Symbol:
         return self.end - self.start + 1
 
     def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "kind": self.kind, "start": self.start, "end": self.end}
+        """``name``, ``kind``, ``start``, ``end``; the other facts only where they say something (an id
+        other than the name, decorators, overloads, type, value, notes, not public)."""
+        data: dict[str, object] = {"name": self.name, "kind": self.kind, "start": self.start, "end": self.end}
+        if self.id != self.name:
+            data["id"] = self.id
+        for key in ("decorators", "overloads", "notes"):
+            if getattr(self, key):
+                data[key] = list(getattr(self, key))
+        for key in ("type", "value"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
+        if not self.public:
+            data["public"] = False
+        return data
 
 
 def count_phrase(counts: Mapping[str, int]) -> str:
@@ -59,6 +100,17 @@ def count_phrase(counts: Mapping[str, int]) -> str:
         plural = kind if n == 1 else (f"{kind}es" if kind.endswith(("s", "sh", "ch", "x")) else f"{kind}s")
         words.append(f"{n} {plural}")
     return ", ".join(words)
+
+
+def visible(symbols: Iterable[Symbol], visibility: str) -> list[Symbol]:
+    """The symbols documented under ``visibility``: ``public`` keeps the API, ``all`` keeps everything.
+
+    Raises:
+        ValueError: ``visibility`` is neither ``public`` nor ``all``.
+    """
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility {visibility!r}: use one of {', '.join(VISIBILITIES)}")
+    return [s for s in symbols if visibility == "all" or s.public]
 
 
 Extractor = Callable[[tree_sitter.Node, bytes, list[bytes]], Iterable[Symbol]]
@@ -94,20 +146,26 @@ def parse(source: str, language: str) -> tree_sitter.Tree | None:
     return languages.parser(language).parse(_encode(source))
 
 
-def extract_symbols(source: str, language: str, *, tree: tree_sitter.Tree | None = None) -> list[Symbol]:
-    """All symbols of ``source`` in source order (outer before inner).
+def extract_symbols(
+    source: str, language: str, *, tree: tree_sitter.Tree | None = None, visibility: str = "all"
+) -> list[Symbol]:
+    """The symbols of ``source`` in source order (outer before inner).
 
     Args:
         source: the file's text.
         language: a registered language name (see ``languages.language_for``).
         tree: the result of ``parse(source, language)`` when the caller already has it.
+        visibility: ``all`` (every symbol, each flagged ``public`` or not) or ``public`` (the API only).
 
     Returns:
         Symbols sorted by start line, outer before inner. Empty when the language is unknown or has
         no grammar (such files are documented at module level).
+
+    Raises:
+        ValueError: an unknown ``visibility``.
     """
     if not has_symbols(language):
-        return []
+        return visible([], visibility)
     data = _encode(source)
     if tree is None:
         tree = languages.parser(language).parse(data)
@@ -117,7 +175,7 @@ def extract_symbols(source: str, language: str, *, tree: tree_sitter.Tree | None
         list(extractor(tree.root_node, data, lines)) if extractor else _generic(language, tree, data, lines)
     )
     order = {id(s): i for i, s in enumerate(found)}
-    return sorted(found, key=lambda s: (s.start, -s.end, order[id(s)]))
+    return visible(sorted(found, key=lambda s: (s.start, -s.end, order[id(s)])), visibility)
 
 
 def _encode(source: str) -> bytes:
@@ -130,6 +188,10 @@ def _text(node: tree_sitter.Node | None, data: bytes) -> str:
     return data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
 
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _end_row(node: tree_sitter.Node) -> int:
     # A node that swallows its line's newline (a `#include`, a Rust `///` comment) "ends" at column 0
     # of the next row; its last real line is the one before.
@@ -137,14 +199,14 @@ def _end_row(node: tree_sitter.Node) -> int:
     return row - 1 if column == 0 and row > node.start_point.row else row
 
 
-def _digest(lines: list[bytes], start: int, end: int) -> str:
-    return hashlib.sha256(b"\n".join(lines[start - 1 : end])).hexdigest()
-
-
-def _starts_line(node: tree_sitter.Node, lines: list[bytes]) -> bool:
-    row, column = node.start_point
+def _starts_line(node: tree_sitter.Node, data: bytes) -> bool:
+    """Only whitespace before ``node`` on its line. Scans back from the node, not from the line's
+    start: in a minified file the line is the whole file, and slicing it per node is quadratic."""
+    i = node.start_byte - 1
+    while i >= 0 and data[i] in b" \t\r\f\v":
+        i -= 1
     # A UTF-8 byte order mark before the first line's code counts as whitespace.
-    return row < len(lines) and not lines[row][:column].removeprefix(b"\xef\xbb\xbf").strip()
+    return i < 0 or data[i] == 0x0A or (i == 2 and data[:3] == b"\xef\xbb\xbf")
 
 
 # --- names ---
@@ -178,18 +240,42 @@ def _go_receiver(node: tree_sitter.Node, data: bytes) -> str | None:
     return None
 
 
+def _names(node: tree_sitter.Node, data: bytes) -> list[str]:
+    """The names ``node`` declares: one for most definitions, several for ``const A, B = 1, 2``."""
+    kind = node.type
+    if kind in {"const_spec", "var_spec", "field_declaration"} and node.child_by_field_name("name"):
+        # Go: `X, Y int` (the field also lists the comma between them)
+        return [_text(n, data) for n in node.children_by_field_name("name") if n.is_named]
+    if kind == "call":  # Ruby `attr_accessor :a, :b`
+        args = node.child_by_field_name("arguments")
+        found = args.named_children if args is not None else []
+        return [_text(a, data).lstrip(":") for a in found if a.type == "simple_symbol"]
+    name = _name(node, data)
+    return [name] if name else []
+
+
 def _name(node: tree_sitter.Node, data: bytes) -> str | None:
     kind = node.type
     if kind == "impl_item":
         target = _text(node.child_by_field_name("type"), data)
         trait = node.child_by_field_name("trait")
         return f"<{target} as {_text(trait, data)}>" if trait is not None else target or None
-    if kind == "assignment_expression":
-        return _text(node.child_by_field_name("left"), data) or None
+    if kind in {"assignment_expression", "assignment"}:
+        left = node.child_by_field_name("left")
+        if left is not None and left.type == "attribute":  # Python `self.x = ...`
+            return _text(left.child_by_field_name("attribute"), data) or None
+        return _text(left, data) or None
     if kind == "field_definition":
         return _text(node.child_by_field_name("property"), data) or None
-    if kind == "type_definition":
+    if kind in {"type_definition", "declaration", "field_declaration"}:
         return _declarator_name(node, data)
+    if kind in {"property_identifier", "enumerator", "enum_constant", "enum_variant"} and not (
+        node.child_by_field_name("name")
+    ):
+        return _text(node, data) or None
+    if kind == "type_alias_statement":  # Python 3.12 `type X[T] = ...`
+        left = node.child_by_field_name("left")
+        return re.sub(r"\[.*$", "", _text(left, data)) or None
     name = node.child_by_field_name("name")
     if name is not None:
         text = _text(name, data)
@@ -233,7 +319,18 @@ def _body(node: tree_sitter.Node) -> tree_sitter.Node | None:
     return body
 
 
-def _signature(node: tree_sitter.Node, start_byte: int, data: bytes) -> str:
+def _as_written(raw: bytes, column: int) -> str:
+    """Signature text as written: the continuation lines lose the definition's own indentation (so
+    a method's signature reads the same as a function's) and trailing blanks; nothing is cut."""
+    lines = raw.decode("utf-8", errors="replace").replace("\t", "    ").split("\n")
+    out = [lines[0].rstrip()]
+    for line in lines[1:]:
+        indent = len(line) - len(line.lstrip(" "))
+        out.append(line[min(indent, column) :].rstrip())
+    return "\n".join(line for line in out if line.strip()).strip()
+
+
+def _signature(node: tree_sitter.Node, start_byte: int, data: bytes, *, whole: bool = False) -> str:
     body = _body(node)
     if body is not None and body.start_byte > start_byte:
         end = body.start_byte
@@ -242,12 +339,12 @@ def _signature(node: tree_sitter.Node, start_byte: int, data: bytes) -> str:
                 end = child.start_byte
                 break
         raw = data[start_byte:end]
+    elif whole:  # a declaration without body (an overload variant, a prototype): all of it
+        raw = data[start_byte : node.end_byte]
     else:
         raw = data[start_byte : node.end_byte].split(b"\n", 1)[0]
-    text = " ".join(raw.decode("utf-8", errors="replace").split()).rstrip("{:=; ").rstrip()
-    if len(text) > _SIGNATURE_MAX:
-        text = text[: _SIGNATURE_MAX - 1].rstrip() + "…"
-    return text
+    column = start_byte - (data.rfind(b"\n", max(0, start_byte - 4096), start_byte) + 1)
+    return _as_written(raw, column).rstrip("{:=; \r").rstrip()
 
 
 def _parameters(node: tree_sitter.Node) -> tree_sitter.Node | None:
@@ -271,31 +368,34 @@ def _params(node: tree_sitter.Node, data: bytes) -> tuple[str, ...]:
         return ()
     if params.named_child_count == 0 and params.type == "identifier":
         return (_text(params, data),)
-    return tuple(
-        " ".join(_text(child, data).split()) for child in params.named_children if "comment" not in child.type
-    )
+    return tuple(_flat(_text(child, data)) for child in params.named_children if "comment" not in child.type)
 
 
 _PY_STRING_PREFIXES = "rRbBuUfF"
-_COMMENT_MARKERS = re.compile(r"^\s*(///?|//!|/\*\*?|\*/|\*(?!/)|#+|--)\s?")
+_COMMENT_MARKERS = re.compile(r"^\s*(///?|//!|/\*\*?|\*/|\*(?!/)|#+:?|--)\s?")
+
+
+def _py_string(node: tree_sitter.Node, data: bytes) -> str | None:
+    """The text of a statement that is one string literal (a docstring), else ``None``."""
+    if node.type != "expression_statement" or node.named_child_count != 1:
+        return None
+    value = node.named_children[0]
+    if value.type != "string":
+        return None
+    raw = _text(value, data).lstrip(_PY_STRING_PREFIXES)
+    for quote in ('"""', "'''", '"', "'"):
+        if raw.startswith(quote) and raw.endswith(quote) and len(raw) >= 2 * len(quote):
+            raw = raw[len(quote) : -len(quote)]
+            break
+    # Dedent like inspect.cleandoc so the text reads well in Markdown.
+    return inspect.cleandoc(raw) or None
 
 
 def _py_docstring(definition: tree_sitter.Node, data: bytes) -> str | None:
     body = definition.child_by_field_name("body")
     if body is None or body.named_child_count == 0:
         return None
-    first = body.named_children[0]
-    if first.type == "expression_statement" and first.named_child_count == 1:
-        value = first.named_children[0]
-        if value.type == "string":
-            raw = _text(value, data).lstrip(_PY_STRING_PREFIXES)
-            for quote in ('"""', "'''", '"', "'"):
-                if raw.startswith(quote) and raw.endswith(quote) and len(raw) >= 2 * len(quote):
-                    raw = raw[len(quote) : -len(quote)]
-                    break
-            # Dedent like inspect.cleandoc so the text reads well in Markdown.
-            return inspect.cleandoc(raw) or None
-    return None
+    return _py_string(body.named_children[0], data)
 
 
 def _comment_text(comments: list[tree_sitter.Node], data: bytes) -> str | None:
@@ -308,6 +408,14 @@ def _comment_text(comments: list[tree_sitter.Node], data: bytes) -> str | None:
             out.append(_COMMENT_MARKERS.sub("", line, count=1).rstrip())
     text = "\n".join(out).strip()
     return inspect.cleandoc(text) if text else None
+
+
+def _shorten(text: str, limit: int, what: str, notes: list[str]) -> str:
+    if len(text) <= limit:
+        return text
+    kept = text[: limit - 1].rstrip()
+    notes.append(f"{what} shortened: {len(text)} characters, the first {len(kept)} shown")
+    return kept + "…"
 
 
 # --- the generic extractor ---
@@ -327,12 +435,15 @@ def _outer(node: tree_sitter.Node, wrappers: frozenset[str]) -> tree_sitter.Node
 
 
 def _leading(
-    outer: tree_sitter.Node, lines: list[bytes], spec: languages.LanguageSpec
-) -> tuple[int, list[tree_sitter.Node]]:
-    """The first row of the comments/attributes directly above ``outer``, and those comments."""
+    outer: tree_sitter.Node, data: bytes, spec: languages.LanguageSpec
+) -> tuple[tree_sitter.Node, list[tree_sitter.Node], list[tree_sitter.Node]]:
+    """The first node directly above ``outer`` that belongs to it, its comments, and the other
+    leading nodes (attributes, decorators), both in source order."""
     row = outer.start_point.row
     comments: list[tree_sitter.Node] = []
+    others: list[tree_sitter.Node] = []
     first = outer
+    top = outer
     for _ in range(10_000):  # bounded: a run of comment lines, not the file
         sibling = first.prev_sibling
         parent = first.parent
@@ -345,30 +456,148 @@ def _leading(
             sibling is not None
             and sibling.type in spec.leading
             and row - 1 <= _end_row(sibling) <= row
-            and _starts_line(sibling, lines)
+            and _starts_line(sibling, data)
         ):
             break
-        if sibling.type in spec.comments:
-            comments.append(sibling)
+        (comments if sibling.type in spec.comments else others).append(sibling)
         row = sibling.start_point.row
-        first = sibling
+        first = top = sibling
     comments.reverse()
-    return row, comments
+    others.reverse()
+    return top, comments, others
+
+
+@dataclass
+class _Raw:
+    """A definition on its way to becoming a ``Symbol``: profiles refine it, grouping merges it."""
+
+    node: tree_sitter.Node
+    outer: tree_sitter.Node
+    kind: str
+    short: str
+    parent: int | None  # index of the enclosing raw
+    start: int
+    end: int
+    lead_byte: int  # first byte of the doc comment / attributes above, else of ``outer``
+    signature: str
+    docstring: str | None
+    params: tuple[str, ...]
+    decorators: list[str]
+    type: str | None = None
+    value: str | None = None
+    notes: list[str] = field(default_factory=list)
+    variant: bool = False  # an overload variant or a declaration: grouped under the implementation
+    public: bool = True
+    dropped: bool = False
+    name: str = ""
+    parts: tuple[str, ...] = ()  # outermost component, then the innermost ones (bounded)
+    depth: int = 0
+    extra: list[tuple[int, int]] = field(default_factory=list)  # byte spans of the grouped variants
+    overloads: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Context:
+    """What a profile's ``refine`` may look at: the definitions so far and the source."""
+
+    raws: list[_Raw]
+    data: bytes
+    # (parent index, short name) -> index of the latest kept definition there
+    scope: dict[tuple[int | None, str], int] = field(default_factory=dict)
+
+    def earlier(self, parent: int | None, short: str) -> _Raw | None:
+        index = self.scope.get((parent, short))
+        return self.raws[index] if index is not None else None
+
+
+def _keep(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """What the syntax alone does not say about one language's definitions."""
+
+    # (raw, its parent or None, context) -> keep it? It may change the kind, parent, type ...
+    refine: Callable[[_Raw, _Raw | None, _Context], bool] = _keep
+    # (raw, its parent, source bytes) -> public by its own name and modifiers (parents are checked too)
+    public: Callable[[_Raw, _Raw | None, bytes], bool] = lambda raw, parent, data: True
+    # (root, source bytes) -> the file's export list (Python ``__all__``), or None when it has none
+    exports: Callable[[tree_sitter.Node, bytes], frozenset[str] | None] = lambda root, data: None
+
+
+_PROFILES: dict[str, _Profile] = {}
+
+
+def _decorator_text(node: tree_sitter.Node, data: bytes) -> str:
+    return _flat(_text(node, data))
+
+
+def _decorators(
+    node: tree_sitter.Node, outer: tree_sitter.Node, others: list[tree_sitter.Node], data: bytes
+) -> list[str]:
+    """Decorators, annotations and attributes of a definition, as written, in source order."""
+    found: list[tree_sitter.Node] = list(others)
+    current: tree_sitter.Node | None = node
+    while current is not None:
+        for child in current.children:
+            if child.type in {"decorator", "attribute_item"}:
+                found.append(child)
+            elif child.type == "modifiers":  # Java annotations live among the modifiers
+                found.extend(c for c in child.children if c.type in {"marker_annotation", "annotation"})
+        if current == outer:
+            break
+        current = current.parent
+    found.sort(key=lambda n: n.start_byte)
+    return [_decorator_text(n, data) for n in found if n.type != "comment"]
+
+
+def _data_details(raw: _Raw, data: bytes, sig_from: int) -> None:
+    """Type, value and a one-line signature for an attribute, field, constant or enum member."""
+    node = raw.node
+    value = _value(node)
+    if node.type in {"variable_declarator", "enum_assignment", "enumerator", "enum_constant", "enum_variant"}:
+        value = node.child_by_field_name("value") or (
+            node.child_by_field_name("arguments") if node.type == "enum_constant" else None
+        )
+    type_node = node.child_by_field_name("type")
+    if type_node is None and node.parent is not None and node.parent.type == "field_declaration":
+        type_node = node.parent.child_by_field_name("type")  # Java: the type is the declaration's
+    if type_node is not None:
+        raw.type = _flat(_text(type_node, data)).lstrip(":").strip() or None
+    if value is not None and value.start_byte >= sig_from:
+        full = _flat(_text(value, data))
+        raw.value = _shorten(full, _VALUE_MAX, "value", raw.notes)
+        head = _flat(data[sig_from : value.start_byte].decode("utf-8", errors="replace"))
+        raw.signature = f"{head} {raw.value}" if head else raw.value
+    else:
+        raw.signature = _flat(data[sig_from : node.end_byte].decode("utf-8", errors="replace"))
+    raw.signature = raw.signature.rstrip(";,").rstrip()
+
+
+_SIGNATURE_FROM_OUTER = frozenset(
+    {"variable_declarator", "type_spec", "type_alias", "const_spec", "var_spec"}
+)
 
 
 def _generic(language: str, tree: tree_sitter.Tree, data: bytes, lines: list[bytes]) -> list[Symbol]:
     spec = languages.spec(language)
+    profile = _PROFILES.get(spec.profile or language) or _Profile()
     captures = tree_sitter.QueryCursor(languages.definitions_query(language)).captures(tree.root_node)
     found: dict[int, tuple[tree_sitter.Node, str]] = {}
     for captured, nodes in captures.items():
         for node in nodes:
-            found.setdefault(node.id, (node, captured))
+            # A node both patterns match (`const f = () => 1` is a declarator and a function): code
+            # beats data.
+            if node.id not in found or found[node.id][1] in DATA_KINDS:
+                found[node.id] = (node, captured)
     definitions = sorted(found.values(), key=lambda pair: (pair[0].start_byte, -pair[0].end_byte))
 
-    symbols: list[Symbol] = []
-    # Open definitions enclosing the current one: (end byte, qualified name, kind). A stack, not
-    # recursion, so thousands of nested functions cost nothing but memory.
-    open_: list[tuple[int, str, str]] = []
+    raws: list[_Raw] = []
+    ctx = _Context(raws, data)
+    # Open definitions enclosing the current one: (end byte, raw index). A stack, not recursion, so
+    # thousands of nested functions cost nothing but memory.
+    open_: list[tuple[int, int]] = []
     for node, captured in definitions:
         while open_ and open_[-1][0] <= node.start_byte:
             open_.pop()
@@ -376,30 +605,457 @@ def _generic(language: str, tree: tree_sitter.Tree, data: bytes, lines: list[byt
             node.parent is not None and node.parent.type == "type_definition"
         ):
             continue  # `typedef struct S {...} T;` is documented once, as T
-        short = _name(node, data)
-        if not short:
+        names = [" ".join(n.split()) for n in _names(node, data) if n and n.strip()]
+        if not names:
             continue  # anonymous: neither a symbol nor a qualifier for what it holds
-        short = " ".join(short.split())
-        parent_name, parent_kind = (open_[-1][1], open_[-1][2]) if open_ else (None, None)
-        name = f"{parent_name}.{short}" if parent_name else short
+        parent = open_[-1][1] if open_ else None
+        parent_kind = raws[parent].kind if parent is not None else None
         kind = _kind(node, captured, parent_kind)
         outer = _outer(node, spec.wrappers)
-        first_row, comments = _leading(outer, lines, spec)
-        start, end = first_row + 1, _end_row(outer) + 1
+        top, comments, others = _leading(outer, data, spec)
+        start, end = top.start_point.row + 1, _end_row(outer) + 1
         docstring = _py_docstring(node, data) if spec.docstrings else None
-        sig_from = outer.start_byte if node.type in {"variable_declarator", "type_spec"} else node.start_byte
-        symbols.append(
-            Symbol(
-                name=name,
+        # Declarations whose keyword sits on the wrapper (`export const`, Go's `type`, `const`, `var`).
+        sig_from = outer.start_byte if node.type in _SIGNATURE_FROM_OUTER else node.start_byte
+        decorators = _decorators(node, outer, others, data)
+        first_index = len(raws)
+        for short in names:
+            raw = _Raw(
+                node=node,
+                outer=outer,
                 kind=kind,
+                short=short,
+                parent=parent,
                 start=start,
                 end=end,
-                signature=_signature(node, sig_from, data),
-                sha256=_digest(lines, start, end),
+                lead_byte=top.start_byte,
+                signature="",
                 docstring=docstring or _comment_text(comments, data),
-                params=_params(node, data),
-                parent=parent_name,
+                params=(),
+                decorators=list(decorators),
+            )
+            if kind in DATA_KINDS:
+                _data_details(raw, data, sig_from)
+            else:
+                whole = kind in FUNCTION_KINDS and node.type != "macro_definition"
+                raw.signature = _signature(node, sig_from, data, whole=whole)
+                raw.params = _params(node, data)
+            for decorator in decorators:  # `@Registry public class A`: shown once, as a decorator
+                if raw.signature.startswith(decorator):
+                    raw.signature = raw.signature[len(decorator) :].lstrip()
+            raws.append(raw)
+            if not profile.refine(raw, raws[raw.parent] if raw.parent is not None else None, ctx):
+                raw.dropped = True
+            else:
+                ctx.scope[(raw.parent, raw.short)] = len(raws) - 1
+        if not raws[first_index].dropped:
+            open_.append((node.end_byte, first_index))
+
+    _name_all(raws)
+    _group(raws)
+    exports = profile.exports(tree.root_node, data)
+    return _finish(raws, data, profile, exports)
+
+
+def _name_all(raws: list[_Raw]) -> None:
+    """Qualified names, capped: past ``_NAME_DEPTH_MAX`` levels only the outermost and the innermost
+    components are kept (2,000 nested closures would otherwise give names of 2,000 parts each)."""
+    keep = _NAME_DEPTH_MAX - 1
+    for raw in raws:
+        if raw.dropped:
+            continue
+        if raw.parent is not None and raws[raw.parent].dropped:
+            raw.dropped = True  # inside something that is not a symbol (a local, a folded setter)
+            continue
+        short = raw.short
+        if len(short) > _NAME_PART_MAX:
+            short = short[: _NAME_PART_MAX - 1] + "…"
+            raw.notes.append(f"name shortened: {len(raw.short)} characters")
+        if raw.parent is None:
+            raw.parts, raw.depth = (short,), 0
+        else:
+            parent = raws[raw.parent]
+            raw.depth = parent.depth + 1
+            raw.parts = (
+                (*parent.parts, short)
+                if len(parent.parts) <= keep
+                else (
+                    parent.parts[0],
+                    *parent.parts[2:],
+                    short,
+                )
+            )
+        if raw.depth + 1 > len(raw.parts):
+            hidden = raw.depth + 1 - len(raw.parts)
+            raw.name = ".".join((raw.parts[0], "…", *raw.parts[1:]))
+            raw.notes.append(f"qualified name shortened: {hidden} enclosing levels left out")
+        else:
+            raw.name = ".".join(raw.parts)
+
+
+def _group(raws: list[_Raw]) -> None:
+    """Overload variants and declarations join the definition of the same name that follows them;
+    variants with no definition after them join the first of their set."""
+    pending: dict[str, list[_Raw]] = {}
+    for raw in raws:
+        if raw.dropped or raw.kind not in FUNCTION_KINDS:
+            continue
+        if raw.variant:
+            pending.setdefault(raw.name, []).append(raw)
+            continue
+        variants = pending.pop(raw.name, [])
+        if variants:
+            _absorb(raw, variants)
+    for variants in pending.values():
+        if len(variants) > 1:
+            head, rest = variants[0], variants[1:]
+            head.overloads.append(head.signature)
+            _absorb(head, rest, keep_same=True)
+
+
+def _absorb(target: _Raw, variants: Sequence[_Raw], *, keep_same: bool = False) -> None:
+    same = _flat(target.signature)
+    for variant in variants:
+        variant.dropped = True
+        target.extra.append((variant.lead_byte, variant.outer.end_byte))
+        if keep_same or _flat(variant.signature).rstrip(";") != same:
+            target.overloads.append(variant.signature)
+        target.docstring = target.docstring or variant.docstring
+    target.start = min(target.start, *(v.start for v in variants))
+    target.end = max(target.end, *(v.end for v in variants))
+
+
+def _finish(raws: list[_Raw], data: bytes, profile: _Profile, exports: frozenset[str] | None) -> list[Symbol]:
+    ids: dict[str, int] = {}
+    out: list[Symbol] = []
+    id_of: dict[int, str] = {}
+    for index, raw in enumerate(raws):
+        if raw.dropped:
+            continue
+        n = ids.get(raw.name, 0) + 1
+        ids[raw.name] = n
+        ident = raw.name if n == 1 else f"{raw.name}@{n}"
+        id_of[index] = ident
+        parent = raws[raw.parent] if raw.parent is not None else None
+        public = profile.public(raw, parent, data)
+        if parent is None:
+            public = public and (exports is None or raw.short in exports)
+        else:
+            # Closures are never API; members of what is not public are not either.
+            public = public and parent.public and parent.kind not in FUNCTION_KINDS
+        raw.public = public
+        digest = hashlib.sha256(data[raw.lead_byte : raw.outer.end_byte])
+        for lo, hi in raw.extra:  # the overload set is part of the symbol
+            digest.update(b"\0" + data[lo:hi])
+        out.append(
+            Symbol(
+                name=raw.name,
+                kind=raw.kind,
+                start=raw.start,
+                end=raw.end,
+                signature=raw.signature,
+                sha256=digest.hexdigest(),
+                docstring=raw.docstring,
+                params=raw.params,
+                parent=id_of.get(raw.parent) if raw.parent is not None else None,
+                id=ident,
+                decorators=tuple(raw.decorators),
+                overloads=tuple(raw.overloads),
+                type=raw.type,
+                value=raw.value,
+                public=public,
+                notes=tuple(raw.notes),
             )
         )
-        open_.append((node.end_byte, name, kind))
-    return symbols
+    return out
+
+
+# --- language profiles ---
+
+_PY_KEEP_DUNDERS = frozenset({"__init__", "__call__"})
+_PY_PROPERTY = re.compile(r"^@(\w+\.)*(property|cached_property|abstractproperty)$")
+_PY_OVERLOAD = re.compile(r"^@(\w+\.)*overload$")
+_PY_UPPER = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+_PY_ENUM_BASE = re.compile(r"\b\w*(Enum|Flag)\b")
+_PY_RECORD_BASE = re.compile(r"\b(BaseModel|BaseSettings|NamedTuple|TypedDict|Struct|SQLModel)\b")
+_PY_RECORD_DECORATOR = re.compile(
+    r"^@(dataclasses\.|attr\.|attrs\.|pydantic\.)*(dataclass|s|define|frozen|mutable|attrs)\b"
+)
+
+
+def _py_bases(raw: _Raw, data: bytes) -> str:
+    return _text(raw.node.child_by_field_name("superclasses"), data)
+
+
+def _fold_accessor(raw: _Raw, ctx: _Context, decorator: str | None) -> bool:
+    """Fold a setter or deleter into the property of the same name defined before it in the same
+    scope: it is part of that property, not a second definition. Whether it was folded."""
+    other = ctx.earlier(raw.parent, raw.short)
+    if other is None or other.kind != "property":
+        return False
+    if decorator:
+        other.decorators.append(decorator)
+    other.end = max(other.end, raw.end)
+    other.extra.append((raw.lead_byte, raw.outer.end_byte))
+    return True
+
+
+def _py_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
+    node, data = raw.node, ctx.data
+    if raw.kind in FUNCTION_KINDS:
+        if any(_PY_OVERLOAD.match(d) for d in raw.decorators):
+            raw.variant = True
+        if any(_PY_PROPERTY.match(d) for d in raw.decorators):
+            raw.kind = "property"
+        for d in raw.decorators:
+            accessor = re.match(r"^@(\w+)\.(setter|deleter|getter)$", d)
+            if accessor and accessor.group(1) == raw.short and _fold_accessor(raw, ctx, d):
+                return False
+        return True
+    if raw.kind == "type_alias":
+        return True
+    if raw.kind not in DATA_KINDS:
+        return True
+    left = node.child_by_field_name("left")
+    annotation = raw.type or ""
+    if left is not None and left.type == "attribute":
+        # `self.x: int = ...` (or under a `#:` comment) in `__init__` documents an attribute of the class.
+        obj = left.child_by_field_name("object")
+        if parent is None or parent.short != "__init__" or parent.parent is None:
+            return False
+        owner = ctx.raws[parent.parent]
+        if owner.kind != "class" or _text(obj, data) != "self":
+            return False
+        if not annotation and not _py_doc_comment(raw, data):
+            return False
+        if ctx.earlier(parent.parent, raw.short) is not None:
+            return False  # declared in the class body already, or assigned twice
+        raw.parent = parent.parent
+        raw.kind = "attribute"
+        raw.docstring = raw.docstring or _py_string_after(raw, data)
+        return True
+    if left is None or left.type != "identifier":
+        return False
+    after = _py_string_after(raw, data)
+    raw.docstring = raw.docstring or after
+    if parent is None:
+        if "TypeAlias" in annotation:
+            raw.kind = "type_alias"
+        elif "Final" in annotation or _PY_UPPER.match(raw.short):
+            raw.kind = "constant"
+        elif annotation or _py_doc_comment(raw, data) or after:
+            raw.kind = "attribute"
+        else:
+            return False  # a module-level working variable, not API
+        return True
+    if parent.kind != "class":
+        return False  # a local variable
+    if _PY_ENUM_BASE.search(_py_bases(parent, data)) and not annotation:
+        raw.kind = "enum_member"
+    elif (
+        annotation
+        and "ClassVar" not in annotation
+        and (
+            _PY_RECORD_BASE.search(_py_bases(parent, data))
+            or any(_PY_RECORD_DECORATOR.match(d) for d in parent.decorators)
+        )
+    ):
+        raw.kind = "field"
+    else:
+        raw.kind = "attribute"
+    return True
+
+
+def _py_doc_comment(raw: _Raw, data: bytes) -> bool:
+    return data[raw.lead_byte : raw.lead_byte + 2] == b"#:"
+
+
+def _py_string_after(raw: _Raw, data: bytes) -> str | None:
+    """The attribute docstring: a string statement right after the assignment (PEP 257's convention)."""
+    nxt = raw.outer.next_named_sibling
+    return _py_string(nxt, data) if nxt is not None else None
+
+
+def _py_public(raw: _Raw, parent: _Raw | None, data: bytes) -> bool:
+    return not raw.short.startswith("_") or raw.short in _PY_KEEP_DUNDERS
+
+
+def _py_exports(root: tree_sitter.Node, data: bytes) -> frozenset[str] | None:
+    names: set[str] | None = None
+    for child in root.named_children:
+        if child.type != "expression_statement" or child.named_child_count != 1:
+            continue
+        stmt = child.named_children[0]
+        if stmt.type not in {"assignment", "augmented_assignment"}:
+            continue
+        left = stmt.child_by_field_name("left")
+        right = stmt.child_by_field_name("right")
+        if left is None or _text(left, data) != "__all__" or right is None:
+            continue
+        if right.type not in {"list", "tuple"}:
+            return None  # computed: not knowable from the syntax, so nothing is left out
+        names = names if names is not None and stmt.type == "augmented_assignment" else set()
+        for item in right.named_children:
+            if item.type == "string":
+                names.add(_text(item, data).strip("\"'"))
+    return frozenset(names) if names is not None else None
+
+
+_PROFILES["python"] = _Profile(refine=_py_refine, public=_py_public, exports=_py_exports)
+
+
+# JavaScript and TypeScript: what `export` reaches is the API.
+_JS_VARIANTS = frozenset({"function_signature", "method_signature"})
+
+
+_JS_DECLARATIONS = frozenset({"variable_declarator", "lexical_declaration", "variable_declaration"})
+
+
+def _js_exported(raw: _Raw) -> bool:
+    current: tree_sitter.Node | None = raw.node
+    for _ in range(8):  # export -> declaration -> declarator -> function: a few levels at most
+        if current is None:
+            break
+        if current.type in {"export_statement", "ambient_declaration"}:
+            return True
+        if current != raw.node and current.type not in _JS_DECLARATIONS:
+            break
+        current = current.parent
+    return raw.short.startswith(("module.exports", "exports."))
+
+
+def _js_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
+    node, data = raw.node, ctx.data
+    if raw.kind in FUNCTION_KINDS:
+        # `f(a: string): void;` before `f(a) {...}`: an overload signature (several of them in an
+        # interface group with each other).
+        raw.variant = node.type in _JS_VARIANTS
+        accessor = next((c.type for c in node.children if c.type in {"get", "set"}), None)
+        if accessor == "get":
+            raw.kind = "property"
+        elif accessor == "set" and _fold_accessor(raw, ctx, None):
+            return False
+        return True
+    if raw.kind not in DATA_KINDS:
+        return True
+    if node.type == "variable_declarator":
+        if parent is not None and parent.kind != "module":
+            return False  # a local variable
+        declaration = node.parent
+        keyword = _text(declaration.child_by_field_name("kind"), data) if declaration is not None else ""
+        raw.kind = "constant" if keyword == "const" else "variable"
+        return raw.kind == "constant" or _js_exported(raw)
+    return parent is not None
+
+
+def _js_public(raw: _Raw, parent: _Raw | None, data: bytes) -> bool:
+    if parent is None or parent.kind == "module":
+        return _js_exported(raw)
+    if raw.short.startswith("#"):
+        return False
+    modifier = next((c for c in raw.node.children if c.type == "accessibility_modifier"), None)
+    return modifier is None or _text(modifier, data) != "private"
+
+
+_PROFILES["javascript"] = _Profile(refine=_js_refine, public=_js_public)
+
+
+def _local(raw: _Raw, parent: _Raw | None) -> bool:
+    """A constant or variable of a function body: working state, never API."""
+    return raw.kind in DATA_KINDS and parent is not None and parent.kind in FUNCTION_KINDS
+
+
+def _go_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
+    return not _local(raw, parent)
+
+
+def _go_public(raw: _Raw, parent: _Raw | None, data: bytes) -> bool:
+    # Exported means a capital first letter, for the method and for its receiver type alike.
+    return all(part[:1].isupper() for part in raw.short.split("."))
+
+
+_PROFILES["go"] = _Profile(refine=_go_refine, public=_go_public)
+
+
+def _modifiers(node: tree_sitter.Node, data: bytes) -> str:
+    holder = node.parent if node.type == "variable_declarator" else node
+    found = next((c for c in holder.children if c.type == "modifiers"), None) if holder is not None else None
+    return _text(found, data)
+
+
+def _java_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
+    if raw.kind in DATA_KINDS:
+        if parent is None or parent.kind in FUNCTION_KINDS:
+            return False
+        mods = _modifiers(raw.node, ctx.data).split()
+        if raw.kind == "field" and (("static" in mods and "final" in mods) or parent.kind == "interface"):
+            raw.kind = "constant"
+    return True
+
+
+def _java_public(raw: _Raw, parent: _Raw | None, data: bytes) -> bool:
+    return "private" not in _modifiers(raw.node, data).split()
+
+
+_PROFILES["java"] = _Profile(refine=_java_refine, public=_java_public)
+
+
+def _rust_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
+    return not _local(raw, parent)
+
+
+def _rust_public(raw: _Raw, parent: _Raw | None, data: bytes) -> bool:
+    node = raw.node
+    if raw.kind in {"impl", "enum_member"}:
+        return True
+    if node.type == "macro_definition":
+        return "#[macro_export]" in raw.decorators
+    if parent is not None and (
+        parent.kind == "trait" or parent.node.child_by_field_name("trait") is not None
+    ):
+        return True  # trait items and trait implementations are as public as the trait
+    modifier = next((c for c in node.children if c.type == "visibility_modifier"), None)
+    return modifier is not None and _text(modifier, data) == "pub"
+
+
+_PROFILES["rust"] = _Profile(refine=_rust_refine, public=_rust_public)
+
+
+def _c_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
+    node, data = raw.node, ctx.data
+    if node.type == "type_definition":
+        shape = node.child_by_field_name("type")
+        if shape is not None and shape.child_by_field_name("body") is not None:
+            raw.kind = "enum" if shape.type == "enum_specifier" else "struct"
+            raw.signature = _signature(node, node.start_byte, data)
+        else:
+            raw.kind = "type_alias"
+            raw.signature = _flat(_text(node, data)).rstrip(";")
+        return True
+    if node.type in {"declaration", "field_declaration"} and _parameters(node) is not None:
+        raw.kind = "method" if parent is not None and parent.kind in CONTAINER_KINDS else "function"
+        raw.variant = True  # a prototype: documented with its definition when the file has one
+        raw.signature = _signature(node, node.start_byte, data, whole=True)
+        raw.params = _params(node, data)
+        raw.type = raw.value = None
+        return True
+    return not _local(raw, parent)
+
+
+_PROFILES["c"] = _Profile(refine=_c_refine)
+
+
+def _ruby_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
+    node, data = raw.node, ctx.data
+    if node.type == "call":
+        method = _text(node.child_by_field_name("method"), data)
+        if method not in {"attr_reader", "attr_writer", "attr_accessor"} or parent is None:
+            return False
+        raw.kind = "attribute"
+        raw.signature = f"{method} :{raw.short}"
+        raw.value = None
+        return True
+    return not _local(raw, parent)
+
+
+_PROFILES["ruby"] = _Profile(refine=_ruby_refine)

@@ -49,6 +49,19 @@ _STATEMENTS = {
 }
 
 
+# The module-level statements that are symbols too (constants, variables, fields), by language.
+_GLOBAL_NAMES = {
+    "python": "G{i}",
+    "javascript": "g{i}",
+    "typescript": "g{i}",
+    "tsx": "g{i}",
+    "go": "g{i}",
+    "java": "Main.g{i}",
+    "rust": "G{i}",
+    "ruby": "G{i}",
+}
+
+
 def _stmt(lang: str, i: int) -> str:
     return _STATEMENTS[lang].format(i=i)
 
@@ -142,7 +155,7 @@ class Generator:
         qual = f"{self.prefix}{name}"
         self._comment(depth, f"{name} holds state.")
         if lang == "go":
-            self.symbols.append(qual)
+            self.symbols += [qual, f"{qual}.a"]  # the struct and its field
             self.out.add(depth, f"type {name} struct {{")
             self.out.add(depth + 1, "a int")
             self.out.add(depth, "}")
@@ -158,7 +171,7 @@ class Generator:
                 self.out.lines.append("")
             return
         if lang == "c":
-            self.symbols.append(qual)
+            self.symbols += [qual, f"{qual}.a"]
             self.out.add(depth, f"struct {name} {{ int a; }};")
             self.out.lines.append("")
             for _ in range(methods):
@@ -166,6 +179,7 @@ class Generator:
             return
         self.symbols.append(qual)
         if lang == "rust":
+            self.symbols.append(f"{qual}.a")
             self.out.add(depth, f"struct {name} {{ a: i32 }}")
             self.out.lines.append("")
             self.out.add(depth, f"impl {name} {{")
@@ -193,6 +207,8 @@ class Generator:
         for _ in range(count):
             self.counter += 1
             self.out.add(depth, _global(self.lang, self.counter))
+            if self.lang in _GLOBAL_NAMES:
+                self.symbols.append(_GLOBAL_NAMES[self.lang].format(i=self.counter))
         self.out.lines.append("")
 
     def generate(self, lines: int) -> str:

@@ -145,7 +145,8 @@ def test_giant_body_without_nested_symbols_is_split_at_statements(language: str)
 
 
 def test_module_without_functions_and_language_without_grammar_use_line_chunks() -> None:
-    source = "".join(f"X{i} = {i}\n" for i in range(15_000))
+    # Lower case: working variables, not constants (which would be symbols).
+    source = "".join(f"x{i} = {i}\n" for i in range(15_000))
     for language in ("python", "kotlin"):
         syms = extract_symbols(source, language)
         assert syms == []
@@ -283,11 +284,14 @@ def test_docbot_chunks_json_for_every_language(
     assert cli.main(["chunks", str(path), "--json", "--max-lines", "400"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["language"] == language
-    assert [s["name"] for s in data["symbols"]] == expected
-    assert set(data["symbols"][0]) == {"name", "kind", "start", "end"}
+    # The default visibility is public: the API part of what the file defines, in the same order.
+    public = [s.name for s in extract_symbols(source, language, visibility="public")]
+    assert [s["name"] for s in data["symbols"]] == public
+    assert set(public) <= set(expected)
+    assert all({"name", "kind", "start", "end"} <= set(s) for s in data["symbols"])
     chunks = data["chunks"]
     assert len(chunks) >= 5
-    assert [n for c in chunks for n in c["symbols"]] == expected
+    assert [n for c in chunks for n in c["symbols"]] == public
     for c in chunks:
         assert set(c) == {"start", "end", "context_start", "symbols"}
         assert c["end"] - c["start"] + 1 <= 400
@@ -328,7 +332,9 @@ def test_claude_prompt_carries_the_context_after_the_shared_header() -> None:
     assert "do not document it" in ask["text"][:context_at]
     assert "def giant(a)" in chunk.context
     wanted = ask["text"].split("Document these symbols:\n", 1)[1]
-    assert [line[2:] for line in wanted.strip().splitlines()] == [s.name for s in chunk.symbols]
+    assert wanted.strip().splitlines() == [
+        f"- {s.id} ({s.kind}, lines {s.start}-{s.end})" for s in chunk.symbols
+    ]
 
 
 def test_claude_prompt_asks_a_module_level_chunk_about_its_own_lines() -> None:

@@ -142,7 +142,7 @@ class AnthropicProvider:
                 ("circuit open") or the budget would be crossed ("skipped: budget").
         """
         tally = _Tally()
-        names = [s.name for s in request.chunk.symbols]
+        names = [s.id for s in request.chunk.symbols]
         try:
             overview, docs = self._document(request, names, request.want_overview, tally)
         except Exception:

@@ -27,7 +27,11 @@ def _section(section: Section) -> list[str]:
     level = "#" * min(3 + sym.depth, 6)
     out = [f"{level} {_code(sym.name)}", ""]
     out += [f"*{sym.kind}, lines {sym.start}–{sym.end}*", ""]
-    out += ["```", sym.signature, "```", ""]
+    out += ["```", *sym.decorators, sym.signature, "```", ""]
+    if sym.overloads:
+        out += ["**Overloads**", "", "```", *sym.overloads, "```", ""]
+    if sym.type and sym.type not in sym.signature:
+        out += [f"**Type:** {_code(sym.type)}", ""]
     out += [doc.summary, ""]
     if doc.description:
         out += [doc.description, ""]
@@ -43,6 +47,8 @@ def _section(section: Section) -> list[str]:
         out += ["**Raises:** " + ", ".join(doc.raises), ""]
     if doc.example:
         out += ["**Example**", "", "```", doc.example, "```", ""]
+    if sym.notes:
+        out += ["> " + "; ".join(sym.notes) + ".", ""]
     if section.static:
         out += ["> Built from the code alone: the documentation provider gave no answer for this symbol.", ""]
     return out
