@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from docbot.config import Secret, load_settings
+from docbot.config import ACTION_INPUTS, ENV_VARS, OPTIONS, Secret, load_settings, settings_markdown
 from docbot.errors import ConfigError
 
 
@@ -81,3 +81,19 @@ def test_repo_file_cannot_redirect_credentials(tmp_path: Path, line: str) -> Non
     (tmp_path / ".github" / "docbot.yml").write_text(line + "\n")
     with pytest.raises(ConfigError, match="unknown setting"):
         load_settings({"repo": tmp_path}, env={})
+
+
+def test_configuration_doc_carries_the_table_derived_from_the_settings() -> None:
+    # One source of truth: the docs' table is printed from the declarations (python -m docbot.config).
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert settings_markdown() in doc
+
+
+def test_every_setting_is_declared_once_with_its_sources() -> None:
+    assert len(OPTIONS) == len({o.key for o in OPTIONS.values()})
+    assert ENV_VARS["AWS_ENDPOINT_URL_DYNAMODB"] == "cache_endpoint_url"
+    assert ACTION_INPUTS["docs_dir"] == "out_dir"
+    # what says where credentials go is never read from the repository's file
+    assert not any(
+        OPTIONS[k].meta.from_file for k in ("anthropic_base_url", "cache_endpoint_url", "github_token")
+    )

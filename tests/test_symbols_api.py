@@ -11,7 +11,7 @@ from docbot.chunking import split_source
 from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
 from docbot.merge import merge_file
-from docbot.render import render_page
+from docbot.render.page import render_page
 from docbot.symbols import Symbol, extract_symbols, visible
 
 _HEADING = re.compile(r"^#{3,6} `(.+)`$", re.MULTILINE)
