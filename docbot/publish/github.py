@@ -139,28 +139,6 @@ class _Tree:
             f"GET tree {sha[:12]}", lambda: self.api.repo.get_git_tree(sha, recursive=recursive)
         )
 
-    def _ref_sha(self, branch: str) -> tuple[GitRef, str] | None:
-        def get() -> tuple[GitRef, str]:
-            ref = self.api.repo.get_git_ref(f"heads/{branch}")
-            return ref, ref.object.sha  # reading .object completes the lazy ref (and sets its PATCH url)
-
-        try:
-            return self.api.call(f"GET ref heads/{branch}", get)
-        except GitHubApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
-
-    def _find_pr(self, head: str, base: str) -> PullInfo | None:
-        owner = self.api.repository.split("/")[0]
-
-        def find() -> PullInfo | None:
-            for pr in self.api.repo.get_pulls(state="open", head=f"{owner}:{head}", base=base):
-                return pull_info(pr)
-            return None
-
-        return self.api.call(f"GET pull requests from {head}", find)
-
 
 class GitHubPublisher:
     """Publishes a ``DocsPlan`` to GitHub in one of three modes (see ``Target``).
