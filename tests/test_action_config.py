@@ -1,4 +1,4 @@
-"""The Action's settings (config.py, issue 7 section): validated with messages that quote the value."""
+"""The Action's settings (config.PublishSettings): validated with messages that quote the value."""
 
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ def test_dockerfile_installs_the_hash_pinned_lock_and_passes_hadolint() -> None:
     assert "pip install --no-cache-dir --require-hashes --no-deps -r /docbot/requirements.lock" in text
     assert "pip install --no-cache-dir --no-deps --no-build-isolation /docbot" in text
     assert 'ENTRYPOINT ["python", "/docbot/entrypoint.py"]' in text
-    # Docker actions run as root in the mounted workspace (REFERENCE 8.4).
+    # Docker actions run as root in the mounted workspace.
     assert not re.search(r"^\s*(USER|WORKDIR)\b", text, re.MULTILINE)
 
     proc = subprocess.run(

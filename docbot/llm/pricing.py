@@ -1,7 +1,7 @@
 """Prices per million tokens, and the exact cost of one response from its ``usage``.
 
 Cost is computed from what each response reports it used (input, output, cache writes, cache reads),
-never estimated afterwards. Prices are USD per million tokens (MTok), from REFERENCE section 3.2
+never estimated afterwards. Prices are USD per million tokens (MTok), from Anthropic's published price list
 (late 2026). A model missing from the table needs explicit prices in the settings, or the run stops
 before its first request: a silent zero-cost report would be worse than no run.
 """

@@ -60,7 +60,7 @@ class Permit:
     output_tokens: int
 
 
-# Header family -> bucket name (REFERENCE 1.5).
+# anthropic-ratelimit-<family>-* header family -> bucket name.
 _HEADER_BUCKETS = {
     "anthropic-ratelimit-requests": "requests",
     "anthropic-ratelimit-input-tokens": "input",

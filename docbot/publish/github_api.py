@@ -2,7 +2,7 @@
 
 Together with ``github.py`` the only code that imports ``github``. PyGithub's own urllib3 retry is
 switched off: it retries 5xx at once with no wait, never retries PATCH, and sleeps 60 s on secondary
-limits without a way to inject the clock (REFERENCE 6.2); the one policy here (tenacity) covers every
+limits without a way to inject the clock; the one policy here (tenacity) covers every
 call, PATCH included, and ``GithubException`` never escapes: it becomes a ``GitHubApiError``
 (permanent), a ``GitHubTransientError`` or a ``ConfigError`` (a rejected token).
 """
@@ -92,7 +92,7 @@ class RetryPolicy:
     """How GitHub calls are retried.
 
     5xx and network errors: 1, 2, 4, 8 s (capped at ``max_backoff``). Rate limits, following GitHub's
-    guidance (REFERENCE 6.6): ``retry-after`` when sent; else, with ``x-ratelimit-remaining: 0``, until
+    guidance: ``retry-after`` when sent; else, with ``x-ratelimit-remaining: 0``, until
     ``x-ratelimit-reset``; else at least ``secondary_wait`` seconds, doubling. A wait longer than
     ``max_wait`` is not taken: the run fails with a ``TransientError`` carrying ``retry_after``.
     """

@@ -3,7 +3,7 @@
 Real PyGithub talks to it through ``base_url``; the Action reaches it through ``GITHUB_API_URL``. Blobs,
 trees, commits and refs are real git objects in the bare repository, so what a test asserts about a
 pushed branch is what git says about it. Pull requests, comments, reactions and permissions are kept in
-memory. The server enforces what the real API enforces and docbot depends on (REFERENCE 6): the ``token``
+memory. The server enforces what the real API enforces and docbot depends on: the ``token``
 authorization scheme, the body limits, ``Link`` pagination, the 422s for existing refs and pull requests
 and for non-fast-forward updates, the 403 when Actions may not create pull requests. ``inject`` queues
 faults (5xx, rate limits with or without ``Retry-After``) for the next matching requests.
@@ -99,7 +99,7 @@ class FakeGitHub:
     ) -> None:
         self.git_dir = Path(bare_repo)
         self.owner, self.name = owner, name
-        # "/api/v3" serves the API the way GitHub Enterprise Server does (REFERENCE 8.1).
+        # "/api/v3" serves the API the way GitHub Enterprise Server does.
         self.prefix = prefix.rstrip("/")
         # token -> login of its identity; None is an Actions installation token (no GET /user).
         self.tokens: dict[str, str | None] = {"ghs_actions_token": None}
@@ -343,7 +343,7 @@ class FakeGitHub:
                     return func(query=query, body=body, handler=handler, **args)
         raise _Reply(404, {"message": "Not Found", "status": "404"})
 
-    # --- JSON shapes (the fields PyGithub builds URLs from: REFERENCE 6.4) ---
+    # --- JSON shapes (the fields PyGithub builds URLs from) ---
 
     @property
     def repo_url(self) -> str:
