@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
-from docbot import __version__, languages, symbols
+from docbot import __version__, languages, overview, symbols
 from docbot.cache import Cache, CacheEntry, content_key
 from docbot.cache.shapes import chunk_answer
 from docbot.changes import FileChange, changed_files
@@ -29,7 +29,7 @@ from docbot.errors import DocbotError
 from docbot.events import RunSpec, Skip
 from docbot.filters import ATTRIBUTES, FileFilter
 from docbot.git import Git
-from docbot.llm.base import DocRequest, Provider
+from docbot.llm.base import DocRequest, OverviewProvider, OverviewRequest, Provider
 from docbot.markers import marker_line
 from docbot.merge import combine, merge_file, missing_symbols
 from docbot.publish.plan import DocsPlan
@@ -48,6 +48,10 @@ class SourceFile:
     total_lines: int
     symbols: tuple[symbols.Symbol, ...]
     chunks: tuple[Chunk, ...]
+    module_doc: str | None = None  # the module docstring or leading comment, for the overview
+
+    def overview_request(self) -> OverviewRequest:
+        return OverviewRequest(self.path, self.language, overview.outline(self.symbols), self.module_doc)
 
 
 @dataclass(frozen=True)
@@ -182,21 +186,23 @@ def select_files(
                 total_lines=chunks[-1].end,
                 symbols=tuple(syms),
                 chunks=tuple(chunks),
+                module_doc=overview.module_doc(source, language, syms[0].start if syms else None),
             )
         )
     return Selection(tuple(to_document), tuple(deletions), tuple(skipped))
 
 
-def _wants_overview(chunk: Chunk) -> bool:
-    # The first chunk describes the file; a chunk without symbols describes its module-level code.
-    return chunk.index == 0 or not chunk.symbols
+def _wants_overview(chunk: Chunk, provider: Provider) -> bool:
+    # A chunk without symbols describes its module-level code. The file's overview is asked once per
+    # file when the provider can (``overview.document_overviews``), else of the first chunk.
+    return not chunk.symbols or (chunk.index == 0 and not isinstance(provider, OverviewProvider))
 
 
 def _chunk_key(chunk: Chunk, provider: Provider) -> str:
     return content_key(
         "chunk",
         # The overlap lines (in chunk.context) are context only and left out, like Chunk.sha256 does.
-        f"{_wants_overview(chunk)}\n{chunk.header}\n{chunk.scope}\n{chunk.text}",
+        f"{_wants_overview(chunk, provider)}\n{chunk.header}\n{chunk.scope}\n{chunk.text}",
         model=f"{provider.name}:{provider.model}",
         prompt_version=provider.prompt_version,
         options={"language": chunk.language, "symbols": [s.id for s in chunk.symbols]},
@@ -270,7 +276,7 @@ def document_chunks(
             # reject it, so it is not sent; merge documents its symbols from the code and flags them.
             return key, ChunkDoc(overview=None, symbols=(), model="none"), None
         try:
-            doc = provider.document(DocRequest(chunk=chunk, want_overview=_wants_overview(chunk)))
+            doc = provider.document(DocRequest(chunk=chunk, want_overview=_wants_overview(chunk, provider)))
         except DocbotError as exc:
             return key, None, str(exc) or type(exc).__name__
         missing = missing_symbols(chunk, doc)
@@ -318,6 +324,7 @@ def render_pages(
     out_dir: str,
     cache: Cache,
     provider: Provider,
+    overviews: overview.Overviews | None = None,
 ) -> Pages:
     """One page per file: the cached page, or merged from its chunks' answers; a file whose chunks failed
     gets none (its previous page stays as it was)."""
@@ -335,6 +342,8 @@ def render_pages(
             continue
         keys = [_chunk_key(c, provider) for c in f.chunks]
         errors = [answers.errors[k] for k in keys if k in answers.errors]
+        if overviews is not None and f.path in overviews.errors:
+            errors.append(overviews.errors[f.path])
         if errors:
             # Publish what succeeded, say what did not: the old page (if any) stays as it was.
             failed.append(FileOutcome(f.path, errors[0]))
@@ -347,6 +356,8 @@ def render_pages(
             symbols=list(f.symbols),
             chunk_docs=[answers.docs[k] for k in keys],
             chunks=f.chunks,
+            file_overview=overviews.texts.get(f.path) if overviews else None,
+            overview_asked=overviews is not None,
         )
         static += len(doc.missing)
         invented += doc.invented
@@ -430,7 +441,22 @@ def run(
         max_concurrency=settings.llm.max_concurrency,
         force=spec.force,
     )
-    pages = render_pages(selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider)
+    to_ask = [f for f in selection.files if f.path not in hits.pages]
+    overviews = (
+        overview.document_overviews(
+            [f.overview_request() for f in to_ask],
+            cache=cache,
+            provider=provider,
+            max_concurrency=settings.llm.max_concurrency,
+            force=spec.force,
+        )
+        if isinstance(provider, OverviewProvider)
+        else None
+    )
+    pages = render_pages(
+        selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider, overviews=overviews
+    )
+    asked = overviews or overview.Overviews()
     report = RunReport(
         provider=provider.name,
         model=provider.model,
@@ -447,9 +473,11 @@ def run(
         cache_file_misses=hits.misses,
         cache_chunk_hits=answers.hits,
         cache_chunk_misses=answers.misses,
-        cache_not_stored=list(answers.not_stored + pages.not_stored),
-        usage=answers.usage,
-        saved_usd=hits.saved_usd + answers.saved_usd,
+        cache_not_stored=list(
+            answers.not_stored + pages.not_stored + tuple(FileOutcome(*n) for n in asked.not_stored)
+        ),
+        usage=answers.usage + asked.usage,
+        saved_usd=hits.saved_usd + answers.saved_usd + asked.saved_usd,
         symbols_static=pages.symbols_static,
         symbols_invented=pages.symbols_invented,
         duration_s=clock() - started,

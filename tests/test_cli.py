@@ -75,7 +75,7 @@ def test_run_twice_writes_pages_report_and_hits_the_cache(git_repo: GitRepo, tmp
     assert json.loads(report_path.read_text())["cache"]["hit_rate"] == 1.0
 
     stats = docbot("cache", "stats", "--cache-path", str(cache), "--json")
-    assert json.loads(stats.stdout)["entries"] == 2  # the chunk's answer and the file's page
+    assert json.loads(stats.stdout)["entries"] == 3  # the chunk's answer, the file's overview and page
 
 
 def test_changes_json_contract(git_repo: GitRepo) -> None:

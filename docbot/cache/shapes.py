@@ -65,6 +65,7 @@ SYMBOL_FIELDS: Mapping[str, Check] = {
     "returns": _optional_text,
     "raises": _list_of(_text),
     "example": _optional_text,
+    "notes": _list_of(_text),
 }
 USAGE_FIELDS: Mapping[str, Check] = {
     "input_tokens": _count,

@@ -47,6 +47,7 @@ def _section(section: Section) -> list[str]:
         out += ["**Raises:** " + ", ".join(doc.raises), ""]
     if doc.example:
         out += ["**Example**", "", "```", doc.example, "```", ""]
+    out += [line for note in doc.notes for line in (f"> {note}", "")]
     if sym.notes:
         out += ["> " + "; ".join(sym.notes) + ".", ""]
     if section.static:

@@ -1,0 +1,182 @@
+"""The file overview: one per page, written from the whole file rather than from its first chunk.
+
+A provider is asked once per file (``OverviewRequest``) with the file's outline (every symbol's
+signature, nested by depth) and its existing module documentation. The answer is cached under its own
+key, the outline's hash with the provider, model and prompt version, so an edit inside a function
+body leaves the overview alone, and a new, removed or re-signed symbol asks for it again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from docbot import doccomments
+from docbot.cache import Cache, CacheEntry, content_key
+from docbot.docs import ChunkDoc, Usage
+from docbot.errors import DocbotError
+from docbot.llm.base import OverviewProvider, OverviewRequest
+from docbot.symbols import Symbol
+
+_PY_MODULE_DOC = re.compile(r'^\s*(?:#[^\n]*\n\s*)*[rRuU]?("""|\'\'\')(.*?)\1', re.DOTALL)
+_COMMENT_START = {"ruby": ("#",)}  # every other language with symbols comments with // and /* */
+_C_COMMENTS = ("//", "/*")
+# A leading comment that is a licence header says nothing about what the file is for.
+_LICENCE = re.compile(r"copyright|licen[cs]e|spdx-license-identifier", re.IGNORECASE)
+
+
+def outline(symbols: Sequence[Symbol]) -> str:
+    """Every symbol's kind and whole signature, indented by its depth, in source order."""
+    lines: list[str] = []
+    for sym in symbols:
+        pad = "  " * sym.depth
+        signature = "\n".join(pad + "  " + line for line in sym.signature.splitlines()).lstrip()
+        lines.append(f"{pad}- {sym.kind} {sym.name}: {signature}")
+    return "\n".join(lines)
+
+
+def _leading_comment(text: str, language: str) -> tuple[list[str], int]:
+    """The lines of the comment block at the top of ``text`` and the 1-based line after it."""
+    block: list[str] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    starts = _COMMENT_START.get(language, _C_COMMENTS)
+    in_block = False
+    while i < len(lines):
+        stripped = lines[i].strip()
+        if in_block or (stripped.startswith(starts) and not stripped.startswith("#!")):
+            block.append(stripped)
+            in_block = (in_block or stripped.startswith("/*")) and "*/" not in stripped
+            i += 1
+        elif stripped.startswith("#!"):  # a shebang line comes before the file's comment
+            i += 1
+        else:
+            break
+    return block, i + 1
+
+
+def module_doc(text: str, language: str, first_symbol_start: int | None) -> str | None:
+    """The file's own documentation: the whole module docstring (Python) or the leading comment.
+
+    A leading comment directly above the first symbol is that symbol's doc comment, and a licence
+    header is not documentation: neither is returned.
+    """
+    if language == "python":
+        match = _PY_MODULE_DOC.match(text)
+        return match.group(2).strip() or None if match else None
+    block, after = _leading_comment(text, language)
+    if not block or (first_symbol_start is not None and first_symbol_start < after):
+        return None
+    markers = re.compile(r"^(///?|//!|/\*\*?|\*/|\*(?!/)|#+|--)\s?")
+    body = "\n".join(markers.sub("", line.removesuffix("*/").rstrip()) for line in block).strip()
+    if not body or _LICENCE.search(body):
+        return None
+    return body
+
+
+def render_doc(text: str, language: str) -> str:
+    """A module's documentation as page prose: parsed like a docstring, never pasted raw."""
+    comment = doccomments.parse(text, language)
+    parts = [" ".join(p for p in (comment.summary, comment.description.split("\n\n", 1)[0]) if p)]
+    parts += comment.description.split("\n\n")[1:]
+    parts += [f"```\n{example}\n```" for example in comment.examples]
+    parts += [v.sentence() for v in comment.versions] + list(comment.notes)
+    return "\n\n".join(p for p in parts if p.strip())
+
+
+def overview_key(
+    path: str, language: str, text: str, *, provider: str, model: str, prompt_version: str
+) -> str:
+    """The overview's cache key: what the provider sees (outline and module documentation) and who answers."""
+    return content_key(
+        "overview",
+        text,
+        model=f"{provider}:{model}",
+        prompt_version=prompt_version,
+        options={"path": path, "language": language},
+    )
+
+
+@dataclass(frozen=True)
+class Overviews:
+    """Every file's overview, from the cache or the provider, and what asking cost."""
+
+    texts: Mapping[str, str | None] = field(default_factory=dict)  # source path -> overview
+    errors: Mapping[str, str] = field(default_factory=dict)  # source path -> why it failed
+    usage: Usage = field(default_factory=Usage)
+    saved_usd: float = 0.0
+    not_stored: tuple[tuple[str, str], ...] = ()  # (source path, why)
+
+
+def document_overviews(
+    requests: Sequence[OverviewRequest],
+    *,
+    cache: Cache,
+    provider: OverviewProvider,
+    max_concurrency: int,
+    force: bool = False,
+) -> Overviews:
+    """One overview per file: the cached one when the outline is unchanged, else the provider's."""
+    keyed = {
+        overview_key(
+            r.path,
+            r.language,
+            r.text,
+            provider=provider.name,
+            model=provider.model,
+            prompt_version=provider.prompt_version,
+        ): r
+        for r in requests
+    }
+    texts: dict[str, str | None] = {}
+    saved = 0.0
+    for key, entry in ({} if force else cache.get_many(list(keyed), validate=_is_overview)).items():
+        texts[keyed[key].path] = json.loads(entry.value)["overview"]
+        saved += entry.cost_usd
+    misses = [key for key, r in keyed.items() if r.path not in texts]
+
+    def ask(key: str) -> tuple[str, ChunkDoc | None, str | None]:
+        try:
+            return key, provider.overview(keyed[key]), None
+        except DocbotError as exc:
+            return key, None, str(exc) or type(exc).__name__
+
+    errors: dict[str, str] = {}
+    usage = Usage()
+    fresh: dict[str, CacheEntry] = {}
+    workers = max(1, max_concurrency)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="docbot-overview") as pool:
+        for key, doc, error in pool.map(ask, misses):
+            path = keyed[key].path
+            if doc is None:
+                errors[path] = f"overview: {error}"
+                continue
+            texts[path] = doc.overview
+            usage += doc.usage
+            fresh[key] = CacheEntry(
+                value=json.dumps({"overview": doc.overview}),
+                model=doc.model,
+                created=time.time(),
+                input_tokens=doc.usage.input_tokens,
+                output_tokens=doc.usage.output_tokens,
+                cost_usd=doc.usage.cost_usd,
+            )
+    not_stored = tuple(
+        (keyed[key].path, f"overview: {reason}") for key, reason in cache.put_many(fresh).items()
+    )
+    return Overviews(texts, errors, usage, saved, not_stored)
+
+
+def _is_overview(key: str, value: str) -> bool:
+    # Cache contents are untrusted: only {"overview": string or null} is used.
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and set(data) == {"overview"} and isinstance(data["overview"], str | None)
