@@ -327,3 +327,24 @@ def _tagged(text: str) -> DocComment:
         versions=tuple(versions),
         notes=tuple(notes),
     )
+
+
+def brief(comment: DocComment) -> str:
+    """What ``comment`` says, as compact lines for a prompt (empty when it says nothing)."""
+    lines = [comment.summary] if comment.summary else []
+    for p in comment.params:
+        facts = ", ".join(x for x in (p.type or "", f"default {p.default}" if p.default else "") if x)
+        lines.append(
+            f"param {p.name}"
+            + (f" ({facts})" if facts else "")
+            + (f": {p.description}" if p.description else "")
+        )
+    if comment.returns or comment.returns_type:
+        lines.append(
+            "returns"
+            + (f" ({comment.returns_type})" if comment.returns_type else "")
+            + f": {comment.returns or ''}".rstrip(": ")
+        )
+    lines += [f"raises {r.type or ''}: {r.description}".rstrip(": ") for r in comment.raises]
+    lines += [v.sentence() for v in comment.versions]
+    return "\n".join(lines)

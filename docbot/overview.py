@@ -109,6 +109,7 @@ class Overviews:
 
     texts: Mapping[str, str | None] = field(default_factory=dict)  # source path -> overview
     errors: Mapping[str, str] = field(default_factory=dict)  # source path -> why it failed
+    costs: Mapping[str, float] = field(default_factory=dict)  # source path -> what its overview cost
     usage: Usage = field(default_factory=Usage)
     saved_usd: float = 0.0
     not_stored: tuple[tuple[str, str], ...] = ()  # (source path, why)
@@ -135,9 +136,11 @@ def document_overviews(
         for r in requests
     }
     texts: dict[str, str | None] = {}
+    costs: dict[str, float] = {}
     saved = 0.0
     for key, entry in ({} if force else cache.get_many(list(keyed), validate=_is_overview)).items():
         texts[keyed[key].path] = json.loads(entry.value)["overview"]
+        costs[keyed[key].path] = entry.cost_usd
         saved += entry.cost_usd
     misses = [key for key, r in keyed.items() if r.path not in texts]
 
@@ -158,6 +161,7 @@ def document_overviews(
                 errors[path] = f"overview: {error}"
                 continue
             texts[path] = doc.overview
+            costs[path] = doc.usage.cost_usd
             usage += doc.usage
             fresh[key] = CacheEntry(
                 value=json.dumps({"overview": doc.overview}),
@@ -170,7 +174,7 @@ def document_overviews(
     not_stored = tuple(
         (keyed[key].path, f"overview: {reason}") for key, reason in cache.put_many(fresh).items()
     )
-    return Overviews(texts, errors, usage, saved, not_stored)
+    return Overviews(texts, errors, costs, usage, saved, not_stored)
 
 
 def _is_overview(key: str, value: str) -> bool:

@@ -96,6 +96,7 @@ class Pages:
     symbols_static: int = 0
     symbols_invented: int = 0
     not_stored: tuple[FileOutcome, ...] = ()
+    overview_failed: tuple[FileOutcome, ...] = ()  # published without an overview, and why
 
 
 @dataclass(frozen=True)
@@ -331,6 +332,7 @@ def render_pages(
     pages: list[tuple[str, str]] = []
     sources: dict[str, str] = {}
     failed: list[FileOutcome] = []
+    overview_failed: list[FileOutcome] = []
     static = invented = 0
     fresh: dict[str, CacheEntry] = {}
     file_keys = {_file_key(f, provider): f.path for f in files}
@@ -342,8 +344,6 @@ def render_pages(
             continue
         keys = [_chunk_key(c, provider) for c in f.chunks]
         errors = [answers.errors[k] for k in keys if k in answers.errors]
-        if overviews is not None and f.path in overviews.errors:
-            errors.append(overviews.errors[f.path])
         if errors:
             # Publish what succeeded, say what did not: the old page (if any) stays as it was.
             failed.append(FileOutcome(f.path, errors[0]))
@@ -364,6 +364,10 @@ def render_pages(
         text = render_page(doc)
         pages.append((page, text))
         sources[page] = f.path
+        if overviews is not None and f.path in overviews.errors:
+            # Published without its overview, and not cached: the next run asks for it again.
+            overview_failed.append(FileOutcome(f.path, overviews.errors[f.path]))
+            continue
         # The page entry carries the original cost of all its chunks (cached ones included), so a
         # later page hit reports what it really saved.
         usage = [answers.docs[k].usage for k in keys]
@@ -373,12 +377,13 @@ def render_pages(
             created=time.time(),
             input_tokens=sum(u.input_tokens for u in usage),
             output_tokens=sum(u.output_tokens for u in usage),
-            cost_usd=sum(u.cost_usd for u in usage),
+            cost_usd=sum(u.cost_usd for u in usage)
+            + (overviews.costs.get(f.path, 0.0) if overviews else 0.0),
         )
     not_stored = tuple(
         FileOutcome(file_keys[key], f"page: {reason}") for key, reason in cache.put_many(fresh).items()
     )
-    return Pages(tuple(pages), sources, tuple(failed), static, invented, not_stored)
+    return Pages(tuple(pages), sources, tuple(failed), static, invented, not_stored, tuple(overview_failed))
 
 
 def list_changes(spec: RunSpec, git: Git) -> tuple[DiffRange, list[FileChange]]:
@@ -441,7 +446,12 @@ def run(
         max_concurrency=settings.llm.max_concurrency,
         force=spec.force,
     )
-    to_ask = [f for f in selection.files if f.path not in hits.pages]
+    # Overviews only for the files whose chunks all have answers: the others get no page anyway.
+    to_ask = [
+        f
+        for f in selection.files
+        if f.path not in hits.pages and not any(_chunk_key(c, provider) in answers.errors for c in f.chunks)
+    ]
     overviews = (
         overview.document_overviews(
             [f.overview_request() for f in to_ask],
@@ -480,6 +490,7 @@ def run(
         saved_usd=hits.saved_usd + answers.saved_usd + asked.saved_usd,
         symbols_static=pages.symbols_static,
         symbols_invented=pages.symbols_invented,
+        overviews_failed=list(pages.overview_failed),
         duration_s=clock() - started,
         currency=settings.llm.currency,
         currency_rate=settings.llm.currency_rate,

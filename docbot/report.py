@@ -87,6 +87,8 @@ class RunReport:
     saved_usd: float = 0.0
     symbols_static: int = 0
     symbols_invented: int = 0
+    # Pages published without their file overview (its request failed), with why.
+    overviews_failed: list[FileOutcome] = field(default_factory=list)
     duration_s: float = 0.0
     currency: str = "USD"  # display currency of the cost; USD figures are always reported
     currency_rate: float = 1.0  # units of ``currency`` per USD
@@ -155,6 +157,7 @@ class RunReport:
                 "cache_write_tokens": u.cache_write_tokens,
             },
             "symbols": {"filled_statically": self.symbols_static, "invented_dropped": self.symbols_invented},
+            "quality": self.quality_json(),
             "cost_usd": round(u.cost_usd, 6),
             "cost": {
                 "currency": self.currency,
@@ -163,6 +166,12 @@ class RunReport:
             },
             "saved_usd": round(self.saved_usd, 6),
             "duration_s": round(self.duration_s, 3),
+        }
+
+    def quality_json(self) -> dict[str, Any]:
+        """What the checks of the answers found (see ``docbot.truth``) and the overviews that failed."""
+        return {
+            "overviews_failed": [{"path": o.path, "reason": o.reason} for o in self.overviews_failed],
         }
 
     def _converted(self) -> str:

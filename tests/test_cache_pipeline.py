@@ -312,10 +312,11 @@ def test_cli_runs_with_claude_and_dynamodb_pay_once(
         server_requests = fake.totals()["requests"]
     capsys.readouterr()
 
-    assert server_requests == CHUNKS  # every chunk asked once, in the first run only
+    # Every chunk and every file's overview asked once, in the first run only.
+    assert server_requests == CHUNKS + FILES
     first = reports[0]
     assert first["provider"] == "anthropic"
-    assert first["api"]["requests"] == CHUNKS
+    assert first["api"]["requests"] == CHUNKS + FILES
     assert first["cost_usd"] > 0
     assert all(r["api"]["requests"] == 0 and r["cost_usd"] == 0 for r in reports[1:])
     assert all(r["saved_usd"] == first["cost_usd"] for r in reports[1:])
@@ -324,6 +325,6 @@ def test_cli_runs_with_claude_and_dynamodb_pay_once(
     assert saved / (spent + saved) == pytest.approx(2 / 3)
     # What was saved is what the table says producing its pages cost.
     items = dynamo.items(TABLE)
-    assert len(items) == FILES + CHUNKS
+    assert len(items) == FILES + CHUNKS + FILES  # pages, chunks and overviews
     # (the report rounds dollars to 6 places; the table keeps them exact)
     assert sum(float(i["cost_usd"]["N"]) for i in items) == pytest.approx(2 * first["cost_usd"], abs=2e-6)

@@ -16,7 +16,7 @@ from docbot.cache.sqlite import SqliteCache
 from docbot.config import ZERO_SHA
 from docbot.llm.client import AnthropicProvider
 from docbot.llm.pricing import PRICES
-from docbot.report import RunReport
+from docbot.report import FileOutcome, RunReport
 from tests.conftest import GitRepo
 from tests.fakes.anthropic_server import FakeAnthropic, Limits, ok, running, status
 from tests.fakes.clock import FakeClock, ScaledClock
@@ -78,7 +78,8 @@ def test_docbot_run_reports_what_the_server_saw(
         assert report["provider"] == "anthropic" and report["model"] == "claude-sonnet-5-5"
         assert report["files"]["documented"] == ["src/m0.py", "src/m1.py", "src/m2.py"]
         assert report["files"]["failed"] == []
-        assert totals["requests"] == 5
+        # One request per file's chunk (two of them retried once) and one per file's overview.
+        assert totals["requests"] == 5 + 3
         assert report["api"] == {
             "requests": totals["requests"],
             "retries": 2,
@@ -103,7 +104,7 @@ def test_docbot_run_reports_what_the_server_saw(
         # The same run again: every chunk from the cache, no request, the first run's cost saved.
         assert cli.main(args) == 0
         again = json.loads(report_path.read_text())
-        assert fake.totals()["requests"] == 5
+        assert fake.totals()["requests"] == 8
         assert again["api"]["requests"] == 0 and again["cost_usd"] == 0
         assert again["cache"]["hits"] == 3
         assert again["saved_usd"] == report["cost_usd"]
@@ -127,7 +128,7 @@ def test_prompt_version_is_part_of_every_cache_key(git_repo: GitRepo, tmp_path: 
             finally:
                 cache.close()
             requests.append(report.usage.requests)
-    assert requests == [1, 0, 1]
+    assert requests == [2, 0, 2]  # the chunk and the overview, each keyed by the prompt version
 
 
 def test_100_files_at_once_through_a_429_storm_all_documented(git_repo: GitRepo) -> None:
@@ -140,11 +141,11 @@ def test_100_files_at_once_through_a_429_storm_all_documented(git_repo: GitRepo)
         totals = fake.totals()
     assert report.failed == []
     assert len(report.documented) == 100
-    assert totals["ok"] == 100
+    assert totals["ok"] == 200  # each file's chunk and its overview
     assert 0.3 < totals["rate_limited"] / totals["requests"] < 0.5  # the storm really happened
     u = report.usage
     assert (u.requests, u.rate_limited) == (totals["requests"], totals["rate_limited"])
-    assert u.retries == totals["requests"] - 100
+    assert u.retries == totals["requests"] - 200
     assert (u.input_tokens, u.output_tokens) == (totals["input_tokens"], totals["output_tokens"])
     assert (u.cache_read_tokens, u.cache_write_tokens) == (
         totals["cache_read_tokens"],
@@ -187,7 +188,12 @@ def test_budget_guard_stops_at_the_limit_and_publishes_what_succeeded(git_repo: 
     documented = len(report.documented)
     assert 0 < documented < 20
     assert [f.reason for f in report.failed] == ["skipped: budget"] * (20 - documented)
-    assert totals["requests"] == documented  # refused work was never sent
+    # Refused work was never sent: a chunk per documented file, and the overviews the budget allowed
+    # (a page whose overview was refused is published without one, and says so in the report).
+    assert report.overviews_failed == [
+        FileOutcome(o.path, "overview: skipped: budget") for o in report.overviews_failed
+    ]
+    assert totals["requests"] == 2 * documented - len(report.overviews_failed)
     assert report.usage.cost_usd == pytest.approx(_expected_cost(totals), rel=1e-9)
     assert report.usage.cost_usd <= 0.05
     for path in report.documented:

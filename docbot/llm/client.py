@@ -23,10 +23,18 @@ from anthropic.types import Message
 from docbot.config import LlmSettings
 from docbot.docs import ChunkDoc, SymbolDoc, Usage, UsageMeter
 from docbot.errors import ConfigError, PermanentError
-from docbot.llm.base import DocRequest
+from docbot.llm.base import DocRequest, OverviewRequest
 from docbot.llm.breaker import CircuitBreaker
 from docbot.llm.pricing import Budget, ModelPrice, TokenUsage, cost_usd, price_for, worst_case_cost_usd
-from docbot.llm.prompt import PROMPT_VERSION, ContentError, build_params, estimate_prompt_tokens, parse_reply
+from docbot.llm.prompt import (
+    PROMPT_VERSION,
+    ContentError,
+    build_overview_params,
+    build_params,
+    estimate_prompt_tokens,
+    parse_overview,
+    parse_reply,
+)
 from docbot.llm.ratelimit import Permit, RateLimiter
 from docbot.llm.retry import ApiTransientError, RetryPolicy, build_retrying, translate
 
@@ -150,6 +158,32 @@ class AnthropicProvider:
             raise
         return ChunkDoc(overview=overview, symbols=docs, model=self.model, usage=tally.usage())
 
+    def overview(self, request: OverviewRequest) -> ChunkDoc:
+        """The file's overview, asked once per file (see ``OverviewProvider.overview``).
+
+        A reply cut off or off-schema is asked once more with twice the room, then fails the overview.
+        """
+        tally = _Tally()
+        problem: ContentError | None = None
+        try:
+            for room in (self._max_tokens, min(2 * self._max_tokens, MAX_TOKENS_CEILING)):
+                params = build_overview_params(request, model=self.model, max_tokens=room)
+                message = self._send(
+                    params, tally, f"{request.path}#overview", content_retry=problem is not None
+                )
+                text = "".join(block.text for block in message.content if block.type == "text")
+                try:
+                    overview = parse_overview(text, message.stop_reason)
+                except ContentError as exc:
+                    problem = exc
+                    continue
+                return ChunkDoc(overview=overview, symbols=(), model=self.model, usage=tally.usage())
+        except Exception:
+            self._failed.add(tally.usage())
+            raise
+        self._failed.add(tally.usage())
+        raise PermanentError(f"unusable overview from {self.model}: {problem}")
+
     def _document(
         self,
         request: DocRequest,
@@ -167,7 +201,12 @@ class AnthropicProvider:
         # Halves of a split chunk start with the larger room: the whole did not fit in the smaller one.
         for room in (larger,) if split else (self._max_tokens, larger):
             params = build_params(
-                request.chunk, names, want_overview=want_overview, model=self.model, max_tokens=room
+                request.chunk,
+                names,
+                want_overview=want_overview,
+                model=self.model,
+                max_tokens=room,
+                real_names=request.real_names,
             )
             message = self._send(params, tally, where, content_retry=problem is not None)
             text = "".join(block.text for block in message.content if block.type == "text")

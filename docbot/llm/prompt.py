@@ -14,15 +14,18 @@ or splits the chunk, and never caches it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from docbot import doccomments
 from docbot.chunking import Chunk
 from docbot.docs import SymbolDoc
 from docbot.errors import PermanentError
+from docbot.llm.base import OverviewRequest
 
 # Part of every cache key (the pipeline adds provider.prompt_version): change it whenever the prompt,
 # the schema or the parsing changes, so cached answers to the old prompt are not reused.
-PROMPT_VERSION = "claude-docs-2"
+PROMPT_VERSION = "claude-docs-3"
 
 SYSTEM_PROMPT = """\
 You are docbot, a technical writer who documents source code for its API reference.
@@ -44,6 +47,9 @@ what the code does.
 - returns: what it returns; empty for none. raises: the errors it raises on purpose.
 - example: a short usage example where it helps a caller; empty otherwise.
 - overview (only when asked): two or three sentences on what the whole file is for.
+- Existing documentation (docstrings, doc comments) is also given parsed; keep what it says true \
+(parameters, returns, errors, deprecation and version notes) unless the code plainly contradicts it.
+- Put code names in backticks, and only names that exist in the code.
 - Describe only what the code shows; do not invent behaviour. Never reproduce secrets, keys or \
 passwords that appear in the code.
 - Answer with the JSON object the output schema describes and nothing else.
@@ -117,8 +123,36 @@ def _overview_request(chunk: Chunk) -> str:
     return "Also write an overview of these lines (module-level code of the file).\n"
 
 
+def _existing_docs(chunk: Chunk, names: list[str]) -> str:
+    wanted = set(names)
+    parts = []
+    for sym in chunk.symbols:
+        said = doccomments.brief(doccomments.parse(sym.docstring, chunk.language)) if sym.id in wanted else ""
+        if said:
+            parts.append(f"{sym.id}:\n" + "\n".join(f"  {line}" for line in said.splitlines()))
+    if not parts:
+        return ""
+    return f"Existing documentation, parsed (keep it true):\n{_fence(chr(10).join(parts))}\n\n"
+
+
+def _real_names(real_names: Sequence[str]) -> str:
+    if not real_names:
+        return ""
+    return (
+        "Your previous answer named identifiers this code does not have. Name only these in backticks: "
+        + ", ".join(real_names)
+        + "\n"
+    )
+
+
 def build_params(
-    chunk: Chunk, names: list[str], *, want_overview: bool, model: str, max_tokens: int
+    chunk: Chunk,
+    names: list[str],
+    *,
+    want_overview: bool,
+    model: str,
+    max_tokens: int,
+    real_names: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The keyword arguments of ``client.messages.create`` for one chunk.
 
@@ -128,6 +162,7 @@ def build_params(
         want_overview: ask for the file overview too (the file's first chunk).
         model: the model id.
         max_tokens: the output budget of this request.
+        real_names: when asking again after an answer named things that do not exist, the names that do.
 
     Returns:
         ``model``, ``max_tokens``, ``system``, ``messages`` and ``output_config``.
@@ -148,6 +183,7 @@ def build_params(
         seen_elsewhere + f"Lines {chunk.start}-{chunk.end} of {chunk.path}:\n{_fence(chunk.text)}\n\n"
         f"Document these symbols:\n{wanted}\n" + (_overview_request(chunk) if want_overview else "")
     )
+    ask = _existing_docs(chunk, names) + ask + _real_names(real_names)
     return {
         "model": model,
         "max_tokens": max_tokens,
@@ -234,3 +270,51 @@ def parse_reply(
             )
         )
     return overview, tuple(docs)
+
+
+OVERVIEW_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"overview": {"type": "string"}},
+    "required": ["overview"],
+    "additionalProperties": False,
+}
+
+
+def build_overview_params(request: OverviewRequest, *, model: str, max_tokens: int) -> dict[str, Any]:
+    """The keyword arguments of ``client.messages.create`` for one file's overview (asked once per file)."""
+    doc = f"Its own documentation:\n{_fence(request.module_doc)}\n\n" if request.module_doc else ""
+    outline = _fence(request.outline or "(none)")
+    ask = (
+        f"Source file: {request.path} (language: {request.language}).\n"
+        f"Outline of the whole file (every symbol and its signature):\n{outline}\n\n"
+        + doc
+        + "Write the overview of the whole file: two or three sentences on what it is for and its main "
+        "parts, keeping its own documentation true. Leave the symbols out of the answer."
+    )
+    return {
+        "model": model,
+        "max_tokens": max_tokens,
+        "system": [{"type": "text", "text": SYSTEM_PROMPT, "cache_control": {"type": "ephemeral"}}],
+        "messages": [{"role": "user", "content": [{"type": "text", "text": ask}]}],
+        "output_config": {"format": {"type": "json_schema", "schema": OVERVIEW_SCHEMA}},
+    }
+
+
+def parse_overview(text: str, stop_reason: str | None) -> str | None:
+    """The overview of a file's answer (None when empty).
+
+    Raises:
+        ContentError: cut off, not JSON, or no ``overview`` string.
+        RefusalError: the model refused.
+    """
+    if stop_reason == "refusal":
+        raise RefusalError("the model refused to write the overview (stop_reason: refusal)")
+    if stop_reason in {"max_tokens", "model_context_window_exceeded"}:
+        raise ContentError(f"reply cut off (stop_reason: {stop_reason})")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ContentError(f"reply is not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ContentError("reply is not an object")
+    return _text(data.get("overview"), "overview") or None
