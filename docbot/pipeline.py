@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
-from docbot import __version__, languages, overview, symbols
+from docbot import __version__, languages, overview, symbols, truth
 from docbot.cache import Cache, CacheEntry, content_key
 from docbot.cache.shapes import chunk_answer
 from docbot.changes import FileChange, changed_files
@@ -84,6 +84,7 @@ class Answers:
     saved_usd: float = 0.0
     usage: Usage = field(default_factory=Usage)  # fresh answers and failed requests alike
     not_stored: tuple[FileOutcome, ...] = ()
+    quality: truth.Quality = field(default_factory=truth.Quality)  # what the guard found in fresh answers
 
 
 @dataclass(frozen=True)
@@ -252,11 +253,21 @@ def document_chunks(
     provider: Provider,
     max_concurrency: int,
     force: bool = False,
+    symbol_index: frozenset[str] = frozenset(),
 ) -> Answers:
     """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
 
     ``force`` skips the lookup: every chunk is asked again and its fresh answer replaces the cached one.
+    A provider that writes prose has its fresh answers checked by ``truth`` against the file's code and
+    ``symbol_index`` (the repository's symbol names) before they are cached.
     """
+    checked = getattr(provider, "writes_prose", True)
+    files_of = {c.path: f for f in files for c in f.chunks}
+    known = {
+        f.path: truth.words(t for c in f.chunks for t in (c.header, c.text)) | symbol_index | truth.COMMON
+        for f in files
+    }
+
     chunks = {_chunk_key(c, provider): c for f in files for c in f.chunks}
     hits = {} if force else cache.get_many(list(chunks), validate=chunk_answer)
     docs: dict[str, ChunkDoc] = {}
@@ -270,16 +281,34 @@ def document_chunks(
     cached = len(docs)
     misses = [key for key in chunks if key not in docs]
 
-    def ask(key: str) -> tuple[str, ChunkDoc | None, str | None]:
+    def guard(chunk: Chunk, doc: ChunkDoc) -> tuple[ChunkDoc, truth.Quality]:
+        doc, found = truth.check(doc, chunk, known[chunk.path])
+        again: ChunkDoc | None = None
+        unknown = dict(found.unknown)
+        quality = truth.Quality(sum(map(len, unknown.values())), found.dropped_params, len(found.reask))
+        if found.reask:
+            # Asked once more with the real names; if that fails too, the first answer stands (noted).
+            names = truth.real_names(chunk, found.reask, files_of[chunk.path].symbols)
+            retry = replace(chunk, symbols=tuple(s for s in chunk.symbols if s.id in found.reask))
+            with contextlib.suppress(DocbotError):
+                answer = provider.document(DocRequest(chunk=retry, want_overview=False, real_names=names))
+                again, second = truth.check(answer, retry, known[chunk.path])
+                again = replace(again, symbols=tuple(d for d in again.symbols if d.name in found.reask))
+                for sid in {d.name for d in again.symbols}:
+                    unknown[sid] = second.unknown.get(sid, ())
+                quality += truth.Quality(sum(map(len, second.unknown.values())), second.dropped_params, 0)
+        return truth.settle(doc, again, unknown), quality
+
+    def ask(key: str) -> tuple[str, ChunkDoc | None, str | None, truth.Quality]:
         chunk = chunks[key]
         if chunk.oversized:
             # One line longer than the token budget (minified or generated code): the model would
             # reject it, so it is not sent; merge documents its symbols from the code and flags them.
-            return key, ChunkDoc(overview=None, symbols=(), model="none"), None
+            return key, ChunkDoc(overview=None, symbols=(), model="none"), None, truth.Quality()
         try:
             doc = provider.document(DocRequest(chunk=chunk, want_overview=_wants_overview(chunk, provider)))
         except DocbotError as exc:
-            return key, None, str(exc) or type(exc).__name__
+            return key, None, str(exc) or type(exc).__name__, truth.Quality()
         missing = missing_symbols(chunk, doc)
         if missing:
             # Completeness: ask once more for just what the answer left out (same text, so the
@@ -288,13 +317,18 @@ def document_chunks(
             # If asking again fails, the first answer stands; the gaps are flagged on the page.
             with contextlib.suppress(DocbotError):
                 doc = combine(doc, provider.document(DocRequest(chunk=again, want_overview=False)))
-        return key, doc, None
+        quality = truth.Quality()
+        if checked:
+            doc, quality = guard(chunk, doc)
+        return key, doc, None, quality
 
     errors: dict[str, str] = {}
     usage = Usage()
+    quality = truth.Quality()
     fresh: dict[str, CacheEntry] = {}
     with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm") as pool:
-        for key, doc, error in pool.map(ask, misses):
+        for key, doc, error, found in pool.map(ask, misses):
+            quality += found
             if doc is None:
                 errors[key] = error or "unknown error"
                 continue
@@ -314,7 +348,7 @@ def document_chunks(
     )
     # Requests for chunks that failed were sent (and maybe billed) too: api.requests counts them all.
     usage += provider.failed_usage()
-    return Answers(docs, errors, cached, len(misses), saved, usage, not_stored)
+    return Answers(docs, errors, cached, len(misses), saved, usage, not_stored, quality)
 
 
 def render_pages(
@@ -445,6 +479,7 @@ def run(
         provider=provider,
         max_concurrency=settings.llm.max_concurrency,
         force=spec.force,
+        symbol_index=truth.index(s for f in selection.files for s in f.symbols),
     )
     # Overviews only for the files whose chunks all have answers: the others get no page anyway.
     to_ask = [
@@ -491,6 +526,9 @@ def run(
         symbols_static=pages.symbols_static,
         symbols_invented=pages.symbols_invented,
         overviews_failed=list(pages.overview_failed),
+        quality_unknown_names=answers.quality.unknown_names,
+        quality_dropped_params=answers.quality.dropped_params,
+        quality_reasked=answers.quality.reasked,
         duration_s=clock() - started,
         currency=settings.llm.currency,
         currency_rate=settings.llm.currency_rate,

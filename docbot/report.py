@@ -89,6 +89,11 @@ class RunReport:
     symbols_invented: int = 0
     # Pages published without their file overview (its request failed), with why.
     overviews_failed: list[FileOutcome] = field(default_factory=list)
+    # The truthfulness guard on fresh answers (docbot/truth.py): names found nowhere in the code,
+    # parameters the signature does not have (dropped), symbols asked again for naming unknown things.
+    quality_unknown_names: int = 0
+    quality_dropped_params: int = 0
+    quality_reasked: int = 0
     duration_s: float = 0.0
     currency: str = "USD"  # display currency of the cost; USD figures are always reported
     currency_rate: float = 1.0  # units of ``currency`` per USD
@@ -171,6 +176,9 @@ class RunReport:
     def quality_json(self) -> dict[str, Any]:
         """What the checks of the answers found (see ``docbot.truth``) and the overviews that failed."""
         return {
+            "unknown_names": self.quality_unknown_names,
+            "dropped_params": self.quality_dropped_params,
+            "reasked": self.quality_reasked,
             "overviews_failed": [{"path": o.path, "reason": o.reason} for o in self.overviews_failed],
         }
 
