@@ -183,8 +183,13 @@ def _python(text: str) -> DocComment:
 
 # --- tagged doc comments: JSDoc/TSDoc, Javadoc, Doxygen, Rust, Go ---
 
+# A block tag written mid-line (``/** Pick one. @param x what */``) starts its own line.
+_MIDLINE_TAG = re.compile(
+    r"\s+(?=@(?:param|arg|argument|returns?|throws?|exception|example|deprecated|since|see|remarks)\b)"
+)
 _TAG = re.compile(r"^[@\\](\w+)(?:\[[^\]]*\])?(?:\s+|$)(.*)$")
 _BRACED_TYPE = re.compile(r"^\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}\s*")
+_YARD_TYPE = re.compile(r"^\[([^\]]*)\]\s*")  # Ruby's YARD: @param name [Type] text, @return [Type] text
 _INLINE = re.compile(r"\{@(?:code|link|linkplain|literal)\s+([^}]*)\}")
 _RUST_HEADING = re.compile(r"^#\s+(Examples?|Panics|Errors|Safety|Arguments|Returns)\s*$")
 _GO_DEPRECATED = re.compile(r"^Deprecated:\s*(.*)$", re.DOTALL)
@@ -203,7 +208,7 @@ def _blocks(text: str) -> tuple[list[str], list[tuple[str, str]]]:
     prose: list[str] = []
     tags: list[tuple[str, list[str]]] = []
     fenced = False
-    for line in text.splitlines():
+    for line in _MIDLINE_TAG.sub("\n", text).splitlines():
         if line.strip().startswith("```"):
             fenced = not fenced
         match = None if fenced else _TAG.match(line.strip())
@@ -227,12 +232,15 @@ def _param(body: str) -> Param:
         name, _, default_text = name[1:-1].partition("=")
         default = default_text or None
     description = rest.strip()
+    yard = _YARD_TYPE.match(description)
+    if yard and typ is None:
+        typ, description = yard.group(1).strip(), description[yard.end() :]
     description = description[1:].strip() if description.startswith("-") else description
     return Param(name=name, type=typ, default=default, description=" ".join(_inline(description).split()))
 
 
 def _typed(body: str) -> tuple[str | None, str]:
-    match = _BRACED_TYPE.match(body)
+    match = _BRACED_TYPE.match(body) or _YARD_TYPE.match(body)
     if match:
         return match.group(1).strip(), " ".join(_inline(body[match.end() :]).split())
     return None, " ".join(_inline(body).split())

@@ -38,7 +38,8 @@ def _section(section: Section) -> list[str]:
     if doc.params:
         out += ["**Parameters**", ""]
         out += [
-            f"- {_code(name)}: {text}" if text != name else f"- {_code(name)}" for name, text in doc.params
+            f"- {_code(name)}: {text}" if text and text != name else f"- {_code(name)}"
+            for name, text in doc.params
         ]
         out.append("")
     if doc.returns:
