@@ -826,8 +826,6 @@ def _py_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
         owner = ctx.raws[parent.parent]
         if owner.kind != "class" or _text(obj, data) != "self":
             return False
-        if not annotation and not _py_doc_comment(raw, data):
-            return False
         if ctx.earlier(parent.parent, raw.short) is not None:
             return False  # declared in the class body already, or assigned twice
         raw.parent = parent.parent
@@ -846,7 +844,11 @@ def _py_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
         elif annotation or _py_doc_comment(raw, data) or after:
             raw.kind = "attribute"
         else:
-            return False  # a module-level working variable, not API
+            # A module-level name is importable, so it is API (as griffe and mkdocstrings see it);
+            # ``visibility: public`` still leaves out the ``_private`` ones.
+            if raw.short == "__all__":
+                return False  # what the module exports, not a thing it defines
+            raw.kind = "variable"
         return True
     if parent.kind != "class":
         return False  # a local variable

@@ -295,7 +295,7 @@ def test_static_docs_name_every_kind() -> None:
 
 
 def test_module_level_code_and_grammarless_files_are_documented(git_repo: GitRepo, tmp_path: Path) -> None:
-    consts = "".join(f"x{i} = {i}\n" for i in range(60))  # working variables: no symbols
+    consts = "".join(f"print({i})\n" for i in range(60))  # calls only: no symbols
     git_repo.write("consts.py", consts)
     git_repo.write("Build.kt", "".join(f"val x{i} = {i}\n" for i in range(10)))
     git_repo.commit("module-level only")
@@ -306,7 +306,7 @@ def test_module_level_code_and_grammarless_files_are_documented(git_repo: GitRep
     assert len(chunks) >= 3
     assert provider.count == len(chunks) + 1  # every chunk asked once, and Build.kt's one chunk
     page = (git_repo.path / "docs/api/consts.py.md").read_text()
-    # Offline has nothing to say about working variables: no invented notes, no overview.
+    # Offline has nothing to say about code that defines nothing: no invented notes, no overview.
     assert "## Module-level code" not in page
     assert "This part of" not in page
     kotlin = (git_repo.path / "docs/api/Build.kt.md").read_text()
