@@ -42,7 +42,7 @@ RAW_FIELD = re.compile(
 PARAM_LINE = re.compile(r"^- `([^`]+)`: (.*)$")
 _TS_EXPORT = re.compile(
     r"^export\s+(?:declare\s+)?(?:default\s+)?(?:abstract\s+)?(?:async\s+)?"
-    r"(?:function\*?|class|const|let|var|type|interface|enum)\s+([A-Za-z_$][\w$]*)",
+    r"(?:function\*?|class|const\s+enum|const|let|var|type|interface|enum)\s+([A-Za-z_$][\w$]*)",
     re.M,
 )
 _GO_FUNC = re.compile(r"^func\s+(?:\(\s*\w*\s*\*?\s*(\w+)(?:\[[^\]]*\])?\s*\)\s*)?([A-Z]\w*)", re.M)
@@ -210,7 +210,10 @@ def typescript(package: Path, work: Path) -> Result:
 
 
 def go_exports(text: str) -> list[str]:
-    names = [f"{recv}.{fn}" if recv else fn for recv, fn in _GO_FUNC.findall(text)]
+    # A method of an unexported type is not part of the package's API (go doc does not list it).
+    names = [
+        f"{recv}.{fn}" if recv else fn for recv, fn in _GO_FUNC.findall(text) if not recv or recv[0].isupper()
+    ]
     names += _GO_TYPE.findall(text) + _GO_VALUE.findall(text)
     for block in _GO_BLOCK.findall(text):
         names += re.findall(r"^\s*([A-Z]\w*)\b", block, re.M)

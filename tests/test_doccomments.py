@@ -150,8 +150,8 @@ def test_python_docstring_styles(text: str, expected: DocComment) -> None:
         (
             "javascript",  # JSDoc
             "Fetch rows.\n\n@param {string} table - The table's name.\n@param {number} [limit=10] How many."
-            "\n@returns {Row[]} The rows.\n@throws {KeyError} No such table.\n@since 1.2\n@deprecated Use read."
-            "\n@example\nfetch('t')",
+            "\n@returns {Row[]} The rows.\n@throws {KeyError} No such table.\n@since 1.2"
+            "\n@deprecated Use read.\n@example\nfetch('t')",
             DocComment(
                 summary="Fetch rows.",
                 params=(
@@ -211,7 +211,8 @@ def test_python_docstring_styles(text: str, expected: DocComment) -> None:
         ),
         (
             "rust",
-            'Fetch rows.\n\n# Panics\n\nWhen the table is closed.\n\n# Examples\n\n```\nlet rows = fetch("t");\n```',
+            "Fetch rows.\n\n# Panics\n\nWhen the table is closed.\n\n"
+            '# Examples\n\n```\nlet rows = fetch("t");\n```',
             DocComment(
                 summary="Fetch rows.",
                 raises=(Raised("panic", "When the table is closed."),),
@@ -226,7 +227,10 @@ def test_doc_comment_styles(language: str, text: str, expected: DocComment) -> N
 
 
 def test_a_parameter_without_a_description_shows_its_type_and_default_once() -> None:
-    source = 'def f(message: str, count: int = 3, *, flag=None):\n    """Send.\n\n    Args:\n        count: How many.\n    """\n'
+    source = (
+        'def f(message: str, count: int = 3, *, flag=None):\n    """Send.\n\n'
+        '    Args:\n        count: How many.\n    """\n'
+    )
     doc = static_doc(extract_symbols(source, "python")[0], "python")
     assert doc.params == (
         ("message", "`str`"),
