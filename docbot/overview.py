@@ -83,8 +83,14 @@ def module_doc(text: str, language: str, first_symbol_start: int | None) -> str 
 def render_doc(text: str, language: str) -> str:
     """A module's documentation as page prose: parsed like a docstring, never pasted raw."""
     comment = doccomments.parse(text, language)
-    parts = [" ".join(p for p in (comment.summary, comment.description.split("\n\n", 1)[0]) if p)]
-    parts += comment.description.split("\n\n")[1:]
+    paragraphs = [p for p in comment.description.split("\n\n") if p.strip()]
+    first = " ".join(text.strip().split("\n\n", 1)[0].split())
+    if paragraphs and first != comment.summary:
+        # The first paragraph goes on after its first sentence: keep it one paragraph.
+        paragraphs[0] = f"{comment.summary} {paragraphs[0]}"
+    else:
+        paragraphs.insert(0, comment.summary)
+    parts = paragraphs
     parts += [f"```\n{example}\n```" for example in comment.examples]
     parts += [v.sentence() for v in comment.versions] + list(comment.notes)
     return "\n\n".join(p for p in parts if p.strip())

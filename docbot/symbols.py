@@ -97,7 +97,14 @@ def count_phrase(counts: Mapping[str, int]) -> str:
     """``{"class": 1, "method": 6}`` -> ``"1 class, 6 methods"`` (sorted by kind)."""
     words = []
     for kind, n in sorted(counts.items()):
-        plural = kind if n == 1 else (f"{kind}es" if kind.endswith(("s", "sh", "ch", "x")) else f"{kind}s")
+        if n == 1:
+            plural = kind
+        elif kind.endswith(("s", "sh", "ch", "x")):
+            plural = f"{kind}es"
+        elif kind.endswith("y"):
+            plural = f"{kind[:-1]}ies"  # property -> properties
+        else:
+            plural = f"{kind}s"
         words.append(f"{n} {plural}")
     return ", ".join(words)
 

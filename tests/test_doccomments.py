@@ -276,3 +276,12 @@ def test_module_doc_is_the_whole_docstring_or_the_leading_comment() -> None:
     # A comment right above the first symbol is that symbol's; a licence header is nobody's overview.
     assert overview.module_doc("// F does it.\nfunc F() {}\n", "go", 1) is None
     assert overview.module_doc("/* Copyright 2020 X. MIT License */\nint x;\n", "c", None) is None
+
+
+def test_a_module_docstring_is_rendered_whole_with_its_paragraphs_and_no_directives() -> None:
+    text = "Retry helpers. They wrap\ncalls.\n\nSee the guide.\n\n.. versionadded:: 2.0"
+    assert (
+        overview.render_doc(text, "python")
+        == "Retry helpers. They wrap calls.\n\nSee the guide.\n\nAdded in 2.0."
+    )
+    assert overview.render_doc("One.\n\nTwo.", "python") == "One.\n\nTwo."
