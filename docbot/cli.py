@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from docbot import __version__, events, languages, pipeline, symbols
+from docbot import __version__, events, languages, metrics, pipeline, symbols
 from docbot.cache import Cache, open_cache
 from docbot.changes import FileChange
 from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, split_source
@@ -92,6 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         model=args.model,
         max_concurrency=args.max_concurrency,
         chunk_max_lines=args.chunk_max_lines,
+        metrics=args.metrics,
     )
     spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
     git = _git(settings.repo)
@@ -100,6 +101,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         report = document(spec, settings, git=git, cache=cache, provider=provider)
     if settings.report_path:
         report.write(settings.report_path)
+    if settings.metrics is not None:
+        problem = metrics.send(
+            settings.metrics, report.to_json(), repository=settings.repo.resolve().name, trigger="cli",
+            region=settings.cache.cache_region,
+        )  # fmt: skip
+        if problem:
+            print(f"docbot: warning: {problem}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -245,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-concurrency", help="parallel provider requests (default: 32)")
     run.add_argument("--chunk-max-lines", help="line budget of one chunk (default: 2000)")
     run.add_argument("--json", action="store_true", help="print the RunReport JSON instead of the table")
+    run.add_argument("--metrics", help="none (default) or cloudwatch[:NAMESPACE]: send the run's metrics")
     cache_flags(run)
     run.set_defaults(func=cmd_run)
 

@@ -27,6 +27,7 @@ from typing import Any, Literal, get_args
 import yaml
 
 from docbot.errors import ConfigError
+from docbot.metrics import MetricsTarget, parse_target
 
 REPO_CONFIG_FILE = ".github/docbot.yml"
 ZERO_SHA = "0" * 40
@@ -149,6 +150,15 @@ def _rel_dir(value: object, name: str) -> str:
     if not text or text.startswith("../") or "/../" in f"/{text}/" or Path(text).is_absolute():
         raise ConfigError(f"{name}: {_brief(value)} must be a folder inside the repository, such as docs/api")
     return text
+
+
+def _metrics(value: object, name: str) -> MetricsTarget | None:
+    if value is None:
+        return None
+    try:
+        return parse_target(_str(value, name))
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
 
 
 # DynamoDB's own rule for table names (CreateTable rejects anything else).
@@ -481,6 +491,10 @@ class Settings:
     report_path: Path | None = setting(
         None, _opt_path, "where the RunReport JSON is written", input="report_path", flag="--report",
         from_file=False, shown_default="none (the Action: `RUNNER_TEMP`)",
+    )  # fmt: skip
+    metrics: MetricsTarget | None = setting(
+        None, _metrics, "run metrics to CloudWatch: `none` or `cloudwatch[:NAMESPACE]` (namespace docbot)",
+        env=("DOCBOT_METRICS",), input="metrics", flag="--metrics", from_file=False, shown_default="none",
     )  # fmt: skip
     files: FileSettings = FileSettings()
     chunking: ChunkSettings = ChunkSettings()

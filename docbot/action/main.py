@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from typing import TextIO
 
-from docbot import events, pipeline
+from docbot import events, metrics, pipeline
 from docbot.action import gate, inputs, outputs
 from docbot.action.runner import ActionLog
 from docbot.cache import open_cache
@@ -69,9 +69,15 @@ def main(
                     links=Links(run_url=runner.run_url), server_url=runner.server_url,
                 )  # fmt: skip
                 record = publisher.publish(result.plan, result.report)
-            return outputs.finished(
-                log, runner, settings, result.report.published(record), record, api.retries
-            )
+            report = result.report.published(record)
+            if settings.metrics is not None:
+                problem = metrics.send(
+                    settings.metrics, report.to_json(), repository=runner.repository,
+                    trigger=runner.event_name, region=settings.cache.cache_region,
+                )  # fmt: skip
+                if problem:
+                    log.warning(problem)  # metrics never fail a run
+            return outputs.finished(log, runner, settings, report, record, api.retries)
     except DocbotError as exc:
         fail = settings.publish.fail_on_error if settings else inputs.fail_on_error(env)
         return outputs.failed(log, runner, str(exc), fail)
