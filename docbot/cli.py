@@ -25,6 +25,7 @@ from docbot.events import RunSpec, Skip
 from docbot.git import Git
 from docbot.llm.base import Provider
 from docbot.llm.providers import open_provider
+from docbot.progress import NO_PROGRESS, LogProgress, Progress, RichProgress
 from docbot.publish.files import FilesPublisher
 from docbot.report import RunReport
 
@@ -56,13 +57,16 @@ def document(
     cache: Cache,
     provider: Provider,
     clock: Callable[[], float] = time.monotonic,
+    progress: Progress = NO_PROGRESS,
 ) -> RunReport:
     """``docbot run``'s job: document ``spec`` and write the pages into the working tree.
 
     Returns:
         The run's report, with the pages written, deleted and refused.
     """
-    result = pipeline.run(spec, settings, git=git, cache=cache, provider=provider, clock=clock)
+    result = pipeline.run(
+        spec, settings, git=git, cache=cache, provider=provider, clock=clock, progress=progress
+    )
     assert not isinstance(result, Skip), "a local run documents docs-only changes too"
     record = FilesPublisher(settings.repo).publish(result.plan, result.report)
     return result.report.published(record)
@@ -83,6 +87,14 @@ def print_summary(report: RunReport, console: Console) -> None:
         console.print(f"[yellow]not cached[/yellow] {escape(outcome.path)}: {escape(outcome.reason)}")
 
 
+def _progress() -> Progress:
+    """A live bar on a terminal; plain lines every 30 s otherwise. Both on stderr: stdout stays the
+    summary or the ``--json`` report."""
+    if sys.stderr.isatty():
+        return RichProgress(Console(stderr=True))
+    return LogProgress(lambda line: print(line, file=sys.stderr, flush=True))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(
         args,
@@ -98,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     git = _git(settings.repo)
     provider = open_provider(settings.llm)
     with closing(open_cache(settings.cache)) as cache:
-        report = document(spec, settings, git=git, cache=cache, provider=provider)
+        report = document(spec, settings, git=git, cache=cache, provider=provider, progress=_progress())
     if settings.report_path:
         report.write(settings.report_path)
     if settings.metrics is not None:

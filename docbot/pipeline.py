@@ -32,6 +32,7 @@ from docbot.git import Git
 from docbot.llm.base import DocRequest, Provider
 from docbot.markers import marker_line
 from docbot.merge import combine, merge_file, missing_symbols
+from docbot.progress import NO_PROGRESS, Progress
 from docbot.publish.plan import DocsPlan
 from docbot.ranges import DiffRange, resolve_range
 from docbot.render.page import page_path, render_page
@@ -245,10 +246,12 @@ def document_chunks(
     provider: Provider,
     max_concurrency: int,
     force: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> Answers:
     """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
 
     ``force`` skips the lookup: every chunk is asked again and its fresh answer replaces the cached one.
+    ``progress`` hears of the work once it is known and of every request as it starts and ends.
     """
     chunks = {_chunk_key(c, provider): c for f in files for c in f.chunks}
     hits = {} if force else cache.get_many(list(chunks), validate=chunk_answer)
@@ -283,11 +286,20 @@ def document_chunks(
                 doc = combine(doc, provider.document(DocRequest(chunk=again, want_overview=False)))
         return key, doc, None
 
+    def tracked(key: str) -> tuple[str, ChunkDoc | None, str | None]:
+        progress.asking()
+        answer = ask(key)
+        progress.answered(answer[1].usage if answer[1] is not None else None)
+        return answer
+
     errors: dict[str, str] = {}
     usage = Usage()
     fresh: dict[str, CacheEntry] = {}
-    with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm") as pool:
-        for key, doc, error in pool.map(ask, misses):
+    progress.begin(files=len(files), chunks=len(chunks), cached=cached)
+    with contextlib.ExitStack() as stack:
+        stack.callback(progress.end)  # runs last: after the pool's threads are done, also on an error
+        pool = stack.enter_context(ThreadPoolExecutor(max_concurrency, thread_name_prefix="docbot-llm"))
+        for key, doc, error in pool.map(tracked, misses):
             if doc is None:
                 errors[key] = error or "unknown error"
                 continue
@@ -396,6 +408,7 @@ def run(
     cache: Cache,
     provider: Provider,
     clock: Callable[[], float] = time.monotonic,
+    progress: Progress = NO_PROGRESS,
 ) -> RunResult | Skip:
     """Document what changed between ``spec.base`` and ``spec.head``; return the report and the pages.
 
@@ -429,6 +442,7 @@ def run(
         provider=provider,
         max_concurrency=settings.llm.max_concurrency,
         force=spec.force,
+        progress=progress,
     )
     pages = render_pages(selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider)
     report = RunReport(

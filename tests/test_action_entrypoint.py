@@ -718,3 +718,21 @@ def test_a_missing_or_broken_payload_is_a_clear_error(
     assert message in out.getvalue()
     assert "Traceback" not in out.getvalue()
     assert parse_outputs((tmp_path / "out").read_text())["operation"] == "none"
+
+
+def test_log_groups_contain_what_happened_in_them(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+
+    run = harness.run("push", push_payload(first, second), in_process=True)
+
+    assert run.code == 0, run.stdout
+    groups = dict(re.findall(r"::group::(docbot: [^\n]*)\n(.*?)::endgroup::", run.stdout, re.S))
+    documenting = groups["docbot: documenting the changes"]
+    assert "documented src/area.py" in documenting
+    assert "documented src/greeter.py" in documenting
+    assert "docbot: 2 documented, 0 skipped, 0 failed; 0 cache hits, 2 misses" in documenting
+    assert re.search(r"^docbot: \d+/\d+ chunks, \$0\.00, 0 retries", documenting, re.M)
+    publishing = groups["docbot: publishing (pull_request)"]
+    assert "wrote docs/api/src/area.py.md" in publishing
+    assert f"docbot: created -> {run.outputs['pr_url']}" in publishing

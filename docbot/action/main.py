@@ -17,6 +17,7 @@ from docbot.config import Settings
 from docbot.errors import DocbotError
 from docbot.git import Git
 from docbot.llm.providers import open_provider
+from docbot.progress import LogProgress
 from docbot.publish.github import open_publisher
 from docbot.publish.github_api import GitHubApi
 from docbot.render.bodies import Links
@@ -57,8 +58,11 @@ def main(
             inputs.notice_offline(log, settings)
             with closing(open_cache(settings.cache)) as cache, log.group("docbot: documenting the changes"):
                 result = pipeline.run(
-                    spec, settings, git=git, cache=cache, provider=open_provider(settings.llm)
-                )
+                    spec, settings, git=git, cache=cache, provider=open_provider(settings.llm),
+                    progress=LogProgress(log.info),
+                )  # fmt: skip
+                if not isinstance(result, events.Skip):
+                    outputs.log_outcomes(log, result.report)
             if isinstance(result, events.Skip):
                 return outputs.skipped(log, runner, result, api.retries)
             for notice in result.notices:
@@ -69,6 +73,7 @@ def main(
                     links=Links(run_url=runner.run_url), server_url=runner.server_url,
                 )  # fmt: skip
                 record = publisher.publish(result.plan, result.report)
+                outputs.log_published(log, record)
             report = result.report.published(record)
             if settings.metrics is not None:
                 problem = metrics.send(

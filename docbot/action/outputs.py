@@ -49,6 +49,32 @@ def outputs_of(
     }
 
 
+def log_outcomes(log: ActionLog, report: RunReport) -> None:
+    """Inside the documenting group: what each file came to, so the group shows what happened in it."""
+    for path in sorted(report.documented):
+        log.info(f"documented {path}")
+    for outcome in report.skipped:
+        log.info(f"skipped {outcome.path}: {outcome.reason}")
+    for outcome in report.failed:
+        log.info(f"failed {outcome.path}: {outcome.reason}")
+    log.info(
+        f"docbot: {len(report.documented)} documented, {len(report.skipped)} skipped, "
+        f"{len(report.failed)} failed; {report.cache_hits} cache hits, {report.cache_misses} misses"
+    )
+
+
+def log_published(log: ActionLog, record: PublishRecord) -> None:
+    """Inside the publishing group: every page written, deleted or refused, and where it went."""
+    for path in record.written:
+        log.info(f"wrote {path}")
+    for path in record.deleted:
+        log.info(f"deleted {path}")
+    for path, why in record.refused:
+        log.info(f"refused {path}: {why}")
+    where = record.pr_url or record.comment_url or record.branch or "nowhere (nothing to publish)"
+    log.info(f"docbot: {record.operation} -> {where}")
+
+
 def report_path(settings: Settings, runner: Runner) -> Path:
     """Where the report goes, as the path later steps should use.
 
