@@ -282,9 +282,14 @@ class GitHubApi:
 
     def permission(self, user: str) -> str:
         """The user's role on the repository: admin, maintain, write, triage, read or none."""
-        permission = self.call(
-            f"GET permission of {user}", lambda: self.repo.get_collaborator_permission(user)
-        )
+        try:
+            permission = self.call(
+                f"GET permission of {user}", lambda: self.repo.get_collaborator_permission(user)
+            )
+        except GitHubApiError as exc:
+            if exc.status == 404:  # GitHub's answer for a login that is not a user (renamed, deleted)
+                return "none"
+            raise
         if permission in {"write", "read"}:
             # The legacy field folds maintain into write and triage into read; the role name keeps them.
             role = self.call(f"GET role of {user}", lambda: self.repo.get_collaborator_role_name(user))
