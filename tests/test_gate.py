@@ -54,7 +54,14 @@ def admit(world: GitHubWorld, request: ChangeRequest, warnings: list[str]) -> Ch
 
 @pytest.mark.parametrize(
     ("role", "admitted"),
-    [("admin", True), ("maintain", True), ("write", True), ("triage", False), ("read", False), ("none", False)],
+    [
+        ("admin", True),
+        ("maintain", True),
+        ("write", True),
+        ("triage", False),
+        ("read", False),
+        ("none", False),
+    ],
 )
 def test_every_role_is_admitted_or_refused_by_the_default_permissions(
     world: GitHubWorld, role: str, admitted: bool

@@ -37,7 +37,9 @@ def repo(git_repo: GitRepo) -> GitRepo:
 
 
 def run(repo: GitRepo, *flags: str) -> int:
-    return main(["run", "--repo", str(repo.path), "--all", "--provider", "offline", "--cache", "none", *flags])
+    return main(
+        ["run", "--repo", str(repo.path), "--all", "--provider", "offline", "--cache", "none", *flags]
+    )
 
 
 def test_a_symlinked_docs_folder_is_refused_before_anything_is_written(
@@ -65,7 +67,9 @@ def test_a_symlinked_parent_of_the_docs_folder_is_refused(repo: GitRepo, tmp_pat
     assert list((outside / "api").iterdir()) == []
 
 
-def test_a_file_at_the_docs_path_is_refused_and_kept(repo: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_file_at_the_docs_path_is_refused_and_kept(
+    repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo.write("docs/api", "my notes\n")
 
     assert run(repo) == 2
@@ -116,7 +120,9 @@ def test_the_publisher_itself_refuses_a_symlinked_docs_folder(repo: GitRepo, tmp
     page = f"{marker_line('src/a.py')}\n\n# a\n"
 
     with pytest.raises(ConfigError, match="is a symlink"):
-        FilesPublisher(repo.path).publish(DocsPlan("docs/api", (("docs/api/src/a.py.md", page),)), RunReport())
+        FilesPublisher(repo.path).publish(
+            DocsPlan("docs/api", (("docs/api/src/a.py.md", page),)), RunReport()
+        )
 
     assert list(outside.iterdir()) == []
 

@@ -147,6 +147,9 @@ def test_a_wait_longer_than_max_wait_is_not_taken(world: GitHubWorld, clock: Clo
         _ = api.repo
     assert info.value.retry_after == 3600.0
     assert clock.slept == []
+    assert "still failing after 1 attempt; GitHub asked to wait 3600 s, longer than docbot waits" in str(
+        info.value
+    )
 
 
 def test_other_4xx_are_not_retried(world: GitHubWorld, clock: Clock) -> None:
