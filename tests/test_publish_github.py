@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from docbot.errors import ConfigError
+from docbot.errors import ConfigError, TransientError
 from docbot.markers import STICKY_COMMENT as COMMENT_MARKER
 from docbot.markers import marker_line
 from docbot.publish.github import GitHubPublisher, Target
@@ -439,9 +439,15 @@ def test_commit_mode_refuses_a_moved_branch(world: GitHubWorld, clock: Clock, gi
     moved = git_repo.commit("concurrent push")
     world.fake.inject("PATCH", r"/git/refs/heads/main$", 422, {"message": "Update is not a fast forward"})
 
-    with pytest.raises(Exception, match="moved while docbot ran"):
+    before = world.bare_git("rev-parse", "main")
+
+    with pytest.raises(TransientError, match="moved while docbot ran"):
         publisher.publish(DocsPlan("docs/api", (("docs/api/src/a.py.md", page("src/a.py")),)), RunReport())
-    assert world.bare_git("rev-parse", "main") != moved
+    # One fast-forward attempt, never retried with force over the other writer's push.
+    patches = world.fake.calls("PATCH", r"/git/refs/heads/main$")
+    assert [(p.status, bool(p.body.get("force"))) for p in patches] == [(422, False)]
+    assert world.bare_git("rev-parse", "main") == before
+    assert moved not in world.bare_git("log", "--format=%H", "--all")
 
 
 def test_comment_names_the_pages_whose_sources_were_deleted(world: GitHubWorld, clock: Clock) -> None:
