@@ -27,6 +27,7 @@ from docbot.llm.base import Provider
 from docbot.llm.providers import open_provider
 from docbot.progress import NO_PROGRESS, LogProgress, Progress, RichProgress
 from docbot.publish.files import FilesPublisher
+from docbot.publish.paths import docs_dir_problem, report_path_problem
 from docbot.report import RunReport
 
 EXIT_OK, EXIT_FAILED_FILES, EXIT_ERROR = 0, 1, 2
@@ -108,11 +109,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
     git = _git(settings.repo)
+    # Both targets are checked before anything is paid for, not when the work is done.
+    if problem := docs_dir_problem(settings.repo.resolve(), settings.out_dir):
+        raise ConfigError(f"--out {settings.out_dir}: {problem}")
+    if settings.report_path and (problem := report_path_problem(settings.report_path)):
+        raise ConfigError(f"--report: {problem}")
     provider = open_provider(settings.llm)
     with closing(open_cache(settings.cache)) as cache:
         report = document(spec, settings, git=git, cache=cache, provider=provider, progress=_progress())
+    status = EXIT_FAILED_FILES if report.failed else EXIT_OK
     if settings.report_path:
-        report.write(settings.report_path)
+        try:
+            report.write(settings.report_path)
+        except OSError as exc:  # the pages are written; say why the report is not
+            print(f"docbot: error: --report {settings.report_path}: {exc.strerror or exc}", file=sys.stderr)
+            status = EXIT_ERROR
     if settings.metrics is not None:
         problem = metrics.send(
             settings.metrics, report.to_json(), repository=settings.repo.resolve().name, trigger="cli",
@@ -124,7 +135,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json(), indent=2))
     else:
         print_summary(report, Console())
-    return EXIT_FAILED_FILES if report.failed else EXIT_OK
+    return status
 
 
 def cmd_changes(args: argparse.Namespace) -> int:

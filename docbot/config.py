@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import reprlib
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass, replace
@@ -30,6 +31,8 @@ from docbot.errors import ConfigError
 from docbot.metrics import MetricsTarget, parse_target
 
 REPO_CONFIG_FILE = ".github/docbot.yml"
+# A settings file is a few dozen lines; anything far larger is a mistake or an attack on the loader.
+MAX_CONFIG_BYTES = 64 * 1024
 ZERO_SHA = "0" * 40
 
 Mode = Literal["auto", "pull_request", "comment", "commit", "none"]
@@ -67,9 +70,20 @@ class Secret:
 Parser = Callable[[object, str], Any]
 
 
+_BRIEF = reprlib.Repr()
+_BRIEF.maxlevel, _BRIEF.maxlist, _BRIEF.maxdict, _BRIEF.maxstring, _BRIEF.maxother = 2, 4, 4, 60, 60
+
+
 def _brief(value: object, limit: int = 80) -> str:
-    """``repr(value)`` cut to ``limit`` characters, so an error never formats an unbounded value."""
-    text = repr(value)
+    """A short ``repr`` of ``value``, so an error never formats an unbounded value.
+
+    ``reprlib`` stops at a few items and two levels, so even a deeply nested or enormous value costs
+    a bounded amount of work before the cut to ``limit`` characters.
+    """
+    return _cut(_BRIEF.repr(value), limit)
+
+
+def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 5] + "…" + text[-4:]
 
 
@@ -146,8 +160,16 @@ def _globs(value: object, name: str) -> tuple[str, ...]:
 
 
 def _rel_dir(value: object, name: str) -> str:
-    text = _str(value, name).replace("\\", "/").strip("/")
-    if not text or text.startswith("../") or "/../" in f"/{text}/" or Path(text).is_absolute():
+    raw = _str(value, name).replace("\\", "/")
+    # Checked before trailing slashes are trimmed: "/srv/site/api" is an absolute path, not "srv/site/api".
+    if raw.startswith("/") or re.match(r"[A-Za-z]:/", raw):
+        raise ConfigError(
+            f"{name}: {_brief(value)} is an absolute path; "
+            "give a folder inside the repository, such as docs/api"
+        )
+    text = raw.strip("/")
+    parts = text.split("/")
+    if not text or any(part in ("", ".", "..") for part in parts) or parts[0] == ".git":
         raise ConfigError(f"{name}: {_brief(value)} must be a folder inside the repository, such as docs/api")
     return text
 
@@ -543,14 +565,33 @@ def _default_cache_path(env: Mapping[str, str]) -> Path:
     return Path(base) / "docbot" / "cache.sqlite3"
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without anchors and aliases.
+
+    A settings file never needs them, and an alias tree ("billion laughs") expands to gigabytes from a
+    few hundred bytes; refusing the first alias keeps loading linear in the file's size.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            problem = "anchors and aliases (*name) are not supported in docbot settings"
+            raise yaml.composer.ComposerError(None, None, problem, event.start_mark)
+        return super().compose_node(parent, index)
+
+
 def _read_repo_config(repo: Path) -> dict[str, object]:
     path = repo / REPO_CONFIG_FILE
     if not path.is_file():
         return {}
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: {size} bytes is too large for a settings file (limit {MAX_CONFIG_BYTES})")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliasLoader)  # noqa: S506 (safe loader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc}); fix or delete the file") from exc
+        reason = _cut(str(exc), 300)
+        raise ConfigError(f"{path}: not valid YAML ({reason}); fix or delete the file") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):

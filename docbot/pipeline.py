@@ -27,7 +27,7 @@ from docbot.config import ChunkSettings, Settings
 from docbot.docs import ChunkDoc, Usage
 from docbot.errors import DocbotError
 from docbot.events import RunSpec, Skip
-from docbot.filters import ATTRIBUTES, FileFilter
+from docbot.filters import ATTRIBUTES, FileFilter, content_skip_reason, path_skip_reason
 from docbot.git import Git
 from docbot.llm.base import DocRequest, Provider
 from docbot.markers import marker_line
@@ -141,7 +141,7 @@ def select_files(
             if change.status == "deleted":
                 continue
         path = change.path
-        reason = file_filter.skip_reason(path)
+        reason = path_skip_reason(path) or file_filter.skip_reason(path)
         if reason:
             skipped.append(FileOutcome(path, reason))
             continue
@@ -154,7 +154,7 @@ def select_files(
             continue
         assert language is not None
         data = read(path)
-        reason = file_filter.skip_reason(path, size=len(data))
+        reason = file_filter.skip_reason(path, size=len(data)) or content_skip_reason(data)
         if reason:
             skipped.append(FileOutcome(path, reason))
             continue

@@ -42,6 +42,7 @@ def main(
     settings: Settings | None = None
     try:
         settings = inputs.load(runner, env)
+        outputs.check_report_path(settings, runner)
         with closing(_LazyApi(settings, runner, sleep)) as api:
             git = Git(runner.workspace)
             git.mark_safe()
@@ -49,7 +50,7 @@ def main(
             request = events.from_event(
                 runner.event_name, runner.payload(), sha=runner.sha or None, trigger=trigger
             )
-            admitted = gate.admit(request, settings.publish, git, api)
+            admitted = gate.admit(request, settings.publish, git, api, warn=log.warning)
             spec = (
                 admitted if isinstance(admitted, events.Skip) else events.plan_run(admitted, settings.publish)
             )

@@ -9,7 +9,9 @@ from pathlib import Path
 from docbot.action.inputs import Runner
 from docbot.action.runner import ActionLog, write_outputs, write_summary
 from docbot.config import Settings
+from docbot.errors import ConfigError
 from docbot.events import Skip
+from docbot.publish.paths import report_path_problem
 from docbot.render.bodies import job_summary
 from docbot.report import PublishRecord, RunReport
 
@@ -89,6 +91,14 @@ def report_path(settings: Settings, runner: Runner) -> Path:
     return Path("docbot-report.json")
 
 
+def check_report_path(settings: Settings, runner: Runner) -> None:
+    """Refuse a report path that cannot be written before the run pays for anything."""
+    path = report_path(settings, runner)
+    target = path if path.is_absolute() else runner.workspace / path
+    if problem := report_path_problem(target):
+        raise ConfigError(f"report_path: {problem}")
+
+
 def skipped(log: ActionLog, runner: Runner, skip: Skip, github_retries: int = 0) -> int:
     """An announced no-op: a notice (or a warning), outputs with zero counts, a short summary; exit 0."""
     if skip.warning:
@@ -114,14 +124,19 @@ def finished(
     """A run that documented: report file, outputs, summary, one annotation per failed file."""
     path = report_path(settings, runner)
     target = path if path.is_absolute() else runner.workspace / path
-    report.write(target, record, github_retries=github_retries)
+    written: Path | None = path
+    try:
+        report.write(target, record, github_retries=github_retries)
+    except OSError as exc:  # the docs are published: say so, and why the report is not there
+        log.warning(f"report_path {path}: cannot write the report ({exc.strerror or exc})")
+        written = None
     for failed in report.failed:
         log.warning(f"{failed.path}: {failed.reason}", file=failed.path)
     if report.cache_error:
         log.warning(f"cache unavailable, ran uncached: {report.cache_error}")
     for warning in record.warnings:
         log.warning(warning)
-    write_outputs(runner.output, outputs_of(report, record, path))
+    write_outputs(runner.output, outputs_of(report, record, written))
     write_summary(runner.summary, job_summary(report, record, github_retries))
     log.info(
         f"docbot: operation={record.operation}"
