@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from docbot import __version__, events, languages, metrics, pipeline, symbols
+from docbot import shard as shard_mod
 from docbot.cache import Cache, open_cache
 from docbot.changes import FileChange
 from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, split_source
@@ -28,7 +29,7 @@ from docbot.llm.providers import open_provider
 from docbot.progress import NO_PROGRESS, LogProgress, Progress, RichProgress
 from docbot.publish.files import FilesPublisher
 from docbot.publish.paths import docs_dir_problem, report_path_problem
-from docbot.report import RunReport
+from docbot.report import PublishRecord, RunReport
 
 EXIT_OK, EXIT_FAILED_FILES, EXIT_ERROR = 0, 1, 2
 
@@ -69,7 +70,12 @@ def document(
         spec, settings, git=git, cache=cache, provider=provider, clock=clock, progress=progress
     )
     assert not isinstance(result, Skip), "a local run documents docs-only changes too"
-    record = FilesPublisher(settings.repo).publish(result.plan, result.report)
+    if settings.shard is not None:  # a shard fills the cache; the final job writes the pages
+        record = PublishRecord(
+            notes=(f"Shard {settings.shard}: documented into the cache, nothing written.",)
+        )
+    else:
+        record = FilesPublisher(settings.repo).publish(result.plan, result.report)
     return result.report.published(record)
 
 
@@ -106,6 +112,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_concurrency=args.max_concurrency,
         chunk_max_lines=args.chunk_max_lines,
         metrics=args.metrics,
+        shard=args.shard,
+        shard_reports=args.shard_reports,
+        publish_only=args.publish_only or None,
     )
     spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
     git = _git(settings.repo)
@@ -136,6 +145,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print_summary(report, Console())
     return status
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """The partition a matrix of ``--shards N`` jobs would document, to size N."""
+    if not 1 <= args.shards <= shard_mod.MAX_SHARDS:
+        raise ConfigError(f"--shards {args.shards}: use 1 to {shard_mod.MAX_SHARDS}")
+    settings = _settings(args, out_dir=args.out)
+    spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all)
+    git = _git(settings.repo)
+    selection = pipeline.selection_of(spec, settings, git=git)
+    plan = shard_mod.plan_json(selection.files, args.shards)
+    if args.json:
+        print(json.dumps(plan, indent=2))
+        return EXIT_OK
+    table = Table(title=f"docbot plan: {plan['files']} files, {plan['chunks']} chunks", title_justify="left")
+    for column in ("shard", "files", "chunks"):
+        table.add_column(column, justify="right")
+    for part in plan["shards"]:
+        table.add_row(str(part["shard"]), str(len(part["files"])), str(part["chunks"]))
+    Console().print(table)
+    return EXIT_OK
 
 
 def cmd_changes(args: argparse.Namespace) -> int:
@@ -277,8 +307,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--chunk-max-lines", help="line budget of one chunk (default: 2000)")
     run.add_argument("--json", action="store_true", help="print the RunReport JSON instead of the table")
     run.add_argument("--metrics", help="none (default) or cloudwatch[:NAMESPACE]: send the run's metrics")
+    run.add_argument("--shard", help="K/N: document only shard K of N into the cache, write no pages")
+    run.add_argument("--shard-reports", help="final job: glob of the shards' report files to merge")
+    run.add_argument(
+        "--publish-only", action="store_true", help="final job: no model requests, only what the cache holds"
+    )
     cache_flags(run)
     run.set_defaults(func=cmd_run)
+
+    plan = sub.add_parser("plan", help="how --shard K/N would split a run: files and chunks per shard")
+    plan.add_argument("--repo", default=".", help="the git repository (default: .)")
+    plan.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
+    plan.add_argument("--head", help="head revision (default: HEAD)")
+    plan.add_argument("--all", action="store_true", help="every file at head, not just changes")
+    plan.add_argument("--out", help="docs folder inside the repository (default: docs/api)")
+    plan.add_argument("--shards", type=int, required=True, help="the number of shard jobs N")
+    plan.add_argument("--json", action="store_true")
+    plan.set_defaults(func=cmd_plan)
 
     changes = sub.add_parser("changes", help="list what changed between two revisions")
     changes.add_argument("--repo", default=".")

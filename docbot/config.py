@@ -29,6 +29,7 @@ import yaml
 
 from docbot.errors import ConfigError
 from docbot.metrics import MetricsTarget, parse_target
+from docbot.shard import Shard, parse_shard
 
 REPO_CONFIG_FILE = ".github/docbot.yml"
 # A settings file is a few dozen lines; anything far larger is a mistake or an attack on the loader.
@@ -172,6 +173,15 @@ def _rel_dir(value: object, name: str) -> str:
     if not text or any(part in ("", ".", "..") for part in parts) or parts[0] == ".git":
         raise ConfigError(f"{name}: {_brief(value)} must be a folder inside the repository, such as docs/api")
     return text
+
+
+def _shard(value: object, name: str) -> Shard | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return parse_shard(_str(value, name))
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
 
 
 def _metrics(value: object, name: str) -> MetricsTarget | None:
@@ -517,6 +527,18 @@ class Settings:
     metrics: MetricsTarget | None = setting(
         None, _metrics, "run metrics to CloudWatch: `none` or `cloudwatch[:NAMESPACE]` (namespace docbot)",
         env=("DOCBOT_METRICS",), input="metrics", flag="--metrics", from_file=False, shown_default="none",
+    )  # fmt: skip
+    shard: Shard | None = setting(
+        None, _shard, "document only part K of N of the selection into the cache and publish nothing",
+        env=("DOCBOT_SHARD",), input="shard", flag="--shard", from_file=False, shown_default="none (all)",
+    )  # fmt: skip
+    shard_reports: tuple[str, ...] = setting(
+        (), _globs, "the final job: glob(s) of the shards' report files, merged into its report",
+        input="shard_reports", flag="--shard-reports", from_file=False, shown_default="empty",
+    )  # fmt: skip
+    publish_only: bool = setting(
+        False, parse_bool, "the final job: send no model request; what the cache lacks fails with a reason",
+        input="publish_only", flag="--publish-only", from_file=False,
     )  # fmt: skip
     files: FileSettings = FileSettings()
     chunking: ChunkSettings = ChunkSettings()

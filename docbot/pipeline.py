@@ -10,15 +10,16 @@ repositories and loopback servers.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
-from docbot import __version__, languages, symbols
+from docbot import __version__, languages, shard, symbols
 from docbot.cache import Cache, CacheEntry, content_key
 from docbot.cache.shapes import chunk_answer
 from docbot.changes import FileChange, changed_files
@@ -424,17 +425,14 @@ def run(
     out_dir = settings.out_dir
     if spec.skip_docs_only and changes and all(_in_folder(c.path, out_dir) for c in changes):
         return Skip(f"only files under {out_dir} changed (docbot's own output)")
-    present = [c.path for c in changes if c.status != "deleted" and not c.skip_reason]
-    file_filter = FileFilter.from_settings(
-        settings.files,
-        out_dir=out_dir,
-        attributes=git.attributes(span.head, present, ATTRIBUTES),
-        paths=spec.paths,
-    )
-    with git.blob_reader(span.head) as blobs:
-        selection = select_files(
-            changes, out_dir=out_dir, chunking=settings.chunking, read=blobs.read, file_filter=file_filter
-        )
+    selection = _select(span, changes, spec, settings, git)
+    if settings.shard is not None:
+        # This job's part of the same deal every shard computes; pages are the final job's business.
+        mine = shard.partition(selection.files, settings.shard.count)[settings.shard.index - 1]
+        selection = replace(selection, files=tuple(mine), deletions=())
+    if settings.publish_only:
+        provider = shard.CacheOnly(provider)
+    shard_reports, unreadable = shard.read_shard_reports(_matching(settings.repo, settings.shard_reports))
     hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force)
     answers = document_chunks(
         [f for f in selection.files if f.path not in hits.pages],
@@ -470,6 +468,43 @@ def run(
         currency=settings.llm.currency,
         currency_rate=settings.llm.currency_rate,
         page_sources=dict(pages.sources),
+        shard=str(settings.shard) if settings.shard else None,
+        shards=tuple(shard.shard_summary(r) for r in shard_reports),
     )
     plan = DocsPlan(out_dir, pages.pages, selection.deletions)
-    return RunResult(report, plan, span.head, span.notices)
+    return RunResult(report, plan, span.head, (*span.notices, *unreadable))
+
+
+def _select(
+    span: DiffRange, changes: list[FileChange], spec: RunSpec, settings: Settings, git: Git
+) -> Selection:
+    present = [c.path for c in changes if c.status != "deleted" and not c.skip_reason]
+    file_filter = FileFilter.from_settings(
+        settings.files,
+        out_dir=settings.out_dir,
+        attributes=git.attributes(span.head, present, ATTRIBUTES),
+        paths=spec.paths,
+    )
+    with git.blob_reader(span.head) as blobs:
+        return select_files(
+            changes,
+            out_dir=settings.out_dir,
+            chunking=settings.chunking,
+            read=blobs.read,
+            file_filter=file_filter,
+        )
+
+
+def selection_of(spec: RunSpec, settings: Settings, *, git: Git) -> Selection:
+    """What ``run`` would document for ``spec``, without asking the cache or the provider."""
+    span, changes = list_changes(spec, git)
+    return _select(span, changes, spec, settings, git)
+
+
+def _matching(root: Path, patterns: Sequence[str]) -> list[Path]:
+    """Files matching ``patterns`` (absolute, or relative to ``root``), each once."""
+    found: set[Path] = set()
+    for pattern in patterns:
+        base = pattern if Path(pattern).is_absolute() else str(root / pattern)
+        found.update(Path(p) for p in glob.glob(base, recursive=True) if Path(p).is_file())
+    return sorted(found)

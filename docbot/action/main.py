@@ -18,7 +18,7 @@ from docbot.errors import DocbotError
 from docbot.git import Git
 from docbot.llm.providers import open_provider
 from docbot.progress import LogProgress
-from docbot.publish.github import open_publisher
+from docbot.publish.github import QuietPublisher, open_publisher
 from docbot.publish.github_api import GitHubApi
 from docbot.render.bodies import Links
 
@@ -69,9 +69,13 @@ def main(
             for notice in result.notices:
                 log.notice(notice)
             with log.group(f"docbot: publishing ({'dry run' if settings.publish.dry_run else spec.mode})"):
-                publisher = open_publisher(
-                    spec, settings.publish, api, local_blob=git.try_read_blob, head_sha=result.head,
-                    links=Links(run_url=runner.run_url), server_url=runner.server_url,
+                publisher = (
+                    QuietPublisher(f"Shard {settings.shard} (the final job publishes)")
+                    if settings.shard is not None
+                    else open_publisher(
+                        spec, settings.publish, api, local_blob=git.try_read_blob, head_sha=result.head,
+                        links=Links(run_url=runner.run_url), server_url=runner.server_url,
+                    )
                 )  # fmt: skip
                 record = publisher.publish(result.plan, result.report)
                 outputs.log_published(log, record)
