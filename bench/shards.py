@@ -124,19 +124,11 @@ def measure(files: int, rpm: int, latency_s: float) -> dict[str, Any]:
                     if label == "one":
                         finish([run_docbot(repo, env, root / "one.json", *cache, "--max-concurrency", "32")])
                     else:
+                        shard_flags = [["--shard", f"{k}/4", "--max-concurrency", "8"] for k in range(1, 5)]
                         finish(
                             [
-                                run_docbot(
-                                    repo,
-                                    env,
-                                    root / f"s{k}.json",
-                                    *cache,
-                                    "--shard",
-                                    f"{k}/4",
-                                    "--max-concurrency",
-                                    "8",
-                                )  # fmt: skip
-                                for k in range(1, 5)
+                                run_docbot(repo, env, root / f"s{k}.json", *cache, *flags)
+                                for k, flags in enumerate(shard_flags, 1)
                             ]
                         )
                     wall = time.perf_counter() - start
