@@ -67,10 +67,11 @@ def main(
                 publisher = open_publisher(
                     spec, settings.publish, api, local_blob=git.try_read_blob, head_sha=result.head,
                     links=Links(run_url=runner.run_url), server_url=runner.server_url,
+                    workspace=runner.workspace,
                 )  # fmt: skip
                 record = publisher.publish(result.plan, result.report)
             return outputs.finished(
-                log, runner, settings, result.report.published(record), record, api.retries
+                log, runner, settings, result.report.published(record), record, api.retries, result.plan
             )
     except DocbotError as exc:
         fail = settings.publish.fail_on_error if settings else inputs.fail_on_error(env)

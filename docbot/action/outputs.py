@@ -7,9 +7,10 @@ import traceback
 from pathlib import Path
 
 from docbot.action.inputs import Runner
-from docbot.action.runner import ActionLog, write_outputs, write_summary
+from docbot.action.runner import ActionLog, summary_room, write_outputs, write_summary
 from docbot.config import Settings
 from docbot.events import Skip
+from docbot.publish.plan import DocsPlan
 from docbot.render.bodies import job_summary
 from docbot.report import PublishRecord, RunReport
 
@@ -26,6 +27,8 @@ OUTPUT_NAMES = (
     "cache_hit_rate",
     "cost_usd",
     "report_path",
+    "docs_dir",
+    "pages",
 )
 
 
@@ -46,6 +49,8 @@ def outputs_of(
         "cache_hit_rate": report.hit_rate if report else 0.0,
         "cost_usd": report.to_json()["cost_usd"] if report else 0.0,
         "report_path": str(report_path) if report_path else "",
+        "docs_dir": record.workspace_dir or "",
+        "pages": "\n".join(record.written),
     }
 
 
@@ -84,8 +89,13 @@ def finished(
     report: RunReport,
     record: PublishRecord,
     github_retries: int = 0,
+    plan: DocsPlan | None = None,
 ) -> int:
-    """A run that documented: report file, outputs, summary, one annotation per failed file."""
+    """A run that documented: report file, outputs, summary, one annotation per failed file.
+
+    The job summary previews the pages the sticky comment could not hold, or, when the pages were written
+    into the workspace, the pages written; ``plan`` has their text.
+    """
     path = report_path(settings, runner)
     target = path if path.is_absolute() else runner.workspace / path
     report.write(target, record, github_retries=github_retries)
@@ -96,7 +106,10 @@ def finished(
     for warning in record.warnings:
         log.warning(warning)
     write_outputs(runner.output, outputs_of(report, record, path))
-    write_summary(runner.summary, job_summary(report, record, github_retries))
+    summary = job_summary(
+        report, record, github_retries, previews(plan, record), max_bytes=summary_room(runner.summary)
+    )
+    write_summary(runner.summary, summary)
     log.info(
         f"docbot: operation={record.operation}"
         + (f" pr={record.pr_url}" if record.pr_url else "")
@@ -106,6 +119,16 @@ def finished(
         log.error(f"{len(report.failed)} file(s) failed; see the job summary")
         return 1
     return 0
+
+
+def previews(plan: DocsPlan | None, record: PublishRecord) -> list[tuple[str, str]]:
+    """The pages the job summary shows: those left out of the comment, or those written to the workspace."""
+    if plan is None:
+        return []
+    wanted = (
+        set(record.not_shown) if record.not_shown else set(record.written) if record.workspace_dir else set()
+    )
+    return [(path, text) for path, text in plan.pages if path in wanted]
 
 
 def failed(log: ActionLog, runner: Runner, message: str, fail_on_error: bool) -> int:

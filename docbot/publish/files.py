@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from docbot.markers import source_of
-from docbot.publish.plan import Changes, DocsPlan, Existing, decide, git_blob_sha
+from docbot.publish.plan import Changes, DocsPlan, Existing, decide, git_blob_sha, neutralised
 from docbot.report import PublishRecord, RunReport
 
 
@@ -31,6 +31,7 @@ class FilesPublisher:
 
     def publish(self, plan: DocsPlan, report: RunReport) -> PublishRecord:
         """Write, rewrite and delete pages; the record lists what changed and what was refused."""
+        plan = neutralised(plan)
         base = self.root / plan.out_dir
         present = (
             [p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file() or p.is_symlink()]
