@@ -155,8 +155,8 @@ def _escaped(text: str, index: int) -> bool:
 
 
 def _defuse_text(text: str) -> str:
-    text = _defuse_html(text)
     text = _defuse_links(text)
+    text = _defuse_html(text)
     return _MENTION.sub("@" + ZWJ, text)
 
 
