@@ -36,6 +36,7 @@ ProviderName = Literal["auto", "offline", "anthropic"]
 CacheBackend = Literal["sqlite", "dynamodb", "none"]
 Permission = Literal["admin", "maintain", "write", "triage", "read"]
 Visibility = Literal["public", "all"]
+Site = Literal["none", "mkdocs", "docusaurus"]
 
 
 class Secret:
@@ -481,6 +482,12 @@ class Settings:
     report_path: Path | None = setting(
         None, _opt_path, "where the RunReport JSON is written", input="report_path", flag="--report",
         from_file=False, shown_default="none (the Action: `RUNNER_TEMP`)",
+    )  # fmt: skip
+    site: Site = setting(
+        "none", _choice(Site),
+        "`mkdocs` also writes `SUMMARY.md` (mkdocs-literate-nav), `docusaurus` `_category_.json` files "
+        "and sidebar front matter; `none`: the pages and the index only",
+        env=("DOCBOT_SITE",), input="site", flag="--site",
     )  # fmt: skip
     files: FileSettings = FileSettings()
     chunking: ChunkSettings = ChunkSettings()

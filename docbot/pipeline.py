@@ -457,5 +457,5 @@ def run(
         currency_rate=settings.llm.currency_rate,
         page_sources=dict(pages.sources),
     )
-    plan = DocsPlan(out_dir, pages.pages, selection.deletions)
+    plan = DocsPlan(out_dir, pages.pages, selection.deletions, site=settings.site)
     return RunResult(report, plan, span.head, span.notices)

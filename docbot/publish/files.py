@@ -10,6 +10,7 @@ from pathlib import Path
 
 from docbot.markers import source_of
 from docbot.publish.plan import Changes, DocsPlan, Existing, decide, git_blob_sha, neutralised
+from docbot.render.site import is_site_file
 from docbot.report import PublishRecord, RunReport
 
 
@@ -46,10 +47,13 @@ class FilesPublisher:
 
     def _inspect(self, rel: str) -> Existing:
         path = self.root / rel
-        if not is_generated(path):
+        if not path.is_file() or path.is_symlink():
             return Existing(digest="", generated=False)
-        data = path.read_bytes()
-        return Existing(git_blob_sha(data), True, source_of(_first_line(path)))
+        first = _first_line(path)
+        source = source_of(first)
+        if source is None and not is_site_file(rel, first):
+            return Existing(digest="", generated=False)
+        return Existing(git_blob_sha(path.read_bytes()), True, source)
 
     def _outside(self, out_dir: str, rel: str) -> str | None:
         # Refuse anything that would land outside the docs folder through a symlinked parent.

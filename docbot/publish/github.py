@@ -31,6 +31,7 @@ from docbot.publish.files import FilesPublisher
 from docbot.publish.github_api import GitHubApi, GitHubApiError, PullInfo, pull_info
 from docbot.publish.plan import Changes, DocsPlan, Existing, decide, git_blob_sha, neutralised, unsafe_path
 from docbot.render.bodies import Links, comment_body, pull_request_body, refused_pull_request_comment
+from docbot.render.site import SITE_FILE_NAMES, is_site_file
 from docbot.report import PublishRecord, RunReport
 
 ACTIONS_PR_FORBIDDEN = "not permitted to create or approve pull requests"
@@ -106,9 +107,11 @@ class _Tree:
         if mode not in _FILE_MODES:
             return Existing(digest="", generated=False)  # a symlink or a submodule: never a page
         if sha in self.carried:
-            return Existing(sha, True, path[len(out_dir) + 1 : -len(".md")])
-        source = source_of(_first_line(self.blob(sha)))
-        return Existing(sha, source is not None, source)
+            site_file = path.rsplit("/", 1)[-1] in SITE_FILE_NAMES
+            return Existing(sha, True, None if site_file else path[len(out_dir) + 1 : -len(".md")])
+        first = _first_line(self.blob(sha))
+        source = source_of(first)
+        return Existing(sha, source is not None or is_site_file(path, first), source)
 
     def entries(self, tree_sha: str, folder: str) -> tuple[Any, dict[str, Entry]]:
         """The root tree object and the files under ``folder`` at ``tree_sha``.
