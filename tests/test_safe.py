@@ -15,6 +15,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from docbot.cache.sqlite import SqliteCache
+from docbot.events import parse_command
 from docbot.llm.offline import OfflineProvider
 from docbot.markers import PULL_REQUEST, REPLY, STICKY_COMMENT, TRAILER, marker_line
 from docbot.render.safe import ALLOWED_HTML, ZWJ, neutralise
@@ -29,7 +30,7 @@ HOSTILE = (
     "[click](javascript:alert(1)) [img](data:text/html;base64,PHNjcmlwdD4=) [vb](VBScript:msgbox) "
     "<vbscript:msgbox> <img src=x onerror=alert(1)> <script>alert(1)</script> <a href='javascript:x'>a</a>"
 )
-OWN = (STICKY_COMMENT, PULL_REQUEST, REPLY, TRAILER, "/docbot", "<!-- docbot")
+OWN = (STICKY_COMMENT, PULL_REQUEST, REPLY, TRAILER, "<!-- docbot")
 MD = MarkdownIt("commonmark")
 _TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)")
 
@@ -45,11 +46,17 @@ def test_mentions_are_defused_outside_code_only() -> None:
 
 
 def test_own_markers_and_the_trigger_phrase_are_removed_but_the_leading_marker_is_kept() -> None:
-    text = f"{STICKY_COMMENT}\nsay {STICKY_COMMENT} and /docbot all or /doc-please\n`{REPLY}`\n{TRAILER}\n"
+    text = (
+        f"{STICKY_COMMENT}\nsay {STICKY_COMMENT} and /docbot all or\n/DOC-please force\n"
+        f"`{REPLY}`\n{TRAILER}\n```\n/docbot all\n```\n"
+    )
     out = neutralise(text, trigger_phrase="/doc-please")
     assert out.startswith(STICKY_COMMENT + "\n")
     assert out.count(STICKY_COMMENT) == 1
-    assert REPLY not in out and TRAILER not in out and "/docbot" not in out and "/doc-please" not in out
+    assert REPLY not in out and TRAILER not in out and "/doc-please" not in out.lower()
+    # Outside code the phrase is gone; in a code block, where no command is read, it stays.
+    assert out.count("/docbot") == 1 and "```\n/docbot all\n```" in out
+    assert parse_command(out, "/doc-please") is None and parse_command(out) is None
 
 
 def test_links_keep_http_and_relative_destinations_only() -> None:
@@ -101,6 +108,8 @@ def problems(text: str, own_marker: str | None = None) -> list[str]:
     elif text.startswith("<!-- docbot:generated"):
         body = text.split("\n", 1)[1]
     found += [f"own marker {m!r}" for m in OWN if m.lower() in body.lower()]
+    if parse_command(body) is not None:
+        found.append("a /docbot command")
 
     def walk(tokens: list[Token]) -> Iterator[Token]:
         for token in tokens:
@@ -112,6 +121,8 @@ def problems(text: str, own_marker: str | None = None) -> list[str]:
             names = {n.lower() for n in _TAG_NAME.findall(token.content)}
             if not names <= set(ALLOWED_HTML) or "<!--" in token.content or "href" in token.content:
                 found.append(f"raw HTML {token.content.strip()[:60]!r}")
+        if token.type == "text" and "/docbot" in token.content:
+            found.append(f"trigger phrase in {token.content[:60]!r}")
         if token.type == "text" and re.search(r"@(octocat|acme/core-team)", token.content):
             found.append(f"mention in {token.content[:60]!r}")
         # A link markdown-it refuses stays text here, but another renderer may still make it a link.

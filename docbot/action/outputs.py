@@ -12,6 +12,7 @@ from docbot.config import Settings
 from docbot.events import Skip
 from docbot.publish.plan import DocsPlan
 from docbot.render.bodies import job_summary
+from docbot.render.safe import neutralise
 from docbot.report import PublishRecord, RunReport
 
 OUTPUT_NAMES = (
@@ -135,7 +136,8 @@ def failed(log: ActionLog, runner: Runner, message: str, fail_on_error: bool) ->
     """A run that stopped with an error: an annotation, empty outputs and a summary that says why."""
     log.error(message)
     write_outputs(runner.output, {name: "" for name in OUTPUT_NAMES} | {"operation": "none"})
-    write_summary(runner.summary, f"### docbot failed\n\n{message}\n")
+    # The message may quote a bad input or a path: it is published text like any other.
+    write_summary(runner.summary, neutralise(f"### docbot failed\n\n{message}\n"))
     return 1 if fail_on_error else 0
 
 

@@ -9,9 +9,11 @@ Each publisher passes what it sends through ``neutralise`` last, so whatever the
   there (GitHub strips other tags silently, MkDocs passes them through, MDX compiles them as JSX);
 - a link whose destination has a scheme other than ``http``/``https`` (``javascript:``, ``data:``,
   ``vbscript:``...) points to ``#`` instead; relative links are kept;
-- docbot's own hidden markers and the trigger phrase are removed everywhere, code included: a page or
-  comment carrying them would be taken for docbot's own comment, pull request or commit, or for a
-  ``/docbot`` command.
+- docbot's own hidden markers and commit trailer are removed everywhere, code included: text carrying
+  them would be taken for docbot's own comment, pull request or commit;
+- the trigger phrase is removed outside code, where a reader (and ``events.parse_command``) would take
+  a line starting with it for a ``/docbot`` command; in code it stays, so the docs of code that names
+  the command still show it.
 
 A leading marker line or YAML front matter, which docbot writes itself, is kept as it is. The function is
 idempotent, so text that passes through it twice is unchanged the second time.
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from docbot.markers import PULL_REQUEST, REPLY, STICKY_COMMENT, TRAILER, is_generated
 
@@ -45,7 +47,7 @@ _TRAILER = re.compile(re.escape(TRAILER), re.IGNORECASE)
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _BACKTICKS = re.compile(r"`+")
 # After a character that can end a word, an address or a path, an @ is not a mention.
-_MENTION = re.compile(r"(?<![A-Za-z0-9_`@/.\\-])@(?=[A-Za-z0-9])")
+_MENTION = re.compile(r"(?<![A-Za-z0-9_`@/])@(?=[A-Za-z0-9])")
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?)/?>")
 _ATTR = re.compile(r"""\s*([^\s=/>"']+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?""")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}):[^\s<>]*>")
@@ -58,8 +60,9 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 def neutralise(markdown: str, *, trigger_phrase: str = DEFAULT_TRIGGER) -> str:
     """``markdown`` with mentions, HTML, unsafe links, docbot's markers and the trigger phrase defused."""
     head, body = _split_head(markdown)
-    body = _strip_own(body, trigger_phrase)
-    out = [chunk if is_code else _defuse_text(chunk) for is_code, chunk in _segments(body)]
+    body = _TRAILER.sub("", _MARKER.sub("", body))
+    phrases = {DEFAULT_TRIGGER, trigger_phrase}
+    out = [chunk if is_code else _defuse_text(chunk, phrases) for is_code, chunk in _segments(body)]
     return head + "".join(out)
 
 
@@ -75,14 +78,6 @@ def _split_head(text: str) -> tuple[str, str]:
             head += text[: end + 5]
             text = text[end + 5 :]
     return head, text
-
-
-def _strip_own(text: str, trigger_phrase: str) -> str:
-    text = _MARKER.sub("", text)
-    text = _TRAILER.sub("", text)
-    for phrase in {DEFAULT_TRIGGER, trigger_phrase}:
-        text = re.sub(rf"(?<![\w/]){re.escape(phrase)}(?![\w/-])", "", text, flags=re.IGNORECASE)
-    return text
 
 
 def _segments(text: str) -> Iterator[tuple[bool, str]]:
@@ -154,7 +149,9 @@ def _escaped(text: str, index: int) -> bool:
     return count % 2 == 1
 
 
-def _defuse_text(text: str) -> str:
+def _defuse_text(text: str, trigger_phrases: Iterable[str]) -> str:
+    for phrase in trigger_phrases:
+        text = re.sub(rf"(?<![\w/]){re.escape(phrase)}(?![\w/-])", "", text, flags=re.IGNORECASE)
     text = _defuse_links(text)
     text = _defuse_html(text)
     return _MENTION.sub("@" + ZWJ, text)
