@@ -10,8 +10,8 @@ from docbot.action.inputs import Runner
 from docbot.action.runner import ActionLog, summary_room, write_outputs, write_summary
 from docbot.config import Settings
 from docbot.events import Skip
-from docbot.publish.plan import DocsPlan
-from docbot.render.bodies import job_summary
+from docbot.publish.plan import DocsPlan, neutralised
+from docbot.render.bodies import job_summary, section_sizes, summary_share
 from docbot.render.safe import neutralise
 from docbot.report import PublishRecord, RunReport
 
@@ -107,9 +107,8 @@ def finished(
     for warning in record.warnings:
         log.warning(warning)
     write_outputs(runner.output, outputs_of(report, record, path))
-    summary = job_summary(
-        report, record, github_retries, previews(plan, record), max_bytes=summary_room(runner.summary)
-    )
+    shown = previews(plan, record, settings.publish.trigger_phrase)
+    summary = job_summary(report, record, github_retries, shown, max_bytes=summary_room(runner.summary))
     write_summary(runner.summary, summary)
     log.info(
         f"docbot: operation={record.operation}"
@@ -122,14 +121,22 @@ def finished(
     return 0
 
 
-def previews(plan: DocsPlan | None, record: PublishRecord) -> list[tuple[str, str]]:
-    """The pages the job summary shows: those left out of the comment, or those written to the workspace."""
+def previews(plan: DocsPlan | None, record: PublishRecord, trigger_phrase: str) -> list[tuple[str, str]]:
+    """The pages the job summary shows: those left out of the comment, or those written to the workspace.
+
+    The comment's left-out pages come in the order ``summary_share`` promised them in the comment (the
+    ones it said the job summary carries first), from the same neutralised text, so the sizes agree.
+    """
     if plan is None:
         return []
-    wanted = (
-        set(record.not_shown) if record.not_shown else set(record.written) if record.workspace_dir else set()
-    )
-    return [(path, text) for path, text in plan.pages if path in wanted]
+    if record.not_shown:
+        pages = dict(neutralised(plan, trigger_phrase).pages)
+        left_out = [(path, pages[path]) for path in record.not_shown if path in pages]
+        carried, too_big = summary_share([p for p, _ in left_out], section_sizes(left_out, trigger_phrase))
+        return [(path, pages[path]) for path in carried + too_big]
+    if record.workspace_dir:
+        return [(path, text) for path, text in plan.pages if path in set(record.written)]
+    return []
 
 
 def failed(log: ActionLog, runner: Runner, message: str, fail_on_error: bool) -> int:

@@ -9,7 +9,7 @@ passed through ``safe.neutralise`` before it is measured, so what is measured is
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from docbot.markers import PULL_REQUEST, STICKY_COMMENT, source_of
@@ -22,6 +22,9 @@ BODY_MAX_CHARS = 65_536
 BODY_MAX_BYTES = 262_144
 # A list of left-out pages names at most this many; the rest are counted.
 MAX_LISTED = 100
+# What the pages a comment sends to the job summary may take of its 1 MiB: the summary's own table and
+# notes, and earlier writers in the same step, get the rest.
+SUMMARY_PAGES_BYTES = 896 * 1024
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,28 @@ def _listed(paths: Sequence[str]) -> str:
     return "\n".join(items)
 
 
+def section_sizes(pages: Sequence[tuple[str, str]], trigger_phrase: str = DEFAULT_TRIGGER) -> dict[str, int]:
+    """Path -> UTF-8 size of the page's collapsed section (``page_section``), with its separator."""
+    return {path: len(page_section(path, text, trigger_phrase).encode("utf-8")) + 2 for path, text in pages}
+
+
+def summary_share(
+    paths: Sequence[str], sizes: Mapping[str, int], budget: int = SUMMARY_PAGES_BYTES
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Which of ``paths``, in order, the job summary carries within ``budget`` bytes, and which not.
+
+    The sticky comment names the first as being in the job summary; the job summary shows them first,
+    so the promise holds.
+    """
+    carried: list[str] = []
+    used = 0
+    for path in paths:
+        if used + sizes[path] <= budget:
+            carried.append(path)
+            used += sizes[path]
+    return tuple(carried), tuple(p for p in paths if p not in set(carried))
+
+
 def comment_body(
     report: RunReport,
     pages: Sequence[tuple[str, str]],
@@ -265,14 +290,22 @@ def comment_body(
         report, heading="### docbot: API documentation for this pull request", extra=extra
     )
     where = f"the [job summary of this run]({run_url})" if run_url else "the job summary of this run"
+    sizes = section_sizes(pages, trigger_phrase)
 
     def listing(left_out: Sequence[str]) -> str:
         if not left_out:
             return ""
-        return (
-            f"> **{len(left_out)} page(s) not shown here**: GitHub limits a comment to 65,536 characters. "
-            f"They are in full in {where}:\n>\n" + _listed(left_out)
-        )
+        carried, too_big = summary_share(left_out, sizes)
+        text = f"> **{len(left_out)} page(s) not shown here**: GitHub limits a comment to 65,536 characters."
+        if carried:
+            text += f" They are in full in {where}:\n>\n" + _listed(carried)
+        if too_big:
+            text += (
+                ("\n>\n> " if carried else " ")
+                + "Too large for the job summary as well (1 MiB); with `mode: none` every page is written "
+                "into the workspace, for an artifact:\n>\n" + _listed(too_big)
+            )
+        return text
 
     head = neutralise(head, trigger_phrase=trigger_phrase)
     return pack_pages(head, pages, listing, trigger_phrase=trigger_phrase)
