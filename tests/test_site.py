@@ -22,7 +22,7 @@ from docbot.publish.files import FilesPublisher
 from docbot.publish.github import GitHubPublisher, Target
 from docbot.publish.github_api import GitHubApi
 from docbot.publish.plan import NOT_OURS, DocsPlan
-from docbot.render.site import CATEGORY_FIRST_LINE, NAV_MARKER, dress_pages, nav
+from docbot.render.site import CATEGORY_FIRST_LINE, NAV_MARKER, dress_pages, is_site_file, nav
 from docbot.report import RunReport
 from tests.conftest import ROOT, GitRepo
 from tests.fakes.github_server import GitHubWorld
@@ -206,3 +206,11 @@ def test_site_is_a_setting_of_every_source(site: str) -> None:
     assert ACTION_INPUTS["site"] == "site"
     assert load_settings({"site": site}).site == site
     assert load_settings(env={"DOCBOT_SITE": site}).site == site
+
+
+def test_site_files_are_told_by_name_and_first_line_only() -> None:
+    assert is_site_file("docs/api/SUMMARY.md", NAV_MARKER + "\n\n- [x](x.md)\n")
+    assert is_site_file("docs/api/a/_category_.json", CATEGORY_FIRST_LINE + '\n "label": "a"}\n')
+    assert not is_site_file("docs/api/NAV.md", NAV_MARKER)
+    assert not is_site_file("docs/api/_category_.json", '{"customProps": {"generator": "docbot"}}')
+    assert not is_site_file("docs/api/SUMMARY.md", "- [Mine](x.md)")

@@ -31,10 +31,10 @@ CATEGORY_FIRST_LINE = '{"customProps": {"generator": "docbot"},'
 INDEX_TITLE = "API documentation"
 
 
-def is_site_file(path: str, first_line: str) -> bool:
-    """True when the file at ``path`` starting with ``first_line`` is a site file docbot wrote."""
+def is_site_file(path: str, head: str) -> bool:
+    """True when the file at ``path`` whose first line (or start) is ``head`` is a site file docbot wrote."""
     name = PurePosixPath(path).name
-    line = first_line.rstrip("\r\n")
+    line = head.split("\n", 1)[0].rstrip("\r")
     return (name == NAV_NAME and line == NAV_MARKER) or (
         name == CATEGORY_NAME and line == CATEGORY_FIRST_LINE
     )
