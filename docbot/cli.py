@@ -115,6 +115,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         shard=args.shard,
         shard_reports=args.shard_reports,
         publish_only=args.publish_only or None,
+        site=args.site,
     )
     spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
     git = _git(settings.repo)
@@ -301,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", help="docs folder inside the repository (default: docs/api)")
     run.add_argument("--report", help="write the RunReport JSON here")
+    run.add_argument("--site", help="none (default), mkdocs (SUMMARY.md nav) or docusaurus (_category_.json)")
     run.add_argument("--provider", help="auto (default), offline or anthropic")
     run.add_argument("--model", help="model id for the anthropic provider")
     run.add_argument("--max-concurrency", help="parallel provider requests (default: 32)")
