@@ -15,11 +15,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from docbot import __version__, events, languages, pipeline, symbols
+from docbot import __version__, events, languages, pipeline, style, symbols
 from docbot.cache import Cache, open_cache
 from docbot.changes import FileChange
 from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, split_source
-from docbot.config import PublishSettings, Settings, load_settings
+from docbot.config import ZERO_SHA, PublishSettings, Settings, load_settings
 from docbot.errors import ConfigError, DocbotError
 from docbot.events import RunSpec, Skip
 from docbot.git import Git
@@ -83,6 +83,15 @@ def print_summary(report: RunReport, console: Console) -> None:
         console.print(f"[yellow]not cached[/yellow] {escape(outcome.path)}: {escape(outcome.reason)}")
 
 
+def _run_spec(args: argparse.Namespace, git: Git) -> RunSpec:
+    if not args.staged:
+        return RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
+    if args.head or args.base or args.all:
+        raise ConfigError("--staged compares the staged files with HEAD; drop --head, --base and --all")
+    base = "HEAD" if git.try_resolve("HEAD") else ZERO_SHA
+    return RunSpec(head=git.commit_index(), base=base, force=args.force)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(
         args,
@@ -93,8 +102,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_concurrency=args.max_concurrency,
         chunk_max_lines=args.chunk_max_lines,
     )
-    spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
     git = _git(settings.repo)
+    spec = _run_spec(args, git)
+    settings = style.resolved(settings, style.worktree_reader(settings.repo))
     provider = open_provider(settings.llm)
     with closing(open_cache(settings.cache)) as cache:
         report = document(spec, settings, git=git, cache=cache, provider=provider)
@@ -105,6 +115,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print_summary(report, Console())
     return EXIT_FAILED_FILES if report.failed else EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from docbot.action.runner import ActionLog
+    from docbot.check import check
+
+    settings = _settings(args, out_dir=args.out)
+    result = check(settings, _git(settings.repo), paths=args.files)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    elif os.environ.get("GITHUB_ACTIONS") == "true":
+        log = ActionLog(sys.stdout)
+        for f in result.findings:
+            log.command("error", f.message, file=f.source, title=f"docbot check: {f.kind} page")
+    else:
+        for f in result.findings:
+            print(f"{f.source}: {f.kind}: {f.message}")
+    if result.ok:
+        print(f"docbot check: {result.pages} pages in {result.out_dir} are current", file=sys.stderr)
+    else:
+        print(
+            f"docbot check: {len(result.findings)} pages in {result.out_dir} are not current", file=sys.stderr
+        )
+    return EXIT_OK if result.ok else EXIT_FAILED_FILES
 
 
 def cmd_changes(args: argparse.Namespace) -> int:
@@ -236,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--head", help="head revision (default: HEAD)")
     run.add_argument("--all", action="store_true", help="document every file at head, not just changes")
     run.add_argument(
+        "--staged", action="store_true", help="document the staged changes against HEAD (pre-commit)"
+    )
+    run.add_argument(
         "--force", action="store_true", help="ask the provider again even where the cache has an answer"
     )
     run.add_argument("--out", help="docs folder inside the repository (default: docs/api)")
@@ -247,6 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the RunReport JSON instead of the table")
     cache_flags(run)
     run.set_defaults(func=cmd_run)
+
+    chk = sub.add_parser("check", help="fail when a page is stale, missing or orphaned (no model calls)")
+    chk.add_argument("files", nargs="*", help="check only these sources or pages (pre-commit's files)")
+    chk.add_argument("--repo", default=".", help="the git repository (default: .)")
+    chk.add_argument("--out", help="docs folder inside the repository (default: docs/api)")
+    chk.add_argument("--json", action="store_true", help="print the findings as JSON")
+    chk.set_defaults(func=cmd_check)
 
     changes = sub.add_parser("changes", help="list what changed between two revisions")
     changes.add_argument("--repo", default=".")

@@ -39,6 +39,17 @@ def source_of(first_line: str) -> str | None:
     return html.unescape(match.group(1)) if match else None
 
 
+# The source hash a page records: pages written so far carry its first 12 hex digits at the end of the
+# italic line under the overview, so a whole such line with a prefix of at least 12 counts.
+_SOURCE_SHA256 = re.compile(r"^\*[^\n]*; source sha256 `([0-9a-f]{12,64})`\*\r?$", re.MULTILINE)
+
+
+def source_sha256_of(page: str) -> str | None:
+    """The sha256 (or its leading hex digits) of the source a generated page was made from, or ``None``."""
+    match = _SOURCE_SHA256.search(page)
+    return match.group(1) if match else None
+
+
 def is_generated(first_line: str) -> bool:
     """True when ``first_line`` is docbot's page marker, matched whole."""
     return source_of(first_line) is not None
