@@ -455,6 +455,8 @@ def run(
         duration_s=clock() - started,
         currency=settings.llm.currency,
         currency_rate=settings.llm.currency_rate,
+        language=settings.llm.language,
+        instructions_chars=len(settings.llm.instructions),
         page_sources=dict(pages.sources),
     )
     plan = DocsPlan(out_dir, pages.pages, selection.deletions)

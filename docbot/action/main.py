@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from typing import TextIO
 
-from docbot import events, pipeline
+from docbot import events, pipeline, style
 from docbot.action import gate, inputs, outputs
 from docbot.action.runner import ActionLog
 from docbot.cache import open_cache
@@ -55,6 +55,9 @@ def main(
             if isinstance(spec, events.Skip):
                 return outputs.skipped(log, runner, spec, api.retries)
             inputs.notice_offline(log, settings)
+            # On a pull request the house style comes from the base: the change under review cannot set it.
+            style_rev = spec.base if spec.pr_number is not None and spec.base else spec.head
+            settings = style.resolved(settings, style.revision_reader(git, style_rev))
             with closing(open_cache(settings.cache)) as cache, log.group("docbot: documenting the changes"):
                 result = pipeline.run(
                     spec, settings, git=git, cache=cache, provider=open_provider(settings.llm)
