@@ -114,6 +114,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json(), indent=2))
     else:
         print_summary(report, Console())
+    if args.staged and (report.written_pages or report.deleted_pages):
+        # A pre-commit hook: stop the commit so the author reviews and stages the new pages.
+        print(f"docbot: pages under {settings.out_dir} changed; review and stage them", file=sys.stderr)
+        return EXIT_FAILED_FILES
     return EXIT_FAILED_FILES if report.failed else EXIT_OK
 
 
@@ -270,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--head", help="head revision (default: HEAD)")
     run.add_argument("--all", action="store_true", help="document every file at head, not just changes")
     run.add_argument(
-        "--staged", action="store_true", help="document the staged changes against HEAD (pre-commit)"
+        "--staged", action="store_true", help="document the staged changes against HEAD; exits 1 when pages changed (pre-commit)"
     )
     run.add_argument(
         "--force", action="store_true", help="ask the provider again even where the cache has an answer"

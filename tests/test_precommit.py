@@ -54,11 +54,10 @@ def test_try_repo_runs_docbot_docs_then_docbot_check_on_the_staged_files(
     assert check.returncode == 1, check.stdout + check.stderr
     assert "app.py: missing" in check.stdout and "util.py: missing" in check.stdout
 
-    # docbot-docs writes the pages of the staged files (pre-commit fails a hook that modifies files,
-    # so the author reviews and stages them).
+    # docbot-docs writes the pages of the staged files and fails, so the author reviews and stages them.
     docs = _try_repo(git_repo, "docbot-docs", home)
     assert docs.returncode == 1, docs.stdout + docs.stderr
-    assert "files were modified by this hook" in docs.stdout
+    assert "pages under docs/api changed; review and stage them" in docs.stdout
     page = (git_repo.path / "docs/api/app.py.md").read_text()
     assert "greet(name, punctuation)" in page
     assert (git_repo.path / "docs/api/util.py.md").is_file()
