@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.conftest import ROOT, GitRepo
@@ -39,6 +40,8 @@ def test_the_hooks_file_declares_both_hooks() -> None:
     assert hooks["docbot-docs"]["entry"] == "docbot run --staged"
 
 
+# pre-commit builds its own virtualenv of docbot and its dependencies once: minutes on a busy machine.
+@pytest.mark.timeout(600)
 def test_try_repo_runs_docbot_docs_then_docbot_check_on_the_staged_files(
     git_repo: GitRepo, tmp_path: Path
 ) -> None:
