@@ -20,6 +20,7 @@ from docbot.cache import Cache, open_cache
 from docbot.changes import FileChange
 from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, split_source
 from docbot.config import ZERO_SHA, PublishSettings, Settings, load_settings
+from docbot.docstrings import STYLES
 from docbot.errors import ConfigError, DocbotError
 from docbot.events import RunSpec, Skip
 from docbot.git import Git
@@ -143,6 +144,39 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"docbot check: {len(result.findings)} pages in {result.out_dir} are not current", file=sys.stderr
         )
     return EXIT_OK if result.ok else EXIT_FAILED_FILES
+
+
+def cmd_docstrings(args: argparse.Namespace) -> int:
+    from docbot.docstrings import write_back
+
+    settings = _settings(args, provider=args.provider, model=args.model)
+    git = _git(settings.repo)
+    settings = style.resolved(settings, style.worktree_reader(settings.repo))
+    spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all)
+    provider = open_provider(settings.llm)
+    with closing(open_cache(settings.cache)) as cache:
+        result = write_back(
+            spec, settings, git=git, cache=cache, provider=provider, update=args.update, style=args.style
+        )
+    if args.write:
+        for f in result.files:
+            if f.new != f.old:
+                # Bytes: the text keeps its own line endings (CRLF stays CRLF) and encoding.
+                (settings.repo / f.path).write_bytes(f.new.encode("utf-8"))
+    else:
+        sys.stdout.write(result.diff())
+    for f in result.files:
+        if f.refused:
+            print(f"docbot: {f.path}: {f.refused}", file=sys.stderr)
+    for path, reason in result.failed:
+        print(f"docbot: {path}: failed: {reason}", file=sys.stderr)
+    written = sum(len(f.edits) for f in result.files)
+    verb = "written" if args.write else "proposed"
+    print(
+        f"docbot: {written} docstrings {verb} in {sum(1 for f in result.files if f.edits)} files",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED_FILES if result.failed else EXIT_OK
 
 
 def cmd_changes(args: argparse.Namespace) -> int:
@@ -274,7 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--head", help="head revision (default: HEAD)")
     run.add_argument("--all", action="store_true", help="document every file at head, not just changes")
     run.add_argument(
-        "--staged", action="store_true", help="document the staged changes against HEAD; exits 1 when pages changed (pre-commit)"
+        "--staged",
+        action="store_true",
+        help="document the staged changes against HEAD; exits 1 when pages changed (pre-commit)",
     )
     run.add_argument(
         "--force", action="store_true", help="ask the provider again even where the cache has an answer"
@@ -295,6 +331,25 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--out", help="docs folder inside the repository (default: docs/api)")
     chk.add_argument("--json", action="store_true", help="print the findings as JSON")
     chk.set_defaults(func=cmd_check)
+
+    ds = sub.add_parser(
+        "docstrings", help="write docstrings for public symbols without one (a diff by default)"
+    )
+    ds.add_argument("--repo", default=".", help="the git repository (default: .)")
+    ds.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
+    ds.add_argument("--head", help="head revision whose changed files are documented (default: HEAD)")
+    ds.add_argument("--all", action="store_true", help="every file at head, not just changes")
+    shown = ds.add_mutually_exclusive_group()
+    shown.add_argument("--diff", action="store_true", help="print a unified diff (the default)")
+    shown.add_argument("--write", action="store_true", help="apply the docstrings to the working tree")
+    ds.add_argument("--update", action="store_true", help="also rewrite docstrings whose parameters changed")
+    ds.add_argument(
+        "--style", default="auto", choices=STYLES, help="Python docstring style (default: detected)"
+    )
+    ds.add_argument("--provider", help="auto (default), offline or anthropic")
+    ds.add_argument("--model", help="model id for the anthropic provider")
+    cache_flags(ds)
+    ds.set_defaults(func=cmd_docstrings)
 
     changes = sub.add_parser("changes", help="list what changed between two revisions")
     changes.add_argument("--repo", default=".")

@@ -203,6 +203,11 @@ def _chunk_key(chunk: Chunk, provider: Provider) -> str:
     )
 
 
+def chunk_key(chunk: Chunk, provider: Provider) -> str:
+    """The cache key of a chunk's answer (pages and written-back docstrings share it)."""
+    return _chunk_key(chunk, provider)
+
+
 def _file_key(f: SourceFile, provider: Provider) -> str:
     # The whole rendered page: its chunk keys carry content, model, prompt and chunking; the path,
     # source hash (line numbers on the page) and docbot's version (the page layout) complete it.
