@@ -7,6 +7,7 @@ One module so that the writer of a marker and every reader of it agree on its ex
   docbot's, so docbot never overwrites it.
 - ``STICKY_COMMENT`` finds docbot's one comment on a pull request, ``PULL_REQUEST`` opens the docs pull
   request's body, ``REPLY`` marks docbot's answers to ``/docbot`` commands.
+- ``suggestion_marker`` tags each docstring suggestion (a review comment) so a rerun never repeats it.
 - ``OWN_PREFIX`` is what all of docbot's comments share: a comment carrying it is never read as a command.
 - ``TRAILER`` ends docbot's commit messages: a push of such a commit starts no run (loop prevention).
 """
@@ -26,6 +27,21 @@ STICKY_COMMENT = "<!-- docbot:sticky-comment -->"
 PULL_REQUEST = "<!-- docbot:pull-request -->"
 REPLY = "<!-- docbot:reply -->"
 TRAILER = "Docbot-Generated: true"
+
+
+_SUGGESTION = re.compile(r'<!-- docbot:docstring path="([^"]*)" symbol="([^"]*)" -->')
+
+
+def suggestion_marker(path: str, symbol: str) -> str:
+    """The hidden marker of docbot's docstring suggestion for ``symbol`` in ``path`` (a review comment)."""
+    quoted = html.escape(path, quote=True), html.escape(symbol, quote=True)
+    return f'<!-- docbot:docstring path="{quoted[0]}" symbol="{quoted[1]}" -->'
+
+
+def suggestion_of(body: str) -> tuple[str, str] | None:
+    """The (path, symbol) a review comment suggests a docstring for, or ``None`` if it is not docbot's."""
+    match = _SUGGESTION.search(body)
+    return (html.unescape(match.group(1)), html.unescape(match.group(2))) if match else None
 
 
 def marker_line(source: str) -> str:
