@@ -31,7 +31,8 @@ from docbot.errors import ConfigError
 REPO_CONFIG_FILE = ".github/docbot.yml"
 ZERO_SHA = "0" * 40
 
-Mode = Literal["auto", "pull_request", "comment", "commit", "none"]
+# check and docstrings publish no pages (docbot/action/source_modes.py).
+Mode = Literal["auto", "pull_request", "comment", "commit", "none", "check", "docstrings"]
 ProviderName = Literal["auto", "offline", "anthropic"]
 CacheBackend = Literal["sqlite", "dynamodb", "none"]
 Permission = Literal["admin", "maintain", "write", "triage", "read"]
@@ -470,7 +471,9 @@ class PublishSettings:
     """Where and how the Action publishes (docs/action.md)."""
 
     mode: Mode = setting(
-        "auto", _choice(Mode), "`auto`, `pull_request`, `comment`, `commit`, `none`",
+        "auto", _choice(Mode),
+        "`auto`, `pull_request`, `comment`, `commit`, `none`; `check` (fail on stale pages), "
+        "`docstrings` (suggest docstrings on a pull request)",
         env=("DOCBOT_MODE",), input="mode",
     )  # fmt: skip
     github_token: Secret | None = setting(

@@ -10,7 +10,7 @@ from contextlib import closing
 from typing import TextIO
 
 from docbot import events, pipeline, style
-from docbot.action import gate, inputs, outputs
+from docbot.action import gate, inputs, outputs, source_modes
 from docbot.action.runner import ActionLog
 from docbot.cache import open_cache
 from docbot.config import Settings
@@ -44,6 +44,10 @@ def main(
         with closing(_LazyApi(settings, runner, sleep)) as api:
             git = Git(runner.workspace)
             git.mark_safe()
+            if settings.publish.mode == "check":
+                return source_modes.run_check(log, runner, settings, git)
+            if settings.publish.mode == "docstrings":
+                return source_modes.run_docstrings(log, runner, settings, git, api)
             trigger = settings.publish.trigger_phrase
             request = events.from_event(
                 runner.event_name, runner.payload(), sha=runner.sha or None, trigger=trigger
