@@ -22,9 +22,18 @@ import unidiff
 import werkzeug
 
 from docbot import cli, symbols
+from docbot.cache.sqlite import SqliteCache
+from docbot.config import ZERO_SHA
 from docbot.docs import SymbolDoc, static_doc
-from docbot.docstrings import apply, apply_edits, code_shape, detect_style, plan
+from docbot.docstrings import apply, apply_edits, code_shape, detect_style, plan, write_back
+from docbot.events import RunSpec
+from docbot.git import Git
+from docbot.llm.client import AnthropicProvider
 from tests.conftest import GitRepo
+from tests.fakes.anthropic_server import running
+from tests.fakes.clock import FakeClock
+from tests.fakes.llm import settings_for
+from tests.local_run import run_local
 
 FIXTURES = Path(__file__).parent / "fixtures" / "docstrings"
 
@@ -278,3 +287,31 @@ def test_the_cli_runs_as_a_process(git_repo: GitRepo) -> None:
     assert proc.returncode == 0, proc.stderr
     assert '+    """Function `a`, taking no arguments."""' in proc.stdout
     assert "1 docstrings proposed in 1 files" in proc.stderr
+
+
+def test_pages_and_docstrings_share_the_cache(git_repo: GitRepo, tmp_path: Path) -> None:
+    """A symbol documented for its page is not asked for again for its docstring (same chunk keys)."""
+    git_repo.write("calc.py", "def add(a, b):\n    return a + b\n")
+    git_repo.commit("one")
+    with running() as fake:
+        clock = FakeClock()
+        settings = settings_for(fake, repo=git_repo.path, cache_path=tmp_path / "c.sqlite3")
+        provider = AnthropicProvider(settings.llm, clock=clock.now, sleep=clock.sleep)
+        cache = SqliteCache(settings.cache.sqlite_path())
+        try:
+            report = run_local(
+                git_repo.path, store=cache, provider=provider, settings=settings, base=ZERO_SHA
+            )
+            assert report.usage.requests == 1
+            result = write_back(
+                RunSpec(head="HEAD", base=ZERO_SHA),
+                settings,
+                git=Git(git_repo.path),
+                cache=cache,
+                provider=provider,
+            )
+        finally:
+            cache.close()
+        assert len(fake.seen) == 1  # the docstring came from the page's cached answer
+    (edit,) = result.files[0].edits
+    assert edit.lines[0] == '    """Summary of add.'
