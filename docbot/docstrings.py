@@ -46,7 +46,8 @@ _DOCUMENTED_KINDS = frozenset(
     {"function", "method", "property", "class", "interface", "struct", "enum", "trait", "type"}
 )
 _NOT_PARAMS = frozenset({"self", "cls", "this"})
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Control characters, and the ones some languages end a line at (U+2028 ends a JavaScript comment).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -369,7 +370,7 @@ def plan(
         update: also rewrite docstrings whose parameters no longer match the signature.
         style: the Python docstring style, or ``auto`` to detect it from the file.
     """
-    lines = source.splitlines()
+    lines = split_lines(source)
     tree = symbols.parse(source, language)
     if tree is None:
         return []
@@ -407,13 +408,22 @@ def newline_of(source: str) -> str:
     return "\r\n" if first.endswith("\r") and "\n" in source else "\n"
 
 
+def split_lines(source: str, *, keepends: bool = False) -> list[str]:
+    """The lines as tree-sitter counts them: split at LF only (``str.splitlines`` also splits at U+2028,
+    form feeds and more, and its line numbers would drift from the syntax tree's rows)."""
+    parts = source.split("\n")
+    if keepends:
+        return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    return [p.removesuffix("\r") for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
 def apply_edits(source: str, edits: Sequence[Edit]) -> str:
     """``source`` with ``edits`` applied (whole lines, the file's own line ending)."""
     newline = newline_of(source)
-    lines = source.splitlines(keepends=True)
+    lines = split_lines(source, keepends=True)
     for edit in sorted(edits, key=lambda e: e.start, reverse=True):
         new = [line + newline for line in edit.lines]
-        if edit.start >= len(lines) and lines and not lines[-1].endswith(("\n", "\r")):
+        if edit.start >= len(lines) and lines and not lines[-1].endswith("\n"):
             lines[-1] += newline
         lines[edit.start : edit.end] = new
     return "".join(lines)
@@ -463,7 +473,7 @@ def apply(language: str, source: str, edits: Sequence[Edit]) -> str | None:
 def unified_diff(path: str, old: str, new: str) -> str:
     """A ``git apply``-able unified diff of one file (``a/`` and ``b/`` prefixes)."""
     diff = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+        split_lines(old, keepends=True), split_lines(new, keepends=True), f"a/{path}", f"b/{path}"
     )
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in diff

@@ -315,3 +315,13 @@ def test_pages_and_docstrings_share_the_cache(git_repo: GitRepo, tmp_path: Path)
         assert len(fake.seen) == 1  # the docstring came from the page's cached answer
     (edit,) = result.files[0].edits
     assert edit.lines[0] == '    """Summary of add.'
+
+
+def test_line_separators_other_than_lf_neither_shift_lines_nor_reach_a_comment() -> None:
+    source = 'X = "a\u2028b"\n\n\nexport function f(a) {\n  return a;\n}\n'
+    syms = symbols.extract_symbols(source, "javascript", visibility="public")
+    hostile = {s.id: SymbolDoc(name=s.id, summary="Line one\u2028return 1;") for s in syms}
+    (edit,) = plan("javascript", source, syms, hostile)
+    assert edit.start == 3  # the line of `export function`, counted as tree-sitter does
+    new = apply("javascript", source, [edit])
+    assert new is not None and "\u2028return" not in new

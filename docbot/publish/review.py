@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from github.PullRequest import ReviewComment
 
-from docbot.docstrings import DocstringsResult, Edit, FileEdits
+from docbot.docstrings import DocstringsResult, Edit, FileEdits, split_lines
 from docbot.markers import suggestion_marker, suggestion_of
 from docbot.publish.github_api import GitHubApi
 
@@ -65,7 +65,7 @@ def suggestions(result: DocstringsResult) -> tuple[list[Suggestion], list[tuple[
     made: list[Suggestion] = []
     left: list[tuple[str, str]] = []
     for f in result.files:
-        old = f.old.splitlines()
+        old = split_lines(f.old)
         for edit in f.edits:
             if edit.start >= len(old):
                 left.append((f.path, f"{edit.symbol}: at the end of the file, after the last line"))
