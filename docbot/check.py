@@ -186,8 +186,13 @@ def check(settings: Settings, git: Git, *, paths: Sequence[str] = ()) -> CheckRe
     """
     out_dir = settings.out_dir
     listed = _listed(git)
-    files = _read_files(settings.repo, listed)
-    present = set(files)
+    # Only pages and files of a known language are read: a repository's binaries never are.
+    wanted_files = [
+        p for p in listed if PurePosixPath(p).is_relative_to(out_dir) or languages.language_for(p) is not None
+    ]
+    files = _read_files(settings.repo, wanted_files)
+    # A source that became a symlink is gone as far as its page goes (docbot run deletes such pages).
+    present = {p for p in listed if (settings.repo / p).is_file() and not (settings.repo / p).is_symlink()}
     pages = read_pages({p: d for p, d in files.items() if PurePosixPath(p).is_relative_to(out_dir)}, out_dir)
     if paths:
         wanted = _wanted([p.replace("\\", "/") for p in paths], out_dir, pages)
