@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", action="append", metavar="KEY=VALUE", help="run docbot with this setting (repeatable)"
     )
     parser.add_argument("--only", action="append", help="run only this workload (repeatable)")
+    parser.add_argument(
+        "--check",
+        type=int,
+        metavar="FILES",
+        help="instead: time `docbot check` on a repository of FILES files",
+    )
     return parser
 
 
@@ -68,6 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return page_quality.main(argv[1:])
     args = build_parser().parse_args(argv)
+    if args.check is not None:
+        from bench import check_bench
+
+        print(check_bench.report(check_bench.measure(args.check)))
+        return EXIT_OK
     try:
         opts = BenchOptions(
             quick=args.quick,

@@ -36,7 +36,8 @@ REPO_CONFIG_FILE = ".github/docbot.yml"
 MAX_CONFIG_BYTES = 64 * 1024
 ZERO_SHA = "0" * 40
 
-Mode = Literal["auto", "pull_request", "comment", "commit", "none"]
+# check and docstrings publish no pages (docbot/action/source_modes.py).
+Mode = Literal["auto", "pull_request", "comment", "commit", "none", "check", "docstrings"]
 ProviderName = Literal["auto", "offline", "anthropic"]
 CacheBackend = Literal["sqlite", "dynamodb", "none"]
 Permission = Literal["admin", "maintain", "write", "triage", "read"]
@@ -253,6 +254,30 @@ def _currency(value: object, name: str) -> str:
     return _str(value, name).upper() or "USD"
 
 
+MAX_INSTRUCTIONS_CHARS = 4_000
+# A language name, not a sentence: it goes into the system prompt, so it cannot carry instructions.
+_LANGUAGE_NAME = re.compile(r"[^\W\d_][\w ()'-]{0,39}")
+
+
+def _instructions(value: object, name: str) -> str:
+    text = value if isinstance(value, str) else _str(value, name)
+    text = text.strip()
+    if len(text) > MAX_INSTRUCTIONS_CHARS:
+        raise ConfigError(
+            f"{name}: {len(text):,} characters; keep the house style to {MAX_INSTRUCTIONS_CHARS:,}"
+        )
+    return text
+
+
+def _doc_language(value: object, name: str) -> str:
+    text = _str(value, name) or "English"
+    if not _LANGUAGE_NAME.fullmatch(text):
+        raise ConfigError(
+            f"{name}: {_brief(value)} is not a language name; use e.g. English, Deutsch, 日本語"
+        )
+    return text
+
+
 # --- the table ---
 
 
@@ -430,6 +455,16 @@ class LlmSettings:
     currency_rate: float = setting(
         1.0, _number(float, 1e-9, 1e9), "units of `currency` per USD", env=("DOCBOT_CURRENCY_RATE",)
     )
+    instructions: str = setting(
+        "", _instructions,
+        "house style appended to the prompt: text, or the path of a Markdown file in the repository "
+        "(read from the base branch on pull requests); at most 4,000 characters",
+        env=("DOCBOT_INSTRUCTIONS",), input="instructions", shown_default="empty",
+    )  # fmt: skip
+    language: str = setting(
+        "English", _doc_language, "output language of the documentation",
+        env=("DOCBOT_LANGUAGE",), input="language",
+    )  # fmt: skip
 
     @property
     def provider_name(self) -> str:
@@ -479,7 +514,9 @@ class PublishSettings:
     """Where and how the Action publishes (docs/action.md)."""
 
     mode: Mode = setting(
-        "auto", _choice(Mode), "`auto`, `pull_request`, `comment`, `commit`, `none`",
+        "auto", _choice(Mode),
+        "`auto`, `pull_request`, `comment`, `commit`, `none`; `check` (fail on stale pages), "
+        "`docstrings` (suggest docstrings on a pull request)",
         env=("DOCBOT_MODE",), input="mode",
     )  # fmt: skip
     github_token: Secret | None = setting(

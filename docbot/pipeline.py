@@ -213,6 +213,11 @@ def _chunk_key(chunk: Chunk, provider: Provider) -> str:
     )
 
 
+def chunk_key(chunk: Chunk, provider: Provider) -> str:
+    """The cache key of a chunk's answer (pages and written-back docstrings share it)."""
+    return _chunk_key(chunk, provider)
+
+
 def _file_key(f: SourceFile, provider: Provider) -> str:
     # The whole rendered page: its chunk keys carry content, model, prompt and chunking; the path,
     # source hash (line numbers on the page) and docbot's version (the page layout) complete it.
@@ -544,6 +549,8 @@ def run(
         duration_s=clock() - started,
         currency=settings.llm.currency,
         currency_rate=settings.llm.currency_rate,
+        language=settings.llm.language,
+        instructions_chars=len(settings.llm.instructions),
         page_sources=dict(pages.sources),
         shard=str(settings.shard) if settings.shard else None,
         shards=tuple(shard.shard_summary(r) for r in shard_reports),

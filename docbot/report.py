@@ -103,6 +103,8 @@ class RunReport:
     duration_s: float = 0.0
     currency: str = "USD"  # display currency of the cost; USD figures are always reported
     currency_rate: float = 1.0  # units of ``currency`` per USD
+    language: str = "English"  # the output language of the docs
+    instructions_chars: int = 0  # length of the house-style instructions (0: none)
     # Page path -> the source it documents, for the pages of this run (to name a refused page's source).
     page_sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     shard: str | None = None  # "K/N" when this run was one shard of a matrix
@@ -179,6 +181,7 @@ class RunReport:
             },
             "saved_usd": round(self.saved_usd, 6),
             "duration_s": round(self.duration_s, 3),
+            "style": {"language": self.language, "instructions_chars": self.instructions_chars},
         } | self._shards_json()
 
     def _shards_json(self) -> dict[str, Any]:
@@ -257,5 +260,10 @@ class RunReport:
             ("Tokens in / out", f"{u.input_tokens:,} / {u.output_tokens:,}"),
             ("Cost", f"${u.cost_usd:.4f} (saved ${self.saved_usd:.4f} by the cache)" + self._converted()),
             ("Time", f"{self.duration_s:.2f} s"),
+            ("House style", self._style()),
             *self.shard_rows(),
         ]
+
+    def _style(self) -> str:
+        n = self.instructions_chars
+        return f"{self.language}; " + (f"{n:,} characters of instructions" if n else "no instructions")

@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from typing import TextIO
 
-from docbot import events, metrics, pipeline
-from docbot.action import gate, inputs, outputs
+from docbot import events, metrics, pipeline, style
+from docbot.action import gate, inputs, outputs, source_modes
 from docbot.action.runner import ActionLog
 from docbot.cache import open_cache
 from docbot.config import Settings
@@ -47,6 +47,10 @@ def main(
         with closing(_LazyApi(settings, runner, sleep)) as api:
             git = Git(runner.workspace)
             git.mark_safe()
+            if settings.publish.mode == "check":
+                return source_modes.run_check(log, runner, settings, git)
+            if settings.publish.mode == "docstrings":
+                return source_modes.run_docstrings(log, runner, settings, git, api)
             trigger = settings.publish.trigger_phrase
             request = events.from_event(
                 runner.event_name, runner.payload(), sha=runner.sha or None, trigger=trigger
@@ -58,6 +62,9 @@ def main(
             if isinstance(spec, events.Skip):
                 return outputs.skipped(log, runner, spec, api.retries)
             inputs.notice_offline(log, settings)
+            # On a pull request the house style comes from the base: the change under review cannot set it.
+            style_rev = spec.base if spec.pr_number is not None and spec.base else spec.head
+            settings = style.resolved(settings, style.revision_reader(git, style_rev))
             with closing(open_cache(settings.cache)) as cache, log.group("docbot: documenting the changes"):
                 result = pipeline.run(
                     spec, settings, git=git, cache=cache, provider=open_provider(settings.llm),

@@ -11,6 +11,7 @@ room; if that fails too, the chunk's symbols are split in two halves, each asked
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import time
@@ -32,6 +33,7 @@ from docbot.llm.prompt import (
     build_overview_params,
     build_params,
     estimate_prompt_tokens,
+    house_style_block,
     parse_overview,
     parse_reply,
 )
@@ -103,6 +105,11 @@ class AnthropicProvider:
         uniform: Callable[[float, float], float] = random.uniform,
     ) -> None:
         self.model = settings.model
+        self._house_style = house_style_block(settings.instructions, settings.language)
+        if self._house_style:
+            # The house style changes the answers: cached answers under another style are not reused.
+            digest = hashlib.sha256(self._house_style.encode()).hexdigest()[:16]
+            self.prompt_version = f"{PROMPT_VERSION}+style-{digest}"
         self.price: ModelPrice = price_for(settings)  # unknown model without prices: stop before any call
         if client is None:
             if settings.anthropic_api_key is None:
@@ -167,7 +174,9 @@ class AnthropicProvider:
         problem: ContentError | None = None
         try:
             for room in (self._max_tokens, min(2 * self._max_tokens, MAX_TOKENS_CEILING)):
-                params = build_overview_params(request, model=self.model, max_tokens=room)
+                params = build_overview_params(
+                    request, model=self.model, max_tokens=room, house_style=self._house_style
+                )
                 message = self._send(
                     params, tally, f"{request.path}#overview", content_retry=problem is not None
                 )
@@ -206,6 +215,7 @@ class AnthropicProvider:
                 want_overview=want_overview,
                 model=self.model,
                 max_tokens=room,
+                house_style=self._house_style,
                 real_names=request.real_names,
             )
             message = self._send(params, tally, where, content_retry=problem is not None)
