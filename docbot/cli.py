@@ -24,6 +24,7 @@ from docbot.errors import ConfigError, DocbotError
 from docbot.events import RunSpec, Skip
 from docbot.git import Git
 from docbot.llm.base import Provider
+from docbot.llm.batch import open_batches
 from docbot.llm.providers import open_provider
 from docbot.publish.files import FilesPublisher
 from docbot.report import RunReport
@@ -56,13 +57,22 @@ def document(
     cache: Cache,
     provider: Provider,
     clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> RunReport:
     """``docbot run``'s job: document ``spec`` and write the pages into the working tree.
+
+    Args:
+        clock, sleep: the run's time, and how it waits between polls of a batch.
 
     Returns:
         The run's report, with the pages written, deleted and refused.
     """
-    result = pipeline.run(spec, settings, git=git, cache=cache, provider=provider, clock=clock)
+    batches = open_batches(
+        provider, settings.llm, event=spec.event, everything=spec.everything, clock=clock, sleep=sleep
+    )
+    result = pipeline.run(
+        spec, settings, git=git, cache=cache, provider=provider, clock=clock, batches=batches
+    )
     assert not isinstance(result, Skip), "a local run documents docs-only changes too"
     record = FilesPublisher(settings.repo).publish(result.plan, result.report)
     return result.report.published(record)
@@ -92,6 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         model=args.model,
         max_concurrency=args.max_concurrency,
         chunk_max_lines=args.chunk_max_lines,
+        batch=args.batch,
     )
     spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
     git = _git(settings.repo)
@@ -244,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", help="model id for the anthropic provider")
     run.add_argument("--max-concurrency", help="parallel provider requests (default: 32)")
     run.add_argument("--chunk-max-lines", help="line budget of one chunk (default: 2000)")
+    run.add_argument("--batch", help="auto (default), always or never: the Message Batches API at half price")
     run.add_argument("--json", action="store_true", help="print the RunReport JSON instead of the table")
     cache_flags(run)
     run.set_defaults(func=cmd_run)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from docbot import __version__, languages, symbols
 from docbot.cache import Cache, CacheEntry, content_key
@@ -35,7 +36,10 @@ from docbot.merge import combine, merge_file, missing_symbols
 from docbot.publish.plan import DocsPlan
 from docbot.ranges import DiffRange, resolve_range
 from docbot.render.page import page_path, render_page
-from docbot.report import FileOutcome, RunReport
+from docbot.report import BatchSummary, FileOutcome, RunReport
+
+if TYPE_CHECKING:  # only the Claude provider batches, and only llm/ imports the SDK
+    from docbot.llm.batch import BatchOutcome, BatchRunner
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class Answers:
     saved_usd: float = 0.0
     usage: Usage = field(default_factory=Usage)  # fresh answers and failed requests alike
     not_stored: tuple[FileOutcome, ...] = ()
+    batch: BatchOutcome | None = None  # what went through the Message Batches API, if anything
 
 
 @dataclass(frozen=True)
@@ -245,10 +250,13 @@ def document_chunks(
     provider: Provider,
     max_concurrency: int,
     force: bool = False,
+    batches: BatchRunner | None = None,
 ) -> Answers:
     """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
 
     ``force`` skips the lookup: every chunk is asked again and its fresh answer replaces the cached one.
+    ``batches``: when it wants this many misses, they go through the Message Batches API first; what
+    the batches could not answer is asked interactively.
     """
     chunks = {_chunk_key(c, provider): c for f in files for c in f.chunks}
     hits = {} if force else cache.get_many(list(chunks), validate=chunk_answer)
@@ -262,6 +270,17 @@ def document_chunks(
         saved += entry.cost_usd
     cached = len(docs)
     misses = [key for key in chunks if key not in docs]
+    sendable = {
+        k: DocRequest(chunks[k], _wants_overview(chunks[k])) for k in misses if not chunks[k].oversized
+    }
+    bulk = None
+    if batches is not None and batches.wanted(len(sendable)):
+        bulk = batches.collect(
+            sendable,
+            cache=cache,
+            store=lambda got: cache.put_many({k: _answer_entry(d) for k, d in got.items()}),
+            resume=not force,
+        )
 
     def ask(key: str) -> tuple[str, ChunkDoc | None, str | None]:
         chunk = chunks[key]
@@ -269,8 +288,13 @@ def document_chunks(
             # One line longer than the token budget (minified or generated code): the model would
             # reject it, so it is not sent; merge documents its symbols from the code and flags them.
             return key, ChunkDoc(overview=None, symbols=(), model="none"), None
+        if bulk is not None and key in bulk.unfinished:
+            return key, None, bulk.unfinished[key]
         try:
-            doc = provider.document(DocRequest(chunk=chunk, want_overview=_wants_overview(chunk)))
+            if bulk is not None and key in bulk.docs:
+                doc = bulk.docs[key]
+            else:
+                doc = provider.document(DocRequest(chunk=chunk, want_overview=_wants_overview(chunk)))
         except DocbotError as exc:
             return key, None, str(exc) or type(exc).__name__
         missing = missing_symbols(chunk, doc)
@@ -293,6 +317,8 @@ def document_chunks(
                 continue
             docs[key] = doc
             usage += doc.usage
+            if bulk is not None and bulk.docs.get(key) is doc:
+                continue  # cached when its batch ended
             fresh[key] = CacheEntry(
                 value=json.dumps(doc.to_json()),
                 model=doc.model,
@@ -305,9 +331,27 @@ def document_chunks(
         FileOutcome(chunks[key].path, f"chunk {chunks[key].index}: {reason}")
         for key, reason in cache.put_many(fresh).items()
     )
+    if bulk is not None:
+        not_stored += tuple(
+            FileOutcome(chunks[key].path, f"chunk {chunks[key].index}: {reason}")
+            for key, reason in bulk.not_stored.items()
+        )
+        usage += bulk.failed_usage
     # Requests for chunks that failed were sent (and maybe billed) too: api.requests counts them all.
     usage += provider.failed_usage()
-    return Answers(docs, errors, cached, len(misses), saved, usage, not_stored)
+    return Answers(docs, errors, cached, len(misses), saved, usage, not_stored, bulk)
+
+
+def _answer_entry(doc: ChunkDoc) -> CacheEntry:
+    """The cache entry of one chunk's answer (what it cost rides along, for the savings of a hit)."""
+    return CacheEntry(
+        value=json.dumps(doc.to_json()),
+        model=doc.model,
+        created=time.time(),
+        input_tokens=doc.usage.input_tokens,
+        output_tokens=doc.usage.output_tokens,
+        cost_usd=doc.usage.cost_usd,
+    )
 
 
 def render_pages(
@@ -396,8 +440,11 @@ def run(
     cache: Cache,
     provider: Provider,
     clock: Callable[[], float] = time.monotonic,
+    batches: BatchRunner | None = None,
 ) -> RunResult | Skip:
     """Document what changed between ``spec.base`` and ``spec.head``; return the report and the pages.
+
+    ``batches`` sends the misses through the Message Batches API when it wants them (``batch`` setting).
 
     Returns:
         The ``RunResult``, or a ``Skip`` when ``spec.skip_docs_only`` and only the docs folder changed.
@@ -429,6 +476,7 @@ def run(
         provider=provider,
         max_concurrency=settings.llm.max_concurrency,
         force=spec.force,
+        batches=batches,
     )
     pages = render_pages(selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider)
     report = RunReport(
@@ -456,6 +504,20 @@ def run(
         currency=settings.llm.currency,
         currency_rate=settings.llm.currency_rate,
         page_sources=dict(pages.sources),
+        batch=_batch_summary(answers.batch),
     )
     plan = DocsPlan(out_dir, pages.pages, selection.deletions)
     return RunResult(report, plan, span.head, span.notices)
+
+
+def _batch_summary(outcome: BatchOutcome | None) -> BatchSummary | None:
+    if outcome is None:
+        return None
+    return BatchSummary(
+        created=outcome.created,
+        resumed=outcome.resumed,
+        answered=len(outcome.docs),
+        fallback=len(outcome.fallback),
+        unfinished=len(outcome.unfinished),
+        cost_usd=sum(d.usage.cost_usd for d in outcome.docs.values()) + outcome.failed_usage.cost_usd,
+    )

@@ -16,6 +16,7 @@ from docbot.cache import open_cache
 from docbot.config import Settings
 from docbot.errors import DocbotError
 from docbot.git import Git
+from docbot.llm.batch import open_batches
 from docbot.llm.providers import open_provider
 from docbot.publish.github import open_publisher
 from docbot.publish.github_api import GitHubApi
@@ -56,8 +57,10 @@ def main(
                 return outputs.skipped(log, runner, spec, api.retries)
             inputs.notice_offline(log, settings)
             with closing(open_cache(settings.cache)) as cache, log.group("docbot: documenting the changes"):
+                provider = open_provider(settings.llm)
+                batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
                 result = pipeline.run(
-                    spec, settings, git=git, cache=cache, provider=open_provider(settings.llm)
+                    spec, settings, git=git, cache=cache, provider=provider, batches=batches
                 )
             if isinstance(result, events.Skip):
                 return outputs.skipped(log, runner, result, api.retries)
