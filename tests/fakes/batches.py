@@ -153,7 +153,7 @@ class FakeBatches:
             batch = _Batch(batch_id, requests, dt.datetime.now(dt.UTC), self.fake.clock())
             self._batches[batch_id] = batch
             for custom_id, fate in zip(ids, self._next, strict=False):
-                if fate is not None:
+                if fate is not None and isinstance(custom_id, str):
                     self._fates[custom_id] = fate
             self._next = []
         return self._ok(self._describe(batch, poll=False))
