@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from docbot import __version__, events, languages, pipeline, symbols
+from docbot import __version__, estimate, events, languages, pipeline, symbols
 from docbot.cache import Cache, open_cache
 from docbot.changes import FileChange
 from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, split_source
@@ -116,6 +116,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print_summary(report, Console())
     return EXIT_FAILED_FILES if report.failed else EXIT_OK
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    settings = _settings(args, provider=args.provider, model=args.model, batch=args.batch)
+    spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
+    git = _git(settings.repo)
+    provider = open_provider(settings.llm)
+    batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
+    with closing(open_cache(settings.cache)) as cache:
+        quote = estimate.estimate_run(
+            spec, settings, git=git, cache=cache, provider=provider, batches=batches
+        )
+    if args.json:
+        print(estimate.dumps(quote))
+        return EXIT_OK
+    table = Table(title=f"docbot estimate ({escape(quote.model)})", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in quote.rows():
+        table.add_row(label, escape(value))
+    Console().print(table)
+    return EXIT_OK
 
 
 def cmd_changes(args: argparse.Namespace) -> int:
@@ -259,6 +281,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the RunReport JSON instead of the table")
     cache_flags(run)
     run.set_defaults(func=cmd_run)
+
+    quote = sub.add_parser(
+        "estimate", help="what `run` with the same flags would cost, before any request (a range)"
+    )
+    quote.add_argument("--repo", default=".", help="the git repository (default: .)")
+    quote.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
+    quote.add_argument("--head", help="head revision (default: HEAD)")
+    quote.add_argument("--all", action="store_true", help="every file at head, not just changes")
+    quote.add_argument("--force", action="store_true", help="as if nothing were cached")
+    quote.add_argument("--provider", help="auto (default), offline or anthropic")
+    quote.add_argument("--model", help="model id for the anthropic provider")
+    quote.add_argument("--batch", help="auto (default), always or never: price as the run would send")
+    quote.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    cache_flags(quote)
+    quote.set_defaults(func=cmd_estimate)
 
     changes = sub.add_parser("changes", help="list what changed between two revisions")
     changes.add_argument("--repo", default=".")

@@ -432,6 +432,27 @@ def list_changes(spec: RunSpec, git: Git) -> tuple[DiffRange, list[FileChange]]:
     return span, changed_files(git, span.base, span.head, everything=span.everything)
 
 
+def select(
+    spec: RunSpec, settings: Settings, git: Git, span: DiffRange, changes: list[FileChange]
+) -> Selection:
+    """The files of ``changes`` a run documents (filters, attributes, ``spec.paths``), read at the head."""
+    present = [c.path for c in changes if c.status != "deleted" and not c.skip_reason]
+    file_filter = FileFilter.from_settings(
+        settings.files,
+        out_dir=settings.out_dir,
+        attributes=git.attributes(span.head, present, ATTRIBUTES),
+        paths=spec.paths,
+    )
+    with git.blob_reader(span.head) as blobs:
+        return select_files(
+            changes,
+            out_dir=settings.out_dir,
+            chunking=settings.chunking,
+            read=blobs.read,
+            file_filter=file_filter,
+        )
+
+
 def run(
     spec: RunSpec,
     settings: Settings,
@@ -458,16 +479,13 @@ def run(
     out_dir = settings.out_dir
     if spec.skip_docs_only and changes and all(_in_folder(c.path, out_dir) for c in changes):
         return Skip(f"only files under {out_dir} changed (docbot's own output)")
-    present = [c.path for c in changes if c.status != "deleted" and not c.skip_reason]
-    file_filter = FileFilter.from_settings(
-        settings.files,
-        out_dir=out_dir,
-        attributes=git.attributes(span.head, present, ATTRIBUTES),
-        paths=spec.paths,
-    )
-    with git.blob_reader(span.head) as blobs:
-        selection = select_files(
-            changes, out_dir=out_dir, chunking=settings.chunking, read=blobs.read, file_filter=file_filter
+    selection = select(spec, settings, git, span, changes)
+    budget: str | None = None
+    if settings.llm.max_cost_usd is not None:
+        from docbot import estimate as costs  # it builds on this module: imported here, not at the top
+
+        selection, budget = costs.guard(
+            selection, changes, settings, cache=cache, provider=provider, force=spec.force, batches=batches
         )
     hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force)
     answers = document_chunks(
@@ -505,6 +523,7 @@ def run(
         currency_rate=settings.llm.currency_rate,
         page_sources=dict(pages.sources),
         batch=_batch_summary(answers.batch),
+        budget=budget,
     )
     plan = DocsPlan(out_dir, pages.pages, selection.deletions)
     return RunResult(report, plan, span.head, span.notices)

@@ -126,6 +126,8 @@ class RunReport:
     # Page path -> the source it documents, for the pages of this run (to name a refused page's source).
     page_sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     batch: BatchSummary | None = None  # None: every request was interactive
+    # What the budget guard decided before the first request (max_cost_usd set): all fit, part, or none.
+    budget: str | None = None
 
     def published(self, record: PublishRecord) -> RunReport:
         """This report with what publishing did: pages written and deleted, refused pages as skipped."""
@@ -198,6 +200,7 @@ class RunReport:
             "saved_usd": round(self.saved_usd, 6),
             "duration_s": round(self.duration_s, 3),
             "batch": self.batch.to_json() if self.batch else None,
+            "budget": self.budget,
         }
 
     def _converted(self) -> str:
@@ -237,4 +240,10 @@ class RunReport:
             ("Tokens in / out", f"{u.input_tokens:,} / {u.output_tokens:,}"),
             ("Cost", f"${u.cost_usd:.4f} (saved ${self.saved_usd:.4f} by the cache)" + self._converted()),
             ("Time", f"{self.duration_s:.2f} s"),
-        ] + ([("Message Batches", self.batch.row())] if self.batch else [])
+            *self.extra_rows(),
+        ]
+
+    def extra_rows(self) -> list[tuple[str, str]]:
+        """Rows only some runs have: Message Batches and the budget guard's decision."""
+        rows = [("Message Batches", self.batch.row())] if self.batch else []
+        return rows + ([("Budget", self.budget)] if self.budget else [])

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from typing import TextIO
 
-from docbot import events, pipeline
+from docbot import estimate, events, pipeline
 from docbot.action import gate, inputs, outputs
 from docbot.action.runner import ActionLog
 from docbot.cache import open_cache
@@ -21,6 +21,7 @@ from docbot.llm.providers import open_provider
 from docbot.publish.github import open_publisher
 from docbot.publish.github_api import GitHubApi
 from docbot.render.bodies import Links
+from docbot.report import PublishRecord
 
 
 def main(
@@ -56,6 +57,8 @@ def main(
             if isinstance(spec, events.Skip):
                 return outputs.skipped(log, runner, spec, api.retries)
             inputs.notice_offline(log, settings)
+            if settings.publish.estimate_only:
+                return outputs.skipped(log, runner, _estimate_only(spec, settings, git), api.retries)
             with closing(open_cache(settings.cache)) as cache, log.group("docbot: documenting the changes"):
                 provider = open_provider(settings.llm)
                 batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
@@ -80,6 +83,20 @@ def main(
         return outputs.failed(log, runner, str(exc), fail)
     except Exception as exc:  # a bug, not bad input: still an annotation, outputs and a summary
         return outputs.crashed(log, runner, exc)
+
+
+def _estimate_only(spec: events.RunSpec, settings: Settings, git: Git) -> events.Skip:
+    """``estimate_only``: the run's price as a notice and in the job summary; nothing is sent."""
+    provider = open_provider(settings.llm)
+    batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
+    with closing(open_cache(settings.cache)) as cache:
+        quote = estimate.estimate_run(
+            spec, settings, git=git, cache=cache, provider=provider, batches=batches
+        )
+    line = f"docbot {quote.line()} (estimate_only: nothing was sent)"
+    rows = "\n".join(f"| {label} | {value} |" for label, value in quote.rows())
+    note = f"{line}.\n\n| | |\n|---|---|\n{rows}"
+    return events.Skip("estimate only", PublishRecord(notes=(note,)), notice=line)
 
 
 class _LazyApi:
