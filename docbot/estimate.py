@@ -8,9 +8,9 @@ documented unit (a symbol, or the overview) as recorded in the cache entries thi
 their share of cache-read and cache-write tokens. Before any such history the defaults below apply, and
 the range is wider. Batch pricing is applied when the run would batch.
 
-The budget guard (``fit_budget``) keeps the files whose estimated high cost fits ``max_cost_usd``, in
-priority order: files with the most changed public symbols first. A run none of whose files fit
-is refused before its first request.
+The budget guard (``fit_budget``) keeps the files whose worst case (the reservation the client's
+guard makes per request) fits ``max_cost_usd`` together, in priority order: files with the most changed
+public symbols first. A run none of whose files fit is refused before its first request.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from docbot.docs import ChunkDoc
 from docbot.events import RunSpec
 from docbot.git import Git
 from docbot.llm.base import Provider
-from docbot.llm.pricing import ModelPrice, TokenUsage, cost_usd
+from docbot.llm.pricing import ModelPrice, TokenUsage, cost_usd, worst_case_cost_usd
 from docbot.llm.prompt import build_params, estimate_prompt_tokens
 from docbot.report import FileOutcome
 
@@ -96,6 +96,7 @@ class FileCost:
     output_tokens: int = 0
     expected_usd: float = 0.0
     high_usd: float = 0.0
+    worst_usd: float = 0.0  # what the client reserves before sending: every request at max_tokens
     changed_public: int = 0
 
 
@@ -137,6 +138,7 @@ class Estimate:
                     "requests": f.requests,
                     "expected_usd": round(f.expected_usd, 6),
                     "high_usd": round(f.high_usd, 6),
+                    "worst_usd": round(f.worst_usd, 6),
                     "changed_public_symbols": f.changed_public,
                 }
                 for f in self.files
@@ -223,6 +225,7 @@ def predict(
             return cost_usd(usage, price, batch=batch)
 
         expected = dollars(out, read, write)
+        worst = 0.0 if price is None else worst_case_cost_usd(_characters(params), max_tokens, price)
         high = dollars(min(max_tokens, out * high_f), 0.0, write)  # as if no prefix were read from cache
         totals["low"] += dollars(out * low_f, read, write)
         totals["expected"] += expected
@@ -238,6 +241,7 @@ def predict(
             f.output_tokens + round(out),
             f.expected_usd + expected,
             f.high_usd + high,
+            f.worst_usd + worst,
             f.changed_public,
         )
     return Estimate(
@@ -266,18 +270,20 @@ def priority(files: Iterable[FileCost]) -> list[FileCost]:
 
 
 def fit_budget(estimate: Estimate, limit_usd: float) -> tuple[list[str], list[str]]:
-    """The files whose estimated high cost fits ``limit_usd`` (in priority order), and the rest.
+    """The files whose worst case fits ``limit_usd`` together (in priority order), and the rest.
 
-    A file that does not fit is left out and the next ones are still tried: a small file with changed
-    public symbols is worth documenting even when a large one is not affordable.
+    The worst case is what the client's own guard reserves before each request (``max_tokens`` out),
+    so no kept file's request is refused later, even with all of them in flight at once. A file that
+    does not fit is left out and the next ones are still tried: a small file with changed public
+    symbols is worth documenting even when a large one is not affordable.
     """
     kept: list[str] = []
     left: list[str] = []
     spent = 0.0
     for f in priority(estimate.files):
-        if spent + f.high_usd <= limit_usd:
+        if spent + f.worst_usd <= limit_usd:
             kept.append(f.path)
-            spent += f.high_usd
+            spent += f.worst_usd
         else:
             left.append(f.path)
     return kept, left
@@ -310,8 +316,8 @@ def estimate_files(
     ``count_tokens`` counts each prompt exactly, for free.
     """
     hits = pipeline.cached_pages(tuple(files), cache=cache, provider=provider, force=force)
-    rest = [f for f in files if f.path not in hits.pages]
-    chunks = {pipeline._chunk_key(c, provider): (f.path, c) for f in rest for c in f.chunks}
+    # Every file's chunk entries are read, those of cached pages too: they are the history.
+    chunks = {pipeline._chunk_key(c, provider): (f.path, c) for f in files for c in f.chunks}
     found = {} if force else cache.get_many(list(chunks), validate=chunk_answer)
     docs: dict[str, ChunkDoc] = {}
     for key, entry in found.items():
@@ -322,7 +328,7 @@ def estimate_files(
     planned = [
         Planned(path, chunk, pipeline._wants_overview(chunk))
         for key, (path, chunk) in chunks.items()
-        if key not in docs and not chunk.oversized
+        if key not in docs and not chunk.oversized and path not in hits.pages
     ]
     by_path = {c.path: c.changed_lines for c in changes}
     priority_of = {f.path: changed_public_symbols(by_path.get(f.path, ()), f.symbols) for f in files}
@@ -334,7 +340,7 @@ def estimate_files(
         max_tokens=settings.llm.max_tokens,
         batch=batches is not None and batches.wanted(len(planned)),
         count=getattr(provider, "count_tokens", None),
-        hits=hits.chunk_hits + len(docs),
+        hits=hits.chunk_hits + sum(1 for path, _ in (chunks[k] for k in docs) if path not in hits.pages),
         lookups=sum(len(f.chunks) for f in files),
         changed_public=priority_of,
     )
@@ -382,9 +388,9 @@ def guard(
     head = f"max_cost_usd ${limit:.4f}, {estimate.line()}"
     if not left:
         return selection, f"{head}: everything fits"
-    high = {f.path: f.high_usd for f in estimate.files}
+    worst = {f.path: f.worst_usd for f in estimate.files}
     skipped = tuple(
-        FileOutcome(p, f"skipped: budget (up to ${high[p]:.4f} estimated; max_cost_usd ${limit:.4f})")
+        FileOutcome(p, f"skipped: budget (worst case ${worst[p]:.4f}; max_cost_usd ${limit:.4f})")
         for p in left
     )
     files = tuple(f for f in selection.files if f.path not in set(left))
