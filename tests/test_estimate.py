@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from tests.conftest import GitRepo
 from tests.fakes.anthropic_server import FakeAnthropic, running
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import settings_for
+from tests.test_action_entrypoint import Harness, push_payload, two_commits
 
 
 def _module(i: int, body: str = "x + 1") -> str:
@@ -176,3 +178,30 @@ def test_under_a_tight_budget_files_with_changed_public_symbols_go_first(
         assert {s.body["messages"][0]["content"][0]["text"].split("\n")[0] for s in fake.seen} == {
             "Source file: src/b.py (language: python)."
         }
+
+
+@pytest.fixture
+def action(tmp_path: Path, git_repo: GitRepo) -> Iterator[Harness]:
+    h = Harness(tmp_path, git_repo)
+    h.fake.start()
+    try:
+        yield h
+    finally:
+        h.fake.stop()
+
+
+def test_estimate_only_input_reports_the_price_and_sends_nothing(action: Harness) -> None:
+    first, second = two_commits(action.repo)
+    action.world.sync("main")
+    with running() as fake:
+        inputs = {"estimate_only": "true", "provider": "anthropic", "anthropic_api_key": fake.api_key}
+        run = action.run(
+            "push", push_payload(first, second), inputs, in_process=True, env={"ANTHROPIC_BASE_URL": fake.url}
+        )
+
+        assert run.code == 0, run.stdout + run.stderr
+        assert fake.totals()["requests"] == 0
+        assert run.outputs["operation"] == "none"
+        assert action.fake.pulls == {}
+        assert "::notice title=docbot::docbot estimated $" in run.stdout
+        assert "for 2 request(s)" in run.summary and "Expected cache hit rate" in run.summary
