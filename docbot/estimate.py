@@ -339,11 +339,26 @@ def estimate_files(
         model=provider.model,
         max_tokens=settings.llm.max_tokens,
         batch=batches is not None and batches.wanted(len(planned)),
-        count=getattr(provider, "count_tokens", None),
+        count=_first_failure_stops(getattr(provider, "count_tokens", None)),
         hits=hits.chunk_hits + sum(1 for path, _ in (chunks[k] for k in docs) if path not in hits.pages),
         lookups=sum(len(f.chunks) for f in files),
         changed_public=priority_of,
     )
+
+
+def _first_failure_stops(count: TokenCounter | None) -> TokenCounter | None:
+    """``count``, until it fails once: an endpoint without ``count_tokens`` is not asked a thousand times."""
+    if count is None:
+        return None
+    failed = False
+
+    def counted(params: dict[str, Any]) -> int | None:
+        nonlocal failed
+        tokens = None if failed else count(params)
+        failed = failed or tokens is None
+        return tokens
+
+    return counted
 
 
 def estimate_run(

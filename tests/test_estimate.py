@@ -205,3 +205,22 @@ def test_estimate_only_input_reports_the_price_and_sends_nothing(action: Harness
         assert action.fake.pulls == {}
         assert "::notice title=docbot::docbot estimated $" in run.stdout
         assert "for 2 request(s)" in run.summary and "Expected cache hit rate" in run.summary
+
+
+def test_without_count_tokens_the_prompt_is_counted_from_its_characters(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    for i in range(3):
+        git_repo.write(f"src/m{i}.py", _module(i))
+    git_repo.commit("three modules")
+    with running() as fake, closing(SqliteCache(tmp_path / "c.sqlite3")) as cache:
+        exact = _quote(git_repo, fake, cache)
+        fake.count_tokens = False
+        calls = fake.count_tokens_calls
+        rough = _quote(git_repo, fake, cache)
+
+        assert fake.count_tokens_calls == calls + 1  # one 404, then no more asking
+        assert rough["requests"] == exact["requests"] == 3
+        # The character count is deliberately high (it also sizes the budget's reservations).
+        assert exact["input_tokens"] < rough["input_tokens"] < 2 * exact["input_tokens"]
+        assert fake.totals()["requests"] == 0

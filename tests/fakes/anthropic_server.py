@@ -233,6 +233,8 @@ class FakeAnthropic:
         }
         self.seen: list[Seen] = []
         self.batches = FakeBatches(self)  # the Message Batches endpoints (tests/fakes/batches.py)
+        self.count_tokens = True  # False: POST /v1/messages/count_tokens is a 404, as on some gateways
+        self.count_tokens_calls = 0
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -630,6 +632,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(401, {}, json.dumps(error).encode())
         return ok
 
+    def _count_tokens(self, raw: bytes) -> None:
+        self.fake.count_tokens_calls += 1
+        if self.fake.count_tokens:
+            self._send(200, {}, json.dumps({"input_tokens": _prompt_tokens(json.loads(raw))}).encode())
+        else:
+            self._send(404, {}, b'{"type":"error","error":{"type":"not_found_error","message":"no route"}}')
+
     def do_GET(self) -> None:
         if self.path.startswith(BATCHES) and self._authorized():
             self._send(*self.fake.batches.handle("GET", self.path, b""))
@@ -645,7 +654,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.path.split("?")[0] == "/v1/messages/count_tokens":
             if self._authorized():
-                self._send(200, {}, json.dumps({"input_tokens": _prompt_tokens(json.loads(raw))}).encode())
+                self._count_tokens(raw)
             return
         if self.path.split("?")[0] != "/v1/messages":
             self._send(
