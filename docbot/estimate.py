@@ -372,7 +372,7 @@ def estimate_run(
 ) -> Estimate:
     """``docbot estimate``: the same selection as ``pipeline.run``, priced instead of sent."""
     span, changes = pipeline.list_changes(spec, git)
-    selection = pipeline.select(spec, settings, git, span, changes)
+    selection = pipeline._select(span, changes, spec, settings, git)
     return estimate_files(
         selection.files, changes, settings, cache=cache, provider=provider, force=spec.force, batches=batches
     )

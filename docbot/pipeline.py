@@ -10,16 +10,17 @@ repositories and loopback servers.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from docbot import __version__, languages, symbols
+from docbot import __version__, languages, shard, symbols
 from docbot.cache import Cache, CacheEntry, content_key
 from docbot.cache.shapes import chunk_answer
 from docbot.changes import FileChange, changed_files
@@ -28,11 +29,12 @@ from docbot.config import ChunkSettings, Settings
 from docbot.docs import ChunkDoc, Usage
 from docbot.errors import DocbotError
 from docbot.events import RunSpec, Skip
-from docbot.filters import ATTRIBUTES, FileFilter
+from docbot.filters import ATTRIBUTES, FileFilter, content_skip_reason, path_skip_reason
 from docbot.git import Git
 from docbot.llm.base import DocRequest, Provider
 from docbot.markers import marker_line
 from docbot.merge import combine, merge_file, missing_symbols
+from docbot.progress import NO_PROGRESS, Progress
 from docbot.publish.plan import DocsPlan
 from docbot.ranges import DiffRange, resolve_range
 from docbot.render.page import page_path, render_page
@@ -145,7 +147,7 @@ def select_files(
             if change.status == "deleted":
                 continue
         path = change.path
-        reason = file_filter.skip_reason(path)
+        reason = path_skip_reason(path) or file_filter.skip_reason(path)
         if reason:
             skipped.append(FileOutcome(path, reason))
             continue
@@ -158,7 +160,7 @@ def select_files(
             continue
         assert language is not None
         data = read(path)
-        reason = file_filter.skip_reason(path, size=len(data))
+        reason = file_filter.skip_reason(path, size=len(data)) or content_skip_reason(data)
         if reason:
             skipped.append(FileOutcome(path, reason))
             continue
@@ -251,12 +253,14 @@ def document_chunks(
     max_concurrency: int,
     force: bool = False,
     batches: BatchRunner | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> Answers:
     """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
 
     ``force`` skips the lookup: every chunk is asked again and its fresh answer replaces the cached one.
     ``batches``: when it wants this many misses, they go through the Message Batches API first; what
     the batches could not answer is asked interactively.
+    ``progress`` hears of the work once it is known and of every request as it starts and ends.
     """
     chunks = {_chunk_key(c, provider): c for f in files for c in f.chunks}
     hits = {} if force else cache.get_many(list(chunks), validate=chunk_answer)
@@ -307,11 +311,20 @@ def document_chunks(
                 doc = combine(doc, provider.document(DocRequest(chunk=again, want_overview=False)))
         return key, doc, None
 
+    def tracked(key: str) -> tuple[str, ChunkDoc | None, str | None]:
+        progress.asking()
+        answer = ask(key)
+        progress.answered(answer[1].usage if answer[1] is not None else None)
+        return answer
+
     errors: dict[str, str] = {}
     usage = Usage()
     fresh: dict[str, CacheEntry] = {}
-    with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm") as pool:
-        for key, doc, error in pool.map(ask, misses):
+    progress.begin(files=len(files), chunks=len(chunks), cached=cached)
+    with contextlib.ExitStack() as stack:
+        stack.callback(progress.end)  # runs last: after the pool's threads are done, also on an error
+        pool = stack.enter_context(ThreadPoolExecutor(max_concurrency, thread_name_prefix="docbot-llm"))
+        for key, doc, error in pool.map(tracked, misses):
             if doc is None:
                 errors[key] = error or "unknown error"
                 continue
@@ -432,27 +445,6 @@ def list_changes(spec: RunSpec, git: Git) -> tuple[DiffRange, list[FileChange]]:
     return span, changed_files(git, span.base, span.head, everything=span.everything)
 
 
-def select(
-    spec: RunSpec, settings: Settings, git: Git, span: DiffRange, changes: list[FileChange]
-) -> Selection:
-    """The files of ``changes`` a run documents (filters, attributes, ``spec.paths``), read at the head."""
-    present = [c.path for c in changes if c.status != "deleted" and not c.skip_reason]
-    file_filter = FileFilter.from_settings(
-        settings.files,
-        out_dir=settings.out_dir,
-        attributes=git.attributes(span.head, present, ATTRIBUTES),
-        paths=spec.paths,
-    )
-    with git.blob_reader(span.head) as blobs:
-        return select_files(
-            changes,
-            out_dir=settings.out_dir,
-            chunking=settings.chunking,
-            read=blobs.read,
-            file_filter=file_filter,
-        )
-
-
 def run(
     spec: RunSpec,
     settings: Settings,
@@ -462,6 +454,7 @@ def run(
     provider: Provider,
     clock: Callable[[], float] = time.monotonic,
     batches: BatchRunner | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> RunResult | Skip:
     """Document what changed between ``spec.base`` and ``spec.head``; return the report and the pages.
 
@@ -479,7 +472,14 @@ def run(
     out_dir = settings.out_dir
     if spec.skip_docs_only and changes and all(_in_folder(c.path, out_dir) for c in changes):
         return Skip(f"only files under {out_dir} changed (docbot's own output)")
-    selection = select(spec, settings, git, span, changes)
+    selection = _select(span, changes, spec, settings, git)
+    if settings.shard is not None:
+        # This job's part of the same deal every shard computes; pages are the final job's business.
+        mine = shard.partition(selection.files, settings.shard.count)[settings.shard.index - 1]
+        selection = replace(selection, files=tuple(mine), deletions=())
+    if settings.publish_only:
+        provider = shard.CacheOnly(provider)
+        batches = None  # the final job sends nothing, in batches or not
     budget: str | None = None
     if settings.llm.max_cost_usd is not None:
         from docbot import estimate as costs  # it builds on this module: imported here, not at the top
@@ -487,6 +487,7 @@ def run(
         selection, budget = costs.guard(
             selection, changes, settings, cache=cache, provider=provider, force=spec.force, batches=batches
         )
+    shard_reports, unreadable = shard.read_shard_reports(_matching(settings.repo, settings.shard_reports))
     hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force)
     answers = document_chunks(
         [f for f in selection.files if f.path not in hits.pages],
@@ -495,6 +496,7 @@ def run(
         max_concurrency=settings.llm.max_concurrency,
         force=spec.force,
         batches=batches,
+        progress=progress,
     )
     pages = render_pages(selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider)
     report = RunReport(
@@ -524,9 +526,46 @@ def run(
         page_sources=dict(pages.sources),
         batch=_batch_summary(answers.batch),
         budget=budget,
+        shard=str(settings.shard) if settings.shard else None,
+        shards=tuple(shard.shard_summary(r) for r in shard_reports),
     )
     plan = DocsPlan(out_dir, pages.pages, selection.deletions)
-    return RunResult(report, plan, span.head, span.notices)
+    return RunResult(report, plan, span.head, (*span.notices, *unreadable))
+
+
+def _select(
+    span: DiffRange, changes: list[FileChange], spec: RunSpec, settings: Settings, git: Git
+) -> Selection:
+    present = [c.path for c in changes if c.status != "deleted" and not c.skip_reason]
+    file_filter = FileFilter.from_settings(
+        settings.files,
+        out_dir=settings.out_dir,
+        attributes=git.attributes(span.head, present, ATTRIBUTES),
+        paths=spec.paths,
+    )
+    with git.blob_reader(span.head) as blobs:
+        return select_files(
+            changes,
+            out_dir=settings.out_dir,
+            chunking=settings.chunking,
+            read=blobs.read,
+            file_filter=file_filter,
+        )
+
+
+def selection_of(spec: RunSpec, settings: Settings, *, git: Git) -> Selection:
+    """What ``run`` would document for ``spec``, without asking the cache or the provider."""
+    span, changes = list_changes(spec, git)
+    return _select(span, changes, spec, settings, git)
+
+
+def _matching(root: Path, patterns: Sequence[str]) -> list[Path]:
+    """Files matching ``patterns`` (absolute, or relative to ``root``), each once."""
+    found: set[Path] = set()
+    for pattern in patterns:
+        base = pattern if Path(pattern).is_absolute() else str(root / pattern)
+        found.update(Path(p) for p in glob.glob(base, recursive=True) if Path(p).is_file())
+    return sorted(found)
 
 
 def _batch_summary(outcome: BatchOutcome | None) -> BatchSummary | None:

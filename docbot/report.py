@@ -128,6 +128,8 @@ class RunReport:
     batch: BatchSummary | None = None  # None: every request was interactive
     # What the budget guard decided before the first request (max_cost_usd set): all fit, part, or none.
     budget: str | None = None
+    shard: str | None = None  # "K/N" when this run was one shard of a matrix
+    shards: tuple[dict[str, Any], ...] = ()  # the final job: each shard's summary (shard.shard_summary)
 
     def published(self, record: PublishRecord) -> RunReport:
         """This report with what publishing did: pages written and deleted, refused pages as skipped."""
@@ -201,7 +203,37 @@ class RunReport:
             "duration_s": round(self.duration_s, 3),
             "batch": self.batch.to_json() if self.batch else None,
             "budget": self.budget,
+        } | self._shards_json()
+
+    def _shards_json(self) -> dict[str, Any]:
+        if self.shard is None and not self.shards:
+            return {}
+        u = self.usage
+        every = [
+            {"cost_usd": u.cost_usd, "requests": u.requests, "input_tokens": u.input_tokens,
+             "output_tokens": u.output_tokens},
+            *self.shards,
+        ]  # fmt: skip
+        totals = {k: sum(s[k] for s in every) for k in ("requests", "input_tokens", "output_tokens")}
+        return {
+            "shard": self.shard,
+            "shards": list(self.shards),
+            "all_shards": {"cost_usd": round(sum(s["cost_usd"] for s in every), 6), **totals},
         }
+
+    def shard_rows(self) -> list[tuple[str, str]]:
+        """Summary rows of the shards' work, for a final job that merged their reports."""
+        if not self.shards:
+            return []
+        data = self._shards_json()["all_shards"]
+        failed = sum(len(s["failed"]) for s in self.shards)
+        return [
+            (
+                f"Shards ({len(self.shards)}) and this job",
+                f"${data['cost_usd']:.4f}, {data['requests']} requests, {data['input_tokens']:,} / "
+                f"{data['output_tokens']:,} tokens; {failed} file(s) failed in shards",
+            )
+        ]
 
     def _converted(self) -> str:
         if self.currency == "USD":
@@ -240,6 +272,7 @@ class RunReport:
             ("Tokens in / out", f"{u.input_tokens:,} / {u.output_tokens:,}"),
             ("Cost", f"${u.cost_usd:.4f} (saved ${self.saved_usd:.4f} by the cache)" + self._converted()),
             ("Time", f"{self.duration_s:.2f} s"),
+            *self.shard_rows(),
             *self.extra_rows(),
         ]
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from typing import TextIO
 
-from docbot import estimate, events, pipeline
+from docbot import estimate, events, metrics, pipeline
 from docbot.action import gate, inputs, outputs
 from docbot.action.runner import ActionLog
 from docbot.cache import open_cache
@@ -18,7 +18,8 @@ from docbot.errors import DocbotError
 from docbot.git import Git
 from docbot.llm.batch import open_batches
 from docbot.llm.providers import open_provider
-from docbot.publish.github import open_publisher
+from docbot.progress import LogProgress
+from docbot.publish.github import QuietPublisher, open_publisher
 from docbot.publish.github_api import GitHubApi
 from docbot.render.bodies import Links
 from docbot.report import PublishRecord
@@ -43,6 +44,7 @@ def main(
     settings: Settings | None = None
     try:
         settings = inputs.load(runner, env)
+        outputs.check_report_path(settings, runner)
         with closing(_LazyApi(settings, runner, sleep)) as api:
             git = Git(runner.workspace)
             git.mark_safe()
@@ -50,7 +52,7 @@ def main(
             request = events.from_event(
                 runner.event_name, runner.payload(), sha=runner.sha or None, trigger=trigger
             )
-            admitted = gate.admit(request, settings.publish, git, api)
+            admitted = gate.admit(request, settings.publish, git, api, warn=log.warning)
             spec = (
                 admitted if isinstance(admitted, events.Skip) else events.plan_run(admitted, settings.publish)
             )
@@ -63,21 +65,35 @@ def main(
                 provider = open_provider(settings.llm)
                 batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
                 result = pipeline.run(
-                    spec, settings, git=git, cache=cache, provider=provider, batches=batches
-                )
+                    spec, settings, git=git, cache=cache, provider=provider, batches=batches,
+                    progress=LogProgress(log.info),
+                )  # fmt: skip
+                if not isinstance(result, events.Skip):
+                    outputs.log_outcomes(log, result.report)
             if isinstance(result, events.Skip):
                 return outputs.skipped(log, runner, result, api.retries)
             for notice in result.notices:
                 log.notice(notice)
             with log.group(f"docbot: publishing ({'dry run' if settings.publish.dry_run else spec.mode})"):
-                publisher = open_publisher(
-                    spec, settings.publish, api, local_blob=git.try_read_blob, head_sha=result.head,
-                    links=Links(run_url=runner.run_url), server_url=runner.server_url,
+                publisher = (
+                    QuietPublisher(f"Shard {settings.shard} (the final job publishes)")
+                    if settings.shard is not None
+                    else open_publisher(
+                        spec, settings.publish, api, local_blob=git.try_read_blob, head_sha=result.head,
+                        links=Links(run_url=runner.run_url), server_url=runner.server_url,
+                    )
                 )  # fmt: skip
                 record = publisher.publish(result.plan, result.report)
-            return outputs.finished(
-                log, runner, settings, result.report.published(record), record, api.retries
-            )
+                outputs.log_published(log, record)
+            report = result.report.published(record)
+            if settings.metrics is not None:
+                problem = metrics.send(
+                    settings.metrics, report.to_json(), repository=runner.repository,
+                    trigger=runner.event_name, region=settings.cache.cache_region,
+                )  # fmt: skip
+                if problem:
+                    log.warning(problem)  # metrics never fail a run
+            return outputs.finished(log, runner, settings, report, record, api.retries)
     except DocbotError as exc:
         fail = settings.publish.fail_on_error if settings else inputs.fail_on_error(env)
         return outputs.failed(log, runner, str(exc), fail)
