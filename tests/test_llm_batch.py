@@ -221,3 +221,23 @@ def test_batch_params_are_the_interactive_first_attempt() -> None:
         fake_params = runner.params(request())
         provider.document(request())
         assert fake.seen[0].body == fake_params
+
+
+def test_each_batch_is_cached_as_it_ends_even_if_another_never_does(
+    git_repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("docbot.llm.batch.MAX_BATCH_REQUESTS", 2)  # four requests: two batches
+    repo = _repo(git_repo)
+    with running() as fake, closing(SqliteCache(tmp_path / "c.sqlite3")) as cache:
+        fake.batches.never_end = {2}
+        first = _run(repo, fake, cache, FakeClock(), batch="always", batch_timeout_s=30)
+        assert fake.batches.creates == 2
+        assert first.batch is not None and (first.batch.answered, first.batch.unfinished) == (2, 2)
+        assert len(first.documented) == 2 and len(first.failed) == 2
+
+        fake.batches.never_end = set()
+        second = _run(repo, fake, cache, FakeClock(), batch="always")
+        assert fake.batches.creates == 2 and fake.totals()["requests"] == 0
+        # The first batch's answers were cached when it ended; only the pending one is collected.
+        assert second.batch is not None and second.batch.answered == 2 and len(second.batch.resumed) == 1
+        assert second.cache_file_hits == 2 and len(second.documented) == MODULES

@@ -187,27 +187,28 @@ class BatchRunner:
             pending[batch_id] = keys
             markers_out = {pending_key(k, model): _marker(batch_id) for k in keys}
             cache.put_many(markers_out)  # before waiting: a cancelled job's rerun finds the batch
-        ended = self._wait(set(pending))
         docs: dict[str, ChunkDoc] = {}
         not_stored: dict[str, str] = {}
-        unfinished: dict[str, str] = {}
         failed = Usage()
-        for batch_id, keys in pending.items():
-            reserved = self._reserved.pop(batch_id, 0.0)
-            if batch_id not in ended:
-                self._provider.budget.settle(reserved, 0.0)
-                where = "the next run collects it" if cache.available else "no cache records it"
-                waited = f"{self._settings.batch_timeout_s:g} s"
-                unfinished |= dict.fromkeys(
-                    keys, f"batch {batch_id} still processing after {waited}; {where}"
-                )
-                continue
+
+        def finish(batch_id: str) -> None:
+            nonlocal failed
+            keys = pending[batch_id]
             got, unusable = self._results(batch_id, {k: requests[k] for k in keys}, fallback)
             spent = sum(d.usage.cost_usd for d in got.values()) + unusable.cost_usd
-            self._provider.budget.settle(reserved, spent)
+            self._provider.budget.settle(self._reserved.pop(batch_id, 0.0), spent)
             failed += unusable
-            docs |= got
-            not_stored |= store(got)  # at once: a job cancelled from here on keeps these answers
+            docs.update(got)
+            not_stored.update(store(got))  # as it ends: a job cancelled later keeps these answers
+
+        ended = self._wait(set(pending), finish)
+        unfinished: dict[str, str] = {}
+        for batch_id in set(pending) - ended:
+            self._provider.budget.settle(self._reserved.pop(batch_id, 0.0), 0.0)
+            where = "the next run collects it" if cache.available else "no cache records it"
+            waited = f"{self._settings.batch_timeout_s:g} s"
+            reason = f"batch {batch_id} still processing after {waited}; {where}"
+            unfinished |= dict.fromkeys(pending[batch_id], reason)
         return BatchOutcome(docs, fallback, unfinished, tuple(created), tuple(resumed), not_stored, failed)
 
     # --- steps ---
@@ -230,7 +231,7 @@ class BatchRunner:
         price = self._provider.price
         sized = [(k, len(json.dumps({"custom_id": k, "params": p}))) for k, p in params.items()]
         out: list[tuple[str, list[str]]] = []
-        for keys in partition(sized):
+        for keys in partition(sized, max_requests=MAX_BATCH_REQUESTS, max_bytes=MAX_BATCH_BYTES):
             # Reserved at the undiscounted worst case: it can only overstate what the batch spends.
             worst = sum(
                 worst_case_cost_usd(estimate_prompt_tokens(params[k]), int(params[k]["max_tokens"]), price)
@@ -254,8 +255,12 @@ class BatchRunner:
             out.append((batch.id, keys))
         return out
 
-    def _wait(self, batch_ids: set[str]) -> set[str]:
-        """Poll until every batch has ended or ``batch_timeout_s``; returns the ended ones."""
+    def _wait(self, batch_ids: set[str], on_end: Callable[[str], None]) -> set[str]:
+        """Poll until every batch has ended or ``batch_timeout_s``; ``on_end`` each as it ends.
+
+        Returns:
+            The batches that ended.
+        """
         if not batch_ids:
             return set()
         ended: set[str] = set()
@@ -265,6 +270,7 @@ class BatchRunner:
             for batch_id in batch_ids - ended:
                 if self._ended(batch_id):
                     ended.add(batch_id)
+                    on_end(batch_id)
             return batch_ids - ended
 
         retrying = tenacity.Retrying(

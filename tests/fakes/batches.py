@@ -38,6 +38,7 @@ class _Batch:
     created: dt.datetime
     started: float  # the server clock when it was created
     polls: int = 0
+    ordinal: int = 0  # 1 for the first batch created
     canceling: bool = False
     ended: dt.datetime | None = None
     results: list[dict[str, Any]] = field(default_factory=list)
@@ -60,6 +61,7 @@ class FakeBatches:
         self.fake = fake
         self.polls_to_end: int | None = 1
         self.seconds_to_end: float | None = None
+        self.never_end: set[int] = set()  # batches (1 = the first created) that stay in progress
         self._lock = threading.Lock()
         self._batches: dict[str, _Batch] = {}
         self._fates: dict[str, str] = {}
@@ -150,7 +152,9 @@ class FakeBatches:
         with self._lock:
             self.creates += 1
             batch_id = f"msgbatch_fake{self.creates:04d}{hashlib.sha256(raw).hexdigest()[:12]}"
-            batch = _Batch(batch_id, requests, dt.datetime.now(dt.UTC), self.fake.clock())
+            batch = _Batch(
+                batch_id, requests, dt.datetime.now(dt.UTC), self.fake.clock(), ordinal=self.creates
+            )
             self._batches[batch_id] = batch
             for custom_id, fate in zip(ids, self._next, strict=False):
                 if fate is not None and isinstance(custom_id, str):
@@ -188,7 +192,8 @@ class FakeBatches:
             due = (self.polls_to_end is not None and batch.polls >= self.polls_to_end) or (
                 self.seconds_to_end is not None and self.fake.clock() - batch.started >= self.seconds_to_end
             )
-            end = batch.ended is None and (due or (batch.canceling and poll))
+            held = batch.ordinal in self.never_end
+            end = batch.ended is None and not held and (due or (batch.canceling and poll))
         if end:
             self._finish(batch)
         with self._lock:
