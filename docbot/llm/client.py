@@ -146,6 +146,20 @@ class AnthropicProvider:
     def failed_usage(self) -> Usage:
         return self._failed.total()
 
+    @property
+    def client(self) -> anthropic.Anthropic:
+        """The SDK client requests go through (the batch runner and the estimate use it too)."""
+        return self._client
+
+    def count_tokens(self, params: dict[str, Any]) -> int | None:
+        """The prompt tokens of ``params`` by the API's ``count_tokens`` (free), or None if it failed."""
+        fields = {k: v for k, v in params.items() if k in {"model", "system", "messages", "output_config"}}
+        try:
+            return int(self._client.messages.count_tokens(**fields).input_tokens)
+        except (anthropic.AnthropicError, ValueError) as exc:
+            log.info("count_tokens failed (%s); estimating from the characters", exc)
+            return None
+
     def document(self, request: DocRequest) -> ChunkDoc:
         """Document one chunk (see ``Provider.document``).
 
