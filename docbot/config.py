@@ -36,6 +36,8 @@ ProviderName = Literal["auto", "offline", "anthropic"]
 CacheBackend = Literal["sqlite", "dynamodb", "none"]
 Permission = Literal["admin", "maintain", "write", "triage", "read"]
 Visibility = Literal["public", "all"]
+Effort = Literal["low", "medium", "high", "xhigh", "max"]
+Thinking = Literal["off", "adaptive"]
 
 
 class Secret:
@@ -387,6 +389,16 @@ class LlmSettings:
     currency_rate: float = setting(
         1.0, _number(float, 1e-9, 1e9), "units of `currency` per USD", env=("DOCBOT_CURRENCY_RATE",)
     )
+    # Documentation needs no long deliberation; effort and thinking also size max_tokens (llm/thinking.py).
+    effort: Effort = setting(
+        "low", _choice(Effort), "`output_config.effort` on models that take it: `low` ... `max`",
+        env=("DOCBOT_EFFORT",),
+    )  # fmt: skip
+    thinking: Thinking = setting(
+        "off", _choice(Thinking),
+        "`off`: turn upfront thinking off where the model allows it; `adaptive`: leave it to the model",
+        env=("DOCBOT_THINKING",),
+    )  # fmt: skip
 
     @property
     def provider_name(self) -> str:

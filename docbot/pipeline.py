@@ -15,21 +15,22 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import PurePosixPath
 
 from docbot import __version__, languages, symbols
 from docbot.cache import Cache, CacheEntry, content_key
-from docbot.cache.shapes import chunk_answer
+from docbot.cache.shapes import chunk_answer, overview_answer, symbol_answer
 from docbot.changes import FileChange, changed_files
 from docbot.chunking import Chunk, split_source
 from docbot.config import ChunkSettings, Settings
-from docbot.docs import ChunkDoc, Usage
+from docbot.docs import ChunkDoc, SymbolDoc, Usage
 from docbot.errors import DocbotError
 from docbot.events import RunSpec, Skip
 from docbot.filters import ATTRIBUTES, FileFilter
 from docbot.git import Git
 from docbot.llm.base import DocRequest, Provider
+from docbot.llm.prompt import LONG_RUN_REQUESTS
 from docbot.markers import marker_line
 from docbot.merge import combine, merge_file, missing_symbols
 from docbot.publish.plan import DocsPlan
@@ -48,6 +49,8 @@ class SourceFile:
     total_lines: int
     symbols: tuple[symbols.Symbol, ...]
     chunks: tuple[Chunk, ...]
+    own_code: Mapping[str, str] = field(default_factory=dict)  # symbol id -> its own code (symbol keys)
+    outline: str = ""  # every symbol with its signature: the file block of each request
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class Answers:
     saved_usd: float = 0.0
     usage: Usage = field(default_factory=Usage)  # fresh answers and failed requests alike
     not_stored: tuple[FileOutcome, ...] = ()
+    symbol_hits: int = 0  # symbol entries found for the chunks that missed
+    symbol_misses: int = 0  # symbols asked for
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,8 @@ def select_files(
                 total_lines=chunks[-1].end,
                 symbols=tuple(syms),
                 chunks=tuple(chunks),
+                own_code=own_code(tuple(syms), source),
+                outline=outline(tuple(syms)),
             )
         )
     return Selection(tuple(to_document), tuple(deletions), tuple(skipped))
@@ -193,14 +200,7 @@ def _wants_overview(chunk: Chunk) -> bool:
 
 
 def _chunk_key(chunk: Chunk, provider: Provider) -> str:
-    return content_key(
-        "chunk",
-        # The overlap lines (in chunk.context) are context only and left out, like Chunk.sha256 does.
-        f"{_wants_overview(chunk)}\n{chunk.header}\n{chunk.scope}\n{chunk.text}",
-        model=f"{provider.name}:{provider.model}",
-        prompt_version=provider.prompt_version,
-        options={"language": chunk.language, "symbols": [s.id for s in chunk.symbols]},
-    )
+    return _chunk_key_for(chunk, provider, provider.prompt_version, _provider_options(provider))
 
 
 def _file_key(f: SourceFile, provider: Provider) -> str:
@@ -248,66 +248,320 @@ def document_chunks(
 ) -> Answers:
     """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
 
-    ``force`` skips the lookup: every chunk is asked again and its fresh answer replaces the cached one.
+    Three lookups, each only for what the one before missed: the chunk's own entry (under its current
+    key, then under the keys of compatible older prompts), then each symbol's entry and the file's
+    overview. A request asks only for the symbols whose entries missed; the rest of the chunk goes
+    along as context. Fresh answers are stored at both levels: per chunk (the fast path of the next
+    run) and per symbol (so an edit re-asks only what it changed). ``force`` looks nothing up.
     """
-    chunks = {_chunk_key(c, provider): c for f in files for c in f.chunks}
-    hits = {} if force else cache.get_many(list(chunks), validate=chunk_answer)
+    chunks = {_chunk_key(c, provider): (c, f) for f in files for c in f.chunks}
     docs: dict[str, ChunkDoc] = {}
     saved = 0.0
-    for key, entry in hits.items():
+    fresh: dict[str, CacheEntry] = {}
+    hits = {} if force else cache.get_many(list(chunks), validate=chunk_answer)
+    missed = [k for k in chunks if k not in hits]
+    compatible = (
+        {} if force else {old: k for k in missed for old in _compatible_chunk_keys(chunks[k][0], provider)}
+    )
+    old_hits = cache.get_many(list(compatible), validate=chunk_answer) if compatible else {}
+    for key, entry in [*hits.items(), *((compatible[k], e) for k, e in old_hits.items())]:
+        if key in docs:
+            continue
         try:
             docs[key] = ChunkDoc.from_json(json.loads(entry.value))
         except (ValueError, KeyError, TypeError):
             continue  # an unreadable entry is a miss
         saved += entry.cost_usd
+        if key not in hits:
+            fresh[key] = entry  # an older prompt's answer, stored under today's key for the next run
+    plans = plan_symbols(
+        {k: chunks[k] for k in chunks if k not in docs}, cache=cache, provider=provider, force=force
+    )
+    symbol_hits = sum(len(p.known) for p in plans)
+    symbol_misses = sum(len(p.asked) for p in plans)
+    to_ask = [p for p in plans if p.needs_request]
+    for plan in plans:
+        if not plan.needs_request:  # every symbol (and the overview) came from the cache
+            docs[plan.key] = _assemble(plan, None, provider.model)
+            saved += plan.reused_usd
     cached = len(docs)
-    misses = [key for key in chunks if key not in docs]
+    long_run = len(to_ask) >= LONG_RUN_REQUESTS
 
-    def ask(key: str) -> tuple[str, ChunkDoc | None, str | None]:
-        chunk = chunks[key]
+    def ask(plan: _Plan) -> tuple[_Plan, ChunkDoc | None, str | None]:
+        chunk = plan.chunk
         if chunk.oversized:
             # One line longer than the token budget (minified or generated code): the model would
             # reject it, so it is not sent; merge documents its symbols from the code and flags them.
-            return key, ChunkDoc(overview=None, symbols=(), model="none"), None
+            return plan, ChunkDoc(overview=None, symbols=(), model="none"), None
+        request = DocRequest(
+            chunk=chunk,
+            want_overview=plan.want_overview,
+            names=plan.asked,
+            outline=plan.file.outline,
+            long_run=long_run,
+        )
         try:
-            doc = provider.document(DocRequest(chunk=chunk, want_overview=_wants_overview(chunk)))
+            doc = provider.document(request)
         except DocbotError as exc:
-            return key, None, str(exc) or type(exc).__name__
-        missing = missing_symbols(chunk, doc)
+            return plan, None, str(exc) or type(exc).__name__
+        missing = [s.id for s in missing_symbols(chunk, doc) if s.id in set(plan.asked)]
         if missing:
             # Completeness: ask once more for just what the answer left out (same text, so the
             # provider sees the same context); what is still missing is filled statically by merge.
-            again = replace(chunk, symbols=missing)
+            again = replace(request, want_overview=False, names=tuple(missing))
             # If asking again fails, the first answer stands; the gaps are flagged on the page.
             with contextlib.suppress(DocbotError):
-                doc = combine(doc, provider.document(DocRequest(chunk=again, want_overview=False)))
-        return key, doc, None
+                doc = combine(doc, provider.document(again))
+        return plan, doc, None
 
     errors: dict[str, str] = {}
     usage = Usage()
-    fresh: dict[str, CacheEntry] = {}
     with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm") as pool:
-        for key, doc, error in pool.map(ask, misses):
+        for plan, doc, error in pool.map(ask, to_ask):
             if doc is None:
-                errors[key] = error or "unknown error"
+                errors[plan.key] = error or "unknown error"
                 continue
-            docs[key] = doc
             usage += doc.usage
-            fresh[key] = CacheEntry(
-                value=json.dumps(doc.to_json()),
-                model=doc.model,
+            whole = docs[plan.key] = _assemble(plan, doc, provider.model)
+            saved += plan.reused_usd
+            if doc.model == "none":
+                continue  # not asked (oversized): nothing worth storing
+            fresh.update(_share_entries(plan, doc, provider))
+            fresh[plan.key] = CacheEntry(
+                value=json.dumps(whole.to_json()),
+                model=whole.model,
                 created=time.time(),
                 input_tokens=doc.usage.input_tokens,
                 output_tokens=doc.usage.output_tokens,
-                cost_usd=doc.usage.cost_usd,
+                cost_usd=doc.usage.cost_usd + plan.reused_usd,
             )
+    where = {k: c for k, (c, _) in chunks.items()}
     not_stored = tuple(
-        FileOutcome(chunks[key].path, f"chunk {chunks[key].index}: {reason}")
+        FileOutcome(where[key].path, f"chunk {where[key].index}: {reason}")
         for key, reason in cache.put_many(fresh).items()
+        if key in where
     )
     # Requests for chunks that failed were sent (and maybe billed) too: api.requests counts them all.
     usage += provider.failed_usage()
-    return Answers(docs, errors, cached, len(misses), saved, usage, not_stored)
+    return Answers(
+        docs,
+        errors,
+        cached,
+        len(to_ask),
+        saved,
+        usage,
+        not_stored,
+        symbol_hits=symbol_hits,
+        symbol_misses=symbol_misses,
+    )
+
+
+def _provider_options(provider: Provider) -> dict[str, object]:
+    # What else changes a provider's answer (Claude: effort and thinking). The offline provider has
+    # none, so its keys are what they always were.
+    options = getattr(provider, "cache_options", None)
+    return dict(options) if isinstance(options, Mapping) else {}
+
+
+def _chunk_key_for(chunk: Chunk, provider: Provider, prompt_version: str, extra: Mapping[str, object]) -> str:
+    return content_key(
+        "chunk",
+        # The overlap lines (in chunk.context) are context only and left out, like Chunk.sha256 does.
+        f"{_wants_overview(chunk)}\n{chunk.header}\n{chunk.scope}\n{chunk.text}",
+        model=f"{provider.name}:{provider.model}",
+        prompt_version=prompt_version,
+        options={"language": chunk.language, "symbols": [s.id for s in chunk.symbols], **extra},
+    )
+
+
+def _compatible_chunk_keys(chunk: Chunk, provider: Provider) -> list[str]:
+    """The keys an earlier docbot stored this chunk's answer under (same answer shape, older prompt)."""
+    versions = getattr(provider, "compatible_prompt_versions", ())
+    return [_chunk_key_for(chunk, provider, v, {}) for v in versions if isinstance(v, str)]
+
+
+def own_code(syms: tuple[symbols.Symbol, ...], source: str) -> dict[str, str]:
+    """Each symbol's own code: its lines, with every nested symbol's lines replaced by its signature.
+
+    So a class's key does not change when a method body does, and a method's key changes with its own
+    lines only (decorators, leading comment and docstring included), never with a neighbour's.
+    """
+    lines = source.splitlines()
+    children: dict[str | None, list[symbols.Symbol]] = {}
+    for sym in syms:
+        children.setdefault(sym.parent, []).append(sym)
+    out: dict[str, str] = {}
+    for sym in syms:
+        parts: list[str] = []
+        at = sym.start
+        for child in sorted(children.get(sym.id, []), key=lambda c: c.start):
+            if child.start < at:
+                continue
+            parts += lines[at - 1 : child.start - 1]
+            parts.append(child.signature)
+            at = child.end + 1
+        parts += lines[at - 1 : sym.end]
+        out[sym.id] = "\n".join(parts)
+    return out
+
+
+def outline(syms: tuple[symbols.Symbol, ...]) -> str:
+    """Every symbol of a file with its kind and first signature line; no line numbers, so a file whose
+    definitions only moved keeps its outline (and its cached prompt prefix and overview)."""
+    return "\n".join(
+        f"- {s.id} ({s.kind}): {s.signature.splitlines()[0] if s.signature else ''}" for s in syms
+    )
+
+
+def symbol_key(sym: symbols.Symbol, f: SourceFile, provider: Provider) -> str:
+    """One symbol's key: its own code, its overload set, the signatures enclosing it, the language, the
+    model, the prompt version and the provider's options. Not its lines' numbers, not its neighbours."""
+    by_id = {s.id: s for s in f.symbols}
+    scope: list[str] = []
+    parent = sym.parent
+    while parent is not None and parent in by_id and len(scope) < 64:
+        scope.append(by_id[parent].signature)
+        parent = by_id[parent].parent
+    return content_key(
+        "symbol",
+        "\n\0\n".join([sym.id, sym.kind, f.own_code.get(sym.id, sym.sha256), *sym.overloads, "\0", *scope]),
+        model=f"{provider.name}:{provider.model}",
+        prompt_version=provider.prompt_version,
+        options={"language": f.language, **_provider_options(provider)},
+    )
+
+
+def overview_key(f: SourceFile, provider: Provider) -> str:
+    """A file overview's key: the path, the header (imports) and the outline of the file."""
+    return content_key(
+        "overview",
+        f"{f.path}\n\0\n{f.chunks[0].header}\n\0\n{f.outline}",
+        model=f"{provider.name}:{provider.model}",
+        prompt_version=provider.prompt_version,
+        options={"language": f.language, **_provider_options(provider)},
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one chunk that missed at chunk level still needs, after the symbol-level lookup."""
+
+    key: str
+    chunk: Chunk
+    file: SourceFile
+    known: Mapping[str, SymbolDoc]  # symbol id -> cached answer
+    asked: tuple[str, ...]  # ids whose symbol keys missed
+    overview: str | None  # the cached overview (first chunk), if any
+    want_overview: bool  # the overview still has to be asked for
+    reused_usd: float  # what the cached parts originally cost
+
+    @property
+    def needs_request(self) -> bool:
+        return bool(self.asked) or self.want_overview
+
+
+def _symbol_docs(entries: Mapping[str, CacheEntry]) -> dict[str, SymbolDoc]:
+    out: dict[str, SymbolDoc] = {}
+    for key, entry in entries.items():
+        doc = json.loads(entry.value)["doc"]
+        out[key] = SymbolDoc(
+            name=doc["name"],
+            summary=doc["summary"],
+            description=doc["description"],
+            params=tuple((p[0], p[1]) for p in doc["params"]),
+            returns=doc["returns"],
+            raises=tuple(doc["raises"]),
+            example=doc["example"],
+        )
+    return out
+
+
+def plan_symbols(
+    missed: Mapping[str, tuple[Chunk, SourceFile]], *, cache: Cache, provider: Provider, force: bool
+) -> tuple[_Plan, ...]:
+    """The symbol-level lookup for the chunks that missed: per chunk, what is cached and what to ask."""
+    sym_keys = {
+        key: {s.id: symbol_key(s, f, provider) for s in chunk.symbols} for key, (chunk, f) in missed.items()
+    }
+    ov_keys = {key: overview_key(f, provider) for key, (chunk, f) in missed.items() if chunk.index == 0}
+    wanted = [k for keys in sym_keys.values() for k in keys.values()]
+    sym_hits = {} if force else cache.get_many(wanted, validate=symbol_answer)
+    ov_hits = {} if force else cache.get_many(list(ov_keys.values()), validate=overview_answer)
+    sym_docs = _symbol_docs(sym_hits)
+    plans = []
+    for key, (chunk, f) in missed.items():
+        keys = sym_keys[key]
+        # A cached doc answers under the id it has now (a symbol moved to another chunk keeps its key).
+        known = {i: replace(sym_docs[k], name=i) for i, k in keys.items() if k in sym_docs}
+        ov_entry = ov_hits.get(ov_keys.get(key, ""))
+        cached_overview = json.loads(ov_entry.value)["overview"] if ov_entry else None
+        needs_overview = _wants_overview(chunk) and (chunk.index != 0 or ov_entry is None)
+        reused = sum(sym_hits[keys[i]].cost_usd for i in known) + (ov_entry.cost_usd if ov_entry else 0.0)
+        plans.append(
+            _Plan(
+                key=key,
+                chunk=chunk,
+                file=f,
+                known=known,
+                asked=tuple(i for i in keys if i not in known),
+                overview=cached_overview or None,
+                want_overview=needs_overview,
+                reused_usd=reused,
+            )
+        )
+    return tuple(plans)
+
+
+def _assemble(plan: _Plan, fresh: ChunkDoc | None, model: str) -> ChunkDoc:
+    """A chunk's answer from its cached symbols and the fresh answer for the rest, in source order."""
+    answered = {s.name: s for s in fresh.symbols} if fresh else {}
+    docs = []
+    for sym in plan.chunk.symbols:
+        doc = plan.known.get(sym.id) or answered.get(sym.id)
+        if doc is not None:
+            docs.append(doc)
+    ids = {s.id for s in plan.chunk.symbols}
+    docs += [s for s in (fresh.symbols if fresh else ()) if s.name not in ids]  # invented: merge counts them
+    return ChunkDoc(
+        overview=plan.overview or (fresh.overview if fresh else None),
+        symbols=tuple(docs),
+        model=fresh.model if fresh else model,
+        usage=fresh.usage if fresh else Usage(),
+    )
+
+
+def _share_entries(plan: _Plan, fresh: ChunkDoc, provider: Provider) -> dict[str, CacheEntry]:
+    """Symbol and overview entries for what ``fresh`` answered, each with its share of the cost (by the
+    length of its answer: output tokens dominate what a request costs)."""
+    items: list[tuple[str, str]] = []
+    asked = set(plan.asked)
+    for doc in fresh.symbols:
+        if doc.name in asked:
+            sym = next(s for s in plan.chunk.symbols if s.id == doc.name)
+            items.append(
+                (symbol_key(sym, plan.file, provider), json.dumps({"doc": asdict(doc), "model": fresh.model}))
+            )
+    if plan.want_overview and plan.chunk.index == 0 and fresh.overview:
+        items.append(
+            (
+                overview_key(plan.file, provider),
+                json.dumps({"overview": fresh.overview, "model": fresh.model}),
+            )
+        )
+    total = sum(len(v) for _, v in items) or 1
+    u = fresh.usage
+    now = time.time()
+    return {
+        key: CacheEntry(
+            value=value,
+            model=fresh.model,
+            created=now,
+            input_tokens=u.input_tokens * len(value) // total,
+            output_tokens=u.output_tokens * len(value) // total,
+            cost_usd=u.cost_usd * len(value) / total,
+        )
+        for key, value in items
+    }
 
 
 def render_pages(
@@ -447,6 +701,8 @@ def run(
         cache_file_misses=hits.misses,
         cache_chunk_hits=answers.hits,
         cache_chunk_misses=answers.misses,
+        cache_symbol_hits=answers.symbol_hits,
+        cache_symbol_misses=answers.symbol_misses,
         cache_not_stored=list(answers.not_stored + pages.not_stored),
         usage=answers.usage,
         saved_usd=hits.saved_usd + answers.saved_usd,

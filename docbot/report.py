@@ -80,6 +80,9 @@ class RunReport:
     cache_file_misses: int = 0
     cache_chunk_hits: int = 0
     cache_chunk_misses: int = 0
+    # The third level: the symbols of the chunks that missed (cached one by one, asked one by one).
+    cache_symbol_hits: int = 0
+    cache_symbol_misses: int = 0
     cache_not_stored: list[FileOutcome] = field(default_factory=list)
     # Values found in the cache but refused as not docbot's (docs/cache.md, "Untrusted contents").
     cache_rejected: int = 0
@@ -141,6 +144,7 @@ class RunReport:
                 "error": self.cache_error,
                 "files": {"hits": self.cache_file_hits, "misses": self.cache_file_misses},
                 "chunks": {"hits": self.cache_chunk_hits, "misses": self.cache_chunk_misses},
+                "symbols": {"hits": self.cache_symbol_hits, "misses": self.cache_symbol_misses},
                 "not_stored": [{"path": o.path, "reason": o.reason} for o in self.cache_not_stored],
                 "rejected": self.cache_rejected,
                 "saved_fraction": self.saved_fraction,
@@ -153,6 +157,8 @@ class RunReport:
                 "output_tokens": u.output_tokens,
                 "cache_read_tokens": u.cache_read_tokens,
                 "cache_write_tokens": u.cache_write_tokens,
+                "thinking_tokens": u.thinking_tokens,
+                "saved_by_prompt_cache_usd": round(u.cache_saved_usd, 6),
             },
             "symbols": {"filled_statically": self.symbols_static, "invented_dropped": self.symbols_invented},
             "cost_usd": round(u.cost_usd, 6),
@@ -182,7 +188,8 @@ class RunReport:
     def _levels(self) -> str:
         return (
             f"pages {self.cache_file_hits} hit, {self.cache_file_misses} missed; "
-            f"chunks {self.cache_chunk_hits} hit, {self.cache_chunk_misses} missed"
+            f"chunks {self.cache_chunk_hits} hit, {self.cache_chunk_misses} missed; "
+            f"symbols {self.cache_symbol_hits} hit, {self.cache_symbol_misses} asked"
         )
 
     def summary_rows(self) -> list[tuple[str, str]]:
