@@ -282,8 +282,9 @@ def document_chunks(
     to_ask = [p for p in plans if p.needs_request]
     for plan in plans:
         if not plan.needs_request:  # every symbol (and the overview) came from the cache
-            docs[plan.key] = _assemble(plan, None, provider.model)
+            whole = docs[plan.key] = _assemble(plan, None, provider.model)
             saved += plan.reused_usd
+            fresh[plan.key] = _chunk_entry(whole, plan.reused_usd)  # the next run's fast path
     cached = len(docs)
     long_run = len(to_ask) >= LONG_RUN_REQUESTS
 
@@ -304,11 +305,11 @@ def document_chunks(
             doc = provider.document(request)
         except DocbotError as exc:
             return plan, None, str(exc) or type(exc).__name__
-        missing = [s.id for s in missing_symbols(chunk, doc) if s.id in set(plan.asked)]
+        missing = tuple(s for s in missing_symbols(chunk, doc) if s.id in set(plan.asked))
         if missing:
             # Completeness: ask once more for just what the answer left out (same text, so the
             # provider sees the same context); what is still missing is filled statically by merge.
-            again = replace(request, want_overview=False, names=tuple(missing))
+            again = replace(request, chunk=replace(chunk, symbols=missing), want_overview=False, names=None)
             # If asking again fails, the first answer stands; the gaps are flagged on the page.
             with contextlib.suppress(DocbotError):
                 doc = combine(doc, provider.document(again))
@@ -316,6 +317,7 @@ def document_chunks(
 
     errors: dict[str, str] = {}
     usage = Usage()
+    labels: dict[str, tuple[str, str]] = {}  # entry key -> (path, what it holds), for not_stored
     with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm") as pool:
         for plan, doc, error in pool.map(ask, to_ask):
             if doc is None:
@@ -326,20 +328,14 @@ def document_chunks(
             saved += plan.reused_usd
             if doc.model == "none":
                 continue  # not asked (oversized): nothing worth storing
-            fresh.update(_share_entries(plan, doc, provider))
-            fresh[plan.key] = CacheEntry(
-                value=json.dumps(whole.to_json()),
-                model=whole.model,
-                created=time.time(),
-                input_tokens=doc.usage.input_tokens,
-                output_tokens=doc.usage.output_tokens,
-                cost_usd=doc.usage.cost_usd + plan.reused_usd,
-            )
-    where = {k: c for k, (c, _) in chunks.items()}
+            for key, (label, entry) in _share_entries(plan, doc, provider).items():
+                fresh[key] = entry
+                labels[key] = (plan.chunk.path, label)
+            fresh[plan.key] = _chunk_entry(whole, doc.usage.cost_usd + plan.reused_usd)
+    labels.update({k: (c.path, f"chunk {c.index}") for k, (c, _) in chunks.items()})
     not_stored = tuple(
-        FileOutcome(where[key].path, f"chunk {where[key].index}: {reason}")
+        FileOutcome(labels[key][0], f"{labels[key][1]}: {reason}")
         for key, reason in cache.put_many(fresh).items()
-        if key in where
     )
     # Requests for chunks that failed were sent (and maybe billed) too: api.requests counts them all.
     usage += provider.failed_usage()
@@ -530,37 +526,48 @@ def _assemble(plan: _Plan, fresh: ChunkDoc | None, model: str) -> ChunkDoc:
     )
 
 
-def _share_entries(plan: _Plan, fresh: ChunkDoc, provider: Provider) -> dict[str, CacheEntry]:
-    """Symbol and overview entries for what ``fresh`` answered, each with its share of the cost (by the
-    length of its answer: output tokens dominate what a request costs)."""
-    items: list[tuple[str, str]] = []
+def _chunk_entry(doc: ChunkDoc, cost_usd: float) -> CacheEntry:
+    """A chunk's entry; ``cost_usd`` is what all of its answer cost, parts reused from the cache included."""
+    return CacheEntry(
+        value=json.dumps(doc.to_json()),
+        model=doc.model,
+        created=time.time(),
+        input_tokens=doc.usage.input_tokens,
+        output_tokens=doc.usage.output_tokens,
+        cost_usd=cost_usd,
+    )
+
+
+def _share_entries(plan: _Plan, fresh: ChunkDoc, provider: Provider) -> dict[str, tuple[str, CacheEntry]]:
+    """Symbol and overview entries for what ``fresh`` answered (key -> (what it holds, entry)), each
+    with its share of the cost, by the length of its answer: output tokens dominate what a request
+    costs."""
+    items: list[tuple[str, str, str]] = []
     asked = set(plan.asked)
+    by_id = {s.id: s for s in plan.chunk.symbols}
     for doc in fresh.symbols:
         if doc.name in asked:
-            sym = next(s for s in plan.chunk.symbols if s.id == doc.name)
-            items.append(
-                (symbol_key(sym, plan.file, provider), json.dumps({"doc": asdict(doc), "model": fresh.model}))
-            )
+            value = json.dumps({"doc": asdict(doc), "model": fresh.model})
+            items.append((symbol_key(by_id[doc.name], plan.file, provider), f"symbol {doc.name}", value))
     if plan.want_overview and plan.chunk.index == 0 and fresh.overview:
-        items.append(
-            (
-                overview_key(plan.file, provider),
-                json.dumps({"overview": fresh.overview, "model": fresh.model}),
-            )
-        )
-    total = sum(len(v) for _, v in items) or 1
+        value = json.dumps({"overview": fresh.overview, "model": fresh.model})
+        items.append((overview_key(plan.file, provider), "overview", value))
+    total = sum(len(v) for _, _, v in items) or 1
     u = fresh.usage
     now = time.time()
     return {
-        key: CacheEntry(
-            value=value,
-            model=fresh.model,
-            created=now,
-            input_tokens=u.input_tokens * len(value) // total,
-            output_tokens=u.output_tokens * len(value) // total,
-            cost_usd=u.cost_usd * len(value) / total,
+        key: (
+            label,
+            CacheEntry(
+                value=value,
+                model=fresh.model,
+                created=now,
+                input_tokens=u.input_tokens * len(value) // total,
+                output_tokens=u.output_tokens * len(value) // total,
+                cost_usd=u.cost_usd * len(value) / total,
+            ),
         )
-        for key, value in items
+        for key, label, value in items
     }
 
 

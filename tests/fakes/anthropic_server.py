@@ -147,6 +147,7 @@ class Seen:
     usage: dict[str, int] | None = None
     stop_reason: str | None = None
     reason: str | None = None  # the error message of a refused request
+    cache_write_1h: int = 0  # the part of cache_creation_input_tokens written with the 1-hour lifetime
 
 
 class _Bucket:
@@ -295,6 +296,7 @@ class FakeAnthropic:
             "output_tokens": 0,
             "cache_read_tokens": 0,
             "cache_write_tokens": 0,
+            "cache_write_1h_tokens": 0,
         }
         for s in seen:
             if s.usage:
@@ -302,6 +304,7 @@ class FakeAnthropic:
                 out["output_tokens"] += s.usage["output_tokens"]
                 out["cache_read_tokens"] += s.usage["cache_read_input_tokens"]
                 out["cache_write_tokens"] += s.usage["cache_creation_input_tokens"]
+                out["cache_write_1h_tokens"] += s.cache_write_1h
         return out
 
     # --- request handling (called from handler threads) ---
@@ -398,7 +401,7 @@ class FakeAnthropic:
                 "service_tier": "standard",
             },
         }
-        self._record(Seen(index, headers, body, 200, usage, stop_reason))
+        self._record(Seen(index, headers, body, 200, usage, stop_reason, cache_write_1h=write_1h))
         return 200, {**base_headers, **limit_headers}, json.dumps(message).encode()
 
     def _coin(self, raw: bytes) -> bool:
