@@ -217,14 +217,16 @@ class _Run:
         cost = sum(
             cost_usd(
                 TokenUsage(
-                    input_tokens=u["input_tokens"],
-                    output_tokens=u["output_tokens"],
-                    cache_write_5m_tokens=u["cache_creation_input_tokens"],
-                    cache_read_tokens=u["cache_read_input_tokens"],
+                    input_tokens=s.usage["input_tokens"],
+                    output_tokens=s.usage["output_tokens"],
+                    cache_write_5m_tokens=s.usage["cache_creation_input_tokens"] - s.cache_write_1h,
+                    cache_write_1h_tokens=s.cache_write_1h,
+                    cache_read_tokens=s.usage["cache_read_input_tokens"],
                 ),
                 self.price,
             )
-            for u in usage
+            for s in answered
+            if s.usage
         )
         limited = [s for s in seen if s.status == 429]
         whole = [s.usage for s in answered if s.usage and s.stop_reason == "end_turn"]

@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -24,7 +26,7 @@ from docbot.cache.shapes import chunk_answer, overview_answer, symbol_answer
 from docbot.changes import FileChange, changed_files
 from docbot.chunking import Chunk, split_source
 from docbot.config import ChunkSettings, Settings
-from docbot.docs import ChunkDoc, SymbolDoc, Usage
+from docbot.docs import ChunkDoc, SymbolDoc, Usage, UsageMeter
 from docbot.errors import DocbotError
 from docbot.events import RunSpec, Skip
 from docbot.filters import ATTRIBUTES, FileFilter
@@ -287,6 +289,8 @@ def document_chunks(
             fresh[plan.key] = _chunk_entry(whole, plan.reused_usd)  # the next run's fast path
     cached = len(docs)
     long_run = len(to_ask) >= LONG_RUN_REQUESTS
+    per_file = Counter(p.file.path for p in to_ask)
+    warm_up = _WarmUp(provider, {path for path, n in per_file.items() if n > 1})
 
     def ask(plan: _Plan) -> tuple[_Plan, ChunkDoc | None, str | None]:
         chunk = plan.chunk
@@ -298,9 +302,12 @@ def document_chunks(
             chunk=chunk,
             want_overview=plan.want_overview,
             names=plan.asked,
-            outline=plan.file.outline,
+            # The outline is a shared prefix only where a file sends several requests; alone, it
+            # would be paid for (as a cache write) and never read back.
+            outline=plan.file.outline if per_file[plan.file.path] > 1 else "",
             long_run=long_run,
         )
+        warm_up.before(request)
         try:
             doc = provider.document(request)
         except DocbotError as exc:
@@ -338,7 +345,7 @@ def document_chunks(
         for key, reason in cache.put_many(fresh).items()
     )
     # Requests for chunks that failed were sent (and maybe billed) too: api.requests counts them all.
-    usage += provider.failed_usage()
+    usage += provider.failed_usage() + warm_up.usage()
     return Answers(
         docs,
         errors,
@@ -524,6 +531,34 @@ def _assemble(plan: _Plan, fresh: ChunkDoc | None, model: str) -> ChunkDoc:
         model=fresh.model if fresh else model,
         usage=fresh.usage if fresh else Usage(),
     )
+
+
+class _WarmUp:
+    """Writes each multi-request file's shared prompt prefix once, before its chunks go out together.
+
+    The first request of such a file sends the provider's warm-up (``max_tokens: 0``) and the file's
+    other requests wait for it, so they read the prefix instead of each writing it. Providers without
+    a prompt cache (no ``warm`` method) skip this.
+    """
+
+    def __init__(self, provider: Provider, paths: set[str]) -> None:
+        warm = getattr(provider, "warm", None)
+        self._warm: Callable[[DocRequest], Usage] | None = warm if callable(warm) else None
+        self._locks = {path: threading.Lock() for path in paths}
+        self._done: set[str] = set()
+        self._meter = UsageMeter()
+
+    def before(self, request: DocRequest) -> None:
+        lock = self._locks.get(request.chunk.path)
+        if self._warm is None or lock is None:
+            return
+        with lock:
+            if request.chunk.path not in self._done:
+                self._meter.add(self._warm(request))
+                self._done.add(request.chunk.path)
+
+    def usage(self) -> Usage:
+        return self._meter.total()
 
 
 def _chunk_entry(doc: ChunkDoc, cost_usd: float) -> CacheEntry:

@@ -23,7 +23,7 @@ from anthropic.types import Message
 
 from docbot.config import LlmSettings
 from docbot.docs import ChunkDoc, SymbolDoc, Usage, UsageMeter
-from docbot.errors import ConfigError, PermanentError
+from docbot.errors import ConfigError, DocbotError, PermanentError
 from docbot.llm.base import DocRequest
 from docbot.llm.breaker import CircuitBreaker
 from docbot.llm.pricing import Budget, ModelPrice, TokenUsage, cost_usd, price_for, worst_case_cost_usd
@@ -36,6 +36,7 @@ from docbot.llm.prompt import (
     estimate_prompt_tokens,
     parse_reply,
     resolve_names,
+    warm_params,
 )
 from docbot.llm.ratelimit import Permit, RateLimiter
 from docbot.llm.retry import ApiTransientError, RetryPolicy, build_retrying, translate
@@ -179,6 +180,19 @@ class AnthropicProvider:
             self._failed.add(tally.usage())
             raise
         return ChunkDoc(overview=overview, symbols=docs, model=self.model, usage=tally.usage())
+
+    def warm(self, request: DocRequest) -> Usage:
+        """Write the prompt-cache prefix shared by ``request`` and the file's other chunks; what it cost.
+
+        Best effort: a failure is logged and the chunks are sent anyway (they then write it themselves).
+        """
+        tally = _Tally()
+        where = f"{request.chunk.path} (cache warm-up)"
+        try:
+            self._send(warm_params(request, self._settings), tally, where, content_retry=False)
+        except DocbotError as exc:
+            log.warning("%s: %s", where, exc)
+        return tally.usage()
 
     def _document(
         self,

@@ -148,6 +148,7 @@ class Seen:
     stop_reason: str | None = None
     reason: str | None = None  # the error message of a refused request
     cache_write_1h: int = 0  # the part of cache_creation_input_tokens written with the 1-hour lifetime
+    reply: str | None = None  # the answer's text
 
 
 class _Bucket:
@@ -401,7 +402,7 @@ class FakeAnthropic:
                 "service_tier": "standard",
             },
         }
-        self._record(Seen(index, headers, body, 200, usage, stop_reason, cache_write_1h=write_1h))
+        self._record(Seen(index, headers, body, 200, usage, stop_reason, cache_write_1h=write_1h, reply=reply))
         return 200, {**base_headers, **limit_headers}, json.dumps(message).encode()
 
     def _coin(self, raw: bytes) -> bool:
