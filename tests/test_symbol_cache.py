@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import pytest
 
+from docbot.cache import CacheEntry
 from docbot.cache.sqlite import SqliteCache
 from docbot.chunking import split_source
 from docbot.config import load_settings
+from docbot.docs import ChunkDoc, SymbolDoc, Usage
 from docbot.llm.client import AnthropicProvider
-from docbot.pipeline import SourceFile, outline, own_code, symbol_key
+from docbot.pipeline import SourceFile, _compatible_chunk_keys, document_chunks, outline, own_code, symbol_key
 from tests.conftest import GitRepo
 from tests.fakes.anthropic_server import FakeAnthropic, running
 from tests.fakes.model_behaviour import asked_names
@@ -149,3 +153,64 @@ def test_editing_one_function_asks_for_it_alone_and_keeps_the_rest(git_repo: Git
     assert edit.documented == ["src/big.py"]
     page = (git_repo.path / "docs/api/src/big.py.md").read_text()
     assert "Summary of f17." in page and "Summary of f3." in page
+
+
+def test_chunk_entries_of_the_previous_prompt_version_still_answer_unchanged_chunks(tmp_path: Path) -> None:
+    f = source_file(SOURCE)
+    (chunk,) = f.chunks
+    cache = SqliteCache(tmp_path / "cache.sqlite3")
+    with running(api_key="k") as fake:
+        p = AnthropicProvider(
+            load_settings(
+                {"provider": "anthropic", "anthropic_api_key": "k", "anthropic_base_url": fake.url}, env={}
+            ).llm
+        )
+        old = ChunkDoc(
+            overview="Old overview.",
+            symbols=tuple(SymbolDoc(s.id, f"Old {s.id}.") for s in chunk.symbols),
+            model="claude-sonnet-5-5",
+            usage=Usage(requests=1, cost_usd=0.25),
+        )
+        (legacy_key,) = _compatible_chunk_keys(chunk, p)
+        entry = CacheEntry(json.dumps(old.to_json()), "claude-sonnet-5-5", time.time(), 1, 1, 0.25)
+        cache.put_many({legacy_key: entry})
+        answers = document_chunks([f], cache=cache, provider=p, max_concurrency=2)
+        again = document_chunks([f], cache=cache, provider=p, max_concurrency=2)
+        sent = len(fake.seen)
+    assert sent == 0
+    (doc,) = answers.docs.values()
+    assert doc.overview == "Old overview." and doc.symbols == old.symbols
+    assert (answers.hits, answers.misses, answers.saved_usd) == (1, 0, 0.25)
+    assert (again.hits, again.saved_usd) == (1, 0.25)  # now stored under today's key too
+    assert cache.get_many(list(answers.docs))
+
+
+def test_a_file_of_several_chunks_warms_its_prefix_once_and_every_chunk_reads_it(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    git_repo.write("src/big.py", "".join(_function(f"f{i}") for i in range(60)))
+    git_repo.commit("initial")
+    with running(api_key="k") as fake:
+        llm = load_settings(
+            {"provider": "anthropic", "anthropic_api_key": "k", "anthropic_base_url": fake.url}, env={}
+        ).llm
+        report = run_local(
+            git_repo.path,
+            store=SqliteCache(tmp_path / "c.sqlite3"),
+            provider=AnthropicProvider(llm),
+            all_files=True,
+            chunk_max_lines=100,
+        )
+        seen = list(fake.seen)
+    warm, *chunks = seen
+    assert warm.body is not None and warm.body["max_tokens"] == 0
+    assert warm.usage is not None and warm.usage["output_tokens"] == 0
+    assert len(chunks) >= 3 and all(s.body and s.body["max_tokens"] > 0 for s in chunks)
+    blocks = {s.body["messages"][0]["content"][0]["text"] for s in seen if s.body}
+    assert len(blocks) == 1 and "Outline of the file" in blocks.pop()
+    assert all(
+        s.usage and s.usage["cache_read_input_tokens"] == warm.usage["cache_creation_input_tokens"]
+        for s in chunks
+    )
+    assert report.usage.requests == len(seen)  # the warm-up is counted and paid for
+    assert report.usage.cache_saved_usd > 0

@@ -402,7 +402,9 @@ class FakeAnthropic:
                 "service_tier": "standard",
             },
         }
-        self._record(Seen(index, headers, body, 200, usage, stop_reason, cache_write_1h=write_1h, reply=reply))
+        self._record(
+            Seen(index, headers, body, 200, usage, stop_reason, cache_write_1h=write_1h, reply=reply)
+        )
         return 200, {**base_headers, **limit_headers}, json.dumps(message).encode()
 
     def _coin(self, raw: bytes) -> bool:
