@@ -408,12 +408,36 @@ def own_code(syms: tuple[symbols.Symbol, ...], source: str) -> dict[str, str]:
     return out
 
 
-def outline(syms: tuple[symbols.Symbol, ...]) -> str:
+# About 2,000 tokens: enough for the API of an ordinary module; a huge generated file's outline would
+# otherwise be read back (and paid for) by every one of its hundreds of chunks.
+OUTLINE_MAX_CHARS = 8_000
+
+
+def outline(syms: tuple[symbols.Symbol, ...], max_chars: int = OUTLINE_MAX_CHARS) -> str:
     """Every symbol of a file with its kind and first signature line; no line numbers, so a file whose
-    definitions only moved keeps its outline (and its cached prompt prefix and overview)."""
-    return "\n".join(
-        f"- {s.id} ({s.kind}): {s.signature.splitlines()[0] if s.signature else ''}" for s in syms
-    )
+    definitions only moved keeps its outline (and its cached prompt prefix and overview).
+
+    Longer than ``max_chars``: the top-level symbols only, cut where the budget ends, with a count of
+    what was left out.
+    """
+
+    def line(s: symbols.Symbol) -> str:
+        return f"- {s.id} ({s.kind}): {s.signature.splitlines()[0] if s.signature else ''}"
+
+    lines = [line(s) for s in syms]
+    if sum(len(x) + 1 for x in lines) <= max_chars:
+        return "\n".join(lines)
+    kept: list[str] = []
+    used = 0
+    for s in syms:
+        text = line(s)
+        if s.parent is not None:
+            continue
+        if used + len(text) + 1 > max_chars:
+            break
+        kept.append(text)
+        used += len(text) + 1
+    return "\n".join([*kept, f"- ... and {len(syms) - len(kept)} more symbols"])
 
 
 def symbol_key(sym: symbols.Symbol, f: SourceFile, provider: Provider) -> str:

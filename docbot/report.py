@@ -207,6 +207,10 @@ class RunReport:
             ("Cache pages / chunks looked up", self._levels()),
             ("API requests (retries)", f"{u.requests} ({u.retries})"),
             ("Tokens in / out", f"{u.input_tokens:,} / {u.output_tokens:,}"),
+            (
+                "Prompt cache read / written",
+                f"{u.cache_read_tokens:,} / {u.cache_write_tokens:,} tokens (saved ${u.cache_saved_usd:.4f})",
+            ),
             ("Cost", f"${u.cost_usd:.4f} (saved ${self.saved_usd:.4f} by the cache)" + self._converted()),
             ("Time", f"{self.duration_s:.2f} s"),
         ]

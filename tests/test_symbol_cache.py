@@ -214,3 +214,13 @@ def test_a_file_of_several_chunks_warms_its_prefix_once_and_every_chunk_reads_it
     )
     assert report.usage.requests == len(seen)  # the warm-up is counted and paid for
     assert report.usage.cache_saved_usd > 0
+
+
+def test_the_outline_of_a_huge_file_is_cut_to_its_top_level_within_a_budget() -> None:
+    source = "".join(f"class C{i}:\n    def m(self):\n        return {i}\n\n\n" for i in range(2000))
+    f = source_file(source)
+    assert len(f.outline) <= 8_000 + 40
+    assert f.outline.startswith("- C0 (class): class C0\n- C1 (class)")
+    assert "C0.m" not in f.outline and f.outline.endswith("more symbols")
+    small = source_file(SOURCE).outline
+    assert "- Greeter.greet (method): def greet(self, name):" in small.splitlines()

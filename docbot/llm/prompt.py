@@ -217,7 +217,8 @@ def asked_names(request: DocRequest) -> list[str]:
 def _ask_block(request: DocRequest, names: list[str]) -> str:
     chunk = request.chunk
     kinds = {s.id: f" ({s.kind}, lines {s.start}-{s.end})" for s in chunk.symbols}
-    wanted = "\n".join(f"- {n}{kinds.get(n, '')}" for n in names) or "(none: the chunk defines no symbols)"
+    nothing = "(none: only the overview)" if chunk.symbols else "(none: the chunk defines no symbols)"
+    wanted = "\n".join(f"- {n}{kinds.get(n, '')}" for n in names) or nothing
     asked = set(names)
     done = [s.id for s in chunk.symbols if s.id not in asked]
     # Per-chunk context (enclosing signatures, overlap lines) comes after the shared, cached blocks.
