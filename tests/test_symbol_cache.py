@@ -223,4 +223,4 @@ def test_the_outline_of_a_huge_file_is_cut_to_its_top_level_within_a_budget() ->
     assert f.outline.startswith("- C0 (class): class C0\n- C1 (class)")
     assert "C0.m" not in f.outline and f.outline.endswith("more symbols")
     small = source_file(SOURCE).outline
-    assert "- Greeter.greet (method): def greet(self, name):" in small.splitlines()
+    assert "- Greeter.greet (method): def greet(self, name)" in small.splitlines()
