@@ -408,9 +408,9 @@ def own_code(syms: tuple[symbols.Symbol, ...], source: str) -> dict[str, str]:
     return out
 
 
-# About 2,000 tokens: enough for the API of an ordinary module; a huge generated file's outline would
+# About 4,000 tokens: the whole API of a 2,000-line module; a huge generated file's outline would
 # otherwise be read back (and paid for) by every one of its hundreds of chunks.
-OUTLINE_MAX_CHARS = 8_000
+OUTLINE_MAX_CHARS = 16_000
 
 
 def outline(syms: tuple[symbols.Symbol, ...], max_chars: int = OUTLINE_MAX_CHARS) -> str:

@@ -14,7 +14,15 @@ from docbot.chunking import split_source
 from docbot.config import load_settings
 from docbot.docs import ChunkDoc, SymbolDoc, Usage
 from docbot.llm.client import AnthropicProvider
-from docbot.pipeline import SourceFile, _compatible_chunk_keys, document_chunks, outline, own_code, symbol_key
+from docbot.pipeline import (
+    OUTLINE_MAX_CHARS,
+    SourceFile,
+    _compatible_chunk_keys,
+    document_chunks,
+    outline,
+    own_code,
+    symbol_key,
+)
 from tests.conftest import GitRepo
 from tests.fakes.anthropic_server import FakeAnthropic, running
 from tests.fakes.model_behaviour import asked_names
@@ -217,9 +225,9 @@ def test_a_file_of_several_chunks_warms_its_prefix_once_and_every_chunk_reads_it
 
 
 def test_the_outline_of_a_huge_file_is_cut_to_its_top_level_within_a_budget() -> None:
-    source = "".join(f"class C{i}:\n    def m(self):\n        return {i}\n\n\n" for i in range(2000))
+    source = "".join(f"class C{i}:\n    def m(self):\n        return {i}\n\n\n" for i in range(4000))
     f = source_file(source)
-    assert len(f.outline) <= 8_000 + 40
+    assert len(f.outline) <= OUTLINE_MAX_CHARS + 40
     assert f.outline.startswith("- C0 (class): class C0\n- C1 (class)")
     assert "C0.m" not in f.outline and f.outline.endswith("more symbols")
     small = source_file(SOURCE).outline
