@@ -307,11 +307,14 @@ def document_chunks(
             outline=plan.file.outline if per_file[plan.file.path] > 1 else "",
             long_run=long_run,
         )
-        warm_up.before(request)
+        warm = warm_up.before(request)
         try:
             doc = provider.document(request)
         except DocbotError as exc:
+            warm_up.unclaimed(warm)
             return plan, None, str(exc) or type(exc).__name__
+        # The warm-up is part of what this chunk's answer cost (so a later hit saves it too).
+        doc = replace(doc, usage=doc.usage + warm)
         missing = tuple(s for s in missing_symbols(chunk, doc) if s.id in set(plan.asked))
         if missing:
             # Completeness: ask once more for just what the answer left out (same text, so the
@@ -562,7 +565,8 @@ class _WarmUp:
 
     The first request of such a file sends the provider's warm-up (``max_tokens: 0``) and the file's
     other requests wait for it, so they read the prefix instead of each writing it. Providers without
-    a prompt cache (no ``warm`` method) skip this.
+    a prompt cache (no ``warm`` method) skip this. The warm-up's cost goes to the request that sent it;
+    if that request then fails, it is kept here (``unclaimed``) for the report.
     """
 
     def __init__(self, provider: Provider, paths: set[str]) -> None:
@@ -572,16 +576,22 @@ class _WarmUp:
         self._done: set[str] = set()
         self._meter = UsageMeter()
 
-    def before(self, request: DocRequest) -> None:
+    def before(self, request: DocRequest) -> Usage:
+        """Warm the file's prefix if no request of it has yet; what that cost (else nothing)."""
         lock = self._locks.get(request.chunk.path)
         if self._warm is None or lock is None:
-            return
+            return Usage()
         with lock:
-            if request.chunk.path not in self._done:
-                self._meter.add(self._warm(request))
-                self._done.add(request.chunk.path)
+            if request.chunk.path in self._done:
+                return Usage()
+            self._done.add(request.chunk.path)
+            return self._warm(request)
+
+    def unclaimed(self, usage: Usage) -> None:
+        self._meter.add(usage)
 
     def usage(self) -> Usage:
+        """The warm-ups whose request failed: sent and billed all the same."""
         return self._meter.total()
 
 
