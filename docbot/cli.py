@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from docbot import __version__, events, languages, metrics, pipeline, style, symbols
+from docbot import __version__, estimate, events, languages, metrics, pipeline, style, symbols
 from docbot import shard as shard_mod
 from docbot.cache import Cache, open_cache
 from docbot.changes import FileChange
@@ -26,6 +26,7 @@ from docbot.errors import ConfigError, DocbotError
 from docbot.events import RunSpec, Skip
 from docbot.git import Git
 from docbot.llm.base import Provider
+from docbot.llm.batch import open_batches
 from docbot.llm.providers import open_provider
 from docbot.progress import NO_PROGRESS, LogProgress, Progress, RichProgress
 from docbot.publish.files import FilesPublisher
@@ -60,16 +61,24 @@ def document(
     cache: Cache,
     provider: Provider,
     clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
     progress: Progress = NO_PROGRESS,
 ) -> RunReport:
     """``docbot run``'s job: document ``spec`` and write the pages into the working tree.
 
+    Args:
+        clock, sleep: the run's time, and how it waits between polls of a batch.
+
     Returns:
         The run's report, with the pages written, deleted and refused.
     """
-    result = pipeline.run(
-        spec, settings, git=git, cache=cache, provider=provider, clock=clock, progress=progress
+    batches = open_batches(
+        provider, settings.llm, event=spec.event, everything=spec.everything, clock=clock, sleep=sleep
     )
+    result = pipeline.run(
+        spec, settings, git=git, cache=cache, provider=provider, clock=clock, batches=batches,
+        progress=progress,
+    )  # fmt: skip
     assert not isinstance(result, Skip), "a local run documents docs-only changes too"
     if settings.shard is not None:  # a shard fills the cache; the final job writes the pages
         record = PublishRecord(
@@ -121,6 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         model=args.model,
         max_concurrency=args.max_concurrency,
         chunk_max_lines=args.chunk_max_lines,
+        batch=args.batch,
         metrics=args.metrics,
         shard=args.shard,
         shard_reports=args.shard_reports,
@@ -239,6 +249,28 @@ def cmd_docstrings(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_FAILED_FILES if result.failed else EXIT_OK
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    settings = _settings(args, provider=args.provider, model=args.model, batch=args.batch)
+    spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
+    git = _git(settings.repo)
+    provider = open_provider(settings.llm)
+    batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
+    with closing(open_cache(settings.cache)) as cache:
+        quote = estimate.estimate_run(
+            spec, settings, git=git, cache=cache, provider=provider, batches=batches
+        )
+    if args.json:
+        print(estimate.dumps(quote))
+        return EXIT_OK
+    table = Table(title=f"docbot estimate ({escape(quote.model)})", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in quote.rows():
+        table.add_row(label, escape(value))
+    Console().print(table)
+    return EXIT_OK
 
 
 def cmd_changes(args: argparse.Namespace) -> int:
@@ -384,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", help="model id for the anthropic provider")
     run.add_argument("--max-concurrency", help="parallel provider requests (default: 32)")
     run.add_argument("--chunk-max-lines", help="line budget of one chunk (default: 2000)")
+    run.add_argument("--batch", help="auto (default), always or never: the Message Batches API at half price")
     run.add_argument("--json", action="store_true", help="print the RunReport JSON instead of the table")
     run.add_argument("--metrics", help="none (default) or cloudwatch[:NAMESPACE]: send the run's metrics")
     run.add_argument("--shard", help="K/N: document only shard K of N into the cache, write no pages")
@@ -393,6 +426,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cache_flags(run)
     run.set_defaults(func=cmd_run)
+
+    quote = sub.add_parser(
+        "estimate", help="what `run` with the same flags would cost, before any request (a range)"
+    )
+    quote.add_argument("--repo", default=".", help="the git repository (default: .)")
+    quote.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
+    quote.add_argument("--head", help="head revision (default: HEAD)")
+    quote.add_argument("--all", action="store_true", help="every file at head, not just changes")
+    quote.add_argument("--force", action="store_true", help="as if nothing were cached")
+    quote.add_argument("--provider", help="auto (default), offline or anthropic")
+    quote.add_argument("--model", help="model id for the anthropic provider")
+    quote.add_argument("--batch", help="auto (default), always or never: price as the run would send")
+    quote.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    cache_flags(quote)
+    quote.set_defaults(func=cmd_estimate)
 
     plan = sub.add_parser("plan", help="how --shard K/N would split a run: files and chunks per shard")
     plan.add_argument("--repo", default=".", help="the git repository (default: .)")

@@ -43,6 +43,9 @@ CacheBackend = Literal["sqlite", "dynamodb", "none"]
 Permission = Literal["admin", "maintain", "write", "triage", "read"]
 Visibility = Literal["public", "all"]
 Site = Literal["none", "mkdocs", "docusaurus"]
+BatchMode = Literal["auto", "always", "never"]
+Effort = Literal["low", "medium", "high", "xhigh", "max"]
+Thinking = Literal["off", "adaptive"]
 
 
 class Secret:
@@ -465,6 +468,32 @@ class LlmSettings:
         "English", _doc_language, "output language of the documentation",
         env=("DOCBOT_LANGUAGE",), input="language",
     )  # fmt: skip
+    batch: BatchMode = setting(
+        "auto", _choice(BatchMode),
+        "Message Batches API at half price: `auto` (push, dispatch or `--all` with at least "
+        "`batch_min_requests` misses), `always`, `never`",
+        env=("DOCBOT_BATCH",), input="batch", flag="--batch",
+    )  # fmt: skip
+    # Below this many requests a batch's wait (minutes to hours) costs more than the half it saves.
+    batch_min_requests: int = setting(
+        20, _number(int, 1, 100_000), "fewest cache misses that `batch: auto` sends as a batch",
+        env=("DOCBOT_BATCH_MIN_REQUESTS",),
+    )  # fmt: skip
+    batch_timeout_s: float = setting(
+        3600.0, _number(float, 1, 86_400),
+        "how long a run waits for its batches; unfinished ones are collected by the next run",
+        env=("DOCBOT_BATCH_TIMEOUT_S",), input="batch_timeout_s",
+    )  # fmt: skip
+    # Documentation needs no long deliberation; effort and thinking also size max_tokens (llm/thinking.py).
+    effort: Effort = setting(
+        "low", _choice(Effort), "`output_config.effort` on models that take it: `low` ... `max`",
+        env=("DOCBOT_EFFORT",),
+    )  # fmt: skip
+    thinking: Thinking = setting(
+        "off", _choice(Thinking),
+        "`off`: turn upfront thinking off where the model allows it; `adaptive`: leave it to the model",
+        env=("DOCBOT_THINKING",),
+    )  # fmt: skip
 
     @property
     def provider_name(self) -> str:
@@ -547,6 +576,10 @@ class PublishSettings:
     pr_title: str = setting(
         "docs: update the API documentation", _title, "title of the docs pull request", input="pr_title"
     )
+    estimate_only: bool = setting(
+        False, parse_bool, "print what the run would cost (`docbot estimate`) and stop before any request",
+        env=("DOCBOT_ESTIMATE_ONLY",), input="estimate_only",
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

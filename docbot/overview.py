@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from docbot import doccomments
 from docbot.cache import Cache, CacheEntry, content_key
+from docbot.cache.shapes import overview_answer
 from docbot.docs import ChunkDoc, Usage
 from docbot.errors import DocbotError
 from docbot.llm.base import OverviewProvider, OverviewRequest
@@ -97,15 +98,23 @@ def render_doc(text: str, language: str) -> str:
 
 
 def overview_key(
-    path: str, language: str, text: str, *, provider: str, model: str, prompt_version: str
+    path: str,
+    language: str,
+    text: str,
+    *,
+    provider: str,
+    model: str,
+    prompt_version: str,
+    options: Mapping[str, object] | None = None,
 ) -> str:
-    """The overview's cache key: what the provider sees (outline and module documentation) and who answers."""
+    """The overview's cache key: what the provider sees (outline and module documentation), who answers
+    and how (``options``: the provider's ``cache_options``, Claude's effort and thinking)."""
     return content_key(
         "overview",
         text,
         model=f"{provider}:{model}",
         prompt_version=prompt_version,
-        options={"path": path, "language": language},
+        options={"path": path, "language": language, **(options or {})},
     )
 
 
@@ -121,6 +130,30 @@ class Overviews:
     not_stored: tuple[tuple[str, str], ...] = ()  # (source path, why)
 
 
+def _keyed(requests: Sequence[OverviewRequest], provider: OverviewProvider) -> dict[str, OverviewRequest]:
+    return {
+        overview_key(
+            r.path,
+            r.language,
+            r.text,
+            provider=provider.name,
+            model=provider.model,
+            prompt_version=provider.prompt_version,
+            options=_options(provider),
+        ): r
+        for r in requests
+    }
+
+
+def lookup(
+    requests: Sequence[OverviewRequest], *, cache: Cache, provider: OverviewProvider, force: bool = False
+) -> tuple[list[CacheEntry], list[OverviewRequest]]:
+    """The overview entries ``document_overviews`` would find, and the requests it would send."""
+    keyed = _keyed(requests, provider)
+    found = {} if force else cache.get_many(list(keyed), validate=overview_answer)
+    return list(found.values()), [r for key, r in keyed.items() if key not in found]
+
+
 def document_overviews(
     requests: Sequence[OverviewRequest],
     *,
@@ -130,21 +163,11 @@ def document_overviews(
     force: bool = False,
 ) -> Overviews:
     """One overview per file: the cached one when the outline is unchanged, else the provider's."""
-    keyed = {
-        overview_key(
-            r.path,
-            r.language,
-            r.text,
-            provider=provider.name,
-            model=provider.model,
-            prompt_version=provider.prompt_version,
-        ): r
-        for r in requests
-    }
+    keyed = _keyed(requests, provider)
     texts: dict[str, str | None] = {}
     costs: dict[str, float] = {}
     saved = 0.0
-    for key, entry in ({} if force else cache.get_many(list(keyed), validate=_is_overview)).items():
+    for key, entry in ({} if force else cache.get_many(list(keyed), validate=overview_answer)).items():
         texts[keyed[key].path] = json.loads(entry.value)["overview"]
         costs[keyed[key].path] = entry.cost_usd
         saved += entry.cost_usd
@@ -170,7 +193,7 @@ def document_overviews(
             costs[path] = doc.usage.cost_usd
             usage += doc.usage
             fresh[key] = CacheEntry(
-                value=json.dumps({"overview": doc.overview}),
+                value=json.dumps({"overview": doc.overview, "model": doc.model}),
                 model=doc.model,
                 created=time.time(),
                 input_tokens=doc.usage.input_tokens,
@@ -183,10 +206,6 @@ def document_overviews(
     return Overviews(texts, errors, costs, usage, saved, not_stored)
 
 
-def _is_overview(key: str, value: str) -> bool:
-    # Cache contents are untrusted: only {"overview": string or null} is used.
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return False
-    return isinstance(data, dict) and set(data) == {"overview"} and isinstance(data["overview"], str | None)
+def _options(provider: OverviewProvider) -> Mapping[str, object]:
+    options = getattr(provider, "cache_options", None)
+    return dict(options) if isinstance(options, Mapping) else {}

@@ -208,7 +208,8 @@ def test_pipeline_asks_once_more_for_symbols_left_out(git_repo: GitRepo, tmp_pat
     git_repo.commit("m")
     provider = ForgetfulProvider({"b", "c"}, always=False)
     report = _run(git_repo, tmp_path, provider)
-    assert provider.requests == [(("a", "b", "c"), True), (("b", "c"), False)]
+    # (the file overview is never a chunk's: it is a request of its own)
+    assert provider.requests == [(("a", "b", "c"), False), (("b", "c"), False)]
     assert report.symbols_static == 0
     assert report.symbols_invented == 1
     assert report.usage.requests == 2
@@ -231,7 +232,7 @@ def test_symbols_still_missing_are_filled_and_flagged(
     git_repo.commit("m")
     provider = ForgetfulProvider({"b"}, always=True, fail_again=fail_again)
     report = _run(git_repo, tmp_path, provider, cache="none")
-    assert provider.requests == [(("a", "b"), True), (("b",), False)]  # asked once more, not twice
+    assert provider.requests == [(("a", "b"), False), (("b",), False)]  # asked once more, not twice
     assert report.failed == []
     assert report.documented == ["m.py"]
     assert report.symbols_static == 1
@@ -325,7 +326,7 @@ def test_a_line_over_the_token_budget_is_not_sent_but_documented_from_the_code(
     git_repo.commit("minified")
     provider = ForgetfulProvider(set(), always=False)
     report = _run(git_repo, tmp_path, provider, chunk_max_tokens=5_000, cache="none")
-    assert provider.requests == [(("small",), True)]  # the oversized line never reached the provider
+    assert provider.requests == [(("small",), False)]  # the oversized line never reached the provider
     assert report.documented == ["bundle.js"]
     assert report.symbols_static == 1
     page = (git_repo.path / "docs/api/bundle.js.md").read_text()

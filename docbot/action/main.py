@@ -9,13 +9,14 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from typing import TextIO
 
-from docbot import events, metrics, pipeline, style
+from docbot import estimate, events, metrics, pipeline, style
 from docbot.action import gate, inputs, outputs, source_modes
 from docbot.action.runner import ActionLog
 from docbot.cache import open_cache
 from docbot.config import Settings
 from docbot.errors import DocbotError
 from docbot.git import Git
+from docbot.llm.batch import open_batches
 from docbot.llm.providers import open_provider
 from docbot.progress import LogProgress
 from docbot.publish.github import open_publisher
@@ -65,9 +66,13 @@ def main(
             # On a pull request the house style comes from the base: the change under review cannot set it.
             style_rev = spec.base if spec.pr_number is not None and spec.base else spec.head
             settings = style.resolved(settings, style.revision_reader(git, style_rev))
+            if settings.publish.estimate_only:
+                return outputs.skipped(log, runner, _estimate_only(spec, settings, git), api.retries)
             with closing(open_cache(settings.cache)) as cache, log.group("docbot: documenting the changes"):
+                provider = open_provider(settings.llm)
+                batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
                 result = pipeline.run(
-                    spec, settings, git=git, cache=cache, provider=open_provider(settings.llm),
+                    spec, settings, git=git, cache=cache, provider=provider, batches=batches,
                     progress=LogProgress(log.info),
                 )  # fmt: skip
                 if not isinstance(result, events.Skip):
@@ -102,6 +107,20 @@ def main(
         return outputs.failed(log, runner, str(exc), fail)
     except Exception as exc:  # a bug, not bad input: still an annotation, outputs and a summary
         return outputs.crashed(log, runner, exc)
+
+
+def _estimate_only(spec: events.RunSpec, settings: Settings, git: Git) -> events.Skip:
+    """``estimate_only``: the run's price as a notice and in the job summary; nothing is sent."""
+    provider = open_provider(settings.llm)
+    batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
+    with closing(open_cache(settings.cache)) as cache:
+        quote = estimate.estimate_run(
+            spec, settings, git=git, cache=cache, provider=provider, batches=batches
+        )
+    line = f"docbot {quote.line()} (estimate_only: nothing was sent)"
+    rows = "\n".join(f"| {label} | {value} |" for label, value in quote.rows())
+    note = f"{line}.\n\n| | |\n|---|---|\n{rows}"
+    return events.Skip("estimate only", PublishRecord(notes=(note,)), notice=line)
 
 
 class _LazyApi:
