@@ -260,9 +260,18 @@ class FileSettings:
         (), _globs, "gitignore-style globs of files never to document (`!pattern` re-includes)",
         env=("DOCBOT_EXCLUDE",), input="exclude", shown_default="empty",
     )  # fmt: skip
+    # A backstop against reading huge blobs; what keeps bundles and generated files out is their shape
+    # (the line rules below), so a 50,000-line hand-written file (2-4 MB) stays in scope.
     max_file_bytes: int = setting(
-        2_000_000, _number(int, 1, 1_000_000_000), "larger files are skipped with a reason"
+        20_000_000, _number(int, 1, 1_000_000_000), "larger files are skipped with a reason"
     )
+    max_file_lines: int = setting(
+        200_000, _number(int, 1, 100_000_000), "files with more lines are skipped with a reason"
+    )
+    max_average_line_chars: int = setting(
+        250, _number(int, 20, 1_000_000),
+        "files whose lines average more characters are skipped as minified or generated",
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,10 @@ def select_files(
         except UnicodeDecodeError:
             skipped.append(FileOutcome(path, "not UTF-8 text"))
             continue
+        reason = file_filter.shape_reason(path, source)
+        if reason:
+            skipped.append(FileOutcome(path, reason))
+            continue
         syms, chunks = split_source(
             path,
             language,
