@@ -14,13 +14,14 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from docbot import __version__, languages, symbols
 from docbot.cache import Cache, CacheEntry, content_key
 from docbot.cache.shapes import chunk_answer
+from docbot.cache.writebehind import WriteBehind
 from docbot.changes import FileChange, changed_files
 from docbot.chunking import Chunk, split_source
 from docbot.config import ChunkSettings, Settings
@@ -289,29 +290,53 @@ def document_chunks(
 
     errors: dict[str, str] = {}
     usage = Usage()
-    fresh: dict[str, CacheEntry] = {}
-    with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm") as pool:
-        for key, doc, error in pool.map(ask, misses):
-            if doc is None:
-                errors[key] = error or "unknown error"
-                continue
-            docs[key] = doc
-            usage += doc.usage
-            fresh[key] = CacheEntry(
-                value=json.dumps(doc.to_json()),
-                model=doc.model,
-                created=time.time(),
-                input_tokens=doc.usage.input_tokens,
-                output_tokens=doc.usage.output_tokens,
-                cost_usd=doc.usage.cost_usd,
-            )
+    # Each answer is buffered for the cache the moment it is parsed, by the thread that got it, so an
+    # interrupted run keeps what it paid for (see ``cache.writebehind``).
+    buffer = WriteBehind(cache)
+
+    def ask_and_store(key: str) -> tuple[str, ChunkDoc | None, str | None]:
+        key, doc, error = ask(key)
+        if doc is not None:
+            buffer.add(key, _chunk_entry(doc))
+        return key, doc, error
+
+    pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm")
+    try:
+        pending = {pool.submit(ask_and_store, key) for key in misses}
+        while pending:
+            done, pending = wait(pending, timeout=buffer.interval_s, return_when=FIRST_COMPLETED)
+            buffer.flush_if_due()  # also when no answer came in for a while
+            for future in done:
+                key, doc, error = future.result()
+                if doc is None:
+                    errors[key] = error or "unknown error"
+                    continue
+                docs[key] = doc
+                usage += doc.usage
+    finally:
+        # On SIGTERM/SIGINT (raised here in the main thread) or a crash: store what was answered, stop
+        # sending, let the requests in flight finish (they are paid for), and store their answers too.
+        buffer.flush()
+        pool.shutdown(wait=True, cancel_futures=True)
+        buffer.flush()
     not_stored = tuple(
         FileOutcome(chunks[key].path, f"chunk {chunks[key].index}: {reason}")
-        for key, reason in cache.put_many(fresh).items()
+        for key, reason in buffer.refused.items()
     )
     # Requests for chunks that failed were sent (and maybe billed) too: api.requests counts them all.
     usage += provider.failed_usage()
     return Answers(docs, errors, cached, len(misses), saved, usage, not_stored)
+
+
+def _chunk_entry(doc: ChunkDoc) -> CacheEntry:
+    return CacheEntry(
+        value=json.dumps(doc.to_json()),
+        model=doc.model,
+        created=time.time(),
+        input_tokens=doc.usage.input_tokens,
+        output_tokens=doc.usage.output_tokens,
+        cost_usd=doc.usage.cost_usd,
+    )
 
 
 def render_pages(

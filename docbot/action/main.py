@@ -16,6 +16,7 @@ from docbot.cache import open_cache
 from docbot.config import Settings
 from docbot.errors import DocbotError
 from docbot.git import Git
+from docbot.interrupt import signals_interrupt
 from docbot.llm.providers import open_provider
 from docbot.publish.github import open_publisher
 from docbot.publish.github_api import GitHubApi
@@ -55,7 +56,11 @@ def main(
             if isinstance(spec, events.Skip):
                 return outputs.skipped(log, runner, spec, api.retries)
             inputs.notice_offline(log, settings)
-            with closing(open_cache(settings.cache)) as cache, log.group("docbot: documenting the changes"):
+            with (
+                closing(open_cache(settings.cache)) as cache,
+                log.group("docbot: documenting the changes"),
+                signals_interrupt(),  # a cancel's SIGTERM still stores the answers received
+            ):
                 result = pipeline.run(
                     spec, settings, git=git, cache=cache, provider=open_provider(settings.llm)
                 )
@@ -75,6 +80,9 @@ def main(
     except DocbotError as exc:
         fail = settings.publish.fail_on_error if settings else inputs.fail_on_error(env)
         return outputs.failed(log, runner, str(exc), fail)
+    except KeyboardInterrupt as exc:  # cancelled or timed out: the answers so far are in the cache
+        fail = settings.publish.fail_on_error if settings else inputs.fail_on_error(env)
+        return outputs.failed(log, runner, f"interrupted ({exc}); answers received so far are cached", fail)
     except Exception as exc:  # a bug, not bad input: still an annotation, outputs and a summary
         return outputs.crashed(log, runner, exc)
 
