@@ -367,6 +367,11 @@ class LlmSettings:
         30.0, _number(float, 0.01, 3600), "seconds before one trial request is let through",
         env=("DOCBOT_BREAKER_COOLDOWN_S",),
     )  # fmt: skip
+    breaker_max_open_s: float = setting(
+        900.0, _number(float, 1, 86_400),
+        "seconds the circuit may stay open without a success before waiting work fails `circuit open`",
+        env=("DOCBOT_BREAKER_MAX_OPEN_S",),
+    )  # fmt: skip
     max_cost_usd: float | None = setting(
         None, _number(float, 0, 1_000_000, optional=True),
         "spending cap of a run; work that would cross it is reported `skipped: budget`",

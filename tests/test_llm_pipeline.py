@@ -212,6 +212,7 @@ def test_open_circuit_is_the_failure_reason_and_failed_requests_are_counted(git_
             max_attempts=2,
             breaker_threshold=3,
             breaker_cooldown_s=600,
+            breaker_max_open_s=1,  # an outage longer than the run will wait
         )
         totals = fake.totals()
     reasons = [f.reason for f in report.failed]

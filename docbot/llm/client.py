@@ -126,7 +126,13 @@ class AnthropicProvider:
             clock=clock,
             sleep=sleep,
         )
-        self.breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown_s, clock)
+        self.breaker = CircuitBreaker(
+            settings.breaker_threshold,
+            settings.breaker_cooldown_s,
+            clock,
+            sleep=sleep,
+            max_open_s=settings.breaker_max_open_s,
+        )
         self.budget = Budget(settings.max_cost_usd)
         self._failed = UsageMeter()
 
@@ -196,9 +202,15 @@ class AnthropicProvider:
             self.budget.reserve(worst)  # raises BudgetExceededError: "skipped: budget"
             spent = 0.0
             try:
-                permit = self.limiter.acquire(prompt_tokens, max_tokens)
+                # Waits while the circuit is open, before taking a slot or tokens it would hold idle;
+                # raises CircuitOpenError ("circuit open") only after a whole outage.
+                self.breaker.before_request()
                 try:
-                    self.breaker.before_request()  # raises CircuitOpenError: "circuit open"
+                    permit = self.limiter.acquire(prompt_tokens, max_tokens)
+                except BaseException:
+                    self.breaker.cancel()
+                    raise
+                try:
                     attempts += 1
                     tally.add(requests=1)
                     if attempts > 1 or content_retry:
