@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from docbot.cache import CacheEntry, NullCache
@@ -34,7 +35,7 @@ class Recording(NullCache):
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
 
-    def put_many(self, entries: dict[str, CacheEntry]) -> dict[str, str]:  # type: ignore[override]
+    def put_many(self, entries: Mapping[str, CacheEntry]) -> dict[str, str]:
         self.batches.append(list(entries))
         return {k: "too large" for k in entries if k == "refused"}
 
