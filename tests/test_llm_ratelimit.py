@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 
-from docbot.llm.ratelimit import RateLimiter
+from docbot.llm.ratelimit import RateLimiter, Window
 from tests.fakes.clock import FakeClock
 
 
 def _limiter(clock: FakeClock, **kw: int) -> RateLimiter:
+    # The bucket tests start with the whole window open; the window's own tests start it small.
     args = {"rpm": 60, "itpm": 6000, "otpm": 6000, "max_concurrency": 4, **kw}
+    args.setdefault("start_concurrency", args["max_concurrency"])
     return RateLimiter(clock=clock.now, sleep=clock.sleep, **args)
 
 
@@ -96,3 +98,55 @@ def test_concurrency_cap_holds_extra_threads_until_a_slot_is_free() -> None:
     assert got.wait(5)
     t.join(5)
     limiter.release(held[1])
+
+
+def test_the_window_starts_with_one_request_and_slow_starts_to_the_ceiling() -> None:
+    window = Window(ceiling=8)
+    assert window.limit == 1  # nothing is known about the tier before the first response
+    for expected in (2, 3, 4, 5, 6, 7, 8, 8):
+        window.grow()
+        assert window.limit == expected
+
+
+def test_a_429_halves_the_window_and_growth_becomes_additive() -> None:
+    window = Window(ceiling=32, start=16)
+    window.shrink()
+    assert window.limit == 8
+    for _ in range(7):
+        window.grow()
+    assert window.limit == 8  # about 1/8 of a slot per success: a window's worth of answers per slot
+    for _ in range(3):
+        window.grow()
+    assert window.limit == 9
+
+
+def test_429s_that_arrive_together_pause_once_and_halve_once() -> None:
+    clock = FakeClock()
+    limiter = _limiter(clock, max_concurrency=16)
+    limiter.pause(5.0)  # three workers' 429s from the same burst
+    limiter.pause(5.0)
+    limiter.pause(3.0)
+    assert limiter.window.limit == 8 and limiter.window.decreases == 1
+    limiter.release(limiter.acquire(1, 1))
+    assert clock.sleeps == [5.0]  # one shared pause, not 5 + 5 + 3
+    limiter.pause(2.0, shrink=False)  # a 529's hint: wait, but the window stays
+    assert limiter.window.limit == 8
+
+
+def test_the_window_holds_requests_beyond_it() -> None:
+    clock = FakeClock()
+    limiter = _limiter(clock, max_concurrency=4, start_concurrency=1)
+    held = limiter.acquire(1, 1)
+    got = threading.Event()
+
+    def second() -> None:
+        limiter.release(limiter.acquire(1, 1))
+        got.set()
+
+    t = threading.Thread(target=second)
+    t.start()
+    assert not got.wait(0.2)  # blocked: the window is one request wide
+    limiter.answered()  # the first answer widens it to two
+    assert got.wait(5)
+    t.join(5)
+    limiter.release(held)

@@ -242,8 +242,10 @@ class AnthropicProvider:
                 if exc.status_code == 429:
                     tally.add(rate_limited=1)
             if isinstance(error, ApiTransientError):
-                if error.rate_limited and error.retry_after:
-                    self.limiter.pause(error.retry_after)
+                if error.status == 429:
+                    self.limiter.pause(error.retry_after or 0.0)  # also halves the concurrency window
+                elif error.rate_limited and error.retry_after:
+                    self.limiter.pause(error.retry_after, shrink=False)
                 if error.service_failure:
                     self.breaker.record_failure()
                 else:
@@ -257,6 +259,7 @@ class AnthropicProvider:
             self.breaker.record_failure()
             raise ApiTransientError(f"unreadable response ({exc})", status=200) from exc
         self.breaker.record_success()
+        self.limiter.answered()
         self.limiter.observe(raw.headers)
         usage = token_usage(message)
         self.limiter.settle(permit, usage.input_tokens + usage.cache_write_tokens, usage.output_tokens)

@@ -7,6 +7,12 @@ rate (limit per 60 s), ``*-remaining`` lowers its level when the server knows of
 runs sharing the key, or our own requests still in flight). A 429's wait hint pauses every thread,
 not just the one that got it: the limit is shared, so are the consequences.
 
+How many requests are in flight is learned, additive increase / multiplicative decrease, like TCP's
+window: the first request goes alone (until a response's headers say what the tier really is, the
+settings' figures may be far above it), then slow start adds a slot per success until the first 429;
+after that one slot per window of successes, and a 429 halves the window (once per pause, however many
+requests it hit). ``max_concurrency`` is the ceiling, never the start.
+
 Like the API, input tokens are debited by an estimate before sending and corrected from ``usage``
 afterwards (``input_tokens + cache_creation_input_tokens``: cache reads do not count against ITPM);
 output tokens are debited by ``max_tokens`` and the unused part refunded.
@@ -52,6 +58,53 @@ class TokenBucket:
         self.level = min(self.capacity, self.level + amount)
 
 
+class Window:
+    """A concurrency cap that grows with successes and halves on a 429 (AIMD). Thread-safe.
+
+    Args:
+        ceiling: the most requests in flight, whatever the window has learned.
+        start: the first window.
+    """
+
+    def __init__(self, ceiling: int, start: int = 1) -> None:
+        self.ceiling = ceiling
+        self.size = float(max(1, min(start, ceiling)))
+        self.in_flight = 0
+        self.slow_start = True  # doubling per round trip until the first 429
+        self.decreases = 0
+        self._cond = threading.Condition()
+
+    @property
+    def limit(self) -> int:
+        return max(1, int(self.size))
+
+    def enter(self) -> None:
+        """Wait for a slot under the current window."""
+        with self._cond:
+            while self.in_flight >= self.limit:
+                self._cond.wait()
+            self.in_flight += 1
+
+    def leave(self) -> None:
+        with self._cond:
+            self.in_flight -= 1
+            self._cond.notify_all()
+
+    def grow(self) -> None:
+        """A request was answered without a 429: additive increase (one slot per window's worth)."""
+        with self._cond:
+            step = 1.0 if self.slow_start else 1.0 / self.size
+            self.size = min(float(self.ceiling), self.size + step)
+            self._cond.notify_all()
+
+    def shrink(self) -> None:
+        """A 429: multiplicative decrease."""
+        with self._cond:
+            self.slow_start = False
+            self.size = max(1.0, self.size / 2)
+            self.decreases += 1
+
+
 @dataclass(frozen=True)
 class Permit:
     """What ``acquire`` debited; hand it back to ``settle`` and ``release``."""
@@ -75,7 +128,8 @@ class RateLimiter:
         rpm: requests per minute to start from.
         itpm: input tokens per minute to start from.
         otpm: output tokens per minute to start from.
-        max_concurrency: requests in flight at once.
+        max_concurrency: the most requests in flight at once (the learned window's ceiling).
+        start_concurrency: the window's first size.
         clock: monotonic seconds (injected so tests control time).
         sleep: how to wait (injected so tests record waits instead of sleeping).
     """
@@ -89,6 +143,7 @@ class RateLimiter:
         max_concurrency: int,
         clock: Callable[[], float],
         sleep: Callable[[float], None],
+        start_concurrency: int = 1,
     ) -> None:
         now = clock()
         self._buckets = {
@@ -96,7 +151,7 @@ class RateLimiter:
             "input": TokenBucket(itpm, now),
             "output": TokenBucket(otpm, now),
         }
-        self._slots = threading.BoundedSemaphore(max_concurrency)
+        self.window = Window(max_concurrency, start_concurrency)
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
@@ -118,7 +173,7 @@ class RateLimiter:
         Returns:
             The permit to ``settle`` with the real usage and then ``release``.
         """
-        self._slots.acquire()
+        self.window.enter()
         try:
             while True:
                 with self._lock:
@@ -139,7 +194,7 @@ class RateLimiter:
                     self.waited_s += wait
                 self._sleep(wait)
         except BaseException:
-            self._slots.release()
+            self.window.leave()
             raise
 
     def settle(self, permit: Permit, input_tokens: int, output_tokens: int) -> None:
@@ -150,12 +205,25 @@ class RateLimiter:
 
     def release(self, permit: Permit) -> None:
         """Free the concurrency slot ``acquire`` took."""
-        self._slots.release()
+        self.window.leave()
 
-    def pause(self, seconds: float) -> None:
-        """Hold every new request for ``seconds`` (the server's wait hint on a 429)."""
+    def answered(self) -> None:
+        """A request came back without a 429: the window may grow."""
+        self.window.grow()
+
+    def pause(self, seconds: float, *, shrink: bool = True) -> None:
+        """Hold every new request for ``seconds`` (the server's wait hint) and, on a 429, halve the window.
+
+        The pause is the dispatcher's, shared by every thread: 429s that arrive together extend it to
+        the latest hint instead of adding up, and halve the window once. ``shrink=False`` for a 529:
+        an overloaded API is not a sign that this client sends too much at once.
+        """
         with self._lock:
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
+            now = self._clock()
+            already_paused = self._paused_until > now
+            self._paused_until = max(self._paused_until, now + seconds)
+        if shrink and not already_paused:
+            self.window.shrink()
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Correct the buckets from a response's ``anthropic-ratelimit-*`` headers (missing ones are fine)."""
