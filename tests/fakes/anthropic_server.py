@@ -7,7 +7,8 @@ It speaks the wire format the real ``anthropic`` SDK expects: Bearer or ``x-api-
 (one entry per ``enum`` value of an array item's ``name``), cut off at ``max_tokens`` like the real API.
 
 Behaviour you can configure:
-- enforced RPM / ITPM / OTPM token buckets (``Limits``), on the server's own (injectable) clock;
+- enforced RPM / ITPM / OTPM token buckets and a concurrency limit (``Limits``), on the server's own
+  (injectable) clock, with ``max_tokens`` reserved until the reply is complete (``admission``);
 - a prompt cache: prefixes ending at a ``cache_control`` block are written, then read back by later
   requests with the same prefix (``min_cacheable_tokens``, ``cache_ttl_s``);
 - random 429s (``rate_429`` of the requests, reproducible for a ``seed``) and scripted faults for
@@ -34,6 +35,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.fakes.admission import Admission
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -124,6 +127,7 @@ class Limits:
     rpm: int | None = None
     itpm: int | None = None
     otpm: int | None = None
+    concurrency: int | None = None  # requests answered at once; one more gets a 429
 
 
 @dataclass(frozen=True)
@@ -145,21 +149,6 @@ class Seen:
     usage: dict[str, int] | None = None
     stop_reason: str | None = None
     reason: str | None = None  # the error message of a refused request
-
-
-class _Bucket:
-    def __init__(self, per_minute: int, now: float) -> None:
-        self.capacity = float(per_minute)
-        self.level = float(per_minute)
-        self.updated = now
-
-    def refill(self, now: float) -> None:
-        self.level = min(self.capacity, self.level + (now - self.updated) * self.capacity / 60)
-        self.updated = now
-
-    def wait_for(self, amount: float) -> float:
-        need = min(amount, self.capacity)
-        return 0.0 if self.level >= need else (need - self.level) * 60 / self.capacity
 
 
 @dataclass
@@ -222,12 +211,10 @@ class FakeAnthropic:
         self._lock = threading.Lock()
         self._script: deque[Fault] = deque()
         self._cache = _Cache()
-        now = clock()
-        self._buckets = {
-            name: _Bucket(limit, now)
-            for name, limit in (("requests", limits.rpm), ("input", limits.itpm), ("output", limits.otpm))
-            if limit is not None
-        }
+        limit_of = {"requests": limits.rpm, "input": limits.itpm, "output": limits.otpm}
+        self.admission = Admission(
+            {name: limit for name, limit in limit_of.items() if limit is not None}, limits.concurrency, clock
+        )
         self.seen: list[Seen] = []
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -363,15 +350,22 @@ class FakeAnthropic:
             return error(429, STORM_MESSAGE, extra={"retry-after": f"{self.retry_after_s:g}"})
 
         reply, stop_reason, usage = self._answer(body, fault)
-        admitted, wait_s, limit_headers = self._admit(usage, int(body["max_tokens"]))
-        if not admitted:
-            extra = {**limit_headers, "retry-after": str(max(1, math.ceil(wait_s)))}
-            return error(429, "Number of request tokens has exceeded your per-minute rate limit", extra=extra)
+        max_tokens = int(body["max_tokens"])
+        counted_input = usage["input_tokens"] + usage["cache_creation_input_tokens"]  # ITPM's count
+        verdict = self.admission.admit(counted_input, max_tokens)
+        limit_headers = self._limit_headers() if self.ratelimit_headers else {}
+        if not verdict.admitted:
+            extra = {**limit_headers, "retry-after": verdict.retry_after}
+            return error(429, verdict.message, extra=extra)
         if usage["cache_creation_input_tokens"]:
             self._remember(body)
         delay = self.latency.base_s + usage["output_tokens"] * self.latency.per_output_token_s
-        if delay > 0:
-            self.sleep(delay)
+        try:
+            if delay > 0:
+                self.sleep(delay)
+        finally:
+            # The reservation of max_tokens holds until the reply is complete, as the API's does.
+            self.admission.finish(max_tokens, usage["output_tokens"])
         message = {
             "id": f"msg_fake{index:06d}",
             "type": "message",
@@ -475,30 +469,11 @@ class FakeAnthropic:
 
     # --- rate limits ---
 
-    def _admit(self, usage: dict[str, int], max_tokens: int) -> tuple[bool, float, dict[str, str]]:
-        """Charge the buckets (RPM 1, ITPM uncached input + cache writes, OTPM max_tokens then actual)."""
-        counted_input = usage["input_tokens"] + usage["cache_creation_input_tokens"]
-        wants = {"requests": 1, "input": counted_input, "output": max_tokens}
-        with self._lock:
-            now = self.clock()
-            for b in self._buckets.values():
-                b.refill(now)
-            wait = max((b.wait_for(wants[n]) for n, b in self._buckets.items()), default=0.0)
-            admitted = wait <= 0
-            if admitted:
-                for name, b in self._buckets.items():
-                    b.level -= wants[name]
-                if "output" in self._buckets:  # OTPM is estimated from max_tokens, then corrected
-                    b = self._buckets["output"]
-                    b.level = min(b.capacity, b.level + max_tokens - usage["output_tokens"])
-            headers = self._limit_headers(now) if self.ratelimit_headers else {}
-        return admitted, wait, headers
-
-    def _limit_headers(self, now: float) -> dict[str, str]:
+    def _limit_headers(self) -> dict[str, str]:
         headers = {}
         names = {"requests": "requests", "input": "input-tokens", "output": "output-tokens"}
         wall = dt.datetime.now(dt.UTC)
-        for name, b in self._buckets.items():
+        for name, b in self.admission.buckets.items():
             prefix = f"anthropic-ratelimit-{names[name]}"
             full_in = (b.capacity - b.level) * 60 / b.capacity
             reset = (wall + dt.timedelta(seconds=full_in)).strftime("%Y-%m-%dT%H:%M:%SZ")
