@@ -326,7 +326,7 @@ class LlmSettings:
     )  # fmt: skip
     max_tokens: int = setting(
         4096, _number(int, 256, 64_000),
-        "output budget of one request; a cut-off reply is retried once with twice this",
+        "the most one request reserves; each asks for its predicted output, a larger chunk is asked in parts",
         env=("DOCBOT_MAX_TOKENS",),
     )  # fmt: skip
     # Explicit, so a hung connection fails instead of waiting for the SDK's 10-minute default.
