@@ -44,7 +44,14 @@ def test_opens_after_threshold_consecutive_failures_and_half_opens_after_cooldow
 def test_a_request_waits_while_open_and_the_half_open_trial_recovers() -> None:
     with running() as fake:
         clock = FakeClock()
-        provider = provider_for(fake, clock, breaker_threshold=3, breaker_cooldown_s=60, max_attempts=2)
+        provider = provider_for(
+            fake,
+            clock,
+            breaker_threshold=3,
+            breaker_cooldown_s=60,
+            max_attempts=2,
+            max_attempts_rate_limited=2,
+        )
         fake.script(status(500), status(500), status(500), ok())
         with pytest.raises(Exception, match="HTTP 500"):
             provider.document(request())  # failures 1 and 2: this request's own retries are spent
@@ -107,8 +114,15 @@ def test_rate_limits_and_client_errors_do_not_open_the_circuit() -> None:
 def test_a_429_answering_the_half_open_trial_closes_the_circuit() -> None:
     with running() as fake:
         clock = FakeClock()
-        provider = provider_for(fake, clock, breaker_threshold=1, breaker_cooldown_s=10, max_attempts=1)
-        fake.script(status(503))
+        provider = provider_for(
+            fake,
+            clock,
+            breaker_threshold=1,
+            breaker_cooldown_s=10,
+            max_attempts=2,
+            max_attempts_rate_limited=2,
+        )
+        fake.script(status(503), status(503))  # the second is a half-open trial, after a cool-down
         with pytest.raises(Exception, match="HTTP 503"):
             provider.document(request())
         assert provider.breaker.state == "open"

@@ -208,6 +208,7 @@ def test_open_circuit_is_the_failure_reason_and_failed_requests_are_counted(git_
             clock.sleep,
             max_concurrency=1,
             max_attempts=2,
+            max_attempts_rate_limited=2,
             breaker_threshold=3,
             breaker_cooldown_s=600,
             breaker_max_open_s=1,  # an outage longer than the run will wait
