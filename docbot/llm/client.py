@@ -272,7 +272,7 @@ class AnthropicProvider:
             error = translate(exc)
             self.limiter.settle(permit, 0, 0)  # refused or lost: the tokens were not used
             if isinstance(exc, anthropic.APIStatusError):
-                self.limiter.observe(exc.response.headers)
+                self.limiter.observe(exc.response.headers, since=permit.taken_at)
                 if exc.status_code == 429:
                     tally.add(rate_limited=1)
             if isinstance(error, ApiTransientError):
@@ -294,7 +294,7 @@ class AnthropicProvider:
             raise ApiTransientError(f"unreadable response ({exc})", status=200) from exc
         self.breaker.record_success()
         self.limiter.answered()
-        self.limiter.observe(raw.headers)
+        self.limiter.observe(raw.headers, since=permit.taken_at)
         usage = token_usage(message)
         self.limiter.settle(permit, usage.input_tokens + usage.cache_write_tokens, usage.output_tokens)
         spent = cost_usd(usage, self.price)

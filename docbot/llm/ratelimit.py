@@ -7,11 +7,10 @@ rate (limit per 60 s), ``*-remaining`` lowers its level when the server knows of
 runs sharing the key, or our own requests still in flight). A 429's wait hint pauses every thread,
 not just the one that got it: the limit is shared, so are the consequences.
 
-How many requests are in flight is learned, additive increase / multiplicative decrease, like TCP's
-window: the first request goes alone (until a response's headers say what the tier really is, the
-settings' figures may be far above it), then slow start adds a slot per success until the first 429;
-after that one slot per window of successes, and a 429 halves the window (once per pause, however many
-requests it hit). ``max_concurrency`` is the ceiling, never the start.
+How many requests are in flight is learned (``Window``, additive increase / multiplicative decrease):
+the first request goes alone (until a response's headers say what the tier really is, the settings'
+figures may be far above it); then the buckets pace, the window grows toward ``max_concurrency``, and
+a 429 teaches the server's concurrency limit.
 
 Like the API, input tokens are debited by an estimate before sending and corrected from ``usage``
 afterwards (``input_tokens + cache_creation_input_tokens``: cache reads do not count against ITPM);
@@ -59,18 +58,30 @@ class TokenBucket:
 
 
 class Window:
-    """A concurrency cap that grows with successes and halves on a 429 (AIMD). Thread-safe.
+    """A concurrency cap learned from the server (AIMD). Thread-safe.
+
+    It starts at ``start`` (one request: nothing is known about the tier yet). ``open_up`` (the first
+    response's rate-limit headers) lets it jump to half the ``ceiling``, and the token buckets pace
+    from there; it slow-starts on, one slot per answer, until the first 429. A 429 with ``n``
+    requests in flight means the server's limit is below ``n``: the window drops to ``n - 1`` and
+    remembers it as ``learned``; a 429 at or below what was learned before halves it. Above
+    ``learned`` it grows by one slot per ten windows of answers (probing rarely, so a limit found
+    once costs few 429s); below, by one slot per window. The refusals of one burst each lower it to
+    what was still in flight (``shrink``).
 
     Args:
         ceiling: the most requests in flight, whatever the window has learned.
         start: the first window.
     """
 
+    PROBE_WINDOWS = 10
+
     def __init__(self, ceiling: int, start: int = 1) -> None:
         self.ceiling = ceiling
         self.size = float(max(1, min(start, ceiling)))
         self.in_flight = 0
-        self.slow_start = True  # doubling per round trip until the first 429
+        self.slow_start = True  # one slot per answer until the headers or a 429 say more
+        self.learned: int | None = None
         self.decreases = 0
         self._cond = threading.Condition()
 
@@ -90,18 +101,43 @@ class Window:
             self.in_flight -= 1
             self._cond.notify_all()
 
-    def grow(self) -> None:
-        """A request was answered without a 429: additive increase (one slot per window's worth)."""
+    def open_up(self) -> None:
+        """The tier is known (rate-limit headers): jump to half the ceiling and slow-start on from there,
+        unless a 429 already taught less. (All of it at once would collect a burst of 429s from a
+        server whose concurrency limit is below the ceiling; one slot per answer finds it with one.)"""
         with self._cond:
-            step = 1.0 if self.slow_start else 1.0 / self.size
+            if self.slow_start and self.learned is None:
+                self.size = max(self.size, float(max(1, self.ceiling // 2)))
+                self._cond.notify_all()
+
+    def grow(self) -> None:
+        """A request was answered without a 429: additive increase."""
+        with self._cond:
+            if self.slow_start:
+                step = 1.0
+            elif self.learned is not None and self.size >= self.learned:
+                step = 1.0 / (self.size * self.PROBE_WINDOWS)
+            else:
+                step = 1.0 / self.size
             self.size = min(float(self.ceiling), self.size + step)
             self._cond.notify_all()
 
-    def shrink(self) -> None:
-        """A 429: multiplicative decrease."""
+    def shrink(self, *, fresh: bool = True) -> None:
+        """A 429 (the caller still holds its slot): the window drops below the level that was refused.
+
+        Args:
+            fresh: the first 429 of a burst. The refusals of one burst come back one after another
+                while the admitted requests are still running, so the last one counts just those: the
+                window takes the smallest level seen. A fresh 429 at or below the level learned before
+                means that was too much after all (a token bucket, or a smaller limit now): it halves.
+        """
         with self._cond:
+            target = float(max(1, self.in_flight - 1))
+            if fresh and self.learned is not None and self.in_flight <= self.learned:
+                target = min(target, max(1.0, self.size / 2))
             self.slow_start = False
-            self.size = max(1.0, self.size / 2)
+            self.size = min(self.size, target) if not fresh else target
+            self.learned = int(self.size)
             self.decreases += 1
 
 
@@ -111,6 +147,7 @@ class Permit:
 
     input_tokens: int
     output_tokens: int
+    taken_at: float = 0.0  # limiter clock when the request was let go
 
 
 # anthropic-ratelimit-<family>-* header family -> bucket name.
@@ -190,7 +227,7 @@ class RateLimiter:
                         self._buckets["requests"].take(1)
                         self._buckets["input"].take(input_tokens)
                         self._buckets["output"].take(output_tokens)
-                        return Permit(input_tokens, output_tokens)
+                        return Permit(input_tokens, output_tokens, now)
                     self.waited_s += wait
                 self._sleep(wait)
         except BaseException:
@@ -222,11 +259,22 @@ class RateLimiter:
             now = self._clock()
             already_paused = self._paused_until > now
             self._paused_until = max(self._paused_until, now + seconds)
-        if shrink and not already_paused:
-            self.window.shrink()
+        if shrink:
+            self.window.shrink(fresh=not already_paused)
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Correct the buckets from a response's ``anthropic-ratelimit-*`` headers (missing ones are fine)."""
+    def observe(self, headers: Mapping[str, str], since: float | None = None) -> None:
+        """Correct the buckets from a response's ``anthropic-ratelimit-*`` headers (missing ones are fine).
+
+        The first response that carries them tells the tier: the window opens to its ceiling and the
+        buckets, now the server's own figures, pace the requests.
+
+        Args:
+            since: when the request was sent (limiter clock). The server counted ``remaining`` when it
+                admitted the request; a reply that took its time to write arrives with a figure that old,
+                so the refill since then is added back, or every long reply would drain the buckets.
+        """
+        if any(_int_header(headers, f"{prefix}-limit") for prefix in _HEADER_BUCKETS):
+            self.window.open_up()
         with self._lock:
             now = self._clock()
             for prefix, name in _HEADER_BUCKETS.items():
@@ -238,7 +286,8 @@ class RateLimiter:
                     bucket.capacity = float(limit)
                     bucket.level = min(bucket.level, bucket.capacity)
                 if remaining is not None:
-                    bucket.level = min(bucket.level, float(remaining))
+                    refilled = 0.0 if since is None else max(0.0, now - since) * bucket.rate
+                    bucket.level = min(bucket.level, min(bucket.capacity, float(remaining) + refilled))
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:

@@ -173,6 +173,7 @@ class FakeAnthropic:
         context_window: prompts longer than this many tokens get the API's 400 (None: no limit).
         clock, sleep: the server's time (tests share a scaled clock with the client).
         hang_s: the longest a ``hang`` fault holds a request (it ends earlier when the server stops).
+        storm: draws a fault (or None) for each unscripted request (``tests.fakes.storms``).
     """
 
     def __init__(
@@ -192,6 +193,7 @@ class FakeAnthropic:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         hang_s: float = 30.0,
+        storm: Callable[[bytes], Fault | None] | None = None,
     ) -> None:
         self.api_key = api_key
         self.limits = limits
@@ -206,6 +208,7 @@ class FakeAnthropic:
         self.clock = clock
         self.sleep = sleep
         self.hang_s = hang_s
+        self.storm = storm
         self.seed = seed
         self._times_seen: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -224,7 +227,7 @@ class FakeAnthropic:
 
     def start(self) -> FakeAnthropic:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _Server(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
         self._thread.start()
@@ -305,6 +308,8 @@ class FakeAnthropic:
         with self._lock:
             fault = self._script.popleft() if self._script else None
             index = len(self.seen)
+        if fault is None and self.storm is not None:
+            fault = self.storm(raw)
 
         def error(
             code: int, message: str, *, extra: dict[str, str] | None = None, error_code: str | None = None
@@ -577,6 +582,12 @@ def _generate(schema: dict[str, Any], path: str, name: str | None = None) -> Any
     if kind == "boolean":
         return False
     return None
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's listen backlog is 5: a burst of new connections beyond it waits for the kernel's
+    # 1 s SYN retransmission, which a scaled clock turns into many API seconds the real API never costs.
+    request_queue_size = 256
 
 
 class _Handler(BaseHTTPRequestHandler):
