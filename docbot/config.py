@@ -290,7 +290,7 @@ class ChunkSettings:
         env=("DOCBOT_CHUNK_MAX_TOKENS",),
     )  # fmt: skip
     chunk_overlap_lines: int = setting(
-        100, _number(int, 0, 10_000), "lines before a chunk shown to the model as context only",
+        8, _number(int, 0, 10_000), "lines before a chunk shown to the model as context only",
         env=("DOCBOT_CHUNK_OVERLAP_LINES",), input="chunk_overlap_lines",
     )  # fmt: skip
     visibility: Visibility = setting(

@@ -9,10 +9,10 @@ How long to wait: max(the server's hint (``retry-after-ms`` / ``retry-after``), 
 with full jitter: uniform(0, min(cap, initial * 2**(n-1)))). The hint is a floor because retrying
 earlier is known to fail; the jitter spreads concurrent retries so they do not return in lockstep.
 
-How often: ``max_attempts`` (5) for dropped connections, timeouts and other errors;
-``max_attempts_rate_limited`` (20) when the last failure was the server shedding load (429, 529 or a
-5xx): it answered, so it is up, and a storm that fails 60% of requests at random would otherwise fail
-8% of chunks (0.6**5); with 20 attempts it is 0.6**20, about 4e-5.
+How often: ``max_attempts`` (5) for timeouts and other errors; ``max_attempts_rate_limited`` (20)
+when the last failure was the server shedding load (429, 529, a 5xx or a dropped connection): it is
+up, and a storm that fails 60% of requests at random would otherwise fail 8% of chunks (0.6**5);
+with 20 attempts it is 0.6**20, about 4e-5.
 """
 
 from __future__ import annotations
@@ -59,9 +59,12 @@ class ApiTransientError(TransientError):
         retry_after: the server's wait hint in seconds, if it sent one.
     """
 
-    def __init__(self, message: str, *, status: int | None, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None, retry_after: float | None = None, dropped: bool = False
+    ) -> None:
         super().__init__(message, retry_after=retry_after)
         self.status = status
+        self.dropped = dropped  # the connection failed or closed without an answer
 
     @property
     def rate_limited(self) -> bool:
@@ -69,9 +72,10 @@ class ApiTransientError(TransientError):
 
     @property
     def load_shed(self) -> bool:
-        """The server answered with a rate limit, an overload or a 5xx: it is up and shedding load, so
-        the larger attempt cap applies (a dropped connection or a timeout says less)."""
-        return self.status is not None and (self.rate_limited or self.status >= 500)
+        """The server is up and shedding load: it answered a rate limit, an overload or a 5xx, or it
+        dropped the connection at once (what an overloaded front end does). The larger attempt cap
+        applies; a timeout, which costs a whole ``request_timeout_s`` each, keeps the smaller one."""
+        return self.dropped or (self.status is not None and (self.rate_limited or self.status >= 500))
 
     @property
     def service_failure(self) -> bool:
@@ -122,7 +126,7 @@ def translate(exc: anthropic.AnthropicError) -> DocbotError:
     if isinstance(exc, anthropic.APITimeoutError):
         return ApiTransientError("request timed out", status=None)
     if isinstance(exc, anthropic.APIConnectionError):
-        return ApiTransientError("connection failed", status=None)
+        return ApiTransientError("connection failed", status=None, dropped=True)
     if isinstance(exc, anthropic.APIStatusError):
         status = exc.status_code
         kind = exc.type or "error"
