@@ -1,4 +1,4 @@
-"""``./dev bench-rate`` (``python -m bench.rate``): how docbot fills a tier, survives storms and resumes.
+"""``./dev bench rate``: how docbot fills a rate-limit tier, survives fault storms and resumes after a kill.
 
 Workloads, each against the loopback Messages API (``tests.fakes``) with the tier's buckets, its
 concurrency limit and ``max_tokens`` reservations enforced the way the API does:
@@ -237,7 +237,7 @@ def kill(opts: Options, tmp: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.rate", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="./dev bench rate", description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--scale", type=float, default=100.0, help="how much faster waits pass (100)")
     parser.add_argument("--lines", type=int, default=50_000, help="lines of the large file (50,000)")
     parser.add_argument("--files", type=int, default=60, help="files of the storm workloads (60)")
