@@ -173,6 +173,11 @@ def document_overviews(
         saved += entry.cost_usd
     misses = [key for key, r in keyed.items() if r.path not in texts]
 
+    # The provider's failed requests were sent (and maybe billed) too; what failed before this was
+    # counted by the chunk stage, so only what the overview requests add is counted here.
+    failed_usage = getattr(provider, "failed_usage", None)
+    failed_before = failed_usage() if callable(failed_usage) else Usage()
+
     def ask(key: str) -> tuple[str, ChunkDoc | None, str | None]:
         try:
             return key, provider.overview(keyed[key]), None
@@ -200,6 +205,8 @@ def document_overviews(
                 output_tokens=doc.usage.output_tokens,
                 cost_usd=doc.usage.cost_usd,
             )
+    if callable(failed_usage):
+        usage += _difference(failed_usage(), failed_before)
     not_stored = tuple(
         (keyed[key].path, f"overview: {reason}") for key, reason in cache.put_many(fresh).items()
     )
@@ -209,3 +216,7 @@ def document_overviews(
 def _options(provider: OverviewProvider) -> Mapping[str, object]:
     options = getattr(provider, "cache_options", None)
     return dict(options) if isinstance(options, Mapping) else {}
+
+
+def _difference(after: Usage, before: Usage) -> Usage:
+    return Usage(**{k: getattr(after, k) - getattr(before, k) for k in Usage.__dataclass_fields__})

@@ -6,6 +6,7 @@ The RunReport's request, retry, 429, token and cost figures must agree with what
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from docbot.llm.client import AnthropicProvider
 from docbot.llm.pricing import PRICES
 from docbot.report import RunReport
 from tests.conftest import GitRepo
-from tests.fakes.anthropic_server import FakeAnthropic, Limits, ok, running, status
+from tests.fakes.anthropic_server import FakeAnthropic, Fault, Limits, ok, running, status
 from tests.fakes.clock import FakeClock, ScaledClock
 from tests.fakes.llm import settings_for
 from tests.local_run import run_local
@@ -199,14 +200,18 @@ def test_budget_guard_stops_at_the_limit_and_publishes_what_succeeded(git_repo: 
             git_repo, fake, clock.now, clock.sleep, max_concurrency=1, max_cost_usd=0.05, max_tokens=1000
         )
         totals = fake.totals()
+        seen = list(fake.seen)
     documented = len(report.documented)
     assert 0 < documented < 20
     # Decided before the first request, from the estimate: the files that do not fit are skipped.
     over = [o for o in report.skipped if o.reason.startswith("skipped: budget")]
     assert report.failed == [] and len(over) == 20 - documented
     assert report.budget is not None and f"documented the {documented} file(s) that fit" in report.budget
-    # refused work was never sent: a chunk and an overview request per documented file
-    assert totals["requests"] == 2 * documented
+    # Refused work was never sent: every request was for a documented file (its chunk, maybe in two
+    # requests when the predicted answer does not fit max_tokens, and its overview).
+    sent = {re.search(r"Source file: (\S+)", json.dumps(s.body)).group(1) for s in seen if s.body}  # type: ignore[union-attr]
+    assert sent == set(report.documented)
+    assert totals["requests"] >= 2 * documented
     assert report.usage.cost_usd == pytest.approx(_expected_cost(totals), rel=1e-9)
     assert report.usage.cost_usd <= 0.05
     for path in report.documented:
@@ -229,8 +234,10 @@ def test_open_circuit_is_the_failure_reason_and_failed_requests_are_counted(git_
             clock.sleep,
             max_concurrency=1,
             max_attempts=2,
+            max_attempts_rate_limited=2,
             breaker_threshold=3,
             breaker_cooldown_s=600,
+            breaker_max_open_s=1,  # an outage longer than the run will wait
         )
         totals = fake.totals()
     reasons = [f.reason for f in report.failed]
@@ -240,3 +247,20 @@ def test_open_circuit_is_the_failure_reason_and_failed_requests_are_counted(git_
     # Failed chunks' requests still reach the report: 2 for the first file, 1 before the circuit opened.
     assert totals["requests"] == 3
     assert (report.usage.requests, report.usage.retries) == (3, 1)
+
+
+def test_a_failed_overview_request_is_reported_and_still_counted(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", _module(1))
+    git_repo.commit("one")
+    with running() as fake:
+        # The chunk is answered; the file's overview reply is unusable twice, so the overview fails.
+        fake.script(ok(), Fault("bad_json"), Fault("bad_json"))
+        clock = FakeClock()
+        report = _run(git_repo, fake, clock.now, clock.sleep)
+        totals = fake.totals()
+    assert report.documented == ["a.py"]  # published without its overview
+    assert [o.path for o in report.overviews_failed] == ["a.py"]
+    assert "unusable overview" in report.overviews_failed[0].reason
+    # Both overview attempts were sent and billed: the report counts them like any failed request.
+    assert totals["requests"] == 3 and report.usage.requests == 3
+    assert report.usage.cost_usd == pytest.approx(_expected_cost(totals), rel=1e-9)
