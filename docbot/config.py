@@ -172,6 +172,17 @@ def _opt_url(value: object, name: str) -> str | None:
     return text or None
 
 
+def _web_url(value: object, name: str) -> str | None:
+    if value is None:
+        return None
+    text = _str(value, name).strip().rstrip("/")
+    if not re.fullmatch(r"https?://[^\s/@]+(/[\w.-]+){2}", text):
+        raise ConfigError(
+            f"{name}: {_brief(value)} is not a repository's web address; use https://github.com/OWNER/REPO"
+        )
+    return text
+
+
 def _api_url(value: object, name: str) -> str:
     text = _str(value, name).rstrip("/")
     if not text.startswith(("http://", "https://")):
@@ -481,6 +492,11 @@ class Settings:
     report_path: Path | None = setting(
         None, _opt_path, "where the RunReport JSON is written", input="report_path", flag="--report",
         from_file=False, shown_default="none (the Action: `RUNNER_TEMP`)",
+    )  # fmt: skip
+    repository_url: str | None = setting(
+        None, _web_url, "the repository's web address, where each symbol's lines link (`https://HOST/OWNER/REPO`)",
+        env=("DOCBOT_REPOSITORY_URL",),
+        shown_default="the event's repository, else the `origin` remote; none: relative links",
     )  # fmt: skip
     files: FileSettings = FileSettings()
     chunking: ChunkSettings = ChunkSettings()

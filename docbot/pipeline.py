@@ -30,11 +30,12 @@ from docbot.events import RunSpec, Skip
 from docbot.filters import ATTRIBUTES, FileFilter
 from docbot.git import Git
 from docbot.llm.base import DocRequest, Provider
-from docbot.markers import marker_line
+from docbot.markers import source_of
 from docbot.merge import combine, merge_file, missing_symbols
 from docbot.publish.plan import DocsPlan
 from docbot.ranges import DiffRange, resolve_range
-from docbot.render.page import page_path, render_page
+from docbot.render.links import NameIndex, SourceLinks, web_url
+from docbot.render.page import LAYOUT, PageLinks, page_path, render_page
 from docbot.report import FileOutcome, RunReport
 
 
@@ -203,32 +204,49 @@ def _chunk_key(chunk: Chunk, provider: Provider) -> str:
     )
 
 
-def _file_key(f: SourceFile, provider: Provider) -> str:
+def _file_key(f: SourceFile, provider: Provider, links: PageLinks | None = None) -> str:
     # The whole rendered page: its chunk keys carry content, model, prompt and chunking; the path,
-    # source hash (line numbers on the page) and docbot's version (the page layout) complete it.
+    # source hash (line numbers on the page) and docbot's version (the page layout) complete it, with
+    # what its links depend on: the repository, the docs folder and the names of the other pages. The
+    # commit is left out: the lines of an unchanged file are the same at any commit that has it.
+    options: dict[str, object] = {"path": f.path, "source_sha256": f.source_sha256, "docbot": __version__}
+    if links is not None:
+        options["links"] = {
+            "layout": LAYOUT,
+            "repo": links.source.repo_url or "",
+            "out_dir": links.out_dir,
+            "names": hashlib.sha256(links.names.fingerprint().encode()).hexdigest(),
+        }
     return content_key(
         "file",
         "\n".join(_chunk_key(c, provider) for c in f.chunks),
         model=f"{provider.name}:{provider.model}",
         prompt_version=provider.prompt_version,
-        options={"path": f.path, "source_sha256": f.source_sha256, "docbot": __version__},
+        options=options,
     )
 
 
-def cached_pages(files: tuple[SourceFile, ...], *, cache: Cache, provider: Provider, force: bool) -> PageHits:
+def cached_pages(
+    files: tuple[SourceFile, ...],
+    *,
+    cache: Cache,
+    provider: Provider,
+    force: bool,
+    links: PageLinks | None = None,
+) -> PageHits:
     """The file-level lookup, made before any chunk's: source path -> rendered page, for every hit.
 
     A page hit saves what generating the whole page originally cost. ``force`` looks nothing up: every
     file misses (and its fresh page replaces the cached one).
     """
-    keys = {_file_key(f, provider): f for f in files}
+    keys = {_file_key(f, provider, links): f for f in files}
     pages: dict[str, str] = {}
     chunk_hits, saved = 0, 0.0
 
     def is_page(key: str, value: str) -> bool:
         # Cache contents are untrusted: a page without this file's marker line would be published and
         # then refused as hand-written by every later run.
-        return value.startswith(marker_line(keys[key].path) + "\n")
+        return source_of(value) == keys[key].path
 
     for key, entry in ({} if force else cache.get_many(list(keys), validate=is_page)).items():
         f = keys[key]
@@ -318,15 +336,18 @@ def render_pages(
     out_dir: str,
     cache: Cache,
     provider: Provider,
+    links: PageLinks | None = None,
 ) -> Pages:
     """One page per file: the cached page, or merged from its chunks' answers; a file whose chunks failed
-    gets none (its previous page stays as it was)."""
+    gets none (its previous page stays as it was). ``links``: where the pages link (default: relative
+    source links, no cross-page links)."""
+    links = links or PageLinks(out_dir=out_dir)
     pages: list[tuple[str, str]] = []
     sources: dict[str, str] = {}
     failed: list[FileOutcome] = []
     static = invented = 0
     fresh: dict[str, CacheEntry] = {}
-    file_keys = {_file_key(f, provider): f.path for f in files}
+    file_keys = {_file_key(f, provider, links): f.path for f in files}
     for f in files:
         page = page_path(out_dir, f.path)
         if f.path in hits.pages:
@@ -350,13 +371,13 @@ def render_pages(
         )
         static += len(doc.missing)
         invented += doc.invented
-        text = render_page(doc)
+        text = render_page(doc, links)
         pages.append((page, text))
         sources[page] = f.path
         # The page entry carries the original cost of all its chunks (cached ones included), so a
         # later page hit reports what it really saved.
         usage = [answers.docs[k].usage for k in keys]
-        fresh[_file_key(f, provider)] = CacheEntry(
+        fresh[_file_key(f, provider, links)] = CacheEntry(
             value=text,
             model=provider.model,
             created=time.time(),
@@ -368,6 +389,15 @@ def render_pages(
         FileOutcome(file_keys[key], f"page: {reason}") for key, reason in cache.put_many(fresh).items()
     )
     return Pages(tuple(pages), sources, tuple(failed), static, invented, not_stored)
+
+
+def page_links(
+    files: tuple[SourceFile, ...], *, out_dir: str, repo_url: str | None, commit: str
+) -> PageLinks:
+    """Where the run's pages link: source lines on ``repo_url`` at ``commit`` (relative without one),
+    and the names of every symbol the run documents, for cross-links between its pages."""
+    names = NameIndex.build({page_path(out_dir, f.path): [(s.name, s.id) for s in f.symbols] for f in files})
+    return PageLinks(out_dir=out_dir, source=SourceLinks(repo_url, commit), names=names)
 
 
 def list_changes(spec: RunSpec, git: Git) -> tuple[DiffRange, list[FileChange]]:
@@ -396,8 +426,12 @@ def run(
     cache: Cache,
     provider: Provider,
     clock: Callable[[], float] = time.monotonic,
+    repo_url: str | None = None,
 ) -> RunResult | Skip:
     """Document what changed between ``spec.base`` and ``spec.head``; return the report and the pages.
+
+    Each symbol's lines link to the repository's web page at ``settings.repository_url``, else
+    ``repo_url`` (the event's repository), else the one the ``origin`` remote names; relative without.
 
     Returns:
         The ``RunResult``, or a ``Skip`` when ``spec.skip_docs_only`` and only the docs folder changed.
@@ -422,7 +456,14 @@ def run(
         selection = select_files(
             changes, out_dir=out_dir, chunking=settings.chunking, read=blobs.read, file_filter=file_filter
         )
-    hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force)
+    remote = git.try_remote_url()
+    links = page_links(
+        selection.files,
+        out_dir=out_dir,
+        repo_url=settings.repository_url or repo_url or (web_url(remote) if remote else None),
+        commit=span.head,
+    )
+    hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force, links=links)
     answers = document_chunks(
         [f for f in selection.files if f.path not in hits.pages],
         cache=cache,
@@ -430,7 +471,9 @@ def run(
         max_concurrency=settings.llm.max_concurrency,
         force=spec.force,
     )
-    pages = render_pages(selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider)
+    pages = render_pages(
+        selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider, links=links
+    )
     report = RunReport(
         provider=provider.name,
         model=provider.model,

@@ -238,8 +238,8 @@ def test_a_second_push_keeps_the_pages_of_the_open_pull_request(harness: Harness
     files = harness.world.files_at("docbot/main")
     assert {"docs/api/src/area.py.md", "docs/api/src/shapes.py.md"} <= set(files)
     assert harness.world.bare_git("rev-parse", "docbot/main^") == third
-    assert "- [src/shapes.py]" in files["docs/api/README.md"]
-    assert "- [src/area.py]" in files["docs/api/README.md"]
+    assert "- [`shapes.py`](src/shapes.py.md)" in files["docs/api/README.md"]
+    assert "- [`area.py`](src/area.py.md)" in files["docs/api/README.md"]
 
 
 def pull_request_payload(

@@ -57,8 +57,9 @@ def main(
             inputs.notice_offline(log, settings)
             with closing(open_cache(settings.cache)) as cache, log.group("docbot: documenting the changes"):
                 result = pipeline.run(
-                    spec, settings, git=git, cache=cache, provider=open_provider(settings.llm)
-                )
+                    spec, settings, git=git, cache=cache, provider=open_provider(settings.llm),
+                    repo_url=f"{runner.server_url}/{runner.repository}" if runner.repository else None,
+                )  # fmt: skip
             if isinstance(result, events.Skip):
                 return outputs.skipped(log, runner, result, api.retries)
             for notice in result.notices:

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docbot.markers import source_of
+from docbot.markers import FRONT_MATTER_MAX, front_matter_value, source_of
 from docbot.publish.plan import Changes, DocsPlan, Existing, decide, git_blob_sha
 from docbot.report import PublishRecord, RunReport
 
 
-def _first_line(path: Path) -> str:
+def _head(path: Path) -> str:
+    # The marker is the page's front matter (or, from docbot 0.1, its first line).
     with path.open("rb") as fh:
-        return fh.readline(4096).decode("utf-8", errors="replace").rstrip("\r\n")
+        return fh.read(FRONT_MATTER_MAX).decode("utf-8", errors="replace")
 
 
 def is_generated(path: Path) -> bool:
-    """True when ``path`` is a regular file (not a symlink) whose first line is docbot's marker."""
-    return path.is_file() and not path.is_symlink() and source_of(_first_line(path)) is not None
+    """True when ``path`` is a regular file (not a symlink) that opens with docbot's marker."""
+    return path.is_file() and not path.is_symlink() and source_of(_head(path)) is not None
 
 
 class FilesPublisher:
@@ -48,7 +49,9 @@ class FilesPublisher:
         if not is_generated(path):
             return Existing(digest="", generated=False)
         data = path.read_bytes()
-        return Existing(git_blob_sha(data), True, source_of(_first_line(path)))
+        head = _head(path)
+        summary = front_matter_value(head, "description") or ""
+        return Existing(git_blob_sha(data), True, source_of(head), summary)
 
     def _outside(self, out_dir: str, rel: str) -> str | None:
         # Refuse anything that would land outside the docs folder through a symlinked parent.

@@ -25,7 +25,7 @@ from github.InputGitTreeElement import InputGitTreeElement
 from docbot.config import PublishSettings
 from docbot.errors import ConfigError, PermanentError, TransientError
 from docbot.events import RunSpec
-from docbot.markers import TRAILER, source_of
+from docbot.markers import FRONT_MATTER_MAX, TRAILER, front_matter_value, source_of
 from docbot.publish.github_api import GitHubApi, GitHubApiError, PullInfo, pull_info
 from docbot.publish.plan import Changes, DocsPlan, Existing, decide, git_blob_sha, unsafe_path
 from docbot.render.bodies import Links, comment_body, pull_request_body, refused_pull_request_comment
@@ -63,8 +63,9 @@ class Target:
     server_url: str = "https://github.com"
 
 
-def _first_line(data: bytes) -> str:
-    return data.split(b"\n", 1)[0][:4096].decode("utf-8", errors="replace").rstrip("\r")
+def _head(data: bytes) -> str:
+    # The marker is the page's front matter (or, from docbot 0.1, its first line).
+    return data[:FRONT_MATTER_MAX].decode("utf-8", errors="replace")
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,11 @@ class _Tree:
         if mode not in _FILE_MODES:
             return Existing(digest="", generated=False)  # a symlink or a submodule: never a page
         if sha in self.carried:
-            return Existing(sha, True, path[len(out_dir) + 1 : -len(".md")])
-        source = source_of(_first_line(self.blob(sha)))
-        return Existing(sha, source is not None, source)
+            summary = front_matter_value(_head(self.blob(sha)), "description") or ""
+            return Existing(sha, True, path[len(out_dir) + 1 : -len(".md")], summary)
+        head = _head(self.blob(sha))
+        source = source_of(head)
+        return Existing(sha, source is not None, source, front_matter_value(head, "description") or "")
 
     def entries(self, tree_sha: str, folder: str) -> tuple[Any, dict[str, Entry]]:
         """The root tree object and the files under ``folder`` at ``tree_sha``.

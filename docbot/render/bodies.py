@@ -10,7 +10,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from docbot.markers import PULL_REQUEST, STICKY_COMMENT, source_of
+from docbot.markers import PULL_REQUEST, STICKY_COMMENT, page_body
 from docbot.report import FileOutcome, PublishRecord, RunReport
 
 # The API rejects longer bodies with 422 "Body is too long (maximum is 65536 characters)"; comments are
@@ -185,8 +185,7 @@ def comment_body(
     )
     sections = []
     for page, text in pages:
-        first, _, rest = text.partition("\n")
-        content = rest.lstrip("\n") if source_of(first) is not None else text
+        content = page_body(text).lstrip("\n")
         sections.append(
             f"<details><summary><code>{html.escape(page)}</code></summary>\n\n{content.rstrip()}\n\n</details>"
         )
