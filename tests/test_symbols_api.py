@@ -592,8 +592,9 @@ def test_page_shows_overloads_decorators_and_attributes() -> None:
         "Thing.b",
     ]
     assert (
-        "```python\ndef f(x)\n```\n\n**Overloads**\n\n```python\ndef f(x: int) -> int\ndef f(x: str) -> str\n```" in page
-    )
+        "```python\ndef f(x)\n```\n\n**Overloads**\n\n"
+        "```python\ndef f(x: int) -> int\ndef f(x: str) -> str\n```"
+    ) in page
     assert "Implementation." in page  # the implementation's docstring, not a stub's
     assert "```python\n@property\n@area.setter\ndef area(self) -> int\n```" in page
     assert "*property, [lines 58–64](../../a.py#L58-L64)*" in page  # the setter is part of the property
