@@ -391,12 +391,19 @@ def render_pages(
     return Pages(tuple(pages), sources, tuple(failed), static, invented, not_stored)
 
 
+def _named(sym: symbols.Symbol) -> tuple[str, str, bool]:
+    # A common word in backticks (`paths`, `name`) must not link to some other file's variable of that
+    # name: data is linked from other pages only by its qualified name (`Config.paths`).
+    shared = sym.kind not in symbols.DATA_KINDS or "." in sym.name
+    return sym.name, sym.id, shared
+
+
 def page_links(
     files: tuple[SourceFile, ...], *, out_dir: str, repo_url: str | None, commit: str
 ) -> PageLinks:
     """Where the run's pages link: source lines on ``repo_url`` at ``commit`` (relative without one),
     and the names of every symbol the run documents, for cross-links between its pages."""
-    names = NameIndex.build({page_path(out_dir, f.path): [(s.name, s.id) for s in f.symbols] for f in files})
+    names = NameIndex.build({page_path(out_dir, f.path): [_named(s) for s in f.symbols] for f in files})
     return PageLinks(out_dir=out_dir, source=SourceLinks(repo_url, commit), names=names)
 
 

@@ -107,9 +107,9 @@ def test_web_url_from_a_remote_never_keeps_credentials(remote: str, url: str | N
 def test_names_link_to_the_same_page_first_and_to_one_other_page_only() -> None:
     names = NameIndex.build(
         {
-            "docs/a.py.md": [("Box", "Box"), ("Box.get", "Box.get")],
-            "docs/pkg/b.py.md": [("helper", "helper"), ("Box", "Box")],
-            "docs/c.py.md": [("helper", "helper")],
+            "docs/a.py.md": [("Box", "Box", True), ("Box.get", "Box.get", True), ("LIMIT", "LIMIT", False)],
+            "docs/pkg/b.py.md": [("helper", "helper", True), ("Box", "Box", True)],
+            "docs/c.py.md": [("helper", "helper", True)],
         }
     )
     assert names.link("Box", "docs/a.py.md") == "#box"
@@ -117,3 +117,5 @@ def test_names_link_to_the_same_page_first_and_to_one_other_page_only() -> None:
     assert names.link("helper", "docs/a.py.md") is None  # two other pages define it
     assert names.link("Box", "docs/a.py.md", skip="box") is None  # a section never links to itself
     assert names.link("nothing", "docs/a.py.md") is None
+    assert names.link("LIMIT", "docs/a.py.md") == "#limit"  # data links on its own page only
+    assert names.link("LIMIT", "docs/c.py.md") is None

@@ -109,6 +109,7 @@ class Target:
 
     page: str
     anchor: str
+    shared: bool = True  # may be linked from other pages (data such as a test's constant is not)
 
 
 @dataclass(frozen=True)
@@ -118,25 +119,29 @@ class NameIndex:
     targets: Mapping[str, tuple[Target, ...]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, pages: Mapping[str, Iterable[tuple[str, str]]]) -> NameIndex:
-        """From page path -> (qualified name, symbol id) pairs of the symbols it documents."""
+    def build(cls, pages: Mapping[str, Iterable[tuple[str, str, bool]]]) -> NameIndex:
+        """From page path -> (qualified name, symbol id, shared) of the symbols it documents; a symbol
+        that is not ``shared`` is linked only from its own page."""
         targets: dict[str, list[Target]] = {}
         for page, named in pages.items():
             named = list(named)
-            anchors = anchor_ids(symbol_id for _, symbol_id in named)
-            for name, symbol_id in named:
-                targets.setdefault(name, []).append(Target(page, anchors[symbol_id]))
+            anchors = anchor_ids(symbol_id for _, symbol_id, _ in named)
+            for name, symbol_id, shared in named:
+                targets.setdefault(name, []).append(Target(page, anchors[symbol_id], shared))
         return cls({name: tuple(ts) for name, ts in sorted(targets.items())})
 
     def fingerprint(self) -> str:
         """Everything a page's links depend on, as text (for the cache key of rendered pages)."""
-        return "\n".join(f"{n}\t{t.page}#{t.anchor}" for n, ts in self.targets.items() for t in ts)
+        return "\n".join(
+            f"{n}\t{t.page}#{t.anchor}\t{t.shared}" for n, ts in self.targets.items() for t in ts
+        )
 
     def link(self, text: str, page: str, *, skip: str | None = None) -> str | None:
         """The link for the code span ``text`` on ``page``, or ``None`` when it names no one symbol.
 
         ``Class.method`` and ``Class.method()`` name the symbol; a name defined on ``page`` links there
-        first; a name defined on several other pages (and not on this one) links nowhere. ``skip``: the
+        first; a name defined on several other pages (and not on this one), or a symbol that is not
+        shared, links nowhere. ``skip``: the
         anchor of the section being written (a section does not link to itself).
         """
         name = _CALL.sub("", text.strip())
@@ -145,7 +150,7 @@ class NameIndex:
         if here:
             target = here[0]
             return None if target.anchor == skip else f"#{target.anchor}"
-        if len(found) != 1:
+        if len(found) != 1 or not found[0].shared:
             return None
         target = found[0]
         return f"{relative_link(page, target.page)}#{target.anchor}"
