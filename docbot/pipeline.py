@@ -204,19 +204,22 @@ def _chunk_key(chunk: Chunk, provider: Provider) -> str:
     )
 
 
-def _file_key(f: SourceFile, provider: Provider, links: PageLinks | None = None) -> str:
+def _file_key(f: SourceFile, provider: Provider, links: PageLinks) -> str:
     # The whole rendered page: its chunk keys carry content, model, prompt and chunking; the path,
     # source hash (line numbers on the page) and docbot's version (the page layout) complete it, with
     # what its links depend on: the repository, the docs folder and the names of the other pages. The
     # commit is left out: the lines of an unchanged file are the same at any commit that has it.
-    options: dict[str, object] = {"path": f.path, "source_sha256": f.source_sha256, "docbot": __version__}
-    if links is not None:
-        options["links"] = {
+    options: dict[str, object] = {
+        "path": f.path,
+        "source_sha256": f.source_sha256,
+        "docbot": __version__,
+        "links": {
             "layout": LAYOUT,
             "repo": links.source.repo_url or "",
             "out_dir": links.out_dir,
             "names": hashlib.sha256(links.names.fingerprint().encode()).hexdigest(),
-        }
+        },
+    }
     return content_key(
         "file",
         "\n".join(_chunk_key(c, provider) for c in f.chunks),
@@ -232,12 +235,13 @@ def cached_pages(
     cache: Cache,
     provider: Provider,
     force: bool,
-    links: PageLinks | None = None,
+    links: PageLinks,
 ) -> PageHits:
     """The file-level lookup, made before any chunk's: source path -> rendered page, for every hit.
 
     A page hit saves what generating the whole page originally cost. ``force`` looks nothing up: every
-    file misses (and its fresh page replaces the cached one).
+    file misses (and its fresh page replaces the cached one). ``links``: what the pages link to, part
+    of each page's key.
     """
     keys = {_file_key(f, provider, links): f for f in files}
     pages: dict[str, str] = {}

@@ -195,6 +195,9 @@ def test_push_opens_a_docs_pull_request_and_a_rerun_updates_it(harness: Harness)
         "docs/api/src/greeter.py.md",
     ]
     assert "area" in files["docs/api/src/area.py.md"]
+    # Each symbol's lines link to the event's repository at the documented commit.
+    source_link = f"](https://github.test/octo/project/blob/{second}/src/area.py#L"
+    assert source_link in files["docs/api/src/area.py.md"]
     assert TRAILER in harness.world.bare_git("log", "-1", "--format=%B", "docbot/main")
     assert "Docs pull request #1 created" in run.summary
     assert "| Cost |" in run.summary
