@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 
 from docbot.cache.sqlite import SqliteCache
 from docbot.markers import marker_line, source_of
+from docbot.publish.plan import NOT_OURS
 from docbot.render.markdown import ALLOWED_HTML
 from tests.conftest import GitRepo
 from tests.fakes.hostile import HostileProvider
@@ -265,7 +266,7 @@ def test_pages_of_docbot_0_1_are_upgraded_in_place(git_repo: GitRepo, tmp_path: 
         cache.close()
     docs = git_repo.path / "docs" / "api"
     page = (docs / "a.py.md").read_text()
-    assert [s for s in report.skipped if "docbot" in s.reason] == []  # no page refused as not docbot's
+    assert [s.path for s in report.skipped if s.reason == NOT_OURS] == []  # nothing refused as not docbot's
     assert "docs/api/a.py.md" in report.written_pages and "docs/api/README.md" in report.written_pages
     assert page.startswith("---\ndocbot:\n") and source_of(page) == "a.py" and "old page" not in page
     assert source_of((docs / "README.md").read_text()) == "README.md"
