@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from typing import TextIO
 
-from docbot import events, pipeline
+from docbot import events, metrics, pipeline
 from docbot.action import gate, inputs, outputs
 from docbot.action.runner import ActionLog
 from docbot.cache import open_cache
@@ -17,9 +17,11 @@ from docbot.config import Settings
 from docbot.errors import DocbotError
 from docbot.git import Git
 from docbot.llm.providers import open_provider
+from docbot.progress import LogProgress
 from docbot.publish.github import open_publisher
 from docbot.publish.github_api import GitHubApi
 from docbot.render.bodies import Links
+from docbot.report import PublishRecord
 
 
 def main(
@@ -41,6 +43,7 @@ def main(
     settings: Settings | None = None
     try:
         settings = inputs.load(runner, env)
+        outputs.check_report_path(settings, runner)
         with closing(_LazyApi(settings, runner, sleep)) as api:
             git = Git(runner.workspace)
             git.mark_safe()
@@ -48,7 +51,7 @@ def main(
             request = events.from_event(
                 runner.event_name, runner.payload(), sha=runner.sha or None, trigger=trigger
             )
-            admitted = gate.admit(request, settings.publish, git, api)
+            admitted = gate.admit(request, settings.publish, git, api, warn=log.warning)
             spec = (
                 admitted if isinstance(admitted, events.Skip) else events.plan_run(admitted, settings.publish)
             )
@@ -59,20 +62,35 @@ def main(
                 result = pipeline.run(
                     spec, settings, git=git, cache=cache, provider=open_provider(settings.llm),
                     repo_url=f"{runner.server_url}/{runner.repository}" if runner.repository else None,
+                    progress=LogProgress(log.info),
                 )  # fmt: skip
+                if not isinstance(result, events.Skip):
+                    outputs.log_outcomes(log, result.report)
             if isinstance(result, events.Skip):
                 return outputs.skipped(log, runner, result, api.retries)
             for notice in result.notices:
                 log.notice(notice)
             with log.group(f"docbot: publishing ({'dry run' if settings.publish.dry_run else spec.mode})"):
-                publisher = open_publisher(
-                    spec, settings.publish, api, local_blob=git.try_read_blob, head_sha=result.head,
-                    links=Links(run_url=runner.run_url), server_url=runner.server_url,
+                if settings.shard is not None:  # a shard fills the cache; the final job publishes
+                    note = f"Shard {settings.shard}: documented into the cache, nothing published."
+                    record = PublishRecord(notes=(note,))
+                else:
+                    publisher = open_publisher(
+                        spec, settings.publish, api, local_blob=git.try_read_blob, head_sha=result.head,
+                        links=Links(run_url=runner.run_url), server_url=runner.server_url,
+                        workspace=runner.workspace,
+                    )  # fmt: skip
+                    record = publisher.publish(result.plan, result.report)
+                outputs.log_published(log, record)
+            report = result.report.published(record)
+            if settings.metrics is not None:
+                problem = metrics.send(
+                    settings.metrics, report.to_json(), repository=runner.repository,
+                    trigger=runner.event_name, region=settings.cache.cache_region,
                 )  # fmt: skip
-                record = publisher.publish(result.plan, result.report)
-            return outputs.finished(
-                log, runner, settings, result.report.published(record), record, api.retries
-            )
+                if problem:
+                    log.warning(problem)  # metrics never fail a run
+            return outputs.finished(log, runner, settings, report, record, api.retries, result.plan)
     except DocbotError as exc:
         fail = settings.publish.fail_on_error if settings else inputs.fail_on_error(env)
         return outputs.failed(log, runner, str(exc), fail)

@@ -7,10 +7,14 @@ import traceback
 from pathlib import Path
 
 from docbot.action.inputs import Runner
-from docbot.action.runner import ActionLog, write_outputs, write_summary
+from docbot.action.runner import ActionLog, summary_room, write_outputs, write_summary
 from docbot.config import Settings
+from docbot.errors import ConfigError
 from docbot.events import Skip
-from docbot.render.bodies import job_summary
+from docbot.publish.paths import report_path_problem
+from docbot.publish.plan import DocsPlan, neutralised
+from docbot.render.bodies import job_summary, section_sizes, summary_share
+from docbot.render.safe import neutralise
 from docbot.report import PublishRecord, RunReport
 
 OUTPUT_NAMES = (
@@ -26,6 +30,8 @@ OUTPUT_NAMES = (
     "cache_hit_rate",
     "cost_usd",
     "report_path",
+    "docs_dir",
+    "pages",
 )
 
 
@@ -46,7 +52,35 @@ def outputs_of(
         "cache_hit_rate": report.hit_rate if report else 0.0,
         "cost_usd": report.to_json()["cost_usd"] if report else 0.0,
         "report_path": str(report_path) if report_path else "",
+        "docs_dir": record.workspace_dir or "",
+        "pages": "\n".join(record.written),
     }
+
+
+def log_outcomes(log: ActionLog, report: RunReport) -> None:
+    """Inside the documenting group: what each file came to, so the group shows what happened in it."""
+    for path in sorted(report.documented):
+        log.info(f"documented {path}")
+    for outcome in report.skipped:
+        log.info(f"skipped {outcome.path}: {outcome.reason}")
+    for outcome in report.failed:
+        log.info(f"failed {outcome.path}: {outcome.reason}")
+    log.info(
+        f"docbot: {len(report.documented)} documented, {len(report.skipped)} skipped, "
+        f"{len(report.failed)} failed; {report.cache_hits} cache hits, {report.cache_misses} misses"
+    )
+
+
+def log_published(log: ActionLog, record: PublishRecord) -> None:
+    """Inside the publishing group: every page written, deleted or refused, and where it went."""
+    for path in record.written:
+        log.info(f"wrote {path}")
+    for path in record.deleted:
+        log.info(f"deleted {path}")
+    for path, why in record.refused:
+        log.info(f"refused {path}: {why}")
+    where = record.pr_url or record.comment_url or record.branch or "nowhere (nothing to publish)"
+    log.info(f"docbot: {record.operation} -> {where}")
 
 
 def report_path(settings: Settings, runner: Runner) -> Path:
@@ -61,6 +95,14 @@ def report_path(settings: Settings, runner: Runner) -> Path:
     if runner.temp.is_dir() and runner.temp != runner.workspace:
         return runner.temp / "docbot-report.json"
     return Path("docbot-report.json")
+
+
+def check_report_path(settings: Settings, runner: Runner) -> None:
+    """Refuse a report path that cannot be written before the run pays for anything."""
+    path = report_path(settings, runner)
+    target = path if path.is_absolute() else runner.workspace / path
+    if problem := report_path_problem(target):
+        raise ConfigError(f"report_path: {problem}")
 
 
 def skipped(log: ActionLog, runner: Runner, skip: Skip, github_retries: int = 0) -> int:
@@ -84,19 +126,31 @@ def finished(
     report: RunReport,
     record: PublishRecord,
     github_retries: int = 0,
+    plan: DocsPlan | None = None,
 ) -> int:
-    """A run that documented: report file, outputs, summary, one annotation per failed file."""
+    """A run that documented: report file, outputs, summary, one annotation per failed file.
+
+    The job summary previews the pages the sticky comment could not hold, or, when the pages were written
+    into the workspace, the pages written; ``plan`` has their text.
+    """
     path = report_path(settings, runner)
     target = path if path.is_absolute() else runner.workspace / path
-    report.write(target, record, github_retries=github_retries)
+    written: Path | None = path
+    try:
+        report.write(target, record, github_retries=github_retries)
+    except OSError as exc:  # the docs are published: say so, and why the report is not there
+        log.warning(f"report_path {path}: cannot write the report ({exc.strerror or exc})")
+        written = None
     for failed in report.failed:
         log.warning(f"{failed.path}: {failed.reason}", file=failed.path)
     if report.cache_error:
         log.warning(f"cache unavailable, ran uncached: {report.cache_error}")
     for warning in record.warnings:
         log.warning(warning)
-    write_outputs(runner.output, outputs_of(report, record, path))
-    write_summary(runner.summary, job_summary(report, record, github_retries))
+    write_outputs(runner.output, outputs_of(report, record, written))
+    shown = previews(plan, record, settings.publish.trigger_phrase)
+    summary = job_summary(report, record, github_retries, shown, max_bytes=summary_room(runner.summary))
+    write_summary(runner.summary, summary)
     log.info(
         f"docbot: operation={record.operation}"
         + (f" pr={record.pr_url}" if record.pr_url else "")
@@ -108,11 +162,30 @@ def finished(
     return 0
 
 
+def previews(plan: DocsPlan | None, record: PublishRecord, trigger_phrase: str) -> list[tuple[str, str]]:
+    """The pages the job summary shows: those left out of the comment, or those written to the workspace.
+
+    The comment's left-out pages come in the order ``summary_share`` promised them in the comment (the
+    ones it said the job summary carries first), from the same neutralised text, so the sizes agree.
+    """
+    if plan is None:
+        return []
+    if record.not_shown:
+        pages = dict(neutralised(plan, trigger_phrase).pages)
+        left_out = [(path, pages[path]) for path in record.not_shown if path in pages]
+        carried, too_big = summary_share([p for p, _ in left_out], section_sizes(left_out, trigger_phrase))
+        return [(path, pages[path]) for path in carried + too_big]
+    if record.workspace_dir:
+        return [(path, text) for path, text in plan.pages if path in set(record.written)]
+    return []
+
+
 def failed(log: ActionLog, runner: Runner, message: str, fail_on_error: bool) -> int:
     """A run that stopped with an error: an annotation, empty outputs and a summary that says why."""
     log.error(message)
     write_outputs(runner.output, {name: "" for name in OUTPUT_NAMES} | {"operation": "none"})
-    write_summary(runner.summary, f"### docbot failed\n\n{message}\n")
+    # The message may quote a bad input or a path: it is published text like any other.
+    write_summary(runner.summary, neutralise(f"### docbot failed\n\n{message}\n"))
     return 1 if fail_on_error else 0
 
 

@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 
 from docbot.markers import front_matter
 from docbot.render.links import relative_link
-from docbot.render.markdown import escape_text, inline_code
+from docbot.render.markdown import inline_code
 from docbot.render.page import page_path
 
 INDEX_NAME = "README.md"
@@ -25,7 +25,8 @@ def render_index(sources: Iterable[str], out_dir: str, summaries: Mapping[str, s
     Args:
         sources: the documented source paths.
         out_dir: the docs folder (the index is ``<out_dir>/README.md``).
-        summaries: source path -> the page's one-line summary (untrusted text; escaped here).
+        summaries: source path -> the page's one-line summary, as Markdown (the ``description`` of the
+            page's front matter, which ``render.page`` writes escaped).
     """
     summaries = summaries or {}
     index = f"{out_dir}/{INDEX_NAME}"
@@ -37,7 +38,7 @@ def render_index(sources: Iterable[str], out_dir: str, summaries: Mapping[str, s
         for source in members:
             link = relative_link(index, page_path(out_dir, source))
             summary = summaries.get(source, "")
-            tail = f": {escape_text(summary, inline=True)}" if summary.strip() else ""
+            tail = f": {' '.join(summary.split())}" if summary.strip() else ""
             out.append(f"- [{inline_code(PurePosixPath(source).name)}]({link}){tail}")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

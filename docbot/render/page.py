@@ -18,6 +18,7 @@ from docbot.languages import fence_tag
 from docbot.markers import front_matter
 from docbot.render.links import NameIndex, SourceLinks, anchor_ids
 from docbot.render.markdown import anchor, escape_text, fenced_block, inline_code
+from docbot.render.safe import neutralise
 from docbot.symbols import count_phrase
 
 # The page's layout, part of the cache key of rendered pages: a page cached by a version with another
@@ -167,9 +168,10 @@ class _Writer:
 
 def _description(doc: FileDoc) -> dict[str, str]:
     # The index's one-line summary travels in the page's front matter (Docusaurus uses it as the
-    # page's description), so the index can be rebuilt from the pages alone.
+    # page's description), so the index can be rebuilt from the pages alone. It is written as the
+    # index shows it: escaped Markdown, neutralised here because publishing leaves front matter as it is.
     summary = summary_line(doc)
-    return {"description": summary} if summary else {}
+    return {"description": neutralise(escape_text(summary, inline=True))} if summary else {}
 
 
 def render_page(doc: FileDoc, links: PageLinks | None = None) -> str:
