@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from docbot import __version__, languages, shard, symbols
 from docbot.cache import Cache, CacheEntry, content_key
@@ -38,7 +39,10 @@ from docbot.publish.plan import DocsPlan
 from docbot.ranges import DiffRange, resolve_range
 from docbot.render.links import NameIndex, SourceLinks, web_url
 from docbot.render.page import LAYOUT, PageLinks, page_path, render_page
-from docbot.report import FileOutcome, RunReport
+from docbot.report import BatchSummary, FileOutcome, RunReport
+
+if TYPE_CHECKING:  # only the Claude provider batches, and only llm/ imports the SDK
+    from docbot.llm.batch import BatchOutcome, BatchRunner
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class Answers:
     saved_usd: float = 0.0
     usage: Usage = field(default_factory=Usage)  # fresh answers and failed requests alike
     not_stored: tuple[FileOutcome, ...] = ()
+    batch: BatchOutcome | None = None  # what went through the Message Batches API, if anything
 
 
 @dataclass(frozen=True)
@@ -206,6 +211,11 @@ def _chunk_key(chunk: Chunk, provider: Provider) -> str:
     )
 
 
+def chunk_key(chunk: Chunk, provider: Provider) -> str:
+    """The cache key of a chunk's answer (pages and written-back docstrings share it)."""
+    return _chunk_key(chunk, provider)
+
+
 def _file_key(f: SourceFile, provider: Provider, links: PageLinks) -> str:
     # The whole rendered page: its chunk keys carry content, model, prompt and chunking; the path,
     # source hash (line numbers on the page) and docbot's version (the page layout) complete it, with
@@ -269,11 +279,14 @@ def document_chunks(
     provider: Provider,
     max_concurrency: int,
     force: bool = False,
+    batches: BatchRunner | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> Answers:
     """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
 
     ``force`` skips the lookup: every chunk is asked again and its fresh answer replaces the cached one.
+    ``batches``: when it wants this many misses, they go through the Message Batches API first; what
+    the batches could not answer is asked interactively.
     ``progress`` hears of the work once it is known and of every request as it starts and ends.
     """
     chunks = {_chunk_key(c, provider): c for f in files for c in f.chunks}
@@ -288,6 +301,17 @@ def document_chunks(
         saved += entry.cost_usd
     cached = len(docs)
     misses = [key for key in chunks if key not in docs]
+    sendable = {
+        k: DocRequest(chunks[k], _wants_overview(chunks[k])) for k in misses if not chunks[k].oversized
+    }
+    bulk = None
+    if batches is not None and batches.wanted(len(sendable)):
+        bulk = batches.collect(
+            sendable,
+            cache=cache,
+            store=lambda got: cache.put_many({k: _answer_entry(d) for k, d in got.items()}),
+            resume=not force,
+        )
 
     def ask(key: str) -> tuple[str, ChunkDoc | None, str | None]:
         chunk = chunks[key]
@@ -295,8 +319,13 @@ def document_chunks(
             # One line longer than the token budget (minified or generated code): the model would
             # reject it, so it is not sent; merge documents its symbols from the code and flags them.
             return key, ChunkDoc(overview=None, symbols=(), model="none"), None
+        if bulk is not None and key in bulk.unfinished:
+            return key, None, bulk.unfinished[key]
         try:
-            doc = provider.document(DocRequest(chunk=chunk, want_overview=_wants_overview(chunk)))
+            if bulk is not None and key in bulk.docs:
+                doc = bulk.docs[key]
+            else:
+                doc = provider.document(DocRequest(chunk=chunk, want_overview=_wants_overview(chunk)))
         except DocbotError as exc:
             return key, None, str(exc) or type(exc).__name__
         missing = missing_symbols(chunk, doc)
@@ -328,6 +357,8 @@ def document_chunks(
                 continue
             docs[key] = doc
             usage += doc.usage
+            if bulk is not None and bulk.docs.get(key) is doc:
+                continue  # cached when its batch ended
             fresh[key] = CacheEntry(
                 value=json.dumps(doc.to_json()),
                 model=doc.model,
@@ -340,9 +371,27 @@ def document_chunks(
         FileOutcome(chunks[key].path, f"chunk {chunks[key].index}: {reason}")
         for key, reason in cache.put_many(fresh).items()
     )
+    if bulk is not None:
+        not_stored += tuple(
+            FileOutcome(chunks[key].path, f"chunk {chunks[key].index}: {reason}")
+            for key, reason in bulk.not_stored.items()
+        )
+        usage += bulk.failed_usage
     # Requests for chunks that failed were sent (and maybe billed) too: api.requests counts them all.
     usage += provider.failed_usage()
-    return Answers(docs, errors, cached, len(misses), saved, usage, not_stored)
+    return Answers(docs, errors, cached, len(misses), saved, usage, not_stored, bulk)
+
+
+def _answer_entry(doc: ChunkDoc) -> CacheEntry:
+    """The cache entry of one chunk's answer (what it cost rides along, for the savings of a hit)."""
+    return CacheEntry(
+        value=json.dumps(doc.to_json()),
+        model=doc.model,
+        created=time.time(),
+        input_tokens=doc.usage.input_tokens,
+        output_tokens=doc.usage.output_tokens,
+        cost_usd=doc.usage.cost_usd,
+    )
 
 
 def render_pages(
@@ -451,12 +500,15 @@ def run(
     provider: Provider,
     clock: Callable[[], float] = time.monotonic,
     repo_url: str | None = None,
+    batches: BatchRunner | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> RunResult | Skip:
     """Document what changed between ``spec.base`` and ``spec.head``; return the report and the pages.
 
     Each symbol's lines link to the repository's web page at ``settings.repository_url``, else
     ``repo_url`` (the event's repository), else the one the ``origin`` remote names; relative without.
+
+    ``batches`` sends the misses through the Message Batches API when it wants them (``batch`` setting).
 
     Returns:
         The ``RunResult``, or a ``Skip`` when ``spec.skip_docs_only`` and only the docs folder changed.
@@ -486,6 +538,14 @@ def run(
         selection = replace(selection, files=tuple(mine), deletions=())
     if settings.publish_only:
         provider = shard.CacheOnly(provider)
+        batches = None  # the final job sends nothing, in batches or not
+    budget: str | None = None
+    if settings.llm.max_cost_usd is not None:
+        from docbot import estimate as costs  # it builds on this module: imported here, not at the top
+
+        selection, budget = costs.guard(
+            selection, changes, settings, cache=cache, provider=provider, force=spec.force, batches=batches
+        )
     shard_reports, unreadable = shard.read_shard_reports(_matching(settings.repo, settings.shard_reports))
     hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force, links=links)
     answers = document_chunks(
@@ -494,6 +554,7 @@ def run(
         provider=provider,
         max_concurrency=settings.llm.max_concurrency,
         force=spec.force,
+        batches=batches,
         progress=progress,
     )
     pages = render_pages(
@@ -523,7 +584,11 @@ def run(
         duration_s=clock() - started,
         currency=settings.llm.currency,
         currency_rate=settings.llm.currency_rate,
+        language=settings.llm.language,
+        instructions_chars=len(settings.llm.instructions),
         page_sources=dict(pages.sources),
+        batch=_batch_summary(answers.batch),
+        budget=budget,
         shard=str(settings.shard) if settings.shard else None,
         shards=tuple(shard.shard_summary(r) for r in shard_reports),
     )
@@ -564,3 +629,16 @@ def _matching(root: Path, patterns: Sequence[str]) -> list[Path]:
         base = pattern if Path(pattern).is_absolute() else str(root / pattern)
         found.update(Path(p) for p in glob.glob(base, recursive=True) if Path(p).is_file())
     return sorted(found)
+
+
+def _batch_summary(outcome: BatchOutcome | None) -> BatchSummary | None:
+    if outcome is None:
+        return None
+    return BatchSummary(
+        created=outcome.created,
+        resumed=outcome.resumed,
+        answered=len(outcome.docs),
+        fallback=len(outcome.fallback),
+        unfinished=len(outcome.unfinished),
+        cost_usd=sum(d.usage.cost_usd for d in outcome.docs.values()) + outcome.failed_usage.cost_usd,
+    )

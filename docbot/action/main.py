@@ -9,13 +9,14 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from typing import TextIO
 
-from docbot import events, metrics, pipeline
-from docbot.action import gate, inputs, outputs
+from docbot import estimate, events, metrics, pipeline, style
+from docbot.action import gate, inputs, outputs, source_modes
 from docbot.action.runner import ActionLog
 from docbot.cache import open_cache
 from docbot.config import Settings
 from docbot.errors import DocbotError
 from docbot.git import Git
+from docbot.llm.batch import open_batches
 from docbot.llm.providers import open_provider
 from docbot.progress import LogProgress
 from docbot.publish.github import open_publisher
@@ -47,6 +48,10 @@ def main(
         with closing(_LazyApi(settings, runner, sleep)) as api:
             git = Git(runner.workspace)
             git.mark_safe()
+            if settings.publish.mode == "check":
+                return source_modes.run_check(log, runner, settings, git)
+            if settings.publish.mode == "docstrings":
+                return source_modes.run_docstrings(log, runner, settings, git, api)
             trigger = settings.publish.trigger_phrase
             request = events.from_event(
                 runner.event_name, runner.payload(), sha=runner.sha or None, trigger=trigger
@@ -58,9 +63,16 @@ def main(
             if isinstance(spec, events.Skip):
                 return outputs.skipped(log, runner, spec, api.retries)
             inputs.notice_offline(log, settings)
+            # On a pull request the house style comes from the base: the change under review cannot set it.
+            style_rev = spec.base if spec.pr_number is not None and spec.base else spec.head
+            settings = style.resolved(settings, style.revision_reader(git, style_rev))
+            if settings.publish.estimate_only:
+                return outputs.skipped(log, runner, _estimate_only(spec, settings, git), api.retries)
             with closing(open_cache(settings.cache)) as cache, log.group("docbot: documenting the changes"):
+                provider = open_provider(settings.llm)
+                batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
                 result = pipeline.run(
-                    spec, settings, git=git, cache=cache, provider=open_provider(settings.llm),
+                    spec, settings, git=git, cache=cache, provider=provider, batches=batches,
                     repo_url=f"{runner.server_url}/{runner.repository}" if runner.repository else None,
                     progress=LogProgress(log.info),
                 )  # fmt: skip
@@ -96,6 +108,20 @@ def main(
         return outputs.failed(log, runner, str(exc), fail)
     except Exception as exc:  # a bug, not bad input: still an annotation, outputs and a summary
         return outputs.crashed(log, runner, exc)
+
+
+def _estimate_only(spec: events.RunSpec, settings: Settings, git: Git) -> events.Skip:
+    """``estimate_only``: the run's price as a notice and in the job summary; nothing is sent."""
+    provider = open_provider(settings.llm)
+    batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
+    with closing(open_cache(settings.cache)) as cache:
+        quote = estimate.estimate_run(
+            spec, settings, git=git, cache=cache, provider=provider, batches=batches
+        )
+    line = f"docbot {quote.line()} (estimate_only: nothing was sent)"
+    rows = "\n".join(f"| {label} | {value} |" for label, value in quote.rows())
+    note = f"{line}.\n\n| | |\n|---|---|\n{rows}"
+    return events.Skip("estimate only", PublishRecord(notes=(note,)), notice=line)
 
 
 class _LazyApi:

@@ -11,6 +11,7 @@ room; if that fails too, the chunk's symbols are split in two halves, each asked
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import time
@@ -26,7 +27,14 @@ from docbot.errors import ConfigError, PermanentError
 from docbot.llm.base import DocRequest
 from docbot.llm.breaker import CircuitBreaker
 from docbot.llm.pricing import Budget, ModelPrice, TokenUsage, cost_usd, price_for, worst_case_cost_usd
-from docbot.llm.prompt import PROMPT_VERSION, ContentError, build_params, estimate_prompt_tokens, parse_reply
+from docbot.llm.prompt import (
+    PROMPT_VERSION,
+    ContentError,
+    build_params,
+    estimate_prompt_tokens,
+    house_style_block,
+    parse_reply,
+)
 from docbot.llm.ratelimit import Permit, RateLimiter
 from docbot.llm.retry import ApiTransientError, RetryPolicy, build_retrying, translate
 
@@ -95,6 +103,11 @@ class AnthropicProvider:
         uniform: Callable[[float, float], float] = random.uniform,
     ) -> None:
         self.model = settings.model
+        self._house_style = house_style_block(settings.instructions, settings.language)
+        if self._house_style:
+            # The house style changes the answers: cached answers under another style are not reused.
+            digest = hashlib.sha256(self._house_style.encode()).hexdigest()[:16]
+            self.prompt_version = f"{PROMPT_VERSION}+style-{digest}"
         self.price: ModelPrice = price_for(settings)  # unknown model without prices: stop before any call
         if client is None:
             if settings.anthropic_api_key is None:
@@ -133,6 +146,20 @@ class AnthropicProvider:
     def failed_usage(self) -> Usage:
         return self._failed.total()
 
+    @property
+    def client(self) -> anthropic.Anthropic:
+        """The SDK client requests go through (the batch runner and the estimate use it too)."""
+        return self._client
+
+    def count_tokens(self, params: dict[str, Any]) -> int | None:
+        """The prompt tokens of ``params`` by the API's ``count_tokens`` (free), or None if it failed."""
+        fields = {k: v for k, v in params.items() if k in {"model", "system", "messages", "output_config"}}
+        try:
+            return int(self._client.messages.count_tokens(**fields).input_tokens)
+        except (anthropic.AnthropicError, ValueError) as exc:
+            log.info("count_tokens failed (%s); estimating from the characters", exc)
+            return None
+
     def document(self, request: DocRequest) -> ChunkDoc:
         """Document one chunk (see ``Provider.document``).
 
@@ -167,7 +194,12 @@ class AnthropicProvider:
         # Halves of a split chunk start with the larger room: the whole did not fit in the smaller one.
         for room in (larger,) if split else (self._max_tokens, larger):
             params = build_params(
-                request.chunk, names, want_overview=want_overview, model=self.model, max_tokens=room
+                request.chunk,
+                names,
+                want_overview=want_overview,
+                model=self.model,
+                max_tokens=room,
+                house_style=self._house_style,
             )
             message = self._send(params, tally, where, content_retry=problem is not None)
             text = "".join(block.text for block in message.content if block.type == "text")

@@ -35,6 +35,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes.batches import PREFIX as BATCHES
+from tests.fakes.batches import FakeBatches
+
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -232,6 +235,9 @@ class FakeAnthropic:
             if limit is not None
         }
         self.seen: list[Seen] = []
+        self.batches = FakeBatches(self)  # the Message Batches endpoints (tests/fakes/batches.py)
+        self.count_tokens = True  # False: POST /v1/messages/count_tokens is a 404, as on some gateways
+        self.count_tokens_calls = 0
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -629,9 +635,41 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         return
 
+    def _authorized(self) -> bool:
+        key = self.fake.api_key
+        ok = self.headers.get("authorization") == f"Bearer {key}" or self.headers.get("x-api-key") == key
+        if not ok:
+            error = {
+                "type": "error",
+                "error": {"type": "authentication_error", "message": "invalid x-api-key"},
+            }
+            self._send(401, {}, json.dumps(error).encode())
+        return ok
+
+    def _count_tokens(self, raw: bytes) -> None:
+        self.fake.count_tokens_calls += 1
+        if self.fake.count_tokens:
+            self._send(200, {}, json.dumps({"input_tokens": _prompt_tokens(json.loads(raw))}).encode())
+        else:
+            self._send(404, {}, b'{"type":"error","error":{"type":"not_found_error","message":"no route"}}')
+
+    def do_GET(self) -> None:
+        if self.path.startswith(BATCHES) and self._authorized():
+            self._send(*self.fake.batches.handle("GET", self.path, b""))
+        elif not self.path.startswith(BATCHES):
+            self._send(404, {}, b'{"type":"error","error":{"type":"not_found_error","message":"no route"}}')
+
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if self.path.startswith(BATCHES):
+            if self._authorized():
+                self._send(*self.fake.batches.handle("POST", self.path, raw))
+            return
+        if self.path.split("?")[0] == "/v1/messages/count_tokens":
+            if self._authorized():
+                self._count_tokens(raw)
+            return
         if self.path.split("?")[0] != "/v1/messages":
             self._send(
                 404,
