@@ -219,14 +219,16 @@ class _Run:
         cost = sum(
             cost_usd(
                 TokenUsage(
-                    input_tokens=u["input_tokens"],
-                    output_tokens=u["output_tokens"],
-                    cache_write_5m_tokens=u["cache_creation_input_tokens"],
-                    cache_read_tokens=u["cache_read_input_tokens"],
+                    input_tokens=s.usage["input_tokens"],
+                    output_tokens=s.usage["output_tokens"],
+                    cache_write_5m_tokens=s.usage["cache_creation_input_tokens"] - s.cache_write_1h,
+                    cache_write_1h_tokens=s.cache_write_1h,
+                    cache_read_tokens=s.usage["cache_read_input_tokens"],
                 ),
                 self.price,
             )
-            for u in usage
+            for s in answered
+            if s.usage
         )
         # Message Batches items are billed at the batch discount (their usage says service_tier: batch).
         batch_items = [i.usage for i in self.fake.batches.items if i.usage]

@@ -44,6 +44,8 @@ Permission = Literal["admin", "maintain", "write", "triage", "read"]
 Visibility = Literal["public", "all"]
 Site = Literal["none", "mkdocs", "docusaurus"]
 BatchMode = Literal["auto", "always", "never"]
+Effort = Literal["low", "medium", "high", "xhigh", "max"]
+Thinking = Literal["off", "adaptive"]
 
 
 class Secret:
@@ -492,6 +494,16 @@ class LlmSettings:
         3600.0, _number(float, 1, 86_400),
         "how long a run waits for its batches; unfinished ones are collected by the next run",
         env=("DOCBOT_BATCH_TIMEOUT_S",), input="batch_timeout_s",
+    )  # fmt: skip
+    # Documentation needs no long deliberation; effort and thinking also size max_tokens (llm/thinking.py).
+    effort: Effort = setting(
+        "low", _choice(Effort), "`output_config.effort` on models that take it: `low` ... `max`",
+        env=("DOCBOT_EFFORT",),
+    )  # fmt: skip
+    thinking: Thinking = setting(
+        "off", _choice(Thinking),
+        "`off`: turn upfront thinking off where the model allows it; `adaptive`: leave it to the model",
+        env=("DOCBOT_THINKING",),
     )  # fmt: skip
 
     @property

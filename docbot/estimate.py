@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from docbot import pipeline
@@ -25,11 +25,11 @@ from docbot.cache import Cache
 from docbot.cache.shapes import chunk_answer
 from docbot.changes import FileChange
 from docbot.chunking import Chunk
-from docbot.config import Settings
+from docbot.config import LlmSettings, Settings
 from docbot.docs import ChunkDoc
 from docbot.events import RunSpec
 from docbot.git import Git
-from docbot.llm.base import Provider
+from docbot.llm.base import DocRequest, Provider
 from docbot.llm.pricing import ModelPrice, TokenUsage, cost_usd, worst_case_cost_usd
 from docbot.llm.prompt import build_params, estimate_prompt_tokens
 from docbot.report import FileOutcome
@@ -84,6 +84,7 @@ class Planned:
     path: str
     chunk: Chunk
     want_overview: bool
+    names: tuple[str, ...] | None = None  # the symbols asked (None: all the chunk's), as the run asks
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ def predict(
     model: str,
     max_tokens: int,
     batch: bool,
+    llm: LlmSettings | None = None,
     count: TokenCounter | None = None,
     hits: int = 0,
     lookups: int = 0,
@@ -203,10 +205,10 @@ def predict(
     per_file: dict[str, FileCost] = {}
     totals = {"low": 0.0, "expected": 0.0, "high": 0.0, "in": 0, "out": 0, "read": 0}
     for p in planned:
-        names = [s.id for s in p.chunk.symbols]
-        params = build_params(
-            p.chunk, names, want_overview=p.want_overview, model=model, max_tokens=max_tokens
-        )
+        names = list(p.names) if p.names is not None else [s.id for s in p.chunk.symbols]
+        settings = replace(llm or LlmSettings(), model=model)
+        request = DocRequest(p.chunk, p.want_overview, names=p.names)
+        params = build_params(request, settings, max_tokens=max_tokens)
         prompt = (count(params) if count else None) or _characters(params)
         units = len(names) + (1 if p.want_overview else 0)
         out = min(max_tokens, history.output_per_unit * units)
@@ -330,11 +332,15 @@ def estimate_files(
             docs[key] = ChunkDoc.from_json(json.loads(entry.value))
         except (ValueError, KeyError, TypeError):
             continue  # unreadable: the run would ask it again
-    planned = [
-        Planned(path, chunk, pipeline._wants_overview(chunk))
+    # The symbol-level lookup the run makes next: a chunk whose symbols are cached asks only the rest.
+    file_of = {f.path: f for f in files}
+    missed = {
+        key: (chunk, file_of[path])
         for key, (path, chunk) in chunks.items()
         if key not in docs and not chunk.oversized and path not in hits.pages
-    ]
+    }
+    plans = pipeline.plan_symbols(missed, cache=cache, provider=provider, force=force)
+    planned = [Planned(p.file.path, p.chunk, p.want_overview, p.asked) for p in plans if p.needs_request]
     by_path = {c.path: c.changed_lines for c in changes}
     priority_of = {f.path: changed_public_symbols(by_path.get(f.path, ()), f.symbols) for f in files}
     return predict(
@@ -344,6 +350,7 @@ def estimate_files(
         model=provider.model,
         max_tokens=settings.llm.max_tokens,
         batch=batches is not None and batches.wanted(len(planned)),
+        llm=settings.llm,
         count=_first_failure_stops(getattr(provider, "count_tokens", None)),
         hits=hits.chunk_hits + sum(1 for path, _ in (chunks[k] for k in docs) if path not in hits.pages),
         lookups=sum(len(f.chunks) for f in files),

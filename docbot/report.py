@@ -119,6 +119,9 @@ class RunReport:
     cache_file_misses: int = 0
     cache_chunk_hits: int = 0
     cache_chunk_misses: int = 0
+    # The third level: the symbols of the chunks that missed (cached one by one, asked one by one).
+    cache_symbol_hits: int = 0
+    cache_symbol_misses: int = 0
     cache_not_stored: list[FileOutcome] = field(default_factory=list)
     # Values found in the cache but refused as not docbot's (docs/cache.md, "Untrusted contents").
     cache_rejected: int = 0
@@ -187,6 +190,7 @@ class RunReport:
                 "error": self.cache_error,
                 "files": {"hits": self.cache_file_hits, "misses": self.cache_file_misses},
                 "chunks": {"hits": self.cache_chunk_hits, "misses": self.cache_chunk_misses},
+                "symbols": {"hits": self.cache_symbol_hits, "misses": self.cache_symbol_misses},
                 "not_stored": [{"path": o.path, "reason": o.reason} for o in self.cache_not_stored],
                 "rejected": self.cache_rejected,
                 "saved_fraction": self.saved_fraction,
@@ -199,6 +203,8 @@ class RunReport:
                 "output_tokens": u.output_tokens,
                 "cache_read_tokens": u.cache_read_tokens,
                 "cache_write_tokens": u.cache_write_tokens,
+                "thinking_tokens": u.thinking_tokens,
+                "saved_by_prompt_cache_usd": round(u.cache_saved_usd, 6),
             },
             "symbols": {"filled_statically": self.symbols_static, "invented_dropped": self.symbols_invented},
             "cost_usd": round(u.cost_usd, 6),
@@ -261,7 +267,8 @@ class RunReport:
     def _levels(self) -> str:
         return (
             f"pages {self.cache_file_hits} hit, {self.cache_file_misses} missed; "
-            f"chunks {self.cache_chunk_hits} hit, {self.cache_chunk_misses} missed"
+            f"chunks {self.cache_chunk_hits} hit, {self.cache_chunk_misses} missed; "
+            f"symbols {self.cache_symbol_hits} hit, {self.cache_symbol_misses} asked"
         )
 
     def summary_rows(self) -> list[tuple[str, str]]:
@@ -279,6 +286,10 @@ class RunReport:
             ("Cache pages / chunks looked up", self._levels()),
             ("API requests (retries)", f"{u.requests} ({u.retries})"),
             ("Tokens in / out", f"{u.input_tokens:,} / {u.output_tokens:,}"),
+            (
+                "Prompt cache read / written",
+                f"{u.cache_read_tokens:,} / {u.cache_write_tokens:,} tokens (saved ${u.cache_saved_usd:.4f})",
+            ),
             ("Cost", f"${u.cost_usd:.4f} (saved ${self.saved_usd:.4f} by the cache)" + self._converted()),
             ("Time", f"{self.duration_s:.2f} s"),
             ("House style", self._style()),

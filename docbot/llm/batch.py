@@ -145,14 +145,7 @@ class BatchRunner:
 
     def params(self, request: DocRequest) -> dict[str, Any]:
         """The Messages params of one request: byte for byte the interactive path's first attempt."""
-        names = [s.id for s in request.chunk.symbols]
-        return build_params(
-            request.chunk,
-            names,
-            want_overview=request.want_overview,
-            model=self._provider.model,
-            max_tokens=self._settings.max_tokens,
-        )
+        return build_params(request, self._settings)
 
     def collect(
         self, requests: Mapping[str, DocRequest], *, cache: Cache, store: Store, resume: bool = True

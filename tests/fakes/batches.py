@@ -248,7 +248,7 @@ class FakeBatches:
             err = {"type": "error", "error": {"type": ERROR_TYPES[400], "message": problem}}
             return {"type": "errored", "error": err}, None
         assert isinstance(params, dict)
-        text, stop_reason, usage = self.fake._answer(params, None)
+        text, stop_reason, usage, _thinking, _write_1h = self.fake._answer(params, None)
         if usage["cache_creation_input_tokens"]:
             self.fake._remember(params)
         message = {
