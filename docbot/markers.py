@@ -65,11 +65,38 @@ def front_matter(source: str, sha256: str = "", extra: Mapping[str, str] | None 
     if sha256:
         lines.append(f"  source_sha256: {_yaml_string(sha256)}")
     lines.append(f"  version: {_yaml_string(__version__)}")
-    for key, value in (extra or {}).items():
+    lines += _extra_lines(extra or {})
+    return "\n".join(lines) + "\n---\n"
+
+
+def _extra_lines(extra: Mapping[str, str]) -> list[str]:
+    lines = []
+    for key, value in extra.items():
         if not _KEY.fullmatch(key) or key == "docbot":
             raise ValueError(f"front matter key {key!r}: use a plain identifier other than 'docbot'")
         lines.append(f"{key}: {_yaml_string(value)}")
-    return "\n".join(lines) + "\n---\n"
+    return lines
+
+
+def with_front_matter_keys(page: str, extra: Mapping[str, str]) -> str:
+    """``page`` with the ``extra`` top-level keys added to its front matter, written as ``front_matter``
+    writes its own extra keys; keys the page already has keep their value (so this is idempotent).
+
+    A page that does not open with docbot's front matter (docbot 0.1's marker line, or a file that is not
+    docbot's) is returned unchanged.
+
+    Raises:
+        ValueError: an extra key is not a plain identifier, or is ``docbot``.
+    """
+    _extra_lines(extra)  # a bad key is refused whatever the page
+    text = page.replace("\r\n", "\n")
+    split = _split_front_matter(text)
+    if split is None:
+        return page
+    block = text[: len(text) - len(split[1]) - len("---\n")]  # every line of it ends with "\n"
+    present = {line.partition(":")[0] for line in block.split("\n") if line and not line.startswith(" ")}
+    added = _extra_lines({k: v for k, v in extra.items() if k not in present})
+    return block + "".join(line + "\n" for line in added) + "---\n" + split[1]
 
 
 _SUGGESTION = re.compile(r'<!-- docbot:docstring path="([^"]*)" symbol="([^"]*)" -->')
@@ -154,12 +181,41 @@ def page_body(text: str) -> str:
     return rest if _GENERATED_LINE.fullmatch(first.rstrip("\r")) else text
 
 
-# The source hash a page records: pages written so far carry its first 12 hex digits at the end of the
-# italic line under the overview, so a whole such line with a prefix of at least 12 counts.
+# The source hash a page records: its front matter holds all of it (``docbot: source_sha256``); the
+# italic line under the overview ends with its first 12 hex digits, the only record on a page of docbot
+# 0.1, so there a whole such line with a prefix of at least 12 counts.
+_SHA256 = re.compile(r"[0-9a-f]{12,64}")
 _SOURCE_SHA256 = re.compile(r"^\*[^\n]*; source sha256 `([0-9a-f]{12,64})`\*\r?$", re.MULTILINE)
 
 
+def _docbot_value(head: str, key: str) -> str | None:
+    # ``key`` of the ``docbot:`` mapping in docbot's front matter at the start of ``head``.
+    head = head.replace("\r\n", "\n")
+    split = _split_front_matter(head)
+    if split is None:
+        return None
+    block = head[len(_FRONT_MATTER_OPEN) : len(head) - len(split[1])]
+    for line in block.split("\n"):
+        if not line.startswith("  "):
+            break  # the end of the docbot: mapping
+        name, sep, value = line[2:].partition(": ")
+        if sep and name == key:
+            try:
+                found = json.loads(value)
+            except ValueError:
+                return None
+            return found if isinstance(found, str) else None
+    return None
+
+
 def source_sha256_of(page: str) -> str | None:
-    """The sha256 (or its leading hex digits) of the source a generated page was made from, or ``None``."""
+    """The sha256 (or its leading hex digits) of the source a generated page was made from, or ``None``.
+
+    The front matter's ``source_sha256`` when the page has one, else the hash prefix on the page's italic
+    summary line (docbot 0.1's pages, under their marker line).
+    """
+    recorded = _docbot_value(page[:FRONT_MATTER_MAX], "source_sha256")
+    if recorded is not None:
+        return recorded if _SHA256.fullmatch(recorded) else None
     match = _SOURCE_SHA256.search(page)
     return match.group(1) if match else None

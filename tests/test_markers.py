@@ -12,6 +12,7 @@ from docbot.markers import (
     marker_line,
     page_body,
     source_of,
+    with_front_matter_keys,
 )
 
 
@@ -75,3 +76,15 @@ def test_extra_keys_must_be_plain_and_not_docbot() -> None:
         front_matter("a.py", extra={"docbot": "x"})
     with pytest.raises(ValueError, match="plain identifier"):
         front_matter("a.py", extra={"a: b": "x"})
+
+
+def test_keys_added_to_a_page_are_written_as_front_matter_writes_its_extra_keys() -> None:
+    body = "\n# body\n"
+    page = front_matter("a.py", "ab" * 32, {"description": "d"}) + body
+    added = with_front_matter_keys(page, {"title": 'x: "y"', "description": "not this one"})
+    assert added == front_matter("a.py", "ab" * 32, {"description": "d", "title": 'x: "y"'}) + body
+    assert with_front_matter_keys(added, {"title": "z"}) == added
+    for not_docbots in ("---\ntitle: x\n---\n# mine\n", marker_line("a.py") + body, "# plain\n"):
+        assert with_front_matter_keys(not_docbots, {"title": "t"}) == not_docbots
+    with pytest.raises(ValueError, match="front matter key 'docbot'"):
+        with_front_matter_keys(page, {"docbot": "x"})

@@ -18,7 +18,8 @@ from docbot.cache.sqlite import SqliteCache
 from docbot.events import parse_command
 from docbot.llm.offline import OfflineProvider
 from docbot.markers import PULL_REQUEST, REPLY, STICKY_COMMENT, TRAILER, marker_line
-from docbot.render.safe import ALLOWED_HTML, ZWJ, neutralise
+from docbot.render.markdown import ALLOWED_HTML
+from docbot.render.safe import ZWJ, neutralise
 from tests.conftest import GitRepo
 from tests.fakes.anthropic_server import running
 from tests.local_run import run_local

@@ -599,8 +599,8 @@ def test_page_shows_overloads_decorators_and_attributes() -> None:
     assert "```python\n@property\n@area.setter\ndef area(self) -> int\n```" in page
     assert "*property, [lines 58–64](../../a.py#L58-L64)*" in page  # the setter is part of the property
     assert "```python\n@dataclass(frozen=True)\nclass Point\n```" in page
-    assert "*field, [lines 37–37](../../a.py#L37)*\n\n```python\nx: int\n```" in page
-    assert "*enum_member, [lines 42–42](../../a.py#L42)*\n\n```python\nRED = 1\n```" in page
+    assert "*field, [line 37](../../a.py#L37)*\n\n```python\nx: int\n```" in page
+    assert "*enum_member, [line 42](../../a.py#L42)*\n\n```python\nRED = 1\n```" in page
     assert "```python\nself.a: int = a\n```" in page
     assert "The b." in page  # a `#:` comment documents the attribute
     assert "The kind." in page  # so does a string right after it

@@ -12,7 +12,8 @@ these among them); character references for what one of them reads as syntax and
 both Markdown dialects decode ``&#123;`` to a plain ``{``. Code spans in the text (``like this``) stay
 code spans; the lines of a paragraph are joined, so no line but the first can start a block.
 
-The only raw HTML docbot writes itself is listed in ``ALLOWED_HTML``.
+The only raw HTML docbot writes itself (here and in ``render.bodies``) is listed in ``ALLOWED_HTML``,
+which ``render.safe`` imports: one list for what is written and what is let through.
 """
 
 from __future__ import annotations
@@ -20,10 +21,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-# Raw HTML tags docbot emits (tag -> the attributes it may carry); everything else on a page is
-# Markdown. ``<a id>`` is the one explicit anchor all three renderers keep (MkDocs has no heading-id
-# syntax that MDX accepts, and MDX rejects Python-Markdown's ``{#id}``).
-ALLOWED_HTML: Mapping[str, frozenset[str]] = {"a": frozenset({"id"})}
+# The one list of raw HTML docbot publishes (tag -> the attributes it may carry); ``safe.neutralise``
+# escapes every other tag. On a page the only tag is ``<a id>``, the one explicit anchor all three
+# renderers keep (MkDocs has no heading-id syntax that MDX accepts, and MDX rejects Python-Markdown's
+# ``{#id}``); the pull request body and the comments also collapse sections (``<details>``,
+# ``<summary>``, ``<code>`` in a summary); ``<a name>`` and ``<br>`` pass as harmless when the model
+# writes them.
+ALLOWED_HTML: Mapping[str, frozenset[str]] = {
+    "details": frozenset({"open"}),
+    "summary": frozenset(),
+    "code": frozenset(),
+    "a": frozenset({"id", "name"}),
+    "br": frozenset(),
+}
 
 _BACKSLASHED = frozenset("\\`*_[]")
 _REFERENCES = {c: f"&#{ord(c)};" for c in "{}|~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}

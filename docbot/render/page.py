@@ -22,8 +22,9 @@ from docbot.render.safe import neutralise
 from docbot.symbols import count_phrase
 
 # The page's layout, part of the cache key of rendered pages: a page cached by a version with another
-# layout (docbot 0.1's marker line, unescaped text) is rendered again, never served.
-LAYOUT = 2
+# layout (docbot 0.1's marker line, unescaped text, "lines 7–7" for one line) is rendered again, never
+# served.
+LAYOUT = 3
 
 _STATIC_NOTE = "Built from the code alone: the documentation provider gave no answer for this symbol."
 
@@ -74,8 +75,10 @@ class _Writer:
     def text(self, text: str, *, inline: bool = False, skip: str | None = None) -> str:
         return escape_text(text, inline=inline, code=self.code(skip))
 
-    def lines(self, start: int, end: int, label: str) -> str:
-        return f"[{label} {start}–{end}]({self.links.source.lines(self.page, self.doc.path, start, end)})"
+    def lines(self, start: int, end: int, *, capital: bool = False) -> str:
+        text = f"line {start}" if start == end else f"lines {start}–{end}"
+        text = text.capitalize() if capital else text
+        return f"[{text}]({self.links.source.lines(self.page, self.doc.path, start, end)})"
 
     def example(self, example: str) -> str:
         wrapped = _WRAPPED.match(example)
@@ -86,7 +89,7 @@ class _Writer:
         own = self.anchors[sym.id]
         level = "#" * min(3 + sym.depth, 6)
         out = [f"{level} {anchor(own)}{inline_code(sym.name)}", ""]
-        out += [f"*{sym.kind}, {self.lines(sym.start, sym.end, 'lines')}*", ""]
+        out += [f"*{sym.kind}, {self.lines(sym.start, sym.end)}*", ""]
         out += [fenced_block("\n".join([*sym.decorators, sym.signature]), self.lang), ""]
         if sym.overloads:
             out += ["**Overloads**", "", fenced_block("\n".join(sym.overloads), self.lang), ""]
@@ -156,7 +159,7 @@ class _Writer:
         if doc.notes:
             out += ["## Module-level code", ""]
             for note in doc.notes:
-                out += [f"*{self.lines(note.start, note.end, 'Lines')}:* {self.text(note.text)}", ""]
+                out += [f"*{self.lines(note.start, note.end, capital=True)}:* {self.text(note.text)}", ""]
         if doc.sections:
             out += ["## Contents", ""]
             out += self.contents()
