@@ -41,7 +41,7 @@ from docbot.merge import combine, merge_file, missing_symbols
 from docbot.progress import NO_PROGRESS, Progress
 from docbot.publish.plan import DocsPlan
 from docbot.ranges import DiffRange, resolve_range
-from docbot.render.links import NameIndex, SourceLinks, web_url
+from docbot.render.links import NameIndex, SourceLinks, is_test_source, web_url
 from docbot.render.page import LAYOUT, PageLinks, page_path, render_page
 from docbot.report import BatchSummary, FileOutcome, RunReport
 
@@ -814,10 +814,11 @@ def render_pages(
     return Pages(tuple(pages), sources, tuple(failed), static, invented, not_stored)
 
 
-def _named(sym: symbols.Symbol) -> tuple[str, str, bool]:
+def _named(sym: symbols.Symbol, *, in_tests: bool) -> tuple[str, str, bool]:
     # A common word in backticks (`paths`, `name`) must not link to some other file's variable of that
-    # name: data is linked from other pages only by its qualified name (`Config.paths`).
-    shared = sym.kind not in symbols.DATA_KINDS or "." in sym.name
+    # name: data is linked from other pages only by its qualified name (`Config.paths`); a test module's
+    # symbols (`site`, a fixture) are linked from their own page only.
+    shared = not in_tests and (sym.kind not in symbols.DATA_KINDS or "." in sym.name)
     return sym.name, sym.id, shared
 
 
@@ -826,7 +827,12 @@ def page_links(
 ) -> PageLinks:
     """Where the run's pages link: source lines on ``repo_url`` at ``commit`` (relative without one),
     and the names of every symbol the run documents, for cross-links between its pages."""
-    names = NameIndex.build({page_path(out_dir, f.path): [_named(s) for s in f.symbols] for f in files})
+    names = NameIndex.build(
+        {
+            page_path(out_dir, f.path): [_named(s, in_tests=is_test_source(f.path)) for s in f.symbols]
+            for f in files
+        }
+    )
     return PageLinks(out_dir=out_dir, source=SourceLinks(repo_url, commit), names=names)
 
 

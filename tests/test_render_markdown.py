@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from markdown_it import MarkdownIt
 
-from docbot.render.links import NameIndex, SourceLinks, anchor_ids, web_url
+from docbot.render.links import NameIndex, SourceLinks, anchor_ids, is_test_source, web_url
 from docbot.render.markdown import anchor, escape_text, fenced_block, inline_code
 
 _MD = MarkdownIt("commonmark")
@@ -102,6 +102,26 @@ def test_source_links_point_at_the_commit_or_are_relative() -> None:
 )
 def test_web_url_from_a_remote_never_keeps_credentials(remote: str, url: str | None) -> None:
     assert web_url(remote) == url
+
+
+@pytest.mark.parametrize(
+    ("path", "is_test"),
+    [
+        ("tests/test_site.py", True),
+        ("tests/fakes/server.py", True),
+        ("conftest.py", True),
+        ("pkg/a_test.go", True),
+        ("web/client.test.ts", True),
+        ("web/client.spec.js", True),
+        ("src/test/java/AppTest.java", True),
+        ("docbot/render/site.py", False),
+        ("pkg/contest.py", False),
+        ("docs/latest.py", False),
+        ("testing_utils/x.py", False),
+    ],
+)
+def test_test_modules_are_told_by_folder_or_file_name(path: str, is_test: bool) -> None:
+    assert is_test_source(path) is is_test
 
 
 def test_names_link_to_the_same_page_first_and_to_one_other_page_only() -> None:

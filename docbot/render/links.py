@@ -7,6 +7,8 @@
   link relative to the page (which GitHub's file view and a checkout both follow).
 - ``NameIndex``: every documented symbol of the docs folder by qualified name, so that ``Class.method``
   in backticks anywhere in the docs links to its section, on the same page or on another one.
+- ``is_test_source``: a test module, whose symbols (fixtures, helpers) are linked only from their own
+  page: a word in a docstring (``site``, ``repo``) must not link to a test's fixture of that name.
 """
 
 from __future__ import annotations
@@ -21,6 +23,15 @@ from urllib.parse import quote, urlsplit
 RESERVED_ANCHORS = frozenset({"contents", "reference", "module-level-code"})
 _NOT_SLUG = re.compile(r"[^a-z0-9._]+")
 _CALL = re.compile(r"\(\s*\)$")
+_TEST_FOLDERS = frozenset({"test", "tests", "__tests__", "spec", "specs"})
+# test_x.py, x_test.py, x_test.go, x.test.ts, x.spec.js, conftest.py, XTest.java, XTests.kt, XTests.cs
+_TEST_FILE = re.compile(r"test_.*|.*_test\.\w+|.*\.(test|spec)\.\w+|conftest\.py|.*Tests?\.(java|kt|cs)")
+
+
+def is_test_source(path: str) -> bool:
+    """True when the source at ``path`` is a test module (by its folder or its file name)."""
+    *folders, name = path.split("/")
+    return bool(_TEST_FOLDERS.intersection(folders)) or _TEST_FILE.fullmatch(name) is not None
 
 
 def _slug(symbol_id: str) -> str:
