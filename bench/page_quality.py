@@ -39,6 +39,7 @@ RAW_FIELD = re.compile(
     r"|@(?:param|returns?|throws?|exception|raise|type|rtype|since|deprecated)\b"
     r"|\\(?:param|returns?|throws?|brief)\b)"
 )
+_ANCHOR = r'(?:<a id="[^"]*"></a>)?'
 PARAM_LINE = re.compile(r"^- `([^`]+)`: (.*)$")
 _TS_EXPORT = re.compile(
     r"^export\s+(?:declare\s+)?(?:default\s+)?(?:abstract\s+)?(?:async\s+)?"
@@ -92,7 +93,8 @@ def document(source: Path, name: str, work: Path) -> Path:
 
 
 def headings(page: str) -> set[str]:
-    return set(re.findall(r"^#{3,6} `+\s?(.+?)\s?`+$", page, re.M))
+    # A heading may open with its explicit anchor (<a id="..."></a>) before the name's code span.
+    return set(re.findall(rf"^#{{3,6}} {_ANCHOR}`+\s?(.+?)\s?`+$", page, re.M))
 
 
 def outside_code(page: str) -> Iterator[str]:
@@ -123,7 +125,9 @@ def _page(repo: Path, path: str) -> str:
 
 
 def _section(page: str, name: str) -> str:
-    match = re.search(rf"^#{{3,6}} `+\s?{re.escape(name)}\s?`+$(.*?)(?=^#{{1,6}} |\Z)", page, re.M | re.S)
+    match = re.search(
+        rf"^#{{3,6}} {_ANCHOR}`+\s?{re.escape(name)}\s?`+$(.*?)(?=^#{{1,6}} |\Z)", page, re.M | re.S
+    )
     return match.group(1) if match else ""
 
 

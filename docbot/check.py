@@ -26,7 +26,7 @@ from docbot.changes import FileChange
 from docbot.config import Settings
 from docbot.filters import ATTRIBUTES, FileFilter
 from docbot.git import Git, decode_path
-from docbot.markers import source_of, source_sha256_of
+from docbot.markers import FRONT_MATTER_MAX, source_of, source_sha256_of
 from docbot.pipeline import select_files
 from docbot.render.index import INDEX_NAME
 from docbot.render.page import page_path
@@ -79,8 +79,9 @@ class CheckResult:
         }
 
 
-def _first_line(data: bytes) -> str:
-    return data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+def _head(data: bytes) -> str:
+    # The marker is the page's front matter (or, from docbot 0.1, its first line).
+    return data[:FRONT_MATTER_MAX].decode("utf-8", errors="replace")
 
 
 def read_pages(files: Mapping[str, bytes], out_dir: str) -> dict[str, tuple[str, str | None]]:
@@ -93,7 +94,7 @@ def read_pages(files: Mapping[str, bytes], out_dir: str) -> dict[str, tuple[str,
     for path, data in files.items():
         if path == index or not PurePosixPath(path).is_relative_to(out_dir):
             continue
-        source = source_of(_first_line(data))
+        source = source_of(_head(data))
         if source is not None:
             pages[path] = (source, source_sha256_of(data.decode("utf-8", errors="replace")))
     return pages

@@ -219,6 +219,17 @@ def _opt_url(value: object, name: str) -> str | None:
     return text or None
 
 
+def _web_url(value: object, name: str) -> str | None:
+    if value is None:
+        return None
+    text = _str(value, name).strip().rstrip("/")
+    if not re.fullmatch(r"https?://[^\s/@]+(/[\w.-]+){2}", text):
+        raise ConfigError(
+            f"{name}: {_brief(value)} is not a repository's web address; use https://github.com/OWNER/REPO"
+        )
+    return text
+
+
 def _api_url(value: object, name: str) -> str:
     text = _str(value, name).rstrip("/")
     if not text.startswith(("http://", "https://")):
@@ -634,6 +645,11 @@ class Settings:
         "`mkdocs` also writes `SUMMARY.md` (mkdocs-literate-nav), `docusaurus` `_category_.json` files "
         "and sidebar front matter; `none`: the pages and the index only",
         env=("DOCBOT_SITE",), input="site", flag="--site",
+    )  # fmt: skip
+    repository_url: str | None = setting(
+        None, _web_url, "the repository's web address, where each symbol's lines link (`https://HOST/OWNER/REPO`)",
+        env=("DOCBOT_REPOSITORY_URL",),
+        shown_default="the event's repository, else the `origin` remote; none: relative links",
     )  # fmt: skip
     files: FileSettings = FileSettings()
     chunking: ChunkSettings = ChunkSettings()

@@ -331,7 +331,12 @@ def estimate_files(
     A provider with a ``price`` (Claude) is priced, one without (offline) costs nothing; one with
     ``count_tokens`` counts each prompt exactly, for free.
     """
-    hits = pipeline.cached_pages(tuple(files), cache=cache, provider=provider, force=force)
+    # The pages' keys carry their links; the repository is the setting's (the event's or the remote's
+    # would only change which page entries are found, never which chunks are).
+    links = pipeline.page_links(
+        tuple(files), out_dir=settings.out_dir, repo_url=settings.repository_url, commit=""
+    )
+    hits = pipeline.cached_pages(tuple(files), cache=cache, provider=provider, force=force, links=links)
     # Every file's chunk entries are read, those of cached pages too: they are the history.
     chunks = {pipeline._chunk_key(c, provider): (f.path, c) for f in files for c in f.chunks}
     found = {} if force else cache.get_many(list(chunks), validate=chunk_answer)

@@ -101,6 +101,11 @@ class Git:
     def has_remote(self) -> bool:
         return self.try_run("remote", "get-url", self.remote) is not None
 
+    def try_remote_url(self) -> str | None:
+        """The remote's URL as configured, or ``None`` without one."""
+        url = self.try_run("remote", "get-url", self.remote)
+        return url.strip() if url else None
+
     def has_commit(self, rev: str) -> bool:
         check_rev(rev)
         return self.try_run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}") is not None

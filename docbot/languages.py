@@ -49,6 +49,8 @@ class LanguageSpec:
         filenames: exact file names (``Rakefile``) recognised besides the endings.
         profile: whose rules of visibility, overloads and attributes apply (``symbols._PROFILES``);
             ``None``: the language's own name.
+        fence: the language tag of the pages' code blocks (highlight.js, Pygments and Prism names);
+            ``None``: the language's own name.
     """
 
     name: str
@@ -63,6 +65,7 @@ class LanguageSpec:
     imports: str = ""
     filenames: tuple[str, ...] = ()
     profile: str | None = None
+    fence: str | None = None  # the code fence's language tag where it differs from ``name``
 
     @property
     def has_grammar(self) -> bool:
@@ -117,6 +120,12 @@ def spec(name: str) -> LanguageSpec:
 
 
 @cache
+def fence_tag(name: str) -> str:
+    """The language tag of code blocks in ``name`` ("" for a language docbot does not know)."""
+    known = _REGISTRY.get(name)
+    return "" if known is None else known.fence or known.name
+
+
 def grammar(name: str) -> tree_sitter.Language:
     """The tree-sitter ``Language`` for a registered language that has a grammar.
 

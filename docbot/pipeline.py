@@ -36,12 +36,13 @@ from docbot.filters import ATTRIBUTES, FileFilter, content_skip_reason, path_ski
 from docbot.git import Git
 from docbot.llm.base import DocRequest, OverviewProvider, OverviewRequest, Provider
 from docbot.llm.prompt import LONG_RUN_REQUESTS
-from docbot.markers import marker_line
+from docbot.markers import source_of
 from docbot.merge import combine, merge_file, missing_symbols
 from docbot.progress import NO_PROGRESS, Progress
 from docbot.publish.plan import DocsPlan
 from docbot.ranges import DiffRange, resolve_range
-from docbot.render.page import page_path, render_page
+from docbot.render.links import NameIndex, SourceLinks, is_test_source, web_url
+from docbot.render.page import LAYOUT, PageLinks, page_path, render_page
 from docbot.report import BatchSummary, FileOutcome, RunReport
 
 if TYPE_CHECKING:  # only the Claude provider batches, and only llm/ imports the SDK
@@ -230,32 +231,53 @@ def chunk_key(chunk: Chunk, provider: Provider) -> str:
     return _chunk_key(chunk, provider)
 
 
-def _file_key(f: SourceFile, provider: Provider) -> str:
+def _file_key(f: SourceFile, provider: Provider, links: PageLinks) -> str:
     # The whole rendered page: its chunk keys carry content, model, prompt and chunking; the path,
-    # source hash (line numbers on the page) and docbot's version (the page layout) complete it.
+    # source hash (line numbers on the page) and docbot's version (the page layout) complete it, with
+    # what its links depend on: the repository, the docs folder and the names of the other pages. The
+    # commit is left out: the lines of an unchanged file are the same at any commit that has it.
+    options: dict[str, object] = {
+        "path": f.path,
+        "source_sha256": f.source_sha256,
+        "docbot": __version__,
+        "links": {
+            "layout": LAYOUT,
+            "repo": links.source.repo_url or "",
+            "out_dir": links.out_dir,
+            "names": hashlib.sha256(links.names.fingerprint().encode()).hexdigest(),
+        },
+    }
     return content_key(
         "file",
         "\n".join(_chunk_key(c, provider) for c in f.chunks),
         model=f"{provider.name}:{provider.model}",
         prompt_version=provider.prompt_version,
-        options={"path": f.path, "source_sha256": f.source_sha256, "docbot": __version__},
+        options=options,
     )
 
 
-def cached_pages(files: tuple[SourceFile, ...], *, cache: Cache, provider: Provider, force: bool) -> PageHits:
+def cached_pages(
+    files: tuple[SourceFile, ...],
+    *,
+    cache: Cache,
+    provider: Provider,
+    force: bool,
+    links: PageLinks,
+) -> PageHits:
     """The file-level lookup, made before any chunk's: source path -> rendered page, for every hit.
 
     A page hit saves what generating the whole page originally cost. ``force`` looks nothing up: every
-    file misses (and its fresh page replaces the cached one).
+    file misses (and its fresh page replaces the cached one). ``links``: what the pages link to, part
+    of each page's key.
     """
-    keys = {_file_key(f, provider): f for f in files}
+    keys = {_file_key(f, provider, links): f for f in files}
     pages: dict[str, str] = {}
     chunk_hits, saved = 0, 0.0
 
     def is_page(key: str, value: str) -> bool:
         # Cache contents are untrusted: a page without this file's marker line would be published and
         # then refused as hand-written by every later run.
-        return value.startswith(marker_line(keys[key].path) + "\n")
+        return source_of(value) == keys[key].path
 
     for key, entry in ({} if force else cache.get_many(list(keys), validate=is_page)).items():
         f = keys[key]
@@ -779,16 +801,19 @@ def render_pages(
     cache: Cache,
     provider: Provider,
     overviews: overview.Overviews | None = None,
+    links: PageLinks | None = None,
 ) -> Pages:
     """One page per file: the cached page, or merged from its chunks' answers; a file whose chunks failed
-    gets none (its previous page stays as it was)."""
+    gets none (its previous page stays as it was). ``links``: where the pages link (default: relative
+    source links, no cross-page links)."""
+    links = links or PageLinks(out_dir=out_dir)
     pages: list[tuple[str, str]] = []
     sources: dict[str, str] = {}
     failed: list[FileOutcome] = []
     overview_failed: list[FileOutcome] = []
     static = invented = 0
     fresh: dict[str, CacheEntry] = {}
-    file_keys = {_file_key(f, provider): f.path for f in files}
+    file_keys = {_file_key(f, provider, links): f.path for f in files}
     for f in files:
         page = page_path(out_dir, f.path)
         if f.path in hits.pages:
@@ -814,7 +839,7 @@ def render_pages(
         )
         static += len(doc.missing)
         invented += doc.invented
-        text = render_page(doc)
+        text = render_page(doc, links)
         pages.append((page, text))
         sources[page] = f.path
         if overviews is not None and f.path in overviews.errors:
@@ -824,7 +849,7 @@ def render_pages(
         # The page entry carries the original cost of all its chunks (cached ones included), so a
         # later page hit reports what it really saved.
         usage = [answers.docs[k].usage for k in keys]
-        fresh[_file_key(f, provider)] = CacheEntry(
+        fresh[_file_key(f, provider, links)] = CacheEntry(
             value=text,
             model=provider.model,
             created=time.time(),
@@ -837,6 +862,28 @@ def render_pages(
         FileOutcome(file_keys[key], f"page: {reason}") for key, reason in cache.put_many(fresh).items()
     )
     return Pages(tuple(pages), sources, tuple(failed), static, invented, not_stored, tuple(overview_failed))
+
+
+def _named(sym: symbols.Symbol, *, in_tests: bool) -> tuple[str, str, bool]:
+    # A common word in backticks (`paths`, `name`) must not link to some other file's variable of that
+    # name: data is linked from other pages only by its qualified name (`Config.paths`); a test module's
+    # symbols (`site`, a fixture) are linked from their own page only.
+    shared = not in_tests and (sym.kind not in symbols.DATA_KINDS or "." in sym.name)
+    return sym.name, sym.id, shared
+
+
+def page_links(
+    files: tuple[SourceFile, ...], *, out_dir: str, repo_url: str | None, commit: str
+) -> PageLinks:
+    """Where the run's pages link: source lines on ``repo_url`` at ``commit`` (relative without one),
+    and the names of every symbol the run documents, for cross-links between its pages."""
+    names = NameIndex.build(
+        {
+            page_path(out_dir, f.path): [_named(s, in_tests=is_test_source(f.path)) for s in f.symbols]
+            for f in files
+        }
+    )
+    return PageLinks(out_dir=out_dir, source=SourceLinks(repo_url, commit), names=names)
 
 
 def list_changes(spec: RunSpec, git: Git) -> tuple[DiffRange, list[FileChange]]:
@@ -865,10 +912,14 @@ def run(
     cache: Cache,
     provider: Provider,
     clock: Callable[[], float] = time.monotonic,
+    repo_url: str | None = None,
     batches: BatchRunner | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> RunResult | Skip:
     """Document what changed between ``spec.base`` and ``spec.head``; return the report and the pages.
+
+    Each symbol's lines link to the repository's web page at ``settings.repository_url``, else
+    ``repo_url`` (the event's repository), else the one the ``origin`` remote names; relative without.
 
     ``batches`` sends the misses through the Message Batches API when it wants them (``batch`` setting).
 
@@ -885,6 +936,15 @@ def run(
     if spec.skip_docs_only and changes and all(_in_folder(c.path, out_dir) for c in changes):
         return Skip(f"only files under {out_dir} changed (docbot's own output)")
     selection = _select(span, changes, spec, settings, git)
+    # Links are drawn over the whole selection, before sharding: every shard and the final job then
+    # render (and cache) the same page for a file.
+    remote = git.try_remote_url()
+    links = page_links(
+        selection.files,
+        out_dir=out_dir,
+        repo_url=settings.repository_url or repo_url or (web_url(remote) if remote else None),
+        commit=span.head,
+    )
     if settings.shard is not None:
         # This job's part of the same deal every shard computes; pages are the final job's business.
         mine = shard.partition(selection.files, settings.shard.count)[settings.shard.index - 1]
@@ -900,7 +960,7 @@ def run(
             selection, changes, settings, cache=cache, provider=provider, force=spec.force, batches=batches
         )
     shard_reports, unreadable = shard.read_shard_reports(_matching(settings.repo, settings.shard_reports))
-    hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force)
+    hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force, links=links)
     answers = document_chunks(
         [f for f in selection.files if f.path not in hits.pages],
         cache=cache,
@@ -931,8 +991,9 @@ def run(
         else overview.Overviews()
     )
     pages = render_pages(
-        selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider, overviews=asked
-    )
+        selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider, overviews=asked,
+        links=links,
+    )  # fmt: skip
     report = RunReport(
         provider=provider.name,
         model=provider.model,

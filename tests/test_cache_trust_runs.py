@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 
 from docbot.cache import Cache, open_cache
-from docbot.markers import GENERATED as MARKER
-from docbot.markers import marker_line
+from docbot.markers import source_of
 from tests.conftest import GitRepo
 from tests.fakes.dynamodb import REGION, FakeDynamo, dynamo_fixture, moto_server_fixture  # noqa: F401
 from tests.fakes.priced import PricedProvider
@@ -71,14 +70,14 @@ class Runs:
     def assert_pages_marked(self) -> None:
         for source in SOURCES:
             page = (self.repo.path / "docs/api" / f"{source}.md").read_text()
-            assert page.startswith(marker_line(source) + "\n"), source
+            assert source_of(page) == source, source
 
     def pages(self) -> dict[str, str]:
-        return {k: v for k, v in self.store.values().items() if v.startswith(MARKER)}
+        return {k: v for k, v in self.store.values().items() if source_of(v) is not None}
 
     def chunks(self) -> dict[str, str]:
         """The chunk answers (not the pages, nor the symbols' and overviews' own entries)."""
-        return {k: v for k, v in self.store.values().items() if not v.startswith(MARKER) and '"usage"' in v}
+        return {k: v for k, v in self.store.values().items() if source_of(v) is None and '"usage"' in v}
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
@@ -105,7 +104,7 @@ def assert_green(data: dict[str, Any]) -> None:
     [
         lambda page: "# API notes\n\nHand-written, no marker.\n",
         # docbot's marker, but another file's: publishing it would claim the wrong source.
-        lambda page: page.replace('source="src/', 'source="elsewhere/', 1),
+        lambda page: page.replace('source: "src/', 'source: "elsewhere/', 1),
         # The marker somewhere other than the first line.
         lambda page: "\n" + page,
     ],

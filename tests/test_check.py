@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import subprocess
@@ -13,7 +14,7 @@ from docbot import cli
 from docbot.check import check
 from docbot.config import load_settings
 from docbot.git import Git
-from docbot.markers import source_sha256_of
+from docbot.markers import front_matter, marker_line, source_sha256_of
 from tests.conftest import GitRepo
 
 
@@ -120,6 +121,33 @@ def test_the_recorded_hash_is_read_only_from_the_page_metadata_line() -> None:
     page += "*python, 2 lines, 1 function; source sha256 `0123456789ab`*\n"
     assert source_sha256_of(page) == "0123456789ab"
     assert source_sha256_of("no hash here\n") is None
+
+
+def test_the_recorded_hash_is_read_from_the_front_matter_first() -> None:
+    sha = hashlib.sha256(b"x").hexdigest()
+    italic = "*python, 2 lines, 1 function; source sha256 `0123456789ab`*\n"
+    assert source_sha256_of(front_matter("a.py", sha) + "\n# a\n") == sha
+    assert source_sha256_of(front_matter("a.py", sha) + "\n# a\n\n" + italic) == sha
+    assert source_sha256_of((front_matter("a.py", sha) + "\n# a\n").replace("\n", "\r\n")) == sha
+    # No hash in the front matter (the index), a hash that is not one, and a page of docbot 0.1.
+    assert source_sha256_of(front_matter("index.md") + "\n# API\n") is None
+    assert source_sha256_of(front_matter("a.py", "not-hex") + "\n# a\n\n" + italic) is None
+    assert source_sha256_of(front_matter("a.py", extra={"source_sha256": sha}) + "\n# a\n") is None
+    assert source_sha256_of(marker_line("a.py") + "\n\n# a\n\n" + italic) == "0123456789ab"
+
+
+def test_check_reads_a_pages_source_hash_from_its_front_matter(git_repo: GitRepo) -> None:
+    source = b"def a():\n    return 1\n"
+    git_repo.write("a.py", source.decode())
+    git_repo.write("docs/api/a.py.md", front_matter("a.py", hashlib.sha256(source).hexdigest()) + "\n# a\n")
+    git_repo.commit("first")
+    assert _check_json(git_repo)[0] == 0
+
+    git_repo.write("a.py", "def a():\n    return 2\n")
+    git_repo.commit("a returns 2")
+    code, data = _check_json(git_repo)
+    assert code == 1 and isinstance(data["findings"], list)
+    assert [f["kind"] for f in data["findings"]] == ["stale"]
 
 
 def test_check_outside_a_repository_is_a_clear_error(tmp_path: Path) -> None:

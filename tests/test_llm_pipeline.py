@@ -113,7 +113,7 @@ def test_docbot_run_reports_what_the_server_saw(
         }
         assert "INR" in first.out
         page = (git_repo.path / "docs/api/src/m1.py.md").read_text()
-        assert "Summary of work_1." in page and "Summary of Thing1.run." in page
+        assert "Summary of work\\_1." in page and "Summary of Thing1.run." in page
         assert fake.api_key not in first.out + first.err
 
         # The same run again: every chunk from the cache, no request, the first run's cost saved.

@@ -25,7 +25,7 @@ from tests.local_run import run_local
 from tests.sources import EXTENSIONS, generate
 
 SOURCE = "".join(f"def f{i}(x):\n" + "    y = x\n" * 30 + "    return y\n\n\n" for i in range(20))
-_HEADING = re.compile(r"^#{3,6} `(.+)`$", re.MULTILINE)
+_HEADING = re.compile(r'^#{3,6} <a id="[^"]+"></a>`(.+)`$', re.MULTILINE)
 
 
 def _chunks(max_lines: int = 120) -> tuple[list[Symbol], list[Chunk]]:
@@ -119,7 +119,8 @@ def test_metrics_count_kinds_and_rank_the_largest_symbols() -> None:
         "invented_dropped": 0,
         "duplicates_dropped": 0,
     }
-    assert "Largest: `A` (54 lines), `A.big` (51 lines), `mid` (11 lines)." in render_page(doc)
+    largest = "Largest: [`A`](#a) (54 lines), [`A.big`](#a.big) (51 lines), [`mid`](#mid) (11 lines)."
+    assert largest in render_page(doc)
 
 
 def test_chunks_without_symbols_document_module_level_code() -> None:
@@ -142,7 +143,8 @@ def test_chunks_without_symbols_document_module_level_code() -> None:
     ]
     page = render_page(doc)
     assert "## Module-level code" in page
-    assert f"*Lines {chunks[1].start}–{chunks[1].end}:* Constants part 1." in page
+    lines = f"Lines {chunks[1].start}–{chunks[1].end}](../../c.py#L{chunks[1].start}-L{chunks[1].end})"
+    assert f"*[{lines}:* Constants part 1." in page
 
 
 def test_missing_symbols_and_combine() -> None:

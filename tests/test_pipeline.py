@@ -12,7 +12,7 @@ from docbot.config import ZERO_SHA, load_settings
 from docbot.docs import ChunkDoc, Usage
 from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
-from docbot.markers import GENERATED as MARKER
+from docbot.markers import source_of
 from docbot.report import RunReport
 from tests.conftest import GitRepo
 from tests.local_run import run_local
@@ -85,10 +85,10 @@ def test_first_run_second_run_edit_delete(repo: GitRepo, tmp_path: Path) -> None
     assert (report.cache_hits, report.cache_misses) == (0, 2)
     assert sorted(provider.paths) == ["a.py", "pkg/b.py"]
     page_a = (docs / "a.py.md").read_text()
-    assert page_a.startswith(MARKER)
-    assert "### `greet`" in page_a and "Say hello." in page_a
+    assert source_of(page_a) == "a.py"
+    assert '### <a id="greet"></a>`greet`' in page_a and "Say hello." in page_a
     index = (docs / "README.md").read_text()
-    assert "[a.py](a.py.md)" in index and "[pkg/b.py](pkg/b.py.md)" in index
+    assert "## Top level\n\n- [`a.py`](a.py.md)" in index and "## `pkg/`\n\n- [`b.py`](pkg/b.py.md)" in index
     assert (docs / "guide.md").read_text() == "Hand-written guide.\n"
 
     # 2. The same run again: 100% cache hits, zero provider calls, nothing rewritten.
@@ -110,9 +110,10 @@ def test_first_run_second_run_edit_delete(repo: GitRepo, tmp_path: Path) -> None
     assert report.written_pages == ["docs/api/a.py.md"]
     new_page = (docs / "a.py.md").read_text()
     assert new_page != old_page
-    assert new_page.replace(new_page.split("source sha256 ")[1][:14], "") == old_page.replace(
-        old_page.split("source sha256 ")[1][:14], ""
-    )  # same symbols and docs; only the recorded source hash moved
+    source_sha256 = new_page.split('source_sha256: "')[1][:64]
+    old_sha = old_page.split('source_sha256: "')[1][:64]
+    assert new_page.replace(source_sha256, old_sha).replace(source_sha256[:12], old_sha[:12]) == old_page
+    # same symbols and docs; only the recorded source hash moved
 
     # 4. Delete a source file: its page goes, the index follows, the hand-written page stays.
     base = head

@@ -290,7 +290,7 @@ def test_pages_land_in_one_commit_with_the_index(world: GitHubWorld, clock: Cloc
     assert record.written == ("docs/api/src/a.py.md", "docs/api/README.md")
     files = world.files_at("docbot/main")
     assert files["docs/api/src/a.py.md"] == page("src/a.py").rstrip("\n")
-    assert "- [src/a.py](src/a.py.md)" in files["docs/api/README.md"]
+    assert "## `src/`\n\n- [`a.py`](src/a.py.md)" in files["docs/api/README.md"]
     # The commit's three writes, then the pull request (one publish call does both).
     assert [r.path for r in world.fake.calls("POST")] == [
         "/repos/octo/project/git/trees",

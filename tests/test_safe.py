@@ -18,7 +18,8 @@ from docbot.cache.sqlite import SqliteCache
 from docbot.events import parse_command
 from docbot.llm.offline import OfflineProvider
 from docbot.markers import PULL_REQUEST, REPLY, STICKY_COMMENT, TRAILER, marker_line
-from docbot.render.safe import ALLOWED_HTML, ZWJ, neutralise
+from docbot.render.markdown import ALLOWED_HTML
+from docbot.render.safe import ZWJ, neutralise
 from tests.conftest import GitRepo
 from tests.fakes.anthropic_server import running
 from tests.local_run import run_local
@@ -98,6 +99,12 @@ def harness(tmp_path: Path, git_repo: GitRepo) -> Iterator[Harness]:
         h.fake.stop()
 
 
+def _without_code(markdown: str) -> str:
+    """``markdown`` without its fenced blocks and code spans (where a link is only ever text)."""
+    fenced = re.sub(r"(?ms)^(`{3,}|~{3,})[^\n]*\n.*?^\1[`~]*\s*$", "", markdown)
+    return re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", fenced)
+
+
 def problems(text: str, own_marker: str | None = None) -> list[str]:
     """What in ``text`` a reader or GitHub would act on: mentions, own markers, HTML, unsafe links."""
     found = []
@@ -127,7 +134,9 @@ def problems(text: str, own_marker: str | None = None) -> list[str]:
             found.append(f"mention in {token.content[:60]!r}")
         # A link markdown-it refuses stays text here, but another renderer may still make it a link.
         unsafe = re.search(r"(?i)\]\(\s*<?\s*(javascript|vbscript|data):", token.content)
-        if token.type == "text" and unsafe:
+        # Backslash-escaped brackets (``\[click\](javascript:x)``) are text in every renderer.
+        in_source = re.search(r"(?i)(?<!\\)\]\(\s*<?\s*(javascript|vbscript|data):", _without_code(body))
+        if token.type == "text" and unsafe and in_source:
             found.append(f"unsafe link in {token.content[:60]!r}")
         if token.type in {"link_open", "image"}:
             href = str(token.attrs.get("href") or token.attrs.get("src") or "")

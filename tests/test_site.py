@@ -17,11 +17,19 @@ import yaml
 from docbot.cache.sqlite import SqliteCache
 from docbot.config import ACTION_INPUTS, load_settings
 from docbot.llm.offline import OfflineProvider
-from docbot.markers import marker_line
+from docbot.markers import (
+    front_matter,
+    front_matter_value,
+    marker_line,
+    page_body,
+    source_of,
+    source_sha256_of,
+)
 from docbot.publish.files import FilesPublisher
 from docbot.publish.github import GitHubPublisher, Target
 from docbot.publish.github_api import GitHubApi
 from docbot.publish.plan import NOT_OURS, DocsPlan
+from docbot.render.index import INDEX_NAME
 from docbot.render.site import CATEGORY_FIRST_LINE, NAV_MARKER, dress_pages, is_site_file, nav
 from docbot.report import RunReport
 from tests.conftest import ROOT, GitRepo
@@ -39,7 +47,16 @@ SOURCES = {
 def document(repo: GitRepo, tmp: Path, site: str) -> RunReport:
     store = SqliteCache(tmp / "cache.sqlite3")
     try:
-        return run_local(repo.path, store=store, provider=OfflineProvider(), all_files=True, site=site)
+        # As in the README's workflow, where the event names the repository: source lines link to it
+        # (relative links would leave the docs folder, which mkdocs --strict refuses).
+        return run_local(
+            repo.path,
+            store=store,
+            provider=OfflineProvider(),
+            all_files=True,
+            site=site,
+            repository_url="https://github.com/octo/project",
+        )
     finally:
         store.close()
 
@@ -141,18 +158,46 @@ def test_a_users_summary_md_is_refused_and_kept(tmp_path: Path) -> None:
 
 
 def test_docusaurus_pages_get_title_and_sidebar_label_in_their_front_matter() -> None:
-    front = '---\ndocbot:\n  source: "src/a b.py"\n---\n\n# page\n'
+    # The pages as docbot writes them: markers.front_matter, with the page's own extra key.
+    sha = "ab" * 32
+    front = front_matter("src/a b.py", sha, {"description": "Area: of {shapes}."}) + "\n# page\n"
+    index = front_matter(INDEX_NAME) + "\n# API documentation\n"
     legacy = f"{marker_line('c.py')}\n\n# c\n"
-    pages = (("docs/api/src/a b.py.md", front), ("docs/api/c.py.md", legacy))
+    pages = (("docs/api/src/a b.py.md", front), ("docs/api/README.md", index), ("docs/api/c.py.md", legacy))
 
     dressed = dict(dress_pages("docusaurus", "docs/api", pages))
 
-    meta = yaml.safe_load(dressed["docs/api/src/a b.py.md"].split("---\n")[1])
+    page = dressed["docs/api/src/a b.py.md"]
+    meta = yaml.safe_load(page.split("---\n")[1])
     assert meta["title"] == "src/a b.py" and meta["sidebar_label"] == "a b.py"
-    assert meta["docbot"] == {"source": "src/a b.py"}
+    assert meta["description"] == "Area: of {shapes}."
+    assert meta["docbot"]["source"] == "src/a b.py" and meta["docbot"]["source_sha256"] == sha
+    # Still docbot's page, read back by every reader of the front matter.
+    assert source_of(page) == "src/a b.py" and source_sha256_of(page) == sha
+    assert front_matter_value(page, "description") == "Area: of {shapes}."
+    assert page_body(page) == page_body(front) == "\n# page\n"
+    index_meta = yaml.safe_load(dressed["docs/api/README.md"].split("---\n")[1])
+    assert index_meta["title"] == index_meta["sidebar_label"] == "API documentation"
     assert dressed["docs/api/c.py.md"] == legacy, "a page without front matter is left as it is"
     assert dict(dress_pages("mkdocs", "docs/api", pages)) == dict(pages)
     assert dress_pages("docusaurus", "docs/api", tuple(dressed.items())) == tuple(dressed.items())
+
+
+def test_a_docusaurus_run_writes_the_sidebar_keys_into_each_pages_front_matter(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    sample(git_repo)
+    document(git_repo, tmp_path, "docusaurus")
+    docs = git_repo.path / "docs/api"
+    for source in SOURCES:
+        page = (docs / f"{source}.md").read_text()
+        meta = yaml.safe_load(page.split("---\n")[1])
+        assert (meta["title"], meta["sidebar_label"]) == (source, Path(source).name)
+        assert source_of(page) == source
+    # A second run writes the same pages: the keys are not added twice.
+    before = {p: p.read_text() for p in docs.rglob("*.md")}
+    document(git_repo, tmp_path, "docusaurus")
+    assert {p: p.read_text() for p in docs.rglob("*.md")} == before
 
 
 def test_the_docs_pull_request_carries_the_site_files(tmp_path: Path, git_repo: GitRepo) -> None:

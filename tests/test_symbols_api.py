@@ -14,7 +14,7 @@ from docbot.merge import merge_file
 from docbot.render.page import render_page
 from docbot.symbols import Symbol, extract_symbols, visible
 
-_HEADING = re.compile(r"^#{3,6} `(.+)`$", re.MULTILINE)
+_HEADING = re.compile(r'^#{3,6} <a id="[^"]+"></a>`(.+)`$', re.MULTILINE)
 
 # Per language: a source using every kind the language has, and every symbol it yields as
 # (id, kind, signature, decorators, overloads, type, value, public).
@@ -545,8 +545,8 @@ def test_same_names_get_distinct_ids_and_sections() -> None:
     ]
     page = _page("m.py", "python", source, visibility="all")
     assert _HEADING.findall(page) == ["f", "f", "f.inner", "f"]
-    assert page.count("```\ndef f(x)\n```") == 1
-    assert page.count("```\ndef f(x, y)\n```") == 1
+    assert page.count("```python\ndef f(x)\n```") == 1
+    assert page.count("```python\ndef f(x, y)\n```") == 1
 
 
 def _page(path: str, language: str, source: str, *, visibility: str = "public") -> str:
@@ -598,18 +598,19 @@ def test_page_shows_overloads_decorators_and_attributes() -> None:
         "Thing.b",
     ]
     assert (
-        "```\ndef f(x)\n```\n\n**Overloads**\n\n```\ndef f(x: int) -> int\ndef f(x: str) -> str\n```" in page
-    )
+        "```python\ndef f(x)\n```\n\n**Overloads**\n\n"
+        "```python\ndef f(x: int) -> int\ndef f(x: str) -> str\n```"
+    ) in page
     assert "Implementation." in page  # the implementation's docstring, not a stub's
-    assert "```\n@property\n@area.setter\ndef area(self) -> int\n```" in page
-    assert "*property, lines 58–64*" in page  # the setter is part of the property
-    assert "```\n@dataclass(frozen=True)\nclass Point\n```" in page
-    assert "*field, lines 37–37*\n\n```\nx: int\n```" in page
-    assert "*enum_member, lines 42–42*\n\n```\nRED = 1\n```" in page
-    assert "```\nself.a: int = a\n```" in page
+    assert "```python\n@property\n@area.setter\ndef area(self) -> int\n```" in page
+    assert "*property, [lines 58–64](../../a.py#L58-L64)*" in page  # the setter is part of the property
+    assert "```python\n@dataclass(frozen=True)\nclass Point\n```" in page
+    assert "*field, [line 37](../../a.py#L37)*\n\n```python\nx: int\n```" in page
+    assert "*enum_member, [line 42](../../a.py#L42)*\n\n```python\nRED = 1\n```" in page
+    assert "```python\nself.a: int = a\n```" in page
     assert "The b." in page  # a `#:` comment documents the attribute
     assert "The kind." in page  # so does a string right after it
-    assert '```\ndef g(\n    a: int,\n    b: str = "long",\n) -> None\n```' in page  # whole, as written
+    assert '```python\ndef g(\n    a: int,\n    b: str = "long",\n) -> None\n```' in page  # whole, as written
 
 
 def test_typescript_page_groups_overload_signatures_under_the_implementation() -> None:
@@ -617,11 +618,11 @@ def test_typescript_page_groups_overload_signatures_under_the_implementation() -
     page = _page("m.ts", "typescript", source)
     assert "## Reference" in page
     assert (
-        "```\nfunction greet(x: any): string\n```\n\n**Overloads**\n\n"
-        "```\nfunction greet(name: string): string\nfunction greet(names: string[]): string\n```"
+        "```typescript\nfunction greet(x: any): string\n```\n\n**Overloads**\n\n"
+        "```typescript\nfunction greet(name: string): string\nfunction greet(names: string[]): string\n```"
     ) in page
     assert "Greets." in page
-    assert "```\n@logged\nopen(a: any)\n```" in page
+    assert "```typescript\n@logged\nopen(a: any)\n```" in page
     assert "helper" not in _HEADING.findall(page)
     assert "Box.secret" not in _HEADING.findall(page)
 

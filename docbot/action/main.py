@@ -78,6 +78,7 @@ def main(
                 batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
                 result = pipeline.run(
                     spec, settings, git=git, cache=cache, provider=provider, batches=batches,
+                    repo_url=f"{runner.server_url}/{runner.repository}" if runner.repository else None,
                     progress=LogProgress(log.info),
                 )  # fmt: skip
                 if not isinstance(result, events.Skip):

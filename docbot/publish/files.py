@@ -11,21 +11,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from docbot.errors import ConfigError
-from docbot.markers import source_of
+from docbot.markers import FRONT_MATTER_MAX, front_matter_value, source_of
 from docbot.publish.paths import docs_dir_problem, unsafe_target
 from docbot.publish.plan import Changes, DocsPlan, Existing, decide, git_blob_sha, neutralised
 from docbot.render.site import is_site_file
 from docbot.report import PublishRecord, RunReport
 
 
-def _first_line(path: Path) -> str:
+def _head(path: Path) -> str:
+    # The marker is the page's front matter (or, from docbot 0.1, its first line).
     with path.open("rb") as fh:
-        return fh.readline(4096).decode("utf-8", errors="replace").rstrip("\r\n")
+        return fh.read(FRONT_MATTER_MAX).decode("utf-8", errors="replace")
 
 
 def is_generated(path: Path) -> bool:
-    """True when ``path`` is a regular file (not a symlink) whose first line is docbot's marker."""
-    return path.is_file() and not path.is_symlink() and source_of(_first_line(path)) is not None
+    """True when ``path`` is a regular file (not a symlink) that opens with docbot's marker."""
+    return path.is_file() and not path.is_symlink() and source_of(_head(path)) is not None
 
 
 class FilesPublisher:
@@ -54,11 +55,12 @@ class FilesPublisher:
         path = self.root / rel
         if not path.is_file() or path.is_symlink():
             return Existing(digest="", generated=False)
-        first = _first_line(path)
-        source = source_of(first)
-        if source is None and not is_site_file(rel, first):
+        head = _head(path)
+        source = source_of(head)
+        if source is None and not is_site_file(rel, head):
             return Existing(digest="", generated=False)
-        return Existing(git_blob_sha(path.read_bytes()), True, source)
+        summary = front_matter_value(head, "description") or ""
+        return Existing(git_blob_sha(path.read_bytes()), True, source, summary)
 
     def _apply(self, out_dir: str, changes: Changes) -> None:
         for rel, content in changes.write:

@@ -26,7 +26,7 @@ from github.InputGitTreeElement import InputGitTreeElement
 from docbot.config import PublishSettings
 from docbot.errors import ConfigError, PermanentError, TransientError
 from docbot.events import RunSpec
-from docbot.markers import TRAILER, source_of
+from docbot.markers import FRONT_MATTER_MAX, TRAILER, front_matter_value, source_of
 from docbot.publish.files import FilesPublisher
 from docbot.publish.github_api import GitHubApi, GitHubApiError, PullInfo, pull_info
 from docbot.publish.plan import Changes, DocsPlan, Existing, decide, git_blob_sha, neutralised, unsafe_path
@@ -67,8 +67,9 @@ class Target:
     trigger_phrase: str = "/docbot"
 
 
-def _first_line(data: bytes) -> str:
-    return data.split(b"\n", 1)[0][:4096].decode("utf-8", errors="replace").rstrip("\r")
+def _head(data: bytes) -> str:
+    # The marker is the page's front matter (or, from docbot 0.1, its first line).
+    return data[:FRONT_MATTER_MAX].decode("utf-8", errors="replace")
 
 
 @dataclass(frozen=True)
@@ -108,10 +109,14 @@ class _Tree:
             return Existing(digest="", generated=False)  # a symlink or a submodule: never a page
         if sha in self.carried:
             site_file = path.rsplit("/", 1)[-1] in SITE_FILE_NAMES
-            return Existing(sha, True, None if site_file else path[len(out_dir) + 1 : -len(".md")])
-        first = _first_line(self.blob(sha))
-        source = source_of(first)
-        return Existing(sha, source is not None or is_site_file(path, first), source)
+            if site_file:
+                return Existing(sha, True, None)
+            summary = front_matter_value(_head(self.blob(sha)), "description") or ""
+            return Existing(sha, True, path[len(out_dir) + 1 : -len(".md")], summary)
+        head = _head(self.blob(sha))
+        source = source_of(head)
+        summary = front_matter_value(head, "description") or ""
+        return Existing(sha, source is not None or is_site_file(path, head), source, summary)
 
     def entries(self, tree_sha: str, folder: str) -> tuple[Any, dict[str, Entry]]:
         """The root tree object and the files under ``folder`` at ``tree_sha``.

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
-from docbot.markers import source_of
+from docbot.markers import front_matter_value, source_of
 from docbot.render.index import INDEX_NAME, render_index
 from docbot.render.safe import DEFAULT_TRIGGER, neutralise
 from docbot.render.site import SITE_FILE_NAMES, Site, dress_pages, site_files
@@ -41,6 +41,7 @@ class Existing:
     digest: str  # git's blob SHA of its content ("" for anything but a regular file)
     generated: bool  # a regular file whose first line is docbot's marker
     source: str | None = None  # the source path its marker names
+    summary: str = ""  # the page's one-line summary (its front matter's ``description``), for the index
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,10 @@ def unsafe_path(page: str, out_dir: str) -> str | None:
     if page.startswith(FORBIDDEN_PREFIX) or page == FORBIDDEN_PREFIX.rstrip("/"):
         return "is under .github/workflows, where docbot never writes"
     return None
+
+
+def refused_paths(refused: Iterable[tuple[str, str]]) -> set[str]:
+    return {path for path, _ in refused}
 
 
 def decide(
@@ -142,21 +147,26 @@ def decide(
 
     index = f"{out_dir}/{INDEX_NAME}"
     sources = []
+    summaries: dict[str, str] = {}
+    planned = dict(plan.pages) | write
     for path in sorted(current):
         if path == index or not path.endswith(".md"):
             continue
-        if path in write:
-            source = source_of(write[path].split("\n", 1)[0])
+        if path in planned and path not in refused_paths(refused):
+            source = source_of(planned[path])
+            summary = front_matter_value(planned[path], "description") or ""
         else:
             source = existing(path).source if existing(path).generated else None
+            summary = existing(path).summary
         if source:
             sources.append(source)
+            summaries[source] = summary
     had_index = index in current
     if why_not(index) is None and (had_index or sources):
         if had_index and not existing(index).generated:
             refused.append((index, NOT_OURS))
         else:
-            text = neutralise(render_index(sources, out_dir))
+            text = neutralise(render_index(sources, out_dir, summaries))
             if not (had_index and existing(index).digest == git_blob_sha(text.encode("utf-8"))):
                 write[index] = text
     wanted = site_files(plan.site, out_dir, sources)

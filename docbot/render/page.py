@@ -1,13 +1,35 @@
 """``FileDoc`` -> the Markdown page of one source file.
 
-Every page starts with ``markers.marker_line``; docbot only ever modifies or deletes files that do.
+Every page opens with ``markers.front_matter``; docbot only ever modifies or deletes files that do (or
+that carry docbot 0.1's marker line). All text from the code and the model goes through
+``render.markdown`` (escaped prose, code spans, fenced blocks tagged with the language), so the page
+reads the same on GitHub, MkDocs and Docusaurus. Each symbol has an explicit anchor; the Contents list,
+names in backticks and the "lines" of each symbol are links (``render.links``).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 from docbot.docs import FileDoc, Section
-from docbot.markers import marker_line
+from docbot.languages import fence_tag
+from docbot.markers import front_matter
+from docbot.render.links import NameIndex, SourceLinks, anchor_ids
+from docbot.render.markdown import anchor, escape_text, fenced_block, inline_code
+from docbot.render.safe import neutralise
 from docbot.symbols import count_phrase
+
+# The page's layout, part of the cache key of rendered pages: a page cached by a version with another
+# layout (docbot 0.1's marker line, unescaped text, "lines 7–7" for one line) is rendered again, never
+# served.
+LAYOUT = 3
+
+_STATIC_NOTE = "Built from the code alone: the documentation provider gave no answer for this symbol."
+
+# A model's example often comes wrapped in its own fence: the page's fence replaces it.
+_WRAPPED = re.compile(r"\A\s*(`{3,}|~{3,})[^\n]*\n(.*)\n\s*\1\s*\Z", re.DOTALL)
 
 
 def page_path(out_dir: str, source: str) -> str:
@@ -15,77 +37,154 @@ def page_path(out_dir: str, source: str) -> str:
     return f"{out_dir}/{source}.md"
 
 
-def _code(text: str) -> str:
-    # A code span that survives backticks inside the text.
-    fence = "``" if "`" in text else "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+@dataclass(frozen=True)
+class PageLinks:
+    """What a page links to beyond itself: the docs folder (for relative links), the source of each
+    symbol's lines, and the other pages' symbols."""
+
+    out_dir: str = "docs/api"
+    source: SourceLinks = field(default_factory=SourceLinks)
+    names: NameIndex = field(default_factory=NameIndex)
 
 
-def _section(section: Section) -> list[str]:
-    sym, doc = section.symbol, section.doc
-    level = "#" * min(3 + sym.depth, 6)
-    out = [f"{level} {_code(sym.name)}", ""]
-    out += [f"*{sym.kind}, lines {sym.start}–{sym.end}*", ""]
-    out += ["```", *sym.decorators, sym.signature, "```", ""]
-    if sym.overloads:
-        out += ["**Overloads**", "", "```", *sym.overloads, "```", ""]
-    if sym.type and sym.type not in sym.signature:
-        out += [f"**Type:** {_code(sym.type)}", ""]
-    out += [doc.summary, ""]
-    if doc.description:
-        out += [doc.description, ""]
-    if doc.params:
-        out += ["**Parameters**", ""]
+def summary_line(doc: FileDoc) -> str:
+    """The page's one-line summary for the index: the overview's first sentence, or "" when none."""
+    if not doc.overview:
+        return ""
+    first = " ".join(doc.overview.strip().split("\n\n", 1)[0].split())
+    return re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+
+
+class _Writer:
+    """Renders one page: knows the page's path, its anchors and how to link names."""
+
+    def __init__(self, doc: FileDoc, links: PageLinks) -> None:
+        self.doc = doc
+        self.links = links
+        self.page = page_path(links.out_dir, doc.path)
+        self.anchors = anchor_ids(s.symbol.id for s in doc.sections)
+        self.lang = fence_tag(doc.language)
+
+    def code(self, skip: str | None = None) -> Callable[[str], str]:
+        def render(text: str) -> str:
+            target = self.links.names.link(text, self.page, skip=skip)
+            return f"[{inline_code(text)}]({target})" if target else inline_code(text)
+
+        return render
+
+    def text(self, text: str, *, inline: bool = False, skip: str | None = None) -> str:
+        return escape_text(text, inline=inline, code=self.code(skip))
+
+    def lines(self, start: int, end: int, *, capital: bool = False) -> str:
+        text = f"line {start}" if start == end else f"lines {start}–{end}"
+        text = text.capitalize() if capital else text
+        return f"[{text}]({self.links.source.lines(self.page, self.doc.path, start, end)})"
+
+    def example(self, example: str) -> str:
+        wrapped = _WRAPPED.match(example)
+        return fenced_block(wrapped.group(2) if wrapped else example, self.lang)
+
+    def section(self, section: Section) -> list[str]:
+        sym, doc = section.symbol, section.doc
+        own = self.anchors[sym.id]
+        level = "#" * min(3 + sym.depth, 6)
+        out = [f"{level} {anchor(own)}{inline_code(sym.name)}", ""]
+        out += [f"*{sym.kind}, {self.lines(sym.start, sym.end)}*", ""]
+        out += [fenced_block("\n".join([*sym.decorators, sym.signature]), self.lang), ""]
+        if sym.overloads:
+            out += ["**Overloads**", "", fenced_block("\n".join(sym.overloads), self.lang), ""]
+        if sym.type and sym.type not in sym.signature:
+            out += [f"**Type:** {inline_code(sym.type)}", ""]
+        out += [self.text(doc.summary, skip=own), ""]
+        if doc.description:
+            out += [self.text(doc.description, skip=own), ""]
+        if doc.params:
+            out += ["**Parameters**", ""]
+            out += [
+                f"- {inline_code(name)}: {self.text(text, inline=True, skip=own)}"
+                if text and text != name
+                else f"- {inline_code(name)}"
+                for name, text in doc.params
+            ]
+            out.append("")
+        if doc.returns:
+            out += [f"**Returns:** {self.text(doc.returns, inline=True, skip=own)}", ""]
+        if doc.raises:
+            raised = ", ".join(self.text(r, inline=True, skip=own) for r in doc.raises)
+            out += [f"**Raises:** {raised}", ""]
+        if doc.example:
+            out += ["**Example**", "", self.example(doc.example), ""]
+        # Version and deprecation notes parsed from the existing docs (doccomments), one quote each.
+        out += [line for note in doc.notes for line in ("> " + self.text(note, inline=True, skip=own), "")]
+        if sym.notes:
+            out += ["> " + escape_text("; ".join(sym.notes) + ".", inline=True), ""]
+        if section.static:
+            out += [f"> {_STATIC_NOTE}", ""]
+        return out
+
+    def to_anchor(self, section: Section) -> str:
+        return f"[{inline_code(section.symbol.name)}](#{self.anchors[section.symbol.id]})"
+
+    def contents(self) -> list[str]:
+        # Four spaces a level (Python-Markdown nests no less), and never more than one level below the
+        # item above: a deeper indent would be read as a code block.
+        out, level = [], -1
+        for s in self.doc.sections:
+            level = min(s.symbol.depth, level + 1)
+            out.append(f"{'    ' * level}- {self.to_anchor(s)} ({s.symbol.kind})")
+        return out
+
+    def metrics(self) -> list[str]:
+        doc = self.doc
+        out: list[str] = []
+        if len(doc.sections) > 1:
+            by_id = {s.symbol.id: s for s in doc.sections}
+            largest = ", ".join(f"{self.to_anchor(by_id[s.id])} ({s.lines} lines)" for s in doc.largest(3))
+            out += [f"Largest: {largest}.", ""]
+        if doc.missing:
+            n = len(doc.missing)
+            out += [f"> {n} symbol{'s' if n != 1 else ''} documented from the code alone (no answer).", ""]
+        return out
+
+    def render(self) -> str:
+        doc = self.doc
+        out = [front_matter(doc.path, doc.source_sha256, _description(doc)).rstrip("\n"), ""]
+        out += [f"# {inline_code(doc.path)}", ""]
+        if doc.overview:
+            out += [self.text(doc.overview), ""]
+        kinds = count_phrase(doc.kinds()) or "no symbols"
         out += [
-            f"- {_code(name)}: {text}" if text and text != name else f"- {_code(name)}"
-            for name, text in doc.params
+            f"*{doc.language}, {doc.total_lines} lines, {kinds}; source sha256 `{doc.source_sha256[:12]}`*",
+            "",
         ]
-        out.append("")
-    if doc.returns:
-        out += [f"**Returns:** {doc.returns}", ""]
-    if doc.raises:
-        out += ["**Raises:** " + ", ".join(doc.raises), ""]
-    if doc.example:
-        out += ["**Example**", "", "```", doc.example, "```", ""]
-    out += [line for note in doc.notes for line in (f"> {note}", "")]
-    if sym.notes:
-        out += ["> " + "; ".join(sym.notes) + ".", ""]
-    if section.static:
-        out += ["> Built from the code alone: the documentation provider gave no answer for this symbol.", ""]
-    return out
+        out += self.metrics()
+        if doc.notes:
+            out += ["## Module-level code", ""]
+            for note in doc.notes:
+                out += [f"*{self.lines(note.start, note.end, capital=True)}:* {self.text(note.text)}", ""]
+        if doc.sections:
+            out += ["## Contents", ""]
+            out += self.contents()
+            out += ["", "## Reference", ""]
+            for section in doc.sections:
+                out += self.section(section)
+        return "\n".join(out).rstrip() + "\n"
 
 
-def _metrics(doc: FileDoc) -> list[str]:
-    out: list[str] = []
-    if len(doc.sections) > 1:
-        largest = ", ".join(f"{_code(s.name)} ({s.lines} lines)" for s in doc.largest(3))
-        out += [f"Largest: {largest}.", ""]
-    if doc.missing:
-        n = len(doc.missing)
-        out += [f"> {n} symbol{'s' if n != 1 else ''} documented from the code alone (no answer).", ""]
-    return out
+def _description(doc: FileDoc) -> dict[str, str]:
+    # The index's one-line summary travels in the page's front matter (Docusaurus uses it as the
+    # page's description), so the index can be rebuilt from the pages alone. It is written as the
+    # index shows it: escaped Markdown, neutralised here because publishing leaves front matter as it is.
+    summary = summary_line(doc)
+    return {"description": neutralise(escape_text(summary, inline=True))} if summary else {}
 
 
-def render_page(doc: FileDoc) -> str:
-    """The Markdown page of one source file."""
-    out = [marker_line(doc.path), "", f"# {_code(doc.path)}", ""]
-    if doc.overview:
-        out += [doc.overview, ""]
-    kinds = count_phrase(doc.kinds()) or "no symbols"
-    out += [
-        f"*{doc.language}, {doc.total_lines} lines, {kinds}; source sha256 `{doc.source_sha256[:12]}`*",
-        "",
-    ]
-    out += _metrics(doc)
-    if doc.notes:
-        out += ["## Module-level code", ""]
-        for note in doc.notes:
-            out += [f"*Lines {note.start}–{note.end}:* {note.text}", ""]
-    if doc.sections:
-        out += ["## Contents", ""]
-        out += [f"{'  ' * s.symbol.depth}- {_code(s.symbol.name)} ({s.symbol.kind})" for s in doc.sections]
-        out += ["", "## Reference", ""]
-        for section in doc.sections:
-            out += _section(section)
-    return "\n".join(out).rstrip() + "\n"
+def render_page(doc: FileDoc, links: PageLinks | None = None) -> str:
+    """The Markdown page of one source file.
+
+    Args:
+        doc: what the page shows.
+        links: the docs folder, where source lines link and the names other pages document
+            (default: ``docs/api``, relative source links, no cross-page links).
+    """
+    return _Writer(doc, links or PageLinks()).render()

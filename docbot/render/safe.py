@@ -5,8 +5,9 @@ Each publisher passes what it sends through ``neutralise`` last, so whatever the
 
 - ``@user`` and ``@org/team`` outside code get a zero-width joiner after the ``@``: they read the same
   but GitHub notifies nobody;
-- HTML outside code is escaped unless it is a tag of ``ALLOWED_HTML`` with only the attributes listed
-  there (GitHub strips other tags silently, MkDocs passes them through, MDX compiles them as JSX);
+- HTML outside code is escaped unless it is a tag of ``render.markdown.ALLOWED_HTML`` (the one list of
+  the HTML docbot writes) with only the attributes listed there (GitHub strips other tags silently,
+  MkDocs passes them through, MDX compiles them as JSX);
 - a link whose destination has a scheme other than ``http``/``https`` (``javascript:``, ``data:``,
   ``vbscript:``...) points to ``#`` instead; relative links are kept;
 - docbot's own hidden markers and commit trailer are removed everywhere, code included: text carrying
@@ -26,16 +27,8 @@ import re
 from collections.abc import Iterable, Iterator
 
 from docbot.markers import PULL_REQUEST, REPLY, STICKY_COMMENT, TRAILER, is_generated
+from docbot.render.markdown import ALLOWED_HTML
 
-# The only HTML docbot emits (collapsible sections, explicit anchors, line breaks, code in a summary),
-# each with the attributes it may carry.
-ALLOWED_HTML: dict[str, frozenset[str]] = {
-    "details": frozenset({"open"}),
-    "summary": frozenset(),
-    "code": frozenset(),
-    "a": frozenset({"id", "name"}),
-    "br": frozenset(),
-}
 DEFAULT_TRIGGER = "/docbot"
 SAFE_SCHEMES = frozenset({"http", "https"})
 ZWJ = "\u200d"

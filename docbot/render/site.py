@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 
 from docbot.config import Site
+from docbot.markers import source_of, with_front_matter_keys
 from docbot.render.index import INDEX_NAME
 from docbot.render.page import page_path
 
@@ -102,22 +103,23 @@ def sidebar_keys(source: str) -> Mapping[str, str]:
 
 
 def dress_pages(site: Site, out_dir: str, pages: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    """The pages as ``site`` wants them: Docusaurus pages get ``sidebar_keys`` in their front matter."""
+    """The pages as ``site`` wants them: for Docusaurus, ``sidebar_keys`` of the source each page's front
+    matter names are added to that front matter (the index is titled ``INDEX_TITLE``).
+
+    The pages themselves (and so their cache entries) do not depend on the site: the keys are added here,
+    at publish time, through ``markers.with_front_matter_keys``. A page without docbot's front matter is
+    left as it is.
+    """
     if site != "docusaurus":
         return tuple(pages)
-    prefix = len(out_dir) + 1
-    return tuple(
-        (path, with_front_matter_keys(text, sidebar_keys(path[prefix : -len(".md")]))) for path, text in pages
-    )
-
-
-def with_front_matter_keys(page: str, keys: Mapping[str, str]) -> str:
-    """``page`` with ``keys`` added to the YAML front matter it opens with (unchanged without one).
-
-    Values are written as JSON strings, which YAML reads as double-quoted scalars whatever they hold.
-    """
-    if not page.startswith("---\n") or (end := page.find("\n---\n", 3)) == -1:
-        return page
-    present = {line.split(":", 1)[0].strip() for line in page[4:end].splitlines()}
-    added = "".join(f"\n{key}: {json.dumps(value)}" for key, value in keys.items() if key not in present)
-    return page[:end] + added + page[end:]
+    index = f"{out_dir}/{INDEX_NAME}"
+    dressed = []
+    for path, text in pages:
+        source = source_of(text)
+        if source is not None:
+            keys = sidebar_keys(source)
+            if path == index:
+                keys = {"title": INDEX_TITLE, "sidebar_label": INDEX_TITLE}
+            text = with_front_matter_keys(text, keys)
+        dressed.append((path, text))
+    return tuple(dressed)

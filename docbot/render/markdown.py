@@ -1,0 +1,158 @@
+"""Markdown that reads the same on GitHub, MkDocs (Python-Markdown) and Docusaurus 3 (MDX).
+
+Text from the code, its docstrings and the model is untrusted: rendered as it comes, a TypeScript type
+``ReturnType<typeof f>["rest"]`` becomes an HTML tag that GitHub strips, and a ``{`` stops MDX from
+compiling the page at all. Every piece of running text on a page goes through ``escape_text``; names go
+through ``inline_code`` and signatures and examples through ``fenced_block``.
+
+What the three renderers agree on decides each escape: a backslash before ``\\ ` * _ [ ]`` anywhere
+and before a ``# + -`` that starts a line (Python-Markdown can backslash-escape only a few characters,
+these among them); character references for what one of them reads as syntax and cannot escape
+(``<`` ``>`` ``&`` ``{`` ``}`` ``|`` ``~``, and a ``:`` that starts a line, Docusaurus's ``:::``): MDX and
+both Markdown dialects decode ``&#123;`` to a plain ``{``. Code spans in the text (``like this``) stay
+code spans; the lines of a paragraph are joined, so no line but the first can start a block.
+
+The only raw HTML docbot writes itself (here and in ``render.bodies``) is listed in ``ALLOWED_HTML``,
+which ``render.safe`` imports: one list for what is written and what is let through.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+
+# The one list of raw HTML docbot publishes (tag -> the attributes it may carry); ``safe.neutralise``
+# escapes every other tag. On a page the only tag is ``<a id>``, the one explicit anchor all three
+# renderers keep (MkDocs has no heading-id syntax that MDX accepts, and MDX rejects Python-Markdown's
+# ``{#id}``); the pull request body and the comments also collapse sections (``<details>``,
+# ``<summary>``, ``<code>`` in a summary); ``<a name>`` and ``<br>`` pass as harmless when the model
+# writes them.
+ALLOWED_HTML: Mapping[str, frozenset[str]] = {
+    "details": frozenset({"open"}),
+    "summary": frozenset(),
+    "code": frozenset(),
+    "a": frozenset({"id", "name"}),
+    "br": frozenset(),
+}
+
+_BACKSLASHED = frozenset("\\`*_[]")
+_REFERENCES = {c: f"&#{ord(c)};" for c in "{}|~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+# How a line may start a block: an ordered list item ("1." "1)"), a heading, a bullet or a rule, a
+# Docusaurus directive.
+_ORDERED = re.compile(r"^(\d+)([.)])")
+_LINE_START = {"#": "\\#", "+": "\\+", "-": "\\-", ":": "&#58;"}
+_BACKTICKS = re.compile(r"`+")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _escape_char(c: str) -> str:
+    if c in _BACKSLASHED:
+        return "\\" + c
+    return _REFERENCES.get(c, c)
+
+
+def _escape_prose(text: str) -> str:
+    # Characters only: the line structure is handled by the caller.
+    return "".join(_escape_char(c) for c in text)
+
+
+def _escape_line(line: str, escape_span: Callable[[str], str]) -> str:
+    # Leading spaces would make an indented code block (and MDX has none): they go. A leading "1." is
+    # an ordered list in every dialect, so its dot is escaped.
+    line = line.strip()
+    match = _ORDERED.match(line)
+    if match:
+        return match.group(1) + "\\" + match.group(2) + escape_span(line[match.end() :])
+    if line[:1] in _LINE_START:
+        return _LINE_START[line[0]] + escape_span(line[1:])
+    return escape_span(line)
+
+
+def _split_code(text: str) -> list[tuple[bool, str]]:
+    """``text`` as (is code, piece) pairs: a code span is a backtick run closed by a run of the same
+    length (CommonMark's rule); an unmatched run is prose."""
+    pieces: list[tuple[bool, str]] = []
+    pos = 0
+    prose_start = 0
+    while True:
+        opening = _BACKTICKS.search(text, pos)
+        if opening is None:
+            break
+        fence = opening.group()
+        closing = opening.end()
+        found = None
+        while (run := _BACKTICKS.search(text, closing)) is not None:
+            if run.group() == fence:
+                found = run
+                break
+            closing = run.end()
+        if found is None:
+            pos = opening.end()
+            continue
+        if opening.start() > prose_start:
+            pieces.append((False, text[prose_start : opening.start()]))
+        content = text[opening.end() : found.start()]
+        if len(content) >= 2 and content[0] == " " and content[-1] == " " and content.strip():
+            content = content[1:-1]
+        pieces.append((True, content))
+        pos = prose_start = found.end()
+    if prose_start < len(text):
+        pieces.append((False, text[prose_start:]))
+    return pieces
+
+
+def escape_text(text: str, *, inline: bool = False, code: Callable[[str], str] | None = None) -> str:
+    """``text`` as Markdown that shows exactly these characters everywhere, its code spans kept.
+
+    Args:
+        text: running text from the code, a docstring or the model.
+        inline: collapse all whitespace to single spaces (a list item, a heading, a table cell);
+            otherwise paragraphs (blank lines) are kept and each line is cleaned on its own.
+        code: renders each code span's content (default ``inline_code``); the cross-linker passes
+            one that links names it knows.
+
+    Returns:
+        Markdown with no raw HTML, no JSX and no block syntax of its own.
+    """
+    render_code = code or inline_code
+    if inline:
+        text = _WHITESPACE.sub(" ", text).strip()
+
+    def span(piece: str) -> str:
+        return "".join(render_code(c) if is_code else _escape_prose(c) for is_code, c in _split_code(piece))
+
+    if inline:
+        return _escape_line(text, span)
+    paragraphs = re.split(r"\n[ \t]*\n", text.strip().replace("\r\n", "\n"))
+    out = []
+    for paragraph in paragraphs:
+        # A code span may run over a line break: join the lines first, then split the spans.
+        lines = [line.strip() for line in paragraph.split("\n") if line.strip()]
+        if lines:
+            out.append(_escape_line(" ".join(lines), span))
+    return "\n\n".join(out)
+
+
+def inline_code(text: str) -> str:
+    """``text`` as one code span: the fence is one backtick longer than any run inside."""
+    text = _WHITESPACE.sub(" ", text)
+    longest = max((len(m.group()) for m in _BACKTICKS.finditer(text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def fenced_block(code: str, lang: str = "") -> str:
+    """``code`` as a fenced block tagged ``lang``: the fence is longer than any backtick run inside."""
+    longest = max((len(m.group()) for m in _BACKTICKS.finditer(code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    tag = re.sub(r"[^\w+#-]", "", lang)
+    body = "\n".join(line.rstrip() for line in code.strip("\n").split("\n"))
+    return f"{fence}{tag}\n{body}\n{fence}"
+
+
+def anchor(anchor_id: str) -> str:
+    """The explicit anchor ``<a id="...">`` (in ``ALLOWED_HTML``); ``anchor_id`` is already a slug."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", anchor_id):
+        raise ValueError(f"anchor id {anchor_id!r}: use lower-case letters, digits, '.', '_' and '-'")
+    return f'<a id="{anchor_id}"></a>'

@@ -1,0 +1,141 @@
+"""The escaping of running text, code spans and fenced blocks, and the links on a page."""
+
+from __future__ import annotations
+
+import pytest
+from markdown_it import MarkdownIt
+
+from docbot.render.links import NameIndex, SourceLinks, anchor_ids, is_test_source, web_url
+from docbot.render.markdown import anchor, escape_text, fenced_block, inline_code
+
+_MD = MarkdownIt("commonmark")
+
+
+def _text(markdown: str) -> str:
+    """What a CommonMark reader shows of ``markdown``: its text and code, markup dropped."""
+    out = []
+    for token in _MD.parse(markdown):
+        for child in token.children or []:
+            if child.type in {"text", "code_inline"}:
+                out.append(child.content)
+    return "".join(out)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'ReturnType<typeof createOctokit>["rest"]',
+        "{value} and {/* jsx */} and <!-- comment -->",
+        "*not bold* _nor this_ [a](b) | pipes ~strike~ & &amp; \\ back",
+        "# not a heading",
+        "- not a list",
+        "1. not a list",
+        "+ nor this",
+        ":::note",
+        "    indented",
+        "a `stray tick",
+    ],
+)
+def test_escaped_text_shows_exactly_its_characters(text: str) -> None:
+    escaped = escape_text(text)
+    assert _text(escaped) == text.strip()
+    tokens = _MD.parse(escaped)
+    assert [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]
+    assert not set("<{}") & set(escaped.replace("&lt;", "").replace("&#123;", "").replace("&#125;", ""))
+
+
+def test_code_spans_stay_code_and_can_be_linked() -> None:
+    assert escape_text("use `a<b>` and ``x ` y``") == "use `a<b>` and ``x ` y``"
+    linked = escape_text("see `Box.get` now", code=lambda c: f"[{inline_code(c)}](#x)")
+    assert linked == "see [`Box.get`](#x) now"
+
+
+def test_paragraphs_are_kept_and_lines_joined_unless_inline() -> None:
+    assert escape_text("one\ntwo\n\n- three") == "one two\n\n\\- three"
+    assert escape_text("one\n\ntwo", inline=True) == "one two"
+
+
+@pytest.mark.parametrize("text", ["plain", "a`b", "``x``", "`edge", "x`` ```y"])
+def test_inline_code_survives_backticks_inside(text: str) -> None:
+    tokens = _MD.parse(inline_code(text))[1].children or []
+    assert [(t.type, t.content) for t in tokens] == [("code_inline", text)]
+
+
+def test_fenced_block_is_longer_than_any_backtick_run_and_tagged() -> None:
+    code = "x = '```'\ny = '````'"
+    block = fenced_block(code, "python")
+    assert block.startswith("`````python\n") and block.endswith("\n`````")
+    token = next(t for t in _MD.parse(block) if t.type == "fence")
+    assert (token.info, token.content) == ("python", code + "\n")
+
+
+def test_anchors_are_stable_slugs_unique_within_the_page() -> None:
+    ids = ["Foo.bar", "foo_bar", "foo-bar", "Contents", "f@2", "f"]
+    anchors = anchor_ids(ids)
+    assert anchors == anchor_ids(reversed(ids))  # order does not matter
+    assert len(set(anchors.values())) == len(ids)
+    assert anchors["Foo.bar"] == "foo.bar" and anchors["f"] == "f" and anchors["f@2"] == "f-2"
+    assert anchors["Contents"] != "contents"  # never the page's own Contents heading
+    assert all(anchor(a) == f'<a id="{a}"></a>' for a in anchors.values())
+    with pytest.raises(ValueError, match="anchor id"):
+        anchor('x" onclick="y')
+
+
+def test_source_links_point_at_the_commit_or_are_relative() -> None:
+    remote = SourceLinks("https://github.com/o/r", "c" * 40)
+    assert remote.lines("docs/api/src/a b.py.md", "src/a b.py", 3, 9) == (
+        f"https://github.com/o/r/blob/{'c' * 40}/src/a%20b.py#L3-L9"
+    )
+    assert SourceLinks().lines("docs/api/src/a.py.md", "src/a.py", 4, 4) == "../../../src/a.py#L4"
+
+
+@pytest.mark.parametrize(
+    ("remote", "url"),
+    [
+        ("https://github.com/o/r.git", "https://github.com/o/r"),
+        ("https://x-access-token:secret@github.com/o/r", "https://github.com/o/r"),
+        ("git@github.com:o/r.git", "https://github.com/o/r"),
+        ("ssh://git@ghe.example.com/o/r.git", "https://ghe.example.com/o/r"),
+        ("/srv/git/r.git", None),
+        ("https://github.com/only", None),
+    ],
+)
+def test_web_url_from_a_remote_never_keeps_credentials(remote: str, url: str | None) -> None:
+    assert web_url(remote) == url
+
+
+@pytest.mark.parametrize(
+    ("path", "is_test"),
+    [
+        ("tests/test_site.py", True),
+        ("tests/fakes/server.py", True),
+        ("conftest.py", True),
+        ("pkg/a_test.go", True),
+        ("web/client.test.ts", True),
+        ("web/client.spec.js", True),
+        ("src/test/java/AppTest.java", True),
+        ("docbot/render/site.py", False),
+        ("pkg/contest.py", False),
+        ("docs/latest.py", False),
+        ("testing_utils/x.py", False),
+    ],
+)
+def test_test_modules_are_told_by_folder_or_file_name(path: str, is_test: bool) -> None:
+    assert is_test_source(path) is is_test
+
+
+def test_names_link_to_the_same_page_first_and_to_one_other_page_only() -> None:
+    names = NameIndex.build(
+        {
+            "docs/a.py.md": [("Box", "Box", True), ("Box.get", "Box.get", True), ("LIMIT", "LIMIT", False)],
+            "docs/pkg/b.py.md": [("helper", "helper", True), ("Box", "Box", True)],
+            "docs/c.py.md": [("helper", "helper", True)],
+        }
+    )
+    assert names.link("Box", "docs/a.py.md") == "#box"
+    assert names.link("Box.get()", "docs/pkg/b.py.md") == "../a.py.md#box.get"
+    assert names.link("helper", "docs/a.py.md") is None  # two other pages define it
+    assert names.link("Box", "docs/a.py.md", skip="box") is None  # a section never links to itself
+    assert names.link("nothing", "docs/a.py.md") is None
+    assert names.link("LIMIT", "docs/a.py.md") == "#limit"  # data links on its own page only
+    assert names.link("LIMIT", "docs/c.py.md") is None
