@@ -7,19 +7,21 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from contextlib import closing
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from docbot import events, pipeline
+from docbot import events
 from docbot.action import gate, inputs, outputs
 from docbot.action.runner import ActionLog
-from docbot.cache import open_cache
 from docbot.config import Settings
 from docbot.errors import DocbotError
 from docbot.git import Git
-from docbot.llm.providers import open_provider
-from docbot.publish.github import open_publisher
-from docbot.publish.github_api import GitHubApi
 from docbot.render.bodies import Links
+
+# The pipeline (tree-sitter), the cache backends (boto3), the providers (anthropic) and the publisher
+# (PyGithub) are imported where a run first needs them: an event that starts no run, such as a comment
+# without the command, finishes before any of them is loaded.
+if TYPE_CHECKING:
+    from docbot.publish.github_api import GitHubApi
 
 
 def main(
@@ -55,6 +57,11 @@ def main(
             if isinstance(spec, events.Skip):
                 return outputs.skipped(log, runner, spec, api.retries)
             inputs.notice_offline(log, settings)
+            from docbot import pipeline
+            from docbot.cache import open_cache
+            from docbot.llm.providers import open_provider
+            from docbot.publish.github import open_publisher
+
             with closing(open_cache(settings.cache)) as cache, log.group("docbot: documenting the changes"):
                 result = pipeline.run(
                     spec, settings, git=git, cache=cache, provider=open_provider(settings.llm)
@@ -88,6 +95,8 @@ class _LazyApi:
 
     def __call__(self) -> GitHubApi:
         if self._api is None:
+            from docbot.publish.github_api import GitHubApi
+
             token = self._settings.github_token.reveal() if self._settings.github_token else ""
             self._api = GitHubApi(
                 token, self._runner.repository, base_url=self._settings.github_api_url, sleep=self._sleep
