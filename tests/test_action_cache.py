@@ -1,0 +1,93 @@
+"""The Action's default SQLite cache survives between runs the way actions/cache keeps it: two runs on
+separate fresh clones, separate HOMEs and runner temp folders, sharing only the one cache file, and the
+second run makes no model request."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from docbot.action.inputs import ACTION_CACHE_PATH
+from tests.conftest import GitRepo
+from tests.fakes.anthropic_server import running
+from tests.test_action_entrypoint import Harness, harness, push_payload, two_commits
+
+__all__ = ["harness"]  # the fixture, imported for pytest
+
+
+def clone(source: Path, target: Path) -> Path:
+    subprocess.run(["git", "clone", "--quiet", str(source), str(target)], check=True, timeout=60)
+    return target
+
+
+def test_two_runs_sharing_only_the_restored_cache_file_ask_the_model_once(
+    harness: Harness, tmp_path: Path
+) -> None:
+    first, second = two_commits(harness.repo)
+    jobs = [clone(harness.repo.path, tmp_path / f"job{i}") for i in (1, 2)]
+    with running() as claude:
+        inputs = {"provider": "anthropic", "anthropic_api_key": claude.api_key, "dry_run": "true"}
+
+        def job(workspace: Path) -> dict[str, str]:
+            env = {
+                "GITHUB_WORKSPACE": str(workspace),
+                "HOME": str(workspace.parent / f"{workspace.name}-home"),
+                "ANTHROPIC_BASE_URL": claude.url,
+                "INPUT_CACHE_PATH": "",  # the default: what the example workflows restore and save
+            }
+            run = harness.run("push", push_payload(first, second), inputs, env=env)
+            assert run.code == 0, run.stdout + run.stderr
+            return run.outputs
+
+        one = job(jobs[0])
+        asked = claude.totals()["requests"]
+        saved = jobs[0] / ACTION_CACHE_PATH
+        # What actions/cache saves after the job: the one file, complete (no -wal file left beside it).
+        assert saved.is_file()
+        assert not saved.with_name(saved.name + "-wal").exists()
+        restored = jobs[1] / ACTION_CACHE_PATH
+        restored.parent.mkdir(parents=True)
+        shutil.copyfile(saved, restored)
+        two = job(jobs[1])
+        asked_again = claude.totals()["requests"]
+
+    assert asked == 2
+    assert one["cache_misses"] == "2"
+    assert asked_again == asked  # the second job sent nothing to the model
+    assert two["cache_hits"] == "2"
+    assert two["cache_misses"] == "0"
+    assert two["cost_usd"] == "0.0"
+    # The cache lives in .git: never part of what git sees as the working tree.
+    assert (
+        subprocess.run(
+            ["git", "status", "--porcelain"], cwd=jobs[1], capture_output=True, text=True, check=True
+        ).stdout
+        == ""
+    )
+
+
+def test_without_the_restored_file_the_second_run_asks_again(harness: Harness, tmp_path: Path) -> None:
+    first, second = two_commits(harness.repo)
+    with running() as claude:
+        inputs = {"provider": "anthropic", "anthropic_api_key": claude.api_key, "dry_run": "true"}
+        for i in (1, 2):
+            workspace = clone(harness.repo.path, tmp_path / f"job{i}")
+            env = {
+                "GITHUB_WORKSPACE": str(workspace),
+                "ANTHROPIC_BASE_URL": claude.url,
+                "INPUT_CACHE_PATH": "",
+            }
+            run = harness.run("push", push_payload(first, second), inputs, env=env, in_process=True)
+            assert run.code == 0, run.stdout
+        assert claude.totals()["requests"] == 4  # nothing else carried the answers over
+
+
+def test_an_explicit_cache_path_wins_over_the_default(
+    harness: Harness, tmp_path: Path, git_repo: GitRepo
+) -> None:
+    first, second = two_commits(harness.repo)
+    run = harness.run("push", push_payload(first, second), {"dry_run": "true"}, in_process=True)
+    assert run.code == 0
+    assert harness.cache_path.is_file()
+    assert not (git_repo.path / ACTION_CACHE_PATH).exists()
