@@ -606,6 +606,21 @@ def load_settings(
     return settings
 
 
+def default_text(key: str) -> str | None:
+    """A setting's built-in default as the docs quote it (``32``, ``admin,maintain,write``, ``false``),
+    or ``None`` when it has no value to quote (unset, empty, or filled in by the loader)."""
+    default = OPTIONS[key].default
+    if default is None or default == ():
+        return None
+    if isinstance(default, bool):
+        return str(default).lower()
+    if isinstance(default, tuple):
+        return ",".join(str(item) for item in default)
+    if isinstance(default, float):
+        return f"{default:g}"
+    return str(default)
+
+
 def settings_markdown() -> str:
     """The settings table of docs/configuration.md, derived from the declarations above."""
     rows = [

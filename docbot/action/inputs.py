@@ -103,8 +103,12 @@ def load(runner: Runner, env: Mapping[str, str]) -> Settings:
     """The run's settings: inputs over the environment over ``.github/docbot.yml`` over the defaults."""
     overrides: dict[str, object] = {key: read_input(env, name) or None for name, key in ACTION_INPUTS.items()}
     overrides["repo"] = runner.workspace
-    if overrides["cache_path"] is None and not env.get("DOCBOT_CACHE_PATH"):
+    cache_path = overrides["cache_path"]
+    if cache_path is None and not env.get("DOCBOT_CACHE_PATH"):
         overrides["cache_path"] = runner.workspace / ACTION_CACHE_PATH
+    elif isinstance(cache_path, str) and not Path(cache_path).is_absolute():
+        # Relative to the workspace, as actions/cache reads a relative `path` on the host.
+        overrides["cache_path"] = runner.workspace / cache_path
     return load_settings(overrides, env)
 
 
