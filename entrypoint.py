@@ -3,8 +3,9 @@
 import os
 import sys
 
-from docbot.action import main, run_as_workspace_owner
+from docbot.action import main, point_credentials_into_the_container, run_as_workspace_owner
 
 if __name__ == "__main__":
     run_as_workspace_owner(os.environ)
+    point_credentials_into_the_container(os.environ)
     sys.exit(main())

@@ -240,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", help="docs folder inside the repository (default: docs/api)")
     run.add_argument("--report", help="write the RunReport JSON here")
-    run.add_argument("--provider", help="auto (default), offline or anthropic")
+    run.add_argument("--provider", help="auto (default), offline, anthropic, bedrock or vertex")
     run.add_argument("--model", help="model id for the anthropic provider")
     run.add_argument("--max-concurrency", help="parallel provider requests (default: 32)")
     run.add_argument("--chunk-max-lines", help="line budget of one chunk (default: 2000)")

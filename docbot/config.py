@@ -32,7 +32,7 @@ REPO_CONFIG_FILE = ".github/docbot.yml"
 ZERO_SHA = "0" * 40
 
 Mode = Literal["auto", "pull_request", "comment", "commit", "none"]
-ProviderName = Literal["auto", "offline", "anthropic"]
+ProviderName = Literal["auto", "offline", "anthropic", "bedrock", "vertex"]
 CacheBackend = Literal["sqlite", "dynamodb", "none"]
 Permission = Literal["admin", "maintain", "write", "triage", "read"]
 Visibility = Literal["public", "all"]
@@ -296,7 +296,9 @@ class LlmSettings:
     """The documentation provider: which one, its endpoint, retries, pacing, circuit breaker and cost."""
 
     provider: ProviderName = setting(
-        "auto", _choice(ProviderName), "`auto` (Claude with a key, offline without), `offline`, `anthropic`",
+        "auto", _choice(ProviderName),
+        "`auto` (Claude with a key, offline without), `offline`, `anthropic`, `bedrock` (Amazon Bedrock), "
+        "`vertex` (Google Vertex AI)",
         env=("DOCBOT_PROVIDER",), input="provider", flag="--provider",
     )  # fmt: skip
     model: str = setting(
@@ -309,6 +311,29 @@ class LlmSettings:
     anthropic_base_url: str | None = setting(
         None, _opt_str, "API endpoint override", env=("ANTHROPIC_BASE_URL",), from_file=False
     )
+    # Cloud platforms: credentials come from each platform's standard chain (environment, OIDC web
+    # identity, instance metadata), never from settings, so no long-lived key needs to exist.
+    bedrock_region: str | None = setting(
+        None, _opt_str, "AWS region of Amazon Bedrock (`provider: bedrock`)", input="bedrock_region",
+        shown_default="the SDK's: `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile",
+    )  # fmt: skip
+    bedrock_base_url: str | None = setting(
+        None, _opt_url, "Bedrock runtime endpoint override", env=("ANTHROPIC_BEDROCK_BASE_URL",),
+        from_file=False, shown_default="AWS",
+    )  # fmt: skip
+    vertex_project: str | None = setting(
+        None, _opt_str, "Google Cloud project of Vertex AI (`provider: vertex`)",
+        env=("GOOGLE_CLOUD_PROJECT", "ANTHROPIC_VERTEX_PROJECT_ID"), input="vertex_project",
+        shown_default="the credentials' project",
+    )  # fmt: skip
+    vertex_region: str | None = setting(
+        None, _opt_str, "Vertex AI region (`global`, `us-east5`, ...)",
+        env=("CLOUD_ML_REGION",), input="vertex_region", shown_default="none (required for vertex)",
+    )  # fmt: skip
+    vertex_base_url: str | None = setting(
+        None, _opt_url, "Vertex AI endpoint override", env=("ANTHROPIC_VERTEX_BASE_URL",),
+        from_file=False, shown_default="Google",
+    )  # fmt: skip
     # 32 in flight can fill a Start-tier output-token budget (docs/performance.md); the rate limiter, not
     # this number, keeps the run under the account's limits.
     max_concurrency: int = setting(

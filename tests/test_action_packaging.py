@@ -85,9 +85,13 @@ def test_entrypoint_only_switches_user_and_calls_docbot_action_main() -> None:
         for node in tree.body
         if isinstance(node, ast.Import | ast.ImportFrom)
     ]
-    assert imports == [["os"], ["sys"], ("docbot.action", ["main", "run_as_workspace_owner"])]
+    assert imports == [
+        ["os"],
+        ["sys"],
+        ("docbot.action", ["main", "point_credentials_into_the_container", "run_as_workspace_owner"]),
+    ]
     calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    assert calls == {"run_as_workspace_owner", "main"}
+    assert calls == {"run_as_workspace_owner", "point_credentials_into_the_container", "main"}
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from docbot.action.hostpaths import point_credentials_into_the_container
 from docbot.action.user import target_user
 from tests.conftest import ROOT
 
@@ -202,3 +203,27 @@ def test_who_the_action_runs_as(tmp_path: Path) -> None:
     assert target_user(0, Path("/"), {}) is None  # a runner that runs as root keeps root
     assert target_user(1001, workspace, {}) is None
     assert target_user(0, workspace / "missing", {}) is None
+
+
+def test_credential_files_exported_by_their_host_path_are_found_in_the_mounted_workspace(
+    tmp_path: Path,
+) -> None:
+    workspace = tmp_path / "github-workspace"
+    workspace.mkdir()
+    (workspace / "gha-creds-1a2b.json").write_text("{}", encoding="utf-8")
+    present = tmp_path / "token"
+    present.write_text("t", encoding="utf-8")
+    env = {
+        "GITHUB_WORKSPACE": str(workspace),
+        # The runner's path of the same file: not mounted at that path in the container.
+        "GOOGLE_APPLICATION_CREDENTIALS": "/home/runner/work/repo/repo/gha-creds-1a2b.json",
+        "AWS_WEB_IDENTITY_TOKEN_FILE": str(present),  # exists where it says: left alone
+    }
+    moved = point_credentials_into_the_container(env)
+    assert moved == {"GOOGLE_APPLICATION_CREDENTIALS": str(workspace / "gha-creds-1a2b.json")}
+    assert env["GOOGLE_APPLICATION_CREDENTIALS"] == str(workspace / "gha-creds-1a2b.json")
+    assert env["AWS_WEB_IDENTITY_TOKEN_FILE"] == str(present)
+    # A file that is nowhere stays as it was: the SDK's own error then names the path it was given.
+    lost = {"GITHUB_WORKSPACE": str(workspace), "GOOGLE_APPLICATION_CREDENTIALS": "/elsewhere/creds.json"}
+    assert point_credentials_into_the_container(lost) == {}
+    assert lost["GOOGLE_APPLICATION_CREDENTIALS"] == "/elsewhere/creds.json"

@@ -73,10 +73,13 @@ class AnthropicProvider:
 
     Args:
         settings: model, limits, retry and budget settings, the API key and base URL.
-        client: an ``anthropic.Anthropic`` to use instead of building one from the settings.
+        client: an ``anthropic.Anthropic`` (or the Bedrock or Vertex client) to use instead of building
+            one from the settings.
         clock: monotonic seconds for the limiter and breaker.
         sleep: how to wait (tests record waits instead of sleeping).
         uniform: the backoff jitter draw.
+        name: the provider's name in reports and cache keys (the platform of ``client``).
+        price: the model's price when ``settings.model`` is a platform id the price table does not list.
 
     Raises:
         ConfigError: no API key, or the model has no known price and none was given.
@@ -89,13 +92,17 @@ class AnthropicProvider:
         self,
         settings: LlmSettings,
         *,
-        client: anthropic.Anthropic | None = None,
+        client: anthropic.Anthropic | anthropic.AnthropicBedrock | anthropic.AnthropicVertex | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         uniform: Callable[[float, float], float] = random.uniform,
+        name: str = "anthropic",
+        price: ModelPrice | None = None,
     ) -> None:
+        self.name = name  # the platform (anthropic, bedrock, vertex): part of every cache key
         self.model = settings.model
-        self.price: ModelPrice = price_for(settings)  # unknown model without prices: stop before any call
+        # Unknown model without prices: stop before any call.
+        self.price: ModelPrice = price if price is not None else price_for(settings)
         if client is None:
             if settings.anthropic_api_key is None:
                 raise ConfigError(
