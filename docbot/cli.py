@@ -68,12 +68,34 @@ def document(
     return result.report.published(record)
 
 
-def print_summary(report: RunReport, console: Console) -> None:
+def cache_location(settings: Settings) -> str:
+    """Where the run's cache lives, as a person would look for it."""
+    backend = settings.cache.backend
+    if backend == "sqlite":
+        return f"sqlite at {settings.cache.sqlite_path()}"
+    if backend == "dynamodb":
+        return (
+            f"dynamodb table {settings.cache.cache_table} ({settings.cache.cache_region or 'default region'})"
+        )
+    return "none"
+
+
+def setup_rows(report: RunReport, settings: Settings) -> list[tuple[str, str]]:
+    """The rows that say what the run used: provider and model, the cache, the output folder."""
+    model = f" ({report.model})" if report.model else ""
+    return [
+        ("Provider", f"{report.provider or settings.llm.provider_name}{model}"),
+        ("Cache", cache_location(settings)),
+        ("Output folder", str(settings.repo / settings.out_dir)),
+    ]
+
+
+def print_summary(report: RunReport, console: Console, setup: Sequence[tuple[str, str]] = ()) -> None:
     table = Table(title="docbot run", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
-    for label, value in report.summary_rows():
-        table.add_row(label, value)
+    for label, value in [*setup, *report.summary_rows()]:
+        table.add_row(label, escape(value))
     console.print(table)
     for outcome in report.failed:
         console.print(f"[red]failed[/red] {outcome.path}: {outcome.reason}")
@@ -93,8 +115,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_concurrency=args.max_concurrency,
         chunk_max_lines=args.chunk_max_lines,
     )
-    spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
     git = _git(settings.repo)
+    if args.worktree:
+        if args.base or args.head or args.all:
+            raise ConfigError(
+                "--worktree documents the working tree against HEAD; drop --base, --head, --all"
+            )
+        spec = RunSpec(head=git.snapshot_worktree(), base="HEAD", force=args.force)
+    else:
+        spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
+    left_out = [] if args.worktree or args.head else uncommitted(git, settings)
     provider = open_provider(settings.llm)
     with closing(open_cache(settings.cache)) as cache:
         report = document(spec, settings, git=git, cache=cache, provider=provider)
@@ -102,9 +132,32 @@ def cmd_run(args: argparse.Namespace) -> int:
         report.write(settings.report_path)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
+    elif args.quiet:
+        for outcome in report.failed:
+            print(f"docbot: failed {outcome.path}: {outcome.reason}", file=sys.stderr)
     else:
-        print_summary(report, Console())
+        print_summary(report, Console(), setup_rows(report, settings))
+    if left_out and not args.quiet:
+        print(uncommitted_hint(left_out), file=sys.stderr)
     return EXIT_FAILED_FILES if report.failed else EXIT_OK
+
+
+def uncommitted(git: Git, settings: Settings) -> list[str]:
+    """Uncommitted paths a commit-to-commit run leaves out (not docbot's own pages or report)."""
+    own = {settings.out_dir.rstrip("/") + "/"}
+    if settings.report_path is not None:
+        report = (settings.repo / settings.report_path).resolve()
+        if report.is_relative_to(settings.repo.resolve()):
+            own.add(report.relative_to(settings.repo.resolve()).as_posix())
+    return [p for p in git.uncommitted_paths() if not any(p == o or p.startswith(o) for o in own)]
+
+
+def uncommitted_hint(paths: Sequence[str]) -> str:
+    shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    return (
+        f"docbot: {len(paths)} uncommitted change(s) were not documented ({shown}): docbot compares "
+        "commits. Commit them, or pass --worktree to document the working tree against HEAD."
+    )
 
 
 def cmd_changes(args: argparse.Namespace) -> int:
@@ -244,7 +297,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", help="model id for the anthropic provider")
     run.add_argument("--max-concurrency", help="parallel provider requests (default: 32)")
     run.add_argument("--chunk-max-lines", help="line budget of one chunk (default: 2000)")
+    run.add_argument(
+        "--worktree",
+        action="store_true",
+        help="document the working tree (uncommitted and untracked files) against HEAD",
+    )
     run.add_argument("--json", action="store_true", help="print the RunReport JSON instead of the table")
+    run.add_argument(
+        "--quiet", action="store_true", help="print nothing but failures (exit status: 0 ok, 1 failed files)"
+    )
     cache_flags(run)
     run.set_defaults(func=cmd_run)
 
