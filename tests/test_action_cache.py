@@ -5,11 +5,15 @@ second run makes no model request."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
+import sys
+from contextlib import closing
 from pathlib import Path
 
 from docbot.action.inputs import ACTION_CACHE_PATH
-from tests.conftest import GitRepo
+from docbot.cache.sqlite import SqliteCache
+from tests.conftest import ROOT, GitRepo
 from tests.fakes.anthropic_server import running
 from tests.test_action_entrypoint import Harness, harness, push_payload, two_commits
 
@@ -91,3 +95,40 @@ def test_an_explicit_cache_path_wins_over_the_default(
     assert run.code == 0
     assert harness.cache_path.is_file()
     assert not (git_repo.path / ACTION_CACHE_PATH).exists()
+
+
+WRITER = """
+import sys, time
+from pathlib import Path
+from docbot.cache import CacheEntry
+from docbot.cache.sqlite import SqliteCache
+path, name = Path(sys.argv[1]), sys.argv[2]
+cache = SqliteCache(path)
+for batch in range(20):
+    now = time.time()
+    entries = {f"{name}-{batch}-{i}": CacheEntry(f"value {name} {batch} {i}", "m", now) for i in range(25)}
+    assert cache.put_many(entries) == {}
+assert cache.available, cache.error
+cache.close()
+"""
+
+
+def test_concurrent_jobs_on_one_machine_share_the_file_without_losing_or_tearing_entries(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / ACTION_CACHE_PATH
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), name], cwd=ROOT)
+        for name in ("job-a", "job-b", "job-c")
+    ]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0, 0]
+
+    assert not path.with_name(path.name + "-wal").exists()  # the last writer checkpointed on close
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    cache = SqliteCache(path)
+    keys = [f"{n}-{b}-{i}" for n in ("job-a", "job-b", "job-c") for b in range(20) for i in range(25)]
+    found = cache.get_many(keys)
+    cache.close()
+    assert len(found) == len(keys) == 1500
+    assert found["job-b-7-3"].value == "value job-b 7 3"
