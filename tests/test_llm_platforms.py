@@ -222,3 +222,13 @@ def test_bedrock_needs_a_bedrock_model_id_and_vertex_a_region(aws_chain: dict[st
     settings = load_settings({"provider": "bedrock", "model": "us.anthropic.claude-new-9-v1:0"})
     with pytest.raises(ConfigError, match="no known price"):
         open_provider(settings.llm)
+
+
+def test_bedrock_without_aws_credentials_is_one_clear_error(
+    aws_chain: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)  # a job that skipped configure-aws-credentials
+    settings = load_settings({"provider": "bedrock", "model": BEDROCK_MODEL})
+    with pytest.raises(ConfigError, match=r"found no AWS credentials.*configure-aws-credentials"):
+        open_provider(settings.llm)

@@ -63,7 +63,8 @@ def bedrock_client(settings: LlmSettings) -> anthropic.AnthropicBedrock:
     """The SDK's Bedrock client, signing with the standard AWS credential chain.
 
     Raises:
-        ConfigError: the model is not a Bedrock model id (the direct API's ids are refused there).
+        ConfigError: the model is not a Bedrock model id (the direct API's ids are refused there), or
+            the chain has no credentials.
     """
     if not (_BEDROCK_ID.fullmatch(settings.model) or settings.model.startswith("arn:")):
         raise ConfigError(
@@ -71,14 +72,23 @@ def bedrock_client(settings: LlmSettings) -> anthropic.AnthropicBedrock:
             "such as us.anthropic.claude-sonnet-4-5-20250929-v1:0 (the Bedrock console lists them)"
         )
     import anthropic
+    import boto3
 
     options: dict[str, Any] = {"max_retries": 0, "timeout": settings.request_timeout_s}
     if settings.bedrock_base_url:
         options["base_url"] = settings.bedrock_base_url
     try:
-        return anthropic.AnthropicBedrock(aws_region=settings.bedrock_region, **options)
+        client = anthropic.AnthropicBedrock(aws_region=settings.bedrock_region, **options)
     except (ValueError, anthropic.AnthropicError) as exc:
         raise ConfigError(f"provider 'bedrock': {exc}; set bedrock_region (AWS_REGION)") from exc
+    # The SDK resolves credentials per request and would fail every request the same way: say it once.
+    # (A Bedrock API key, which the SDK reads from AWS_BEARER_TOKEN_BEDROCK, needs no AWS credentials.)
+    if client.api_key is None and boto3.Session().get_credentials() is None:
+        raise ConfigError(
+            "provider 'bedrock' found no AWS credentials; in GitHub Actions run "
+            "aws-actions/configure-aws-credentials first (docs/deployment.md), locally set a profile"
+        )
+    return client
 
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
