@@ -15,7 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from docbot import __version__, events, languages, pipeline, symbols
+from docbot import __version__, events, languages, metrics, pipeline, symbols
+from docbot import shard as shard_mod
 from docbot.cache import Cache, open_cache
 from docbot.changes import FileChange
 from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, split_source
@@ -25,8 +26,10 @@ from docbot.events import RunSpec, Skip
 from docbot.git import Git
 from docbot.llm.base import Provider
 from docbot.llm.providers import open_provider
+from docbot.progress import NO_PROGRESS, LogProgress, Progress, RichProgress
 from docbot.publish.files import FilesPublisher
-from docbot.report import RunReport
+from docbot.publish.paths import docs_dir_problem, report_path_problem
+from docbot.report import PublishRecord, RunReport
 
 EXIT_OK, EXIT_FAILED_FILES, EXIT_ERROR = 0, 1, 2
 
@@ -56,15 +59,23 @@ def document(
     cache: Cache,
     provider: Provider,
     clock: Callable[[], float] = time.monotonic,
+    progress: Progress = NO_PROGRESS,
 ) -> RunReport:
     """``docbot run``'s job: document ``spec`` and write the pages into the working tree.
 
     Returns:
         The run's report, with the pages written, deleted and refused.
     """
-    result = pipeline.run(spec, settings, git=git, cache=cache, provider=provider, clock=clock)
+    result = pipeline.run(
+        spec, settings, git=git, cache=cache, provider=provider, clock=clock, progress=progress
+    )
     assert not isinstance(result, Skip), "a local run documents docs-only changes too"
-    record = FilesPublisher(settings.repo).publish(result.plan, result.report)
+    if settings.shard is not None:  # a shard fills the cache; the final job writes the pages
+        record = PublishRecord(
+            notes=(f"Shard {settings.shard}: documented into the cache, nothing written.",)
+        )
+    else:
+        record = FilesPublisher(settings.repo).publish(result.plan, result.report)
     return result.report.published(record)
 
 
@@ -105,6 +116,14 @@ def print_summary(report: RunReport, console: Console, setup: Sequence[tuple[str
         console.print(f"[yellow]not cached[/yellow] {escape(outcome.path)}: {escape(outcome.reason)}")
 
 
+def _progress() -> Progress:
+    """A live bar on a terminal; plain lines every 30 s otherwise. Both on stderr: stdout stays the
+    summary or the ``--json`` report."""
+    if sys.stderr.isatty():
+        return RichProgress(Console(stderr=True))
+    return LogProgress(lambda line: print(line, file=sys.stderr, flush=True))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(
         args,
@@ -114,8 +133,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         model=args.model,
         max_concurrency=args.max_concurrency,
         chunk_max_lines=args.chunk_max_lines,
+        metrics=args.metrics,
+        shard=args.shard,
+        shard_reports=args.shard_reports,
+        publish_only=args.publish_only or None,
     )
     git = _git(settings.repo)
+    # Both targets are checked before anything is paid for, not when the work is done.
+    if problem := docs_dir_problem(settings.repo.resolve(), settings.out_dir):
+        raise ConfigError(f"--out {settings.out_dir}: {problem}")
+    if settings.report_path and (problem := report_path_problem(settings.report_path)):
+        raise ConfigError(f"--report: {problem}")
     if args.worktree:
         if args.base or args.head or args.all:
             raise ConfigError(
@@ -127,9 +155,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     left_out = [] if args.worktree or args.head else uncommitted(git, settings)
     provider = open_provider(settings.llm)
     with closing(open_cache(settings.cache)) as cache:
-        report = document(spec, settings, git=git, cache=cache, provider=provider)
+        progress = NO_PROGRESS if args.quiet else _progress()  # --quiet: failures only, no progress
+        report = document(spec, settings, git=git, cache=cache, provider=provider, progress=progress)
+    status = EXIT_FAILED_FILES if report.failed else EXIT_OK
     if settings.report_path:
-        report.write(settings.report_path)
+        try:
+            report.write(settings.report_path)
+        except OSError as exc:  # the pages are written; say why the report is not
+            print(f"docbot: error: --report {settings.report_path}: {exc.strerror or exc}", file=sys.stderr)
+            status = EXIT_ERROR
+    if settings.metrics is not None:
+        problem = metrics.send(
+            settings.metrics, report.to_json(), repository=settings.repo.resolve().name, trigger="cli",
+            region=settings.cache.cache_region,
+        )  # fmt: skip
+        if problem:
+            print(f"docbot: warning: {problem}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     elif args.quiet:
@@ -139,7 +180,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         print_summary(report, Console(), setup_rows(report, settings))
     if left_out and not args.quiet:
         print(uncommitted_hint(left_out), file=sys.stderr)
-    return EXIT_FAILED_FILES if report.failed else EXIT_OK
+    return status
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """The partition a matrix of ``--shards N`` jobs would document, to size N."""
+    if not 1 <= args.shards <= shard_mod.MAX_SHARDS:
+        raise ConfigError(f"--shards {args.shards}: use 1 to {shard_mod.MAX_SHARDS}")
+    settings = _settings(args, out_dir=args.out)
+    spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all)
+    git = _git(settings.repo)
+    selection = pipeline.selection_of(spec, settings, git=git)
+    plan = shard_mod.plan_json(selection.files, args.shards)
+    if args.json:
+        print(json.dumps(plan, indent=2))
+        return EXIT_OK
+    table = Table(title=f"docbot plan: {plan['files']} files, {plan['chunks']} chunks", title_justify="left")
+    for column in ("shard", "files", "chunks"):
+        table.add_column(column, justify="right")
+    for part in plan["shards"]:
+        table.add_row(str(part["shard"]), str(len(part["files"])), str(part["chunks"]))
+    Console().print(table)
+    return EXIT_OK
 
 
 def uncommitted(git: Git, settings: Settings) -> list[str]:
@@ -306,8 +368,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--quiet", action="store_true", help="print nothing but failures (exit status: 0 ok, 1 failed files)"
     )
+    run.add_argument("--metrics", help="none (default) or cloudwatch[:NAMESPACE]: send the run's metrics")
+    run.add_argument("--shard", help="K/N: document only shard K of N into the cache, write no pages")
+    run.add_argument("--shard-reports", help="final job: glob of the shards' report files to merge")
+    run.add_argument(
+        "--publish-only", action="store_true", help="final job: no model requests, only what the cache holds"
+    )
     cache_flags(run)
     run.set_defaults(func=cmd_run)
+
+    plan = sub.add_parser("plan", help="how --shard K/N would split a run: files and chunks per shard")
+    plan.add_argument("--repo", default=".", help="the git repository (default: .)")
+    plan.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
+    plan.add_argument("--head", help="head revision (default: HEAD)")
+    plan.add_argument("--all", action="store_true", help="every file at head, not just changes")
+    plan.add_argument("--out", help="docs folder inside the repository (default: docs/api)")
+    plan.add_argument("--shards", type=int, required=True, help="the number of shard jobs N")
+    plan.add_argument("--json", action="store_true")
+    plan.set_defaults(func=cmd_plan)
 
     changes = sub.add_parser("changes", help="list what changed between two revisions")
     changes.add_argument("--repo", default=".")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import reprlib
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass, replace
@@ -27,8 +28,12 @@ from typing import Any, Literal, get_args
 import yaml
 
 from docbot.errors import ConfigError
+from docbot.metrics import MetricsTarget, parse_target
+from docbot.shard import Shard, parse_shard
 
 REPO_CONFIG_FILE = ".github/docbot.yml"
+# A settings file is a few dozen lines; anything far larger is a mistake or an attack on the loader.
+MAX_CONFIG_BYTES = 64 * 1024
 ZERO_SHA = "0" * 40
 
 Mode = Literal["auto", "pull_request", "comment", "commit", "none"]
@@ -66,9 +71,20 @@ class Secret:
 Parser = Callable[[object, str], Any]
 
 
+_BRIEF = reprlib.Repr()
+_BRIEF.maxlevel, _BRIEF.maxlist, _BRIEF.maxdict, _BRIEF.maxstring, _BRIEF.maxother = 2, 4, 4, 60, 60
+
+
 def _brief(value: object, limit: int = 80) -> str:
-    """``repr(value)`` cut to ``limit`` characters, so an error never formats an unbounded value."""
-    text = repr(value)
+    """A short ``repr`` of ``value``, so an error never formats an unbounded value.
+
+    ``reprlib`` stops at a few items and two levels, so even a deeply nested or enormous value costs
+    a bounded amount of work before the cut to ``limit`` characters.
+    """
+    return _cut(_BRIEF.repr(value), limit)
+
+
+def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 5] + "…" + text[-4:]
 
 
@@ -145,10 +161,36 @@ def _globs(value: object, name: str) -> tuple[str, ...]:
 
 
 def _rel_dir(value: object, name: str) -> str:
-    text = _str(value, name).replace("\\", "/").strip("/")
-    if not text or text.startswith("../") or "/../" in f"/{text}/" or Path(text).is_absolute():
+    raw = _str(value, name).replace("\\", "/")
+    # Checked before trailing slashes are trimmed: "/srv/site/api" is an absolute path, not "srv/site/api".
+    if raw.startswith("/") or re.match(r"[A-Za-z]:/", raw):
+        raise ConfigError(
+            f"{name}: {_brief(value)} is an absolute path; "
+            "give a folder inside the repository, such as docs/api"
+        )
+    text = raw.strip("/")
+    parts = text.split("/")
+    if not text or any(part in ("", ".", "..") for part in parts) or parts[0] == ".git":
         raise ConfigError(f"{name}: {_brief(value)} must be a folder inside the repository, such as docs/api")
     return text
+
+
+def _shard(value: object, name: str) -> Shard | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return parse_shard(_str(value, name))
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+def _metrics(value: object, name: str) -> MetricsTarget | None:
+    if value is None:
+        return None
+    try:
+        return parse_target(_str(value, name))
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
 
 
 # DynamoDB's own rule for table names (CreateTable rejects anything else).
@@ -507,6 +549,22 @@ class Settings:
         None, _opt_path, "where the RunReport JSON is written", input="report_path", flag="--report",
         from_file=False, shown_default="none (the Action: `RUNNER_TEMP`)",
     )  # fmt: skip
+    metrics: MetricsTarget | None = setting(
+        None, _metrics, "run metrics to CloudWatch: `none` or `cloudwatch[:NAMESPACE]` (namespace docbot)",
+        env=("DOCBOT_METRICS",), input="metrics", flag="--metrics", from_file=False, shown_default="none",
+    )  # fmt: skip
+    shard: Shard | None = setting(
+        None, _shard, "document only part K of N of the selection into the cache and publish nothing",
+        env=("DOCBOT_SHARD",), input="shard", flag="--shard", from_file=False, shown_default="none (all)",
+    )  # fmt: skip
+    shard_reports: tuple[str, ...] = setting(
+        (), _globs, "the final job: glob(s) of the shards' report files, merged into its report",
+        input="shard_reports", flag="--shard-reports", from_file=False, shown_default="empty",
+    )  # fmt: skip
+    publish_only: bool = setting(
+        False, parse_bool, "the final job: send no model request; what the cache lacks fails with a reason",
+        input="publish_only", flag="--publish-only", from_file=False,
+    )  # fmt: skip
     files: FileSettings = FileSettings()
     chunking: ChunkSettings = ChunkSettings()
     llm: LlmSettings = LlmSettings()
@@ -554,14 +612,33 @@ def _default_cache_path(env: Mapping[str, str]) -> Path:
     return Path(base) / "docbot" / "cache.sqlite3"
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without anchors and aliases.
+
+    A settings file never needs them, and an alias tree ("billion laughs") expands to gigabytes from a
+    few hundred bytes; refusing the first alias keeps loading linear in the file's size.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            problem = "anchors and aliases (*name) are not supported in docbot settings"
+            raise yaml.composer.ComposerError(None, None, problem, event.start_mark)
+        return super().compose_node(parent, index)
+
+
 def _read_repo_config(repo: Path) -> dict[str, object]:
     path = repo / REPO_CONFIG_FILE
     if not path.is_file():
         return {}
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: {size} bytes is too large for a settings file (limit {MAX_CONFIG_BYTES})")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliasLoader)  # noqa: S506 (safe loader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc}); fix or delete the file") from exc
+        reason = _cut(str(exc), 300)
+        raise ConfigError(f"{path}: not valid YAML ({reason}); fix or delete the file") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -18,6 +18,7 @@ Order of the rules (the first that applies is the reason given):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -156,3 +157,23 @@ class FileFilter:
         if size is not None and self.max_file_bytes is not None and size > self.max_file_bytes:
             return f"larger than max_file_bytes ({size} > {self.max_file_bytes} bytes)"
         return None
+
+
+# The first line of every Git LFS pointer file (the spec's version key, always first).
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+# Characters a page path cannot carry: they would split the page's marker line and the index's links.
+_UNSAFE_PATH_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def path_skip_reason(path: str) -> str | None:
+    """Why a file's path cannot be given a page (control characters such as a newline), or ``None``."""
+    if _UNSAFE_PATH_CHARS.search(path):
+        return "path contains a newline or another control character"
+    return None
+
+
+def content_skip_reason(data: bytes) -> str | None:
+    """Why a file's content is not source code to document, judged from its bytes, or ``None``."""
+    if data.startswith(_LFS_POINTER) and len(data) < 1024:
+        return "Git LFS pointer (the file's content is not in the checkout; run `git lfs pull`)"
+    return None

@@ -135,6 +135,10 @@ class Git:
         check_rev(rev)
         return self.try_run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}") is not None
 
+    def has_any_commit(self) -> bool:
+        """False in a repository where nothing was committed yet (no branch, tag or HEAD to name)."""
+        return bool(self.try_run("rev-list", "-n", "1", "--all")) or self.has_commit("HEAD")
+
     def shallow_commits(self) -> frozenset[str]:
         """The commits whose parents a shallow clone cut off (empty in a full clone)."""
         path = self.try_run("rev-parse", "--git-path", "shallow")

@@ -10,15 +10,16 @@ repositories and loopback servers.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
-from docbot import __version__, languages, symbols
+from docbot import __version__, languages, shard, symbols
 from docbot.cache import Cache, CacheEntry, content_key
 from docbot.cache.shapes import chunk_answer
 from docbot.changes import FileChange, changed_files
@@ -27,11 +28,12 @@ from docbot.config import ChunkSettings, Settings
 from docbot.docs import ChunkDoc, Usage
 from docbot.errors import DocbotError
 from docbot.events import RunSpec, Skip
-from docbot.filters import ATTRIBUTES, FileFilter
+from docbot.filters import ATTRIBUTES, FileFilter, content_skip_reason, path_skip_reason
 from docbot.git import Git
 from docbot.llm.base import DocRequest, Provider
 from docbot.markers import marker_line
 from docbot.merge import combine, merge_file, missing_symbols
+from docbot.progress import NO_PROGRESS, Progress
 from docbot.publish.plan import DocsPlan
 from docbot.ranges import DiffRange, resolve_range
 from docbot.render.page import page_path, render_page
@@ -140,7 +142,7 @@ def select_files(
             if change.status == "deleted":
                 continue
         path = change.path
-        reason = file_filter.skip_reason(path)
+        reason = path_skip_reason(path) or file_filter.skip_reason(path)
         if reason:
             skipped.append(FileOutcome(path, reason))
             continue
@@ -153,7 +155,7 @@ def select_files(
             continue
         assert language is not None
         data = read(path)
-        reason = file_filter.skip_reason(path, size=len(data))
+        reason = file_filter.skip_reason(path, size=len(data)) or content_skip_reason(data)
         if reason:
             skipped.append(FileOutcome(path, reason))
             continue
@@ -245,10 +247,12 @@ def document_chunks(
     provider: Provider,
     max_concurrency: int,
     force: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> Answers:
     """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
 
     ``force`` skips the lookup: every chunk is asked again and its fresh answer replaces the cached one.
+    ``progress`` hears of the work once it is known and of every request as it starts and ends.
     """
     chunks = {_chunk_key(c, provider): c for f in files for c in f.chunks}
     hits = {} if force else cache.get_many(list(chunks), validate=chunk_answer)
@@ -283,11 +287,20 @@ def document_chunks(
                 doc = combine(doc, provider.document(DocRequest(chunk=again, want_overview=False)))
         return key, doc, None
 
+    def tracked(key: str) -> tuple[str, ChunkDoc | None, str | None]:
+        progress.asking()
+        answer = ask(key)
+        progress.answered(answer[1].usage if answer[1] is not None else None)
+        return answer
+
     errors: dict[str, str] = {}
     usage = Usage()
     fresh: dict[str, CacheEntry] = {}
-    with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm") as pool:
-        for key, doc, error in pool.map(ask, misses):
+    progress.begin(files=len(files), chunks=len(chunks), cached=cached)
+    with contextlib.ExitStack() as stack:
+        stack.callback(progress.end)  # runs last: after the pool's threads are done, also on an error
+        pool = stack.enter_context(ThreadPoolExecutor(max_concurrency, thread_name_prefix="docbot-llm"))
+        for key, doc, error in pool.map(tracked, misses):
             if doc is None:
                 errors[key] = error or "unknown error"
                 continue
@@ -396,6 +409,7 @@ def run(
     cache: Cache,
     provider: Provider,
     clock: Callable[[], float] = time.monotonic,
+    progress: Progress = NO_PROGRESS,
 ) -> RunResult | Skip:
     """Document what changed between ``spec.base`` and ``spec.head``; return the report and the pages.
 
@@ -411,17 +425,14 @@ def run(
     out_dir = settings.out_dir
     if spec.skip_docs_only and changes and all(_in_folder(c.path, out_dir) for c in changes):
         return Skip(f"only files under {out_dir} changed (docbot's own output)")
-    present = [c.path for c in changes if c.status != "deleted" and not c.skip_reason]
-    file_filter = FileFilter.from_settings(
-        settings.files,
-        out_dir=out_dir,
-        attributes=git.attributes(span.head, present, ATTRIBUTES),
-        paths=spec.paths,
-    )
-    with git.blob_reader(span.head) as blobs:
-        selection = select_files(
-            changes, out_dir=out_dir, chunking=settings.chunking, read=blobs.read, file_filter=file_filter
-        )
+    selection = _select(span, changes, spec, settings, git)
+    if settings.shard is not None:
+        # This job's part of the same deal every shard computes; pages are the final job's business.
+        mine = shard.partition(selection.files, settings.shard.count)[settings.shard.index - 1]
+        selection = replace(selection, files=tuple(mine), deletions=())
+    if settings.publish_only:
+        provider = shard.CacheOnly(provider)
+    shard_reports, unreadable = shard.read_shard_reports(_matching(settings.repo, settings.shard_reports))
     hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force)
     answers = document_chunks(
         [f for f in selection.files if f.path not in hits.pages],
@@ -429,6 +440,7 @@ def run(
         provider=provider,
         max_concurrency=settings.llm.max_concurrency,
         force=spec.force,
+        progress=progress,
     )
     pages = render_pages(selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider)
     report = RunReport(
@@ -456,6 +468,43 @@ def run(
         currency=settings.llm.currency,
         currency_rate=settings.llm.currency_rate,
         page_sources=dict(pages.sources),
+        shard=str(settings.shard) if settings.shard else None,
+        shards=tuple(shard.shard_summary(r) for r in shard_reports),
     )
     plan = DocsPlan(out_dir, pages.pages, selection.deletions)
-    return RunResult(report, plan, span.head, span.notices)
+    return RunResult(report, plan, span.head, (*span.notices, *unreadable))
+
+
+def _select(
+    span: DiffRange, changes: list[FileChange], spec: RunSpec, settings: Settings, git: Git
+) -> Selection:
+    present = [c.path for c in changes if c.status != "deleted" and not c.skip_reason]
+    file_filter = FileFilter.from_settings(
+        settings.files,
+        out_dir=settings.out_dir,
+        attributes=git.attributes(span.head, present, ATTRIBUTES),
+        paths=spec.paths,
+    )
+    with git.blob_reader(span.head) as blobs:
+        return select_files(
+            changes,
+            out_dir=settings.out_dir,
+            chunking=settings.chunking,
+            read=blobs.read,
+            file_filter=file_filter,
+        )
+
+
+def selection_of(spec: RunSpec, settings: Settings, *, git: Git) -> Selection:
+    """What ``run`` would document for ``spec``, without asking the cache or the provider."""
+    span, changes = list_changes(spec, git)
+    return _select(span, changes, spec, settings, git)
+
+
+def _matching(root: Path, patterns: Sequence[str]) -> list[Path]:
+    """Files matching ``patterns`` (absolute, or relative to ``root``), each once."""
+    found: set[Path] = set()
+    for pattern in patterns:
+        base = pattern if Path(pattern).is_absolute() else str(root / pattern)
+        found.update(Path(p) for p in glob.glob(base, recursive=True) if Path(p).is_file())
+    return sorted(found)

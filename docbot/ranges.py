@@ -74,6 +74,8 @@ def ensure_commit(git: Git, rev: str) -> str | None:
 
 def _require(git: Git, rev: str, role: str) -> str:
     sha = ensure_commit(git, rev)
+    if sha is None and not git.has_any_commit():
+        raise GitError(f"{git.repo} has no commits yet; commit the code to document, then run again")
     if sha is None:
         where = "this shallow clone" if git.is_shallow() else str(git.repo)
         raise GitError(f"{role} commit {rev!r} is not in {where} and could not be fetched; {FETCH_HINT}")

@@ -92,6 +92,8 @@ class RunReport:
     currency_rate: float = 1.0  # units of ``currency`` per USD
     # Page path -> the source it documents, for the pages of this run (to name a refused page's source).
     page_sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    shard: str | None = None  # "K/N" when this run was one shard of a matrix
+    shards: tuple[dict[str, Any], ...] = ()  # the final job: each shard's summary (shard.shard_summary)
 
     def published(self, record: PublishRecord) -> RunReport:
         """This report with what publishing did: pages written and deleted, refused pages as skipped."""
@@ -163,7 +165,37 @@ class RunReport:
             },
             "saved_usd": round(self.saved_usd, 6),
             "duration_s": round(self.duration_s, 3),
+        } | self._shards_json()
+
+    def _shards_json(self) -> dict[str, Any]:
+        if self.shard is None and not self.shards:
+            return {}
+        u = self.usage
+        every = [
+            {"cost_usd": u.cost_usd, "requests": u.requests, "input_tokens": u.input_tokens,
+             "output_tokens": u.output_tokens},
+            *self.shards,
+        ]  # fmt: skip
+        totals = {k: sum(s[k] for s in every) for k in ("requests", "input_tokens", "output_tokens")}
+        return {
+            "shard": self.shard,
+            "shards": list(self.shards),
+            "all_shards": {"cost_usd": round(sum(s["cost_usd"] for s in every), 6), **totals},
         }
+
+    def shard_rows(self) -> list[tuple[str, str]]:
+        """Summary rows of the shards' work, for a final job that merged their reports."""
+        if not self.shards:
+            return []
+        data = self._shards_json()["all_shards"]
+        failed = sum(len(s["failed"]) for s in self.shards)
+        return [
+            (
+                f"Shards ({len(self.shards)}) and this job",
+                f"${data['cost_usd']:.4f}, {data['requests']} requests, {data['input_tokens']:,} / "
+                f"{data['output_tokens']:,} tokens; {failed} file(s) failed in shards",
+            )
+        ]
 
     def _converted(self) -> str:
         if self.currency == "USD":
@@ -202,4 +234,5 @@ class RunReport:
             ("Tokens in / out", f"{u.input_tokens:,} / {u.output_tokens:,}"),
             ("Cost", f"${u.cost_usd:.4f} (saved ${self.saved_usd:.4f} by the cache)" + self._converted()),
             ("Time", f"{self.duration_s:.2f} s"),
+            *self.shard_rows(),
         ]

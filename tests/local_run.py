@@ -16,6 +16,7 @@ from docbot.config import Settings, load_settings
 from docbot.events import RunSpec
 from docbot.git import Git
 from docbot.llm.base import Provider
+from docbot.progress import NO_PROGRESS, Progress
 from docbot.report import RunReport
 
 _RUN_KEYS = {"base": "base", "head": "head", "all_files": "everything", "paths": "paths", "force": "force"}
@@ -31,8 +32,14 @@ def split(overrides: Mapping[str, object], env: Mapping[str, str] | None = None)
 
 
 def run_local(
-    repo: Path, *, store: Cache, provider: Provider, settings: Settings | None = None, **overrides: object
+    repo: Path,
+    *,
+    store: Cache,
+    provider: Provider,
+    settings: Settings | None = None,
+    progress: Progress = NO_PROGRESS,
+    **overrides: object,
 ) -> RunReport:
     """Document ``repo`` as ``docbot run`` would, with ``overrides`` as its flags, caching in ``store``."""
     given, spec = split({"repo": repo, **overrides})
-    return document(spec, settings or given, git=Git(repo), cache=store, provider=provider)
+    return document(spec, settings or given, git=Git(repo), cache=store, provider=provider, progress=progress)

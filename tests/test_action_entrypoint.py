@@ -718,3 +718,67 @@ def test_a_missing_or_broken_payload_is_a_clear_error(
     assert message in out.getvalue()
     assert "Traceback" not in out.getvalue()
     assert parse_outputs((tmp_path / "out").read_text())["operation"] == "none"
+
+
+def test_log_groups_contain_what_happened_in_them(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+
+    run = harness.run("push", push_payload(first, second), in_process=True)
+
+    assert run.code == 0, run.stdout
+    groups = dict(re.findall(r"::group::(docbot: [^\n]*)\n(.*?)::endgroup::", run.stdout, re.S))
+    documenting = groups["docbot: documenting the changes"]
+    assert "documented src/area.py" in documenting
+    assert "documented src/greeter.py" in documenting
+    assert "docbot: 2 documented, 0 skipped, 0 failed; 0 cache hits, 2 misses" in documenting
+    assert re.search(r"^docbot: \d+/\d+ chunks, \$0\.00, 0 retries", documenting, re.M)
+    publishing = groups["docbot: publishing (pull_request)"]
+    assert "wrote docs/api/src/area.py.md" in publishing
+    assert f"docbot: created -> {run.outputs['pr_url']}" in publishing
+
+
+def test_a_report_path_that_is_a_folder_fails_before_the_run(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+    (harness.repo.path / "build").mkdir()
+
+    run = harness.run("push", push_payload(first, second), {"report_path": "build"}, in_process=True)
+
+    assert run.code == 1
+    assert "::error title=docbot::report_path: " in run.stdout
+    assert "build is a folder; give a file path" in run.stdout
+    assert run.outputs["operation"] == "none"
+    assert harness.fake.writes() == []  # nothing was published, nothing paid for
+
+
+def test_a_report_that_cannot_be_written_after_publishing_is_a_warning(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+
+    # The folder check passes (/proc is a folder), the write fails: /proc takes no new files, even as root.
+    run = harness.run(
+        "push", push_payload(first, second), {"report_path": "/proc/docbot-report.json"}, in_process=True
+    )
+
+    assert run.code == 0, run.stdout
+    assert run.outputs["operation"] == "created"
+    assert run.outputs["pr_url"]
+    assert run.outputs["report_path"] == ""
+    assert "::warning title=docbot::report_path /proc/docbot-report.json: cannot write the report (" in (
+        run.stdout
+    )
+    assert "docbot" in run.summary
+
+
+def test_a_deleted_command_comment_still_gets_its_run(harness: Harness) -> None:
+    number = feature_pull(harness)
+    payload = comment_payload(number, "/docbot", "maintainer", "MEMBER")
+    payload["comment"]["id"] = 55555  # deleted before the run started: the 👀 reaction answers 404
+    harness.fake.permissions["maintainer"] = "maintain"
+
+    run = harness.run("issue_comment", payload, in_process=True)
+
+    assert run.code == 0, run.stdout
+    assert run.outputs["operation"] == "commented"
+    assert "::warning title=docbot::could not add the 👀 reaction to comment 55555" in run.stdout

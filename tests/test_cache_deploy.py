@@ -1,7 +1,9 @@
-"""deploy/cloudformation.yaml: valid by cfn-lint, and the same table and permissions docbot uses."""
+"""deploy/cloudformation.yaml: valid by cfn-lint, and the same table, metrics and permissions docbot uses."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ from cfnlint.decode import decode
 from docbot.cache import CacheEntry
 from docbot.cache.dynamodb import HASH_KEY, TTL_ATTRIBUTE, DynamoCache
 from docbot.config import Settings
+from docbot.metrics import DEFAULT_NAMESPACE, metric_data
 from tests.conftest import ROOT
 from tests.fakes.dynamodb import REGION, FakeDynamo, dynamo_fixture, moto_server_fixture  # noqa: F401
 
@@ -66,3 +69,36 @@ def test_role_allows_exactly_what_a_run_sends(dynamo: FakeDynamo) -> None:
     cache.close()
     sent = {f"dynamodb:{s.operation}" for s in dynamo.proxy.sent}
     assert sorted(statement["Action"]) == sorted(sent)
+
+
+def test_metrics_policy_dashboard_and_alarm_match_what_a_run_publishes() -> None:
+    t = template()
+    policies = {
+        p["PolicyName"]: p["PolicyDocument"]["Statement"]
+        for p in t["Resources"]["DocbotRole"]["Properties"]["Policies"]
+    }
+    (statement,) = policies["docbot-metrics"]
+    assert statement["Action"] == "cloudwatch:PutMetricData"
+    assert statement["Condition"] == {"StringEquals": {"cloudwatch:namespace": {"Ref": "MetricsNamespace"}}}
+    assert Settings().metrics is None  # off unless asked for
+    assert t["Parameters"]["MetricsNamespace"]["Default"] == DEFAULT_NAMESPACE
+
+    body = t["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    dashboard = json.loads(
+        body.replace("${AWS::Region}", "us-east-1").replace("${MetricsNamespace}", "docbot")
+    )
+    sent = {
+        d["MetricName"]
+        for d in metric_data({}, repository="r", trigger="t", timestamp=dt.datetime.now(dt.UTC))
+    }
+    shown = {
+        row[1]
+        for widget in dashboard["widgets"]
+        for row in widget["properties"]["metrics"]
+        if isinstance(row[0], str) and row[0] in {"docbot", "."}
+    }
+    assert shown == {"CostUSD", "SavedUSD", "CacheHits", "CacheMisses", "RateLimited", "Requests", "Duration"}
+    assert shown <= sent
+    alarm = t["Resources"]["DailyCostAlarm"]
+    assert alarm["Condition"] == "CreateCostAlarm"
+    assert (alarm["Properties"]["MetricName"], alarm["Properties"]["Period"]) == ("CostUSD", 86400)

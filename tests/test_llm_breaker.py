@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from docbot.llm.breaker import CIRCUIT_OPEN, CircuitBreaker, CircuitOpenError
+from docbot.llm.retry import ApiPermanentError, ApiTransientError
 from tests.fakes.anthropic_server import ok, running, status
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import provider_for, request
@@ -46,7 +47,7 @@ def test_provider_fails_fast_while_open_and_recovers() -> None:
         clock = FakeClock()
         provider = provider_for(fake, clock, breaker_threshold=3, breaker_cooldown_s=60, max_attempts=2)
         fake.script(status(500), status(500), status(500))
-        with pytest.raises(Exception, match="HTTP 500"):
+        with pytest.raises(ApiTransientError, match="HTTP 500"):
             provider.document(request())  # failures 1 and 2
         with pytest.raises(CircuitOpenError, match="circuit open"):
             provider.document(request())  # failure 3 opens the circuit; attempt 2 is refused
@@ -78,10 +79,10 @@ def test_rate_limits_and_client_errors_do_not_open_the_circuit() -> None:
         fake.script(status(429, retry_after=1), status(429, retry_after=1), status(429, retry_after=1), ok())
         provider.document(request())
         fake.script(status(400))
-        with pytest.raises(Exception, match="HTTP 400"):
+        with pytest.raises(ApiPermanentError, match="HTTP 400"):
             provider.document(request())
         fake.script(status(400))
-        with pytest.raises(Exception, match="HTTP 400"):
+        with pytest.raises(ApiPermanentError, match="HTTP 400"):
             provider.document(request())
         assert provider.breaker.state == "closed"
 
@@ -91,7 +92,7 @@ def test_a_429_answering_the_half_open_trial_closes_the_circuit() -> None:
         clock = FakeClock()
         provider = provider_for(fake, clock, breaker_threshold=1, breaker_cooldown_s=10, max_attempts=1)
         fake.script(status(503))
-        with pytest.raises(Exception, match="HTTP 503"):
+        with pytest.raises(ApiTransientError, match="HTTP 503"):
             provider.document(request())
         assert provider.breaker.state == "open"
         clock.advance(10)

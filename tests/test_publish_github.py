@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from docbot.errors import ConfigError
+from docbot.errors import ConfigError, TransientError
 from docbot.markers import STICKY_COMMENT as COMMENT_MARKER
 from docbot.markers import marker_line
 from docbot.publish.github import GitHubPublisher, Target
@@ -147,6 +147,9 @@ def test_a_wait_longer_than_max_wait_is_not_taken(world: GitHubWorld, clock: Clo
         _ = api.repo
     assert info.value.retry_after == 3600.0
     assert clock.slept == []
+    assert "still failing after 1 attempt; GitHub asked to wait 3600 s, longer than docbot waits" in str(
+        info.value
+    )
 
 
 def test_other_4xx_are_not_retried(world: GitHubWorld, clock: Clock) -> None:
@@ -230,14 +233,17 @@ def test_app_token_finds_its_own_comment_among_other_bots(world: GitHubWorld, cl
 
 def test_permission_distinguishes_maintain_from_write(world: GitHubWorld, clock: Clock) -> None:
     world.fake.permissions.update(boss="admin", keeper="maintain", dev="write", helper="triage")
+    world.fake.users.add("stranger")  # exists, but no role here: a public repository's read
     api = make_api(world, clock)
 
-    assert [api.permission(u) for u in ("boss", "keeper", "dev", "helper", "stranger")] == [
+    users = ("boss", "keeper", "dev", "helper", "stranger", "no-such-user")
+    assert [api.permission(u) for u in users] == [
         "admin",
         "maintain",
         "write",
         "triage",
         "read",
+        "none",
     ]
 
 
@@ -317,6 +323,32 @@ def test_hand_written_files_are_never_touched(world: GitHubWorld, clock: Clock, 
     assert record.refused == (("docs/api/src/a.py.md", NOT_OURS), ("docs/api/old.py.md", NOT_OURS))
     assert record.operation == "none"
     assert world.fake.writes() == []
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [("symlink", "a symlink"), ("file", "a file"), ("parent-file", "a file")],
+)
+def test_a_tracked_symlink_or_file_at_the_docs_path_is_never_replaced(
+    world: GitHubWorld, clock: Clock, git_repo: GitRepo, make: str, kind: str
+) -> None:
+    if make == "symlink":
+        (git_repo.path / "docs").mkdir()
+        (git_repo.path / "docs" / "api").symlink_to("../src")
+    elif make == "file":
+        git_repo.write("docs/api", "my notes\n")
+    else:
+        git_repo.write("docs", "not a folder\n")
+    git_repo.commit("the docs path is taken")
+    world.sync("main")
+    before = world.bare_git("rev-parse", "main")
+    publisher = docs_publisher(world, clock, mode="commit")
+
+    with pytest.raises(ConfigError, match=f"is {kind} in the repository, not a folder"):
+        publisher.publish(DocsPlan("docs/api", (("docs/api/src/a.py.md", page("src/a.py")),)), RunReport())
+
+    assert world.fake.writes() == []
+    assert world.bare_git("rev-parse", "main") == before
 
 
 def test_deleted_sources_lose_their_pages(world: GitHubWorld, clock: Clock, git_repo: GitRepo) -> None:
@@ -407,9 +439,15 @@ def test_commit_mode_refuses_a_moved_branch(world: GitHubWorld, clock: Clock, gi
     moved = git_repo.commit("concurrent push")
     world.fake.inject("PATCH", r"/git/refs/heads/main$", 422, {"message": "Update is not a fast forward"})
 
-    with pytest.raises(Exception, match="moved while docbot ran"):
+    before = world.bare_git("rev-parse", "main")
+
+    with pytest.raises(TransientError, match="moved while docbot ran"):
         publisher.publish(DocsPlan("docs/api", (("docs/api/src/a.py.md", page("src/a.py")),)), RunReport())
-    assert world.bare_git("rev-parse", "main") != moved
+    # One fast-forward attempt, never retried with force over the other writer's push.
+    patches = world.fake.calls("PATCH", r"/git/refs/heads/main$")
+    assert [(p.status, bool(p.body.get("force"))) for p in patches] == [(422, False)]
+    assert world.bare_git("rev-parse", "main") == before
+    assert moved not in world.bare_git("log", "--format=%H", "--all")
 
 
 def test_comment_names_the_pages_whose_sources_were_deleted(world: GitHubWorld, clock: Clock) -> None:

@@ -23,17 +23,23 @@ if TYPE_CHECKING:  # PyGithub is imported only when a run talks to GitHub (docbo
 
 
 def admit(
-    request: ChangeRequest, settings: PublishSettings, git: Git, api: Callable[[], GitHubApi]
+    request: ChangeRequest,
+    settings: PublishSettings,
+    git: Git,
+    api: Callable[[], GitHubApi],
+    *,
+    warn: Callable[[str], None] = lambda message: None,
 ) -> ChangeRequest | Skip:
     """The request, completed where it needs the API, or a ``Skip`` saying why no run starts.
 
     Args:
         api: returns the GitHub client (made on first use: most events never need it).
+        warn: reports a problem that does not stop the run (a failed 👀 reaction).
     """
     if request.is_noop:
         return request
     if request.needs_pr_lookup:
-        return _comment_command(request, settings, api())
+        return _comment_command(request, settings, api(), warn)
     if request.event in {"push", "pull_request"} and request.head:
         message = git.try_run("log", "-1", "--format=%B", request.head) or ""
         if TRAILER in message:
@@ -42,8 +48,10 @@ def admit(
 
 
 def _comment_command(
-    request: ChangeRequest, settings: PublishSettings, api: GitHubApi
+    request: ChangeRequest, settings: PublishSettings, api: GitHubApi, warn: Callable[[str], None]
 ) -> ChangeRequest | Skip:
+    from docbot.publish.github_api import GitHubApiError, GitHubTransientError  # a comment run: PyGithub
+
     commenter = request.commenter or request.actor or ""
     number = request.pr_number
     if number is None:
@@ -66,7 +74,11 @@ def _comment_command(
             notice=f"refused {settings.trigger_phrase} from {commenter} (permission {permission})",
         )
     if request.comment_id is not None:
-        api.react(number, request.comment_id, "eyes")
+        try:
+            api.react(number, request.comment_id, "eyes")
+        except (GitHubApiError, GitHubTransientError) as exc:
+            # The reaction only acknowledges the command (the comment may be gone by now): run anyway.
+            warn(f"could not add the 👀 reaction to comment {request.comment_id}: {exc}")
     pr = api.pull(number)
     if pr.state != "open":
         return Skip(f"pull request #{number} is {pr.state}")

@@ -9,12 +9,13 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from typing import TYPE_CHECKING, TextIO
 
-from docbot import events
+from docbot import events, metrics
 from docbot.action import gate, inputs, outputs
 from docbot.action.runner import ActionLog
 from docbot.config import Settings
 from docbot.errors import DocbotError
 from docbot.git import Git
+from docbot.progress import LogProgress
 from docbot.render.bodies import Links
 
 # The pipeline (tree-sitter), the cache backends (boto3), the providers (anthropic) and the publisher
@@ -43,6 +44,7 @@ def main(
     settings: Settings | None = None
     try:
         settings = inputs.load(runner, env)
+        outputs.check_report_path(settings, runner)
         with closing(_LazyApi(settings, runner, sleep)) as api:
             git = Git(runner.workspace)
             git.mark_safe()
@@ -50,7 +52,7 @@ def main(
             request = events.from_event(
                 runner.event_name, runner.payload(), sha=runner.sha or None, trigger=trigger
             )
-            admitted = gate.admit(request, settings.publish, git, api)
+            admitted = gate.admit(request, settings.publish, git, api, warn=log.warning)
             spec = (
                 admitted if isinstance(admitted, events.Skip) else events.plan_run(admitted, settings.publish)
             )
@@ -60,25 +62,39 @@ def main(
             from docbot import pipeline
             from docbot.cache import open_cache
             from docbot.llm.providers import open_provider
-            from docbot.publish.github import open_publisher
+            from docbot.publish.github import QuietPublisher, open_publisher
 
             with closing(open_cache(settings.cache)) as cache, log.group("docbot: documenting the changes"):
                 result = pipeline.run(
-                    spec, settings, git=git, cache=cache, provider=open_provider(settings.llm)
-                )
+                    spec, settings, git=git, cache=cache, provider=open_provider(settings.llm),
+                    progress=LogProgress(log.info),
+                )  # fmt: skip
+                if not isinstance(result, events.Skip):
+                    outputs.log_outcomes(log, result.report)
             if isinstance(result, events.Skip):
                 return outputs.skipped(log, runner, result, api.retries)
             for notice in result.notices:
                 log.notice(notice)
             with log.group(f"docbot: publishing ({'dry run' if settings.publish.dry_run else spec.mode})"):
-                publisher = open_publisher(
-                    spec, settings.publish, api, local_blob=git.try_read_blob, head_sha=result.head,
-                    links=Links(run_url=runner.run_url), server_url=runner.server_url,
+                publisher = (
+                    QuietPublisher(f"Shard {settings.shard} (the final job publishes)")
+                    if settings.shard is not None
+                    else open_publisher(
+                        spec, settings.publish, api, local_blob=git.try_read_blob, head_sha=result.head,
+                        links=Links(run_url=runner.run_url), server_url=runner.server_url,
+                    )
                 )  # fmt: skip
                 record = publisher.publish(result.plan, result.report)
-            return outputs.finished(
-                log, runner, settings, result.report.published(record), record, api.retries
-            )
+                outputs.log_published(log, record)
+            report = result.report.published(record)
+            if settings.metrics is not None:
+                problem = metrics.send(
+                    settings.metrics, report.to_json(), repository=runner.repository,
+                    trigger=runner.event_name, region=settings.cache.cache_region,
+                )  # fmt: skip
+                if problem:
+                    log.warning(problem)  # metrics never fail a run
+            return outputs.finished(log, runner, settings, report, record, api.retries)
     except DocbotError as exc:
         fail = settings.publish.fail_on_error if settings else inputs.fail_on_error(env)
         return outputs.failed(log, runner, str(exc), fail)

@@ -9,7 +9,9 @@ from pathlib import Path
 from docbot.action.inputs import Runner
 from docbot.action.runner import ActionLog, write_outputs, write_summary
 from docbot.config import Settings
+from docbot.errors import ConfigError
 from docbot.events import Skip
+from docbot.publish.paths import report_path_problem
 from docbot.render.bodies import job_summary
 from docbot.report import PublishRecord, RunReport
 
@@ -49,6 +51,32 @@ def outputs_of(
     }
 
 
+def log_outcomes(log: ActionLog, report: RunReport) -> None:
+    """Inside the documenting group: what each file came to, so the group shows what happened in it."""
+    for path in sorted(report.documented):
+        log.info(f"documented {path}")
+    for outcome in report.skipped:
+        log.info(f"skipped {outcome.path}: {outcome.reason}")
+    for outcome in report.failed:
+        log.info(f"failed {outcome.path}: {outcome.reason}")
+    log.info(
+        f"docbot: {len(report.documented)} documented, {len(report.skipped)} skipped, "
+        f"{len(report.failed)} failed; {report.cache_hits} cache hits, {report.cache_misses} misses"
+    )
+
+
+def log_published(log: ActionLog, record: PublishRecord) -> None:
+    """Inside the publishing group: every page written, deleted or refused, and where it went."""
+    for path in record.written:
+        log.info(f"wrote {path}")
+    for path in record.deleted:
+        log.info(f"deleted {path}")
+    for path, why in record.refused:
+        log.info(f"refused {path}: {why}")
+    where = record.pr_url or record.comment_url or record.branch or "nowhere (nothing to publish)"
+    log.info(f"docbot: {record.operation} -> {where}")
+
+
 def report_path(settings: Settings, runner: Runner) -> Path:
     """Where the report goes, as the path later steps should use.
 
@@ -61,6 +89,14 @@ def report_path(settings: Settings, runner: Runner) -> Path:
     if runner.temp.is_dir() and runner.temp != runner.workspace:
         return runner.temp / "docbot-report.json"
     return Path("docbot-report.json")
+
+
+def check_report_path(settings: Settings, runner: Runner) -> None:
+    """Refuse a report path that cannot be written before the run pays for anything."""
+    path = report_path(settings, runner)
+    target = path if path.is_absolute() else runner.workspace / path
+    if problem := report_path_problem(target):
+        raise ConfigError(f"report_path: {problem}")
 
 
 def skipped(log: ActionLog, runner: Runner, skip: Skip, github_retries: int = 0) -> int:
@@ -88,14 +124,19 @@ def finished(
     """A run that documented: report file, outputs, summary, one annotation per failed file."""
     path = report_path(settings, runner)
     target = path if path.is_absolute() else runner.workspace / path
-    report.write(target, record, github_retries=github_retries)
+    written: Path | None = path
+    try:
+        report.write(target, record, github_retries=github_retries)
+    except OSError as exc:  # the docs are published: say so, and why the report is not there
+        log.warning(f"report_path {path}: cannot write the report ({exc.strerror or exc})")
+        written = None
     for failed in report.failed:
         log.warning(f"{failed.path}: {failed.reason}", file=failed.path)
     if report.cache_error:
         log.warning(f"cache unavailable, ran uncached: {report.cache_error}")
     for warning in record.warnings:
         log.warning(warning)
-    write_outputs(runner.output, outputs_of(report, record, path))
+    write_outputs(runner.output, outputs_of(report, record, written))
     write_summary(runner.summary, job_summary(report, record, github_retries))
     log.info(
         f"docbot: operation={record.operation}"

@@ -1,14 +1,18 @@
 """The local publisher: carries out a ``DocsPlan`` in a working tree (``docbot run``).
 
 What to write and delete is decided by ``plan.decide``; this module only describes the folder and
-writes. It never follows a symlink: a page whose folder resolves outside the docs folder is refused.
+writes. Every path it writes or deletes passes ``paths.unsafe_target`` first: it never writes through a
+symlink or over something that is not a regular file, and a docs folder that is a symlink or a file is
+refused as a whole (``ConfigError``) before anything is written.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from docbot.errors import ConfigError
 from docbot.markers import source_of
+from docbot.publish.paths import docs_dir_problem, unsafe_target
 from docbot.publish.plan import Changes, DocsPlan, Existing, decide, git_blob_sha
 from docbot.report import PublishRecord, RunReport
 
@@ -31,15 +35,16 @@ class FilesPublisher:
 
     def publish(self, plan: DocsPlan, report: RunReport) -> PublishRecord:
         """Write, rewrite and delete pages; the record lists what changed and what was refused."""
+        problem = docs_dir_problem(self.root, plan.out_dir)
+        if problem:
+            raise ConfigError(f"docs folder {plan.out_dir}: {problem}")
         base = self.root / plan.out_dir
         present = (
             [p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file() or p.is_symlink()]
             if base.is_dir()
             else []
         )
-        changes = decide(
-            plan, present, self._inspect, also_unsafe=lambda rel: self._outside(plan.out_dir, rel)
-        )
+        changes = decide(plan, present, self._inspect, also_unsafe=lambda rel: unsafe_target(self.root, rel))
         self._apply(plan.out_dir, changes)
         return PublishRecord(written=changes.written, deleted=changes.delete, refused=changes.refused)
 
@@ -49,12 +54,6 @@ class FilesPublisher:
             return Existing(digest="", generated=False)
         data = path.read_bytes()
         return Existing(git_blob_sha(data), True, source_of(_first_line(path)))
-
-    def _outside(self, out_dir: str, rel: str) -> str | None:
-        # Refuse anything that would land outside the docs folder through a symlinked parent.
-        base = (self.root / out_dir).resolve()
-        parent = (self.root / rel).parent.resolve()
-        return None if parent == base or parent.is_relative_to(base) else f"is outside {out_dir}"
 
     def _apply(self, out_dir: str, changes: Changes) -> None:
         for rel, content in changes.write:

@@ -117,9 +117,18 @@ class _Tree:
         tree = root
         parts = folder.split("/")
         for depth, part in enumerate(parts, 1):
-            match = [e for e in tree.tree if e.path == part and e.type == "tree"]
-            if not match:
+            named = [e for e in tree.tree if e.path == part]
+            if named and named[0].type != "tree":
+                # A commit would replace this symlink, file or submodule with a folder: never docbot's call.
+                shown = "/".join(parts[:depth])
+                kind = {"120000": "a symlink", "160000": "a submodule"}.get(named[0].mode, "a file")
+                raise ConfigError(
+                    f"docs folder {folder}: {shown} is {kind} in the repository, not a folder; "
+                    "docbot will not replace it (choose another docs_dir)"
+                )
+            if not named:
                 return root, {}
+            match = named
             # The folder itself is listed recursively at once; the levels above it one by one.
             tree = self.tree(match[0].sha, recursive=depth == len(parts))
         listing = tree

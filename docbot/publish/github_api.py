@@ -123,9 +123,13 @@ class _stop_if_wait_exceeds(stop_base):
     # tenacity computes the wait before it asks stop (TEN:__init__.py iter), so the upcoming sleep is known.
     def __init__(self, limit: float) -> None:
         self.limit = limit
+        self.refused: float | None = None  # the wait that was too long, for the error message
 
     def __call__(self, retry_state: RetryCallState) -> bool:
-        return retry_state.upcoming_sleep > self.limit
+        if retry_state.upcoming_sleep > self.limit:
+            self.refused = retry_state.upcoming_sleep
+            return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -211,9 +215,10 @@ class GitHubApi:
             self.requests_retried += 1
             self.waits.append(state.upcoming_sleep)
 
+        too_long = _stop_if_wait_exceeds(self.policy.max_wait)
         retrying = Retrying(
             retry=retry_if_exception(is_transient),
-            stop=stop_after_attempt(self.policy.max_attempts) | _stop_if_wait_exceeds(self.policy.max_wait),
+            stop=stop_after_attempt(self.policy.max_attempts) | too_long,
             wait=lambda s: self.policy.wait_for(
                 (s.outcome.exception() if s.outcome else None) or Exception(), s.attempt_number, self.clock()
             ),
@@ -224,13 +229,16 @@ class GitHubApi:
         try:
             return retrying(fn)
         except GithubException as exc:
-            raise self._translate(what, exc) from exc
+            attempts = retrying.statistics.get("attempt_number", 1)
+            raise self._translate(what, exc, attempts, too_long.refused) from exc
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise GitHubTransientError(f"GitHub API: {what} failed: {exc}") from exc
         except requests.exceptions.RequestException as exc:
             raise PermanentError(f"GitHub API: {what} failed: {exc}") from exc
 
-    def _translate(self, what: str, exc: GithubException) -> DocbotError:
+    def _translate(
+        self, what: str, exc: GithubException, attempts: int = 1, refused_wait: float | None = None
+    ) -> DocbotError:
         message = _api_message(exc)
         if exc.status == 401:
             return ConfigError(
@@ -240,9 +248,16 @@ class GitHubApi:
         if is_transient(exc):
             headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
             after = headers.get("retry-after", "")
+            tried = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+            if refused_wait is not None:
+                # The stop came from the wait GitHub asked for, not from the attempt cap: say which.
+                tried += (
+                    f"; GitHub asked to wait {refused_wait:.0f} s, longer than docbot waits "
+                    f"({self.policy.max_wait:.0f} s)"
+                )
             return GitHubTransientError(
-                f"GitHub API: {what} still failing after {self.policy.max_attempts} attempts "
-                f"({exc.status}: {message}); rerun the job later",
+                f"GitHub API: {what} still failing after {tried} ({exc.status}: {message}); "
+                "rerun the job later",
                 retry_after=float(after) if after.strip().isdigit() else None,
             )
         if exc.status == 403 and "resource not accessible" in message.lower():
@@ -282,9 +297,14 @@ class GitHubApi:
 
     def permission(self, user: str) -> str:
         """The user's role on the repository: admin, maintain, write, triage, read or none."""
-        permission = self.call(
-            f"GET permission of {user}", lambda: self.repo.get_collaborator_permission(user)
-        )
+        try:
+            permission = self.call(
+                f"GET permission of {user}", lambda: self.repo.get_collaborator_permission(user)
+            )
+        except GitHubApiError as exc:
+            if exc.status == 404:  # GitHub's answer for a login that is not a user (renamed, deleted)
+                return "none"
+            raise
         if permission in {"write", "read"}:
             # The legacy field folds maintain into write and triage into read; the role name keeps them.
             role = self.call(f"GET role of {user}", lambda: self.repo.get_collaborator_role_name(user))

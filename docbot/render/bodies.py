@@ -64,6 +64,7 @@ def stats_table(report: RunReport) -> str:
             if report.model and report.model != report.provider
             else report.provider,
         ),
+        *report.shard_rows(),
     ]
     lines = ["| | |", "|---|---|", *(f"| {label} | {value} |" for label, value in rows)]
     return "\n".join(lines)

@@ -107,6 +107,8 @@ class FakeGitHub:
         # as their own bot account.
         self.bot_tokens: dict[str, str] = {}
         self.permissions: dict[str, str] = {}
+        # Accounts that exist on the fake: a permission lookup for any other login is a 404, as on GitHub.
+        self.users: set[str] = {"octocat", "monalisa", "forker", "octo-org", "github", "github-actions[bot]"}
         self.actions_may_create_prs = True
         self.per_page_default = 30
         self.pulls: dict[int, PullRequest] = {}
@@ -213,6 +215,7 @@ class FakeGitHub:
             cid = self._next_comment
             self._next_comment += 1
             self.comments[cid] = Comment(cid, issue, body, user, user_type)
+            self.users.add(user)
         return cid
 
     def comments_on(self, issue: int) -> list[Comment]:
@@ -748,10 +751,16 @@ class FakeGitHub:
         if content not in REACTIONS:
             raise _validation("Reaction", "invalid", f"content {content!r} is not a reaction", "content")
         login = self._writer(handler)[0]
+        if (login, content) in comment.reactions:
+            # GitHub keeps one reaction per user and content: a repeat answers 200 with the existing one.
+            rid = comment.reactions.index((login, content)) + 1
+            return 200, {"id": rid, "content": content, "user": self._user_json(login)}, {}
         comment.reactions.append((login, content))
         return 201, {"id": len(comment.reactions), "content": content, "user": self._user_json(login)}, {}
 
     def _permission(self, user: str, **_: Any) -> tuple[int, Any, dict[str, str]]:
+        if user not in self.users and user not in self.permissions:
+            raise _Reply(404, {"message": "Not Found", "status": "404"})
         permission = self.permissions.get(user, "read")
         legacy = {"maintain": "write", "triage": "read"}.get(permission, permission)
         return 200, {"permission": legacy, "role_name": permission, "user": self._user_json(user)}, {}
