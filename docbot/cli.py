@@ -137,6 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         shard=args.shard,
         shard_reports=args.shard_reports,
         publish_only=args.publish_only or None,
+        site=args.site,
     )
     git = _git(settings.repo)
     # Both targets are checked before anything is paid for, not when the work is done.
@@ -355,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", help="docs folder inside the repository (default: docs/api)")
     run.add_argument("--report", help="write the RunReport JSON here")
+    run.add_argument("--site", help="none (default), mkdocs (SUMMARY.md nav) or docusaurus (_category_.json)")
     run.add_argument("--provider", help="auto (default), offline, anthropic, bedrock or vertex")
     run.add_argument("--model", help="model id for the anthropic provider")
     run.add_argument("--max-concurrency", help="parallel provider requests (default: 32)")

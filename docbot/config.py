@@ -41,6 +41,7 @@ ProviderName = Literal["auto", "offline", "anthropic", "bedrock", "vertex"]
 CacheBackend = Literal["sqlite", "dynamodb", "none"]
 Permission = Literal["admin", "maintain", "write", "triage", "read"]
 Visibility = Literal["public", "all"]
+Site = Literal["none", "mkdocs", "docusaurus"]
 
 
 class Secret:
@@ -564,6 +565,12 @@ class Settings:
     publish_only: bool = setting(
         False, parse_bool, "the final job: send no model request; what the cache lacks fails with a reason",
         input="publish_only", flag="--publish-only", from_file=False,
+    )  # fmt: skip
+    site: Site = setting(
+        "none", _choice(Site),
+        "`mkdocs` also writes `SUMMARY.md` (mkdocs-literate-nav), `docusaurus` `_category_.json` files "
+        "and sidebar front matter; `none`: the pages and the index only",
+        env=("DOCBOT_SITE",), input="site", flag="--site",
     )  # fmt: skip
     files: FileSettings = FileSettings()
     chunking: ChunkSettings = ChunkSettings()

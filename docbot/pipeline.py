@@ -471,7 +471,7 @@ def run(
         shard=str(settings.shard) if settings.shard else None,
         shards=tuple(shard.shard_summary(r) for r in shard_reports),
     )
-    plan = DocsPlan(out_dir, pages.pages, selection.deletions)
+    plan = DocsPlan(out_dir, pages.pages, selection.deletions, site=settings.site)
     return RunResult(report, plan, span.head, (*span.notices, *unreadable))
 
 

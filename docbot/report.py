@@ -45,6 +45,10 @@ class PublishRecord:
     refused: tuple[tuple[str, str], ...] = ()  # (page, why)
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    # Pages of the plan that did not fit in the sticky comment (they go to the job summary instead).
+    not_shown: tuple[str, ...] = ()
+    # The docs folder in the workspace when the pages were written there (mode none, dry_run).
+    workspace_dir: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +60,8 @@ class PublishRecord:
             "branch": self.branch,
             "commit": self.commit_sha,
             "notes": list(self.notes),
+            "not_shown": list(self.not_shown),
+            "workspace_dir": self.workspace_dir,
         }
 
 

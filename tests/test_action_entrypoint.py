@@ -377,31 +377,66 @@ def test_pull_request_creation_refused_by_settings_falls_back_with_the_branch_li
     assert "::warning title=docbot::" in run.stdout
 
 
-def test_oversize_comment_is_cut_at_a_page_boundary_and_accepted(harness: Harness) -> None:
+def module_source(prefix: str, functions: int) -> str:
+    return "".join(
+        f'def {prefix}_{j}(alpha, beta, gamma):\n    """Combine the {j}th inputs."""\n    return alpha\n\n'
+        for j in range(functions)
+    )
+
+
+def test_comment_mode_loses_no_page_of_ten_times_the_limit(harness: Harness) -> None:
     harness.repo.write("README.txt", "x\n")
     harness.repo.commit("first")
     harness.repo.git("checkout", "-q", "-b", "big")
-    for i in range(30):
-        funcs = "".join(f"def function_{i}_{j}(alpha, beta, gamma):\n    return alpha\n\n" for j in range(60))
-        harness.repo.write(f"src/module_{i:02d}.py", funcs)
-    head = harness.repo.commit("many modules")
+    # One module whose page alone is larger than a whole comment, sorted first: the pages after it must
+    # still be shown.
+    harness.repo.write("src/a_huge.py", module_source("huge", 500))
+    for i in range(50):
+        harness.repo.write(f"src/module_{i:02d}.py", module_source(f"function_{i}", 60))
+    harness.repo.commit("many modules")
     harness.world.sync("main", "big")
     number = harness.fake.open_pull("big", "main")
     payload = pull_request_payload(harness, number, "big", event="pull_request__opened")
-    assert payload["pull_request"]["head"]["sha"] == head
 
-    run = harness.run("pull_request", payload)
+    run = harness.run("pull_request", payload, in_process=True)
 
     assert run.code == 0, run.stdout + run.stderr
     assert run.outputs["operation"] == "commented"
     body = harness.fake.comments_on(number)[0].body
     assert len(body) <= 65_536
     assert len(body.encode()) <= 262_144
-    shown = body.count("<details><summary><code>docs/api/src/module_")
-    assert 0 < shown < 30
-    assert f"> {30 - shown} more page(s) not shown" in body
-    assert "https://github.test/octo/project/actions/runs/4242" in body
     assert body.count("<details>") == body.count("</details>")
+    paths = ["docs/api/src/a_huge.py.md"] + [f"docs/api/src/module_{i:02d}.py.md" for i in range(50)]
+    total = 0
+    shown, linked = [], []
+    run_url = "https://github.test/octo/project/actions/runs/4242"
+    for path in paths:
+        section = f"<details><summary><code>{path}</code></summary>"
+        if section in body:
+            shown.append(path)
+            continue
+        # Named in the comment, with the link to the run whose job summary carries the page in full.
+        assert f"> - <code>{path}</code>" in body
+        assert section in run.summary
+        linked.append(path)
+    assert f"They are in full in the [job summary of this run]({run_url})" in body
+    assert "docs/api/src/a_huge.py.md" in linked
+    assert "docs/api/src/module_00.py.md" in shown, "the pages after the oversize one are still shown"
+    assert shown and len(linked) > 20
+    huge = run.summary.split("<details><summary><code>docs/api/src/a_huge.py.md</code></summary>")[1]
+    huge = huge.split("</details>")[0]
+    assert len(huge) > 65_536 and "huge_499" in huge, "the oversize page is in the job summary, whole"
+    for path in linked:
+        section = run.summary.split(f"<details><summary><code>{path}</code></summary>")[1].split(
+            "</details>"
+        )[0]
+        total += len(section)
+    for path in shown:
+        total += len(body.split(f"<details><summary><code>{path}</code></summary>")[1].split("</details>")[0])
+    assert total > 10 * 65_536, total
+    assert len(run.summary.encode()) < 1024 * 1024
+    assert run.outputs["pages"] == ""
+    assert not (harness.repo.path / "docs").exists(), "comment mode writes nothing into the workspace"
 
 
 def test_nothing_to_document_is_operation_none_without_writes(harness: Harness) -> None:
@@ -484,7 +519,7 @@ def test_commit_mode_commits_to_the_pull_requests_branch(harness: Harness) -> No
     assert len(harness.fake.pulls) == 1
 
 
-def test_dry_run_publishes_nothing(harness: Harness) -> None:
+def test_dry_run_writes_the_pages_into_the_workspace_and_publishes_nothing(harness: Harness) -> None:
     first, second = two_commits(harness.repo)
     harness.world.sync("main")
 
@@ -496,8 +531,44 @@ def test_dry_run_publishes_nothing(harness: Harness) -> None:
     assert run.outputs["operation"] == "none"
     assert run.outputs["files_documented"] == "2"
     assert harness.fake.requests == []
-    assert "Dry run: 2 page(s) and 0 deletion(s) not published." in run.summary
+    assert run.outputs["docs_dir"] == "docs/api"
+    assert run.outputs["pages"].splitlines() == [
+        "docs/api/src/area.py.md",
+        "docs/api/src/greeter.py.md",
+        "docs/api/README.md",
+    ]
+    assert "area" in (harness.repo.path / "docs/api/src/area.py.md").read_text()
+    assert (
+        "Dry run: nothing was published to GitHub; 3 file(s) written and 0 deleted in `docs/api`"
+        in run.summary
+    )
+    assert "<details><summary><code>docs/api/src/greeter.py.md</code></summary>" in run.summary
     assert "::notice title=docbot::no anthropic_api_key: using the offline provider" in run.stdout
+
+
+def test_mode_none_leaves_the_pages_in_the_workspace_for_the_next_step(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+    (harness.repo.path / "docs/api").mkdir(parents=True)
+    (harness.repo.path / "docs/api/notes.md").write_text("mine\n")
+
+    run = harness.run("push", push_payload(first, second), {"mode": "none"})
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["operation"] == "none"
+    assert harness.fake.writes() == []
+    docs = harness.repo.path / run.outputs["docs_dir"]
+    assert sorted(p.relative_to(harness.repo.path).as_posix() for p in docs.rglob("*.md")) == [
+        "docs/api/README.md",
+        "docs/api/notes.md",
+        "docs/api/src/area.py.md",
+        "docs/api/src/greeter.py.md",
+    ]
+    assert (docs / "notes.md").read_text() == "mine\n"
+    for page in run.outputs["pages"].splitlines():
+        assert (harness.repo.path / page).is_file()
+    assert "Mode none: nothing was published to GitHub" in run.summary
+    assert "Greeter" in run.summary.split("<details><summary><code>docs/api/src/greeter.py.md</code>")[1]
 
 
 def test_secrets_are_masked_and_never_printed(harness: Harness) -> None:

@@ -8,18 +8,22 @@ from pathlib import Path
 
 import pytest
 
+from docbot.action.outputs import previews
 from docbot.action.runner import (
     SUMMARY_BUDGET_BYTES,
     ActionLog,
     escape_data,
     escape_property,
+    summary_room,
     truncate_utf8,
     write_outputs,
     write_summary,
 )
 from docbot.docs import Usage
-from docbot.render.bodies import fit_sections, fits, summary_markdown
-from docbot.report import FileOutcome, RunReport
+from docbot.markers import marker_line
+from docbot.publish.plan import DocsPlan
+from docbot.render.bodies import comment_body, fit_sections, fits, job_summary, pack_pages, summary_markdown
+from docbot.report import FileOutcome, PublishRecord, RunReport
 from tests.test_action_entrypoint import parse_outputs
 
 
@@ -143,3 +147,50 @@ def test_long_outcome_lists_are_capped_with_a_pointer_to_the_report() -> None:
     assert "- `f99.bin`: binary" in text
     assert "f100.bin" not in text
     assert "- … and 150 more (see the report)" in text
+
+
+def test_pack_pages_skips_a_page_that_does_not_fit_and_keeps_the_ones_after_it() -> None:
+    pages = [("a.md", "small a"), ("big.md", "x" * 5_000), ("c.md", "small c")]
+
+    body, left_out = pack_pages(
+        "head", pages, lambda names: "left out: " + ", ".join(names) if names else "", max_chars=1_000
+    )
+
+    assert left_out == ("big.md",)
+    assert "small a" in body and "small c" in body and body.endswith("left out: big.md\n")
+    assert len(body) <= 1_000
+
+
+def test_pages_beyond_the_job_summary_too_are_named_with_where_to_get_them() -> None:
+    # 15 pages of 70,000 characters: none fits in a comment, and together they exceed a job summary.
+    pages = tuple(
+        (f"docs/api/m{i:02d}.py.md", f"{marker_line(f'm{i:02d}.py')}\n\n" + "y" * 70_000) for i in range(15)
+    )
+    plan = DocsPlan("docs/api", pages)
+
+    body, left_out = comment_body(RunReport(), pages, (), run_url="https://github.test/o/r/actions/runs/1")
+    record = PublishRecord("commented", not_shown=left_out)
+    summary = job_summary(
+        RunReport(), record, 0, previews(plan, record, "/docbot"), max_bytes=summary_room(None)
+    )
+
+    assert fits(body) and len(summary.encode()) <= SUMMARY_BUDGET_BYTES
+    assert left_out == tuple(p for p, _ in pages)
+    promised, rest = body.split("Too large for the job summary as well")
+    assert (
+        "They are in full in the [job summary of this run](https://github.test/o/r/actions/runs/1)"
+        in promised
+    )
+    carried = [p for p, _ in pages if f"<code>{p}</code>" in promised]
+    too_big = [p for p, _ in pages if f"<code>{p}</code>" in rest]
+    assert len(carried) == 13 and len(too_big) == 2 and set(carried) | set(too_big) == set(left_out)
+    for path in carried:
+        assert f"<details><summary><code>{path}</code></summary>" in summary
+    # The others get what room is left, and whatever does not fit is named.
+    for path in too_big:
+        assert (
+            f"<details><summary><code>{path}</code></summary>" in summary
+            or f"> - <code>{path}</code>" in summary
+        )
+    assert f"> - <code>{too_big[-1]}</code>" in summary
+    assert "with `mode: none` every page is written into the workspace" in rest

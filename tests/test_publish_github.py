@@ -261,12 +261,15 @@ def test_comment_body_of_many_pages_fits_both_limits(world: GitHubWorld, clock: 
     pages = tuple((f"docs/api/m{i}.py.md", page(f"m{i}.py", "ü" * 9000)) for i in range(40))
     record = publisher.publish(DocsPlan("docs/api", pages), RunReport())
 
-    body, omitted = comment_body(RunReport(), pages, ())
+    body, left_out = comment_body(RunReport(), pages, ())
 
     assert len(body) <= 65_536
     assert len(body.encode()) <= 262_144
-    assert 0 < omitted < 40
-    assert body.count("<details><summary>") == 40 - omitted + 0
+    assert 0 < len(left_out) < 40
+    assert body.count("<details><summary>") == 40 - len(left_out)
+    assert record.not_shown == left_out
+    for path in left_out:
+        assert f"> - <code>{path}</code>" in body
     assert record.operation == "commented"
     assert world.fake.comments[record.comment_id or 0].body == body
 
@@ -456,10 +459,10 @@ def test_comment_names_the_pages_whose_sources_were_deleted(world: GitHubWorld, 
     plan = DocsPlan("docs/api", (("docs/api/a.py.md", page("a.py")),), ("docs/api/gone.py.md",))
     record = publisher.publish(plan, RunReport())
 
-    body, omitted = comment_body(RunReport(), plan.pages, plan.deletions)
+    body, left_out = comment_body(RunReport(), plan.pages, plan.deletions)
 
     assert world.fake.comments[record.comment_id or 0].body == body
-    assert omitted == 0
+    assert left_out == ()
     assert "Pages to delete (their source files are gone): `docs/api/gone.py.md`." in body
     assert "<details><summary><code>docs/api/a.py.md</code></summary>" in body
     assert marker_line("a.py") not in body  # the page's own marker stays out of the comment

@@ -17,6 +17,7 @@ from docbot.errors import DocbotError
 from docbot.git import Git
 from docbot.progress import LogProgress
 from docbot.render.bodies import Links
+from docbot.report import PublishRecord
 
 # The pipeline (tree-sitter), the cache backends (boto3), the providers (anthropic) and the publisher
 # (PyGithub) are imported where a run first needs them: an event that starts no run, such as a comment
@@ -62,7 +63,7 @@ def main(
             from docbot import pipeline
             from docbot.cache import open_cache
             from docbot.llm.providers import open_provider
-            from docbot.publish.github import QuietPublisher, open_publisher
+            from docbot.publish.github import open_publisher
 
             with closing(open_cache(settings.cache)) as cache, log.group("docbot: documenting the changes"):
                 result = pipeline.run(
@@ -76,15 +77,16 @@ def main(
             for notice in result.notices:
                 log.notice(notice)
             with log.group(f"docbot: publishing ({'dry run' if settings.publish.dry_run else spec.mode})"):
-                publisher = (
-                    QuietPublisher(f"Shard {settings.shard} (the final job publishes)")
-                    if settings.shard is not None
-                    else open_publisher(
+                if settings.shard is not None:  # a shard fills the cache; the final job publishes
+                    note = f"Shard {settings.shard}: documented into the cache, nothing published."
+                    record = PublishRecord(notes=(note,))
+                else:
+                    publisher = open_publisher(
                         spec, settings.publish, api, local_blob=git.try_read_blob, head_sha=result.head,
                         links=Links(run_url=runner.run_url), server_url=runner.server_url,
-                    )
-                )  # fmt: skip
-                record = publisher.publish(result.plan, result.report)
+                        workspace=runner.workspace,
+                    )  # fmt: skip
+                    record = publisher.publish(result.plan, result.report)
                 outputs.log_published(log, record)
             report = result.report.published(record)
             if settings.metrics is not None:
@@ -94,7 +96,7 @@ def main(
                 )  # fmt: skip
                 if problem:
                     log.warning(problem)  # metrics never fail a run
-            return outputs.finished(log, runner, settings, report, record, api.retries)
+            return outputs.finished(log, runner, settings, report, record, api.retries, result.plan)
     except DocbotError as exc:
         fail = settings.publish.fail_on_error if settings else inputs.fail_on_error(env)
         return outputs.failed(log, runner, str(exc), fail)

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docbot.action.inputs import Runner
-from docbot.action.runner import ActionLog, write_outputs, write_summary
+from docbot.action.runner import ActionLog, summary_room, write_outputs, write_summary
 from docbot.config import Settings
 from docbot.errors import ConfigError
 from docbot.events import Skip
 from docbot.publish.paths import report_path_problem
-from docbot.render.bodies import job_summary
+from docbot.render.bodies import job_summary, section_sizes, summary_share
+from docbot.render.safe import neutralise
 from docbot.report import PublishRecord, RunReport
+
+if TYPE_CHECKING:  # the plan's module loads the page renderer (tree-sitter): only when a run has pages
+    from docbot.publish.plan import DocsPlan
 
 OUTPUT_NAMES = (
     "operation",
@@ -28,6 +33,8 @@ OUTPUT_NAMES = (
     "cache_hit_rate",
     "cost_usd",
     "report_path",
+    "docs_dir",
+    "pages",
 )
 
 
@@ -48,6 +55,8 @@ def outputs_of(
         "cache_hit_rate": report.hit_rate if report else 0.0,
         "cost_usd": report.to_json()["cost_usd"] if report else 0.0,
         "report_path": str(report_path) if report_path else "",
+        "docs_dir": record.workspace_dir or "",
+        "pages": "\n".join(record.written),
     }
 
 
@@ -120,8 +129,13 @@ def finished(
     report: RunReport,
     record: PublishRecord,
     github_retries: int = 0,
+    plan: DocsPlan | None = None,
 ) -> int:
-    """A run that documented: report file, outputs, summary, one annotation per failed file."""
+    """A run that documented: report file, outputs, summary, one annotation per failed file.
+
+    The job summary previews the pages the sticky comment could not hold, or, when the pages were written
+    into the workspace, the pages written; ``plan`` has their text.
+    """
     path = report_path(settings, runner)
     target = path if path.is_absolute() else runner.workspace / path
     written: Path | None = path
@@ -137,7 +151,9 @@ def finished(
     for warning in record.warnings:
         log.warning(warning)
     write_outputs(runner.output, outputs_of(report, record, written))
-    write_summary(runner.summary, job_summary(report, record, github_retries))
+    shown = previews(plan, record, settings.publish.trigger_phrase)
+    summary = job_summary(report, record, github_retries, shown, max_bytes=summary_room(runner.summary))
+    write_summary(runner.summary, summary)
     log.info(
         f"docbot: operation={record.operation}"
         + (f" pr={record.pr_url}" if record.pr_url else "")
@@ -149,11 +165,32 @@ def finished(
     return 0
 
 
+def previews(plan: DocsPlan | None, record: PublishRecord, trigger_phrase: str) -> list[tuple[str, str]]:
+    """The pages the job summary shows: those left out of the comment, or those written to the workspace.
+
+    The comment's left-out pages come in the order ``summary_share`` promised them in the comment (the
+    ones it said the job summary carries first), from the same neutralised text, so the sizes agree.
+    """
+    if plan is None:
+        return []
+    if record.not_shown:
+        from docbot.publish.plan import neutralised
+
+        pages = dict(neutralised(plan, trigger_phrase).pages)
+        left_out = [(path, pages[path]) for path in record.not_shown if path in pages]
+        carried, too_big = summary_share([p for p, _ in left_out], section_sizes(left_out, trigger_phrase))
+        return [(path, pages[path]) for path in carried + too_big]
+    if record.workspace_dir:
+        return [(path, text) for path, text in plan.pages if path in set(record.written)]
+    return []
+
+
 def failed(log: ActionLog, runner: Runner, message: str, fail_on_error: bool) -> int:
     """A run that stopped with an error: an annotation, empty outputs and a summary that says why."""
     log.error(message)
     write_outputs(runner.output, {name: "" for name in OUTPUT_NAMES} | {"operation": "none"})
-    write_summary(runner.summary, f"### docbot failed\n\n{message}\n")
+    # The message may quote a bad input or a path: it is published text like any other.
+    write_summary(runner.summary, neutralise(f"### docbot failed\n\n{message}\n"))
     return 1 if fail_on_error else 0
 
 

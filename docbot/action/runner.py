@@ -105,6 +105,12 @@ def write_outputs(path: str | None, outputs: Mapping[str, object]) -> None:
                 fh.write(f"{name}={text}\n")
 
 
+def summary_room(path: str | None) -> int:
+    """The bytes a step may still append to ``$GITHUB_STEP_SUMMARY`` (earlier writers count)."""
+    existing = Path(path).stat().st_size if path and Path(path).exists() else 0
+    return max(SUMMARY_BUDGET_BYTES - existing, 0)
+
+
 def write_summary(path: str | None, markdown: str) -> int:
     """Append Markdown to ``$GITHUB_STEP_SUMMARY``, cut to stay under the runner's 1 MiB limit.
 

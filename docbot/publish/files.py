@@ -13,7 +13,8 @@ from pathlib import Path
 from docbot.errors import ConfigError
 from docbot.markers import source_of
 from docbot.publish.paths import docs_dir_problem, unsafe_target
-from docbot.publish.plan import Changes, DocsPlan, Existing, decide, git_blob_sha
+from docbot.publish.plan import Changes, DocsPlan, Existing, decide, git_blob_sha, neutralised
+from docbot.render.site import is_site_file
 from docbot.report import PublishRecord, RunReport
 
 
@@ -38,6 +39,7 @@ class FilesPublisher:
         problem = docs_dir_problem(self.root, plan.out_dir)
         if problem:
             raise ConfigError(f"docs folder {plan.out_dir}: {problem}")
+        plan = neutralised(plan)
         base = self.root / plan.out_dir
         present = (
             [p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file() or p.is_symlink()]
@@ -50,10 +52,13 @@ class FilesPublisher:
 
     def _inspect(self, rel: str) -> Existing:
         path = self.root / rel
-        if not is_generated(path):
+        if not path.is_file() or path.is_symlink():
             return Existing(digest="", generated=False)
-        data = path.read_bytes()
-        return Existing(git_blob_sha(data), True, source_of(_first_line(path)))
+        first = _first_line(path)
+        source = source_of(first)
+        if source is None and not is_site_file(rel, first):
+            return Existing(digest="", generated=False)
+        return Existing(git_blob_sha(path.read_bytes()), True, source)
 
     def _apply(self, out_dir: str, changes: Changes) -> None:
         for rel, content in changes.write:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from github.GitRef import GitRef
@@ -26,9 +27,11 @@ from docbot.config import PublishSettings
 from docbot.errors import ConfigError, PermanentError, TransientError
 from docbot.events import RunSpec
 from docbot.markers import TRAILER, source_of
+from docbot.publish.files import FilesPublisher
 from docbot.publish.github_api import GitHubApi, GitHubApiError, PullInfo, pull_info
-from docbot.publish.plan import Changes, DocsPlan, Existing, decide, git_blob_sha, unsafe_path
+from docbot.publish.plan import Changes, DocsPlan, Existing, decide, git_blob_sha, neutralised, unsafe_path
 from docbot.render.bodies import Links, comment_body, pull_request_body, refused_pull_request_comment
+from docbot.render.site import SITE_FILE_NAMES, is_site_file
 from docbot.report import PublishRecord, RunReport
 
 ACTIONS_PR_FORBIDDEN = "not permitted to create or approve pull requests"
@@ -61,6 +64,7 @@ class Target:
     links: Links = field(default_factory=Links)
     pr_title: str = "docs: update the API documentation"
     server_url: str = "https://github.com"
+    trigger_phrase: str = "/docbot"
 
 
 def _first_line(data: bytes) -> str:
@@ -103,9 +107,11 @@ class _Tree:
         if mode not in _FILE_MODES:
             return Existing(digest="", generated=False)  # a symlink or a submodule: never a page
         if sha in self.carried:
-            return Existing(sha, True, path[len(out_dir) + 1 : -len(".md")])
-        source = source_of(_first_line(self.blob(sha)))
-        return Existing(sha, source is not None, source)
+            site_file = path.rsplit("/", 1)[-1] in SITE_FILE_NAMES
+            return Existing(sha, True, None if site_file else path[len(out_dir) + 1 : -len(".md")])
+        first = _first_line(self.blob(sha))
+        source = source_of(first)
+        return Existing(sha, source is not None or is_site_file(path, first), source)
 
     def entries(self, tree_sha: str, folder: str) -> tuple[Any, dict[str, Entry]]:
         """The root tree object and the files under ``folder`` at ``tree_sha``.
@@ -175,6 +181,7 @@ class GitHubPublisher:
             GitHubApiError, GitHubTransientError: the API refused or kept failing; nothing half-done is
                 visible, because only the final ref update publishes the commit.
         """
+        plan = neutralised(plan, self.target.trigger_phrase)
         if self.target.mode == "comment":
             return self._comment(plan, report)
         commit, changes = self._commit(plan)
@@ -413,16 +420,20 @@ class GitHubPublisher:
             raise ConfigError("mode comment needs a pull request; use mode pull_request for push events")
         refused = tuple((p, why) for p, _ in plan.pages if (why := unsafe_path(p, plan.out_dir)))
         shown = [(p, text) for p, text in plan.pages if p not in dict(refused)]
-        body, omitted = comment_body(
+        body, left_out = comment_body(
             report.published(PublishRecord(refused=refused)),
             shown,
             plan.deletions,
             run_url=self.target.links.run_url,
+            trigger_phrase=self.target.trigger_phrase,
         )
         comment_id, url, _ = self.api.upsert_comment(number, body)
         notes = (
-            (f"{omitted} page(s) did not fit in the comment (GitHub's 65,536-character limit).",)
-            if omitted
+            (
+                f"{len(left_out)} page(s) did not fit in the comment (GitHub's 65,536-character limit); "
+                "they are below.",
+            )
+            if left_out
             else ()
         )
         return PublishRecord(
@@ -432,18 +443,27 @@ class GitHubPublisher:
             comment_url=url,
             refused=refused,
             notes=notes,
+            not_shown=left_out,
         )
 
 
-class QuietPublisher:
-    """Publishes nothing (``dry_run``, or mode ``none``); the record says what would have happened."""
+class WorkspacePublisher:
+    """Publishes nothing to GitHub (``dry_run``, or mode ``none``): writes the pages into the workspace's
+    docs folder instead, with the same rules as ``docbot run``, so a later step can deploy or upload
+    them."""
 
-    def __init__(self, why: str) -> None:
+    def __init__(self, why: str, workspace: Path, trigger_phrase: str = "/docbot") -> None:
         self.why = why
+        self.files = FilesPublisher(workspace)
+        self.trigger_phrase = trigger_phrase
 
     def publish(self, plan: DocsPlan, report: RunReport) -> PublishRecord:
-        note = f"{self.why}: {len(plan.pages)} page(s) and {len(plan.deletions)} deletion(s) not published."
-        return PublishRecord(notes=(note,))
+        record = self.files.publish(neutralised(plan, self.trigger_phrase), report)
+        note = (
+            f"{self.why}: nothing was published to GitHub; {len(record.written)} file(s) written and "
+            f"{len(record.deleted)} deleted in `{plan.out_dir}` in the workspace."
+        )
+        return replace(record, notes=(note,), workspace_dir=plan.out_dir)
 
 
 def open_publisher(
@@ -455,12 +475,13 @@ def open_publisher(
     head_sha: str,
     links: Links,
     server_url: str,
-) -> GitHubPublisher | QuietPublisher:
-    """The publisher for ``spec``: nothing on a dry run or mode ``none``, else GitHub in that mode."""
+    workspace: Path,
+) -> GitHubPublisher | WorkspacePublisher:
+    """The publisher for ``spec``: the workspace on a dry run or mode ``none``, else GitHub in that mode."""
     if settings.dry_run:
-        return QuietPublisher("Dry run")
+        return WorkspacePublisher("Dry run", workspace, settings.trigger_phrase)
     if spec.mode == "none":
-        return QuietPublisher("Mode none")
+        return WorkspacePublisher("Mode none", workspace, settings.trigger_phrase)
     target = Target(
         mode=spec.mode,
         branch=spec.target_branch,
@@ -468,5 +489,6 @@ def open_publisher(
         links=links,
         pr_title=settings.pr_title,
         server_url=server_url,
+        trigger_phrase=settings.trigger_phrase,
     )
     return GitHubPublisher(api(), target, local_blob=local_blob, head_sha=head_sha)

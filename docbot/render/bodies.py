@@ -1,22 +1,30 @@
 """The bodies docbot publishes: the docs pull request's description, the sticky comment, the job summary.
 
 All share one cost and cache summary (``summary_markdown``) and the section-wise cutting that keeps a
-body inside GitHub's limits (``fit_sections``).
+body inside GitHub's limits: ``fit_sections`` for lines, ``pack_pages`` for pages, which leaves out only
+the pages that do not fit, names each of them, and says where they are in full. Every piece of text is
+passed through ``safe.neutralise`` before it is measured, so what is measured is what is sent.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from docbot.markers import PULL_REQUEST, STICKY_COMMENT, source_of
+from docbot.render.safe import DEFAULT_TRIGGER, neutralise
 from docbot.report import FileOutcome, PublishRecord, RunReport
 
 # The API rejects longer bodies with 422 "Body is too long (maximum is 65536 characters)"; comments are
 # also limited to 262,144 UTF-8 bytes. Both limits hold for every body docbot sends.
 BODY_MAX_CHARS = 65_536
 BODY_MAX_BYTES = 262_144
+# A list of left-out pages names at most this many; the rest are counted.
+MAX_LISTED = 100
+# What the pages a comment sends to the job summary may take of its 1 MiB: the summary's own table and
+# notes, and earlier writers in the same step, get the rest.
+SUMMARY_PAGES_BYTES = 896 * 1024
 
 
 @dataclass(frozen=True)
@@ -160,8 +168,103 @@ def pull_request_body(
     if lines:
         lines[0] = "### Pages\n\n" + lines[0]
     note = "… and {count} more pages" + (f" (see the [run]({run_url}))" if run_url else "")
-    body, _ = fit_sections(head, lines, more_note=note, separator="\n")
+    body, _ = fit_sections(
+        neutralise(head), [neutralise(line) for line in lines], more_note=note, separator="\n"
+    )
     return body
+
+
+def page_content(text: str) -> str:
+    """A page without the marker or front matter docbot opens it with (shown inside a body)."""
+    first, _, rest = text.partition("\n")
+    if source_of(first) is not None:
+        text = rest.lstrip("\n")
+    if text.startswith("---\n") and (end := text.find("\n---\n", 3)) != -1:
+        text = text[end + 5 :].lstrip("\n")
+    return text
+
+
+def page_section(path: str, text: str, trigger_phrase: str = DEFAULT_TRIGGER) -> str:
+    """One page collapsed in ``<details>``, its path as the summary."""
+    content = neutralise(page_content(text), trigger_phrase=trigger_phrase).rstrip()
+    return f"<details><summary><code>{html.escape(path)}</code></summary>\n\n{content}\n\n</details>"
+
+
+def _size(text: str) -> tuple[int, int]:
+    return len(text), len(text.encode("utf-8"))
+
+
+def pack_pages(
+    head: str,
+    pages: Sequence[tuple[str, str]],
+    listing: Callable[[Sequence[str]], str],
+    *,
+    max_chars: int = BODY_MAX_CHARS,
+    max_bytes: int = BODY_MAX_BYTES,
+    trigger_phrase: str = DEFAULT_TRIGGER,
+) -> tuple[str, tuple[str, ...]]:
+    """``head``, then every page (collapsed) that fits, in order, then ``listing`` of the pages left out.
+
+    A page that does not fit is skipped, not the end: the pages after it still get their chance, so one
+    huge page costs only itself. Space for the listing of every page not yet shown is kept free at each
+    step, so the listing always fits too.
+
+    Returns:
+        ``(body, left_out)``: the body, within both limits, and the paths of the pages not in it.
+    """
+    head = head.rstrip("\n")
+    sections = [page_section(path, text, trigger_phrase) for path, text in pages]
+    names = [path for path, _ in pages]
+    chosen: list[int] = []
+    chars, size = _size(head)
+    for index, section in enumerate(sections):
+        taken = {*chosen, index}
+        tail = listing([n for i, n in enumerate(names) if i not in taken])
+        sec_chars, sec_bytes = _size(section)
+        tail_chars, tail_bytes = _size(tail)
+        gap = 2 if tail else 0
+        total_chars = chars + 2 + sec_chars + gap + tail_chars + 1
+        total_bytes = size + 2 + sec_bytes + gap + tail_bytes + 1
+        if total_chars <= max_chars and total_bytes <= max_bytes:
+            chosen.append(index)
+            chars, size = chars + 2 + sec_chars, size + 2 + sec_bytes
+    left_out = tuple(n for i, n in enumerate(names) if i not in set(chosen))
+    parts = [head, *(sections[i] for i in chosen), listing(left_out)]
+    body = "\n\n".join(p for p in parts if p) + "\n"
+    if not fits(body, max_chars, max_bytes):
+        # Only a head that alone is too long gets here: cut it, and name every page as left out.
+        body, _ = fit_sections(head, [listing(names)], more_note="", max_chars=max_chars, max_bytes=max_bytes)
+        return body, tuple(names)
+    return body, left_out
+
+
+def _listed(paths: Sequence[str]) -> str:
+    items = [f"> - <code>{html.escape(p)}</code>" for p in paths[:MAX_LISTED]]
+    if len(paths) > MAX_LISTED:
+        items.append(f"> - … and {len(paths) - MAX_LISTED} more")
+    return "\n".join(items)
+
+
+def section_sizes(pages: Sequence[tuple[str, str]], trigger_phrase: str = DEFAULT_TRIGGER) -> dict[str, int]:
+    """Path -> UTF-8 size of the page's collapsed section (``page_section``), with its separator."""
+    return {path: len(page_section(path, text, trigger_phrase).encode("utf-8")) + 2 for path, text in pages}
+
+
+def summary_share(
+    paths: Sequence[str], sizes: Mapping[str, int], budget: int = SUMMARY_PAGES_BYTES
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Which of ``paths``, in order, the job summary carries within ``budget`` bytes, and which not.
+
+    The sticky comment names the first as being in the job summary; the job summary shows them first,
+    so the promise holds.
+    """
+    carried: list[str] = []
+    used = 0
+    for path in paths:
+        if used + sizes[path] <= budget:
+            carried.append(path)
+            used += sizes[path]
+    return tuple(carried), tuple(p for p in paths if p not in set(carried))
 
 
 def comment_body(
@@ -170,11 +273,14 @@ def comment_body(
     deletions: Sequence[str],
     *,
     run_url: str | None = None,
-) -> tuple[str, int]:
-    """The sticky comment: marker, summary, then each page in a collapsible section, cut to fit.
+    trigger_phrase: str = DEFAULT_TRIGGER,
+) -> tuple[str, tuple[str, ...]]:
+    """The sticky comment: marker, summary, then each page in a collapsible section, within the limits.
+
+    The pages that do not fit are named, with a link to the run, whose job summary carries them.
 
     Returns:
-        ``(body, omitted)``: the body and the number of pages left out.
+        ``(body, left_out)``: the body and the paths of the pages not in it.
     """
     extra = []
     if deletions:
@@ -184,25 +290,47 @@ def comment_body(
     head = f"{STICKY_COMMENT}\n" + summary_markdown(
         report, heading="### docbot: API documentation for this pull request", extra=extra
     )
-    sections = []
-    for page, text in pages:
-        first, _, rest = text.partition("\n")
-        content = rest.lstrip("\n") if source_of(first) is not None else text
-        sections.append(
-            f"<details><summary><code>{html.escape(page)}</code></summary>\n\n{content.rstrip()}\n\n</details>"
-        )
-    where = f"the [job summary and report]({run_url})" if run_url else "the job summary and report"
-    note = f"> {{count}} more page(s) not shown: GitHub limits a comment to 65,536 characters. See {where}."
-    return fit_sections(head, sections, more_note=note)
+    where = f"the [job summary of this run]({run_url})" if run_url else "the job summary of this run"
+    sizes = section_sizes(pages, trigger_phrase)
+
+    def listing(left_out: Sequence[str]) -> str:
+        if not left_out:
+            return ""
+        carried, too_big = summary_share(left_out, sizes)
+        text = f"> **{len(left_out)} page(s) not shown here**: GitHub limits a comment to 65,536 characters."
+        if carried:
+            text += f" They are in full in {where}:\n>\n" + _listed(carried)
+        if too_big:
+            text += (
+                ("\n>\n> " if carried else " ")
+                + "Too large for the job summary as well (1 MiB); with `mode: none` every page is written "
+                "into the workspace, for an artifact:\n>\n" + _listed(too_big)
+            )
+        return text
+
+    head = neutralise(head, trigger_phrase=trigger_phrase)
+    return pack_pages(head, pages, listing, trigger_phrase=trigger_phrase)
 
 
 def refused_pull_request_comment(report: RunReport, warning: str) -> str:
     """The sticky comment that says GitHub refused the docs pull request, and where the docs are."""
-    return f"{STICKY_COMMENT}\n### docbot\n\n{warning}\n\n" + summary_markdown(report, heading="")
+    return neutralise(f"{STICKY_COMMENT}\n### docbot\n\n{warning}\n\n" + summary_markdown(report, heading=""))
 
 
-def job_summary(report: RunReport | None, record: PublishRecord, github_retries: int = 0) -> str:
-    """The job summary: what was published (with links), notes, and the run's table."""
+def job_summary(
+    report: RunReport | None,
+    record: PublishRecord,
+    github_retries: int = 0,
+    previews: Sequence[tuple[str, str]] = (),
+    *,
+    max_bytes: int = 1024 * 1024,
+) -> str:
+    """The job summary: what was published (with links), notes, the run's table, and page previews.
+
+    Args:
+        previews: pages to show collapsed (the pages the sticky comment could not hold, or the pages
+            written into the workspace); as many as fit in ``max_bytes``, the others named.
+    """
     lines = []
     if record.operation in {"created", "updated"} and record.pr_url:
         lines.append(f"Docs pull request #{record.pr_number} {record.operation}: {record.pr_url}")
@@ -216,5 +344,26 @@ def job_summary(report: RunReport | None, record: PublishRecord, github_retries:
     if github_retries:
         lines.append(f"GitHub API: {github_retries} request(s) retried (5xx, rate limits or network).")
     if report is None:
-        return "### docbot\n\n" + "\n\n".join(lines or ["Nothing was documented."]) + "\n"
-    return summary_markdown(report, extra=lines)
+        return neutralise("### docbot\n\n" + "\n\n".join(lines or ["Nothing was documented."]) + "\n")
+    head = neutralise(summary_markdown(report, extra=lines))
+    if not previews:
+        return head
+    title = "Pages not shown in the comment" if record.not_shown else "Pages"
+    where = (
+        f"They are in `{record.workspace_dir}` in the workspace."
+        if record.workspace_dir
+        else "Run with `mode: none` to have every page written into the workspace."
+    )
+
+    def listing(left_out: Sequence[str]) -> str:
+        if not left_out:
+            return ""
+        return (
+            f"> **{len(left_out)} page(s) not previewed**: GitHub limits a job summary to 1 MiB. {where}\n>\n"
+            + _listed(left_out)
+        )
+
+    body, _ = pack_pages(
+        head + f"\n### {title}\n", previews, listing, max_chars=max_bytes, max_bytes=max_bytes
+    )
+    return body

@@ -182,6 +182,7 @@ class FakeAnthropic:
         prose_ratio: a request without an output schema is answered with prose of this many output
             tokens per prompt token (0: the one-word reply "Documentation.").
         context_window: prompts longer than this many tokens get the API's 400 (None: no limit).
+        planted: text appended to every string of a structured reply but names (hostile answers).
         clock, sleep: the server's time (tests share a scaled clock with the client).
         hang_s: the longest a ``hang`` fault holds a request (it ends earlier when the server stops).
     """
@@ -203,6 +204,7 @@ class FakeAnthropic:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         hang_s: float = 30.0,
+        planted: str = "",
     ) -> None:
         self.api_key = api_key
         self.limits = limits
@@ -217,6 +219,7 @@ class FakeAnthropic:
         self.clock = clock
         self.sleep = sleep
         self.hang_s = hang_s
+        self.planted = planted
         self.seed = seed
         self._times_seen: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -450,7 +453,7 @@ class FakeAnthropic:
                     write = tokens - read
         fmt = (body.get("output_config") or {}).get("format")
         if fmt:
-            text = json.dumps(_generate(fmt["schema"], ""))
+            text = json.dumps(_plant(_generate(fmt["schema"], ""), self.planted))
         elif self.prose_ratio > 0:
             text = _prose(math.ceil(total * self.prose_ratio))
         else:
@@ -602,6 +605,17 @@ def _generate(schema: dict[str, Any], path: str, name: str | None = None) -> Any
     if kind == "boolean":
         return False
     return None
+
+
+def _plant(value: Any, text: str) -> Any:
+    """``value`` with ``text`` appended to every string but the ``name`` fields that match symbols."""
+    if not text:
+        return value
+    if isinstance(value, dict):
+        return {k: v if k == "name" else _plant(v, text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plant(v, text) for v in value]
+    return f"{value} {text}" if isinstance(value, str) else value
 
 
 class _Handler(BaseHTTPRequestHandler):
