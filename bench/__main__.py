@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", action="append", metavar="KEY=VALUE", help="run docbot with this setting (repeatable)"
     )
     parser.add_argument("--only", action="append", help="run only this workload (repeatable)")
+    parser.add_argument(
+        "--check",
+        type=int,
+        metavar="FILES",
+        help="instead: time `docbot check` on a repository of FILES files",
+    )
     return parser
 
 
@@ -63,6 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         0, or 2 when an option is invalid (the message is printed on stderr).
     """
     args = build_parser().parse_args(argv)
+    if args.check is not None:
+        from bench import check_bench
+
+        print(check_bench.report(check_bench.measure(args.check)))
+        return EXIT_OK
     try:
         opts = BenchOptions(
             quick=args.quick,

@@ -32,8 +32,10 @@ from docbot.cache import open_cache
 from docbot.cli import document
 from docbot.config import ZERO_SHA, Settings, load_settings
 from docbot.errors import ConfigError
+from docbot.estimate import estimate_run
 from docbot.events import RunSpec
 from docbot.git import Git
+from docbot.llm.batch import open_batches
 from docbot.llm.client import AnthropicProvider
 from docbot.llm.offline import OfflineProvider
 from docbot.llm.pricing import ModelPrice, TokenUsage, cost_usd, price_for
@@ -217,15 +219,33 @@ class _Run:
         cost = sum(
             cost_usd(
                 TokenUsage(
+                    input_tokens=s.usage["input_tokens"],
+                    output_tokens=s.usage["output_tokens"],
+                    cache_write_5m_tokens=s.usage["cache_creation_input_tokens"] - s.cache_write_1h,
+                    cache_write_1h_tokens=s.cache_write_1h,
+                    cache_read_tokens=s.usage["cache_read_input_tokens"],
+                ),
+                self.price,
+            )
+            for s in answered
+            if s.usage
+        )
+        # Message Batches items are billed at the batch discount (their usage says service_tier: batch).
+        batch_items = [i.usage for i in self.fake.batches.items if i.usage]
+        cost += sum(
+            cost_usd(
+                TokenUsage(
                     input_tokens=u["input_tokens"],
                     output_tokens=u["output_tokens"],
                     cache_write_5m_tokens=u["cache_creation_input_tokens"],
                     cache_read_tokens=u["cache_read_input_tokens"],
                 ),
                 self.price,
+                batch=True,
             )
-            for u in usage
+            for u in batch_items
         )
+        usage = usage + batch_items
         limited = [s for s in seen if s.status == 429]
         whole = [s.usage for s in answered if s.usage and s.stop_reason == "end_turn"]
         complete = {
@@ -250,6 +270,7 @@ class _Run:
             "files_failed": self.files_failed,
             "cut_off_replies": len(answered) - len(whole),
             "complete": complete,
+            "batch_items": len(batch_items),
         }
         if self.reported_cost_usd is not None:
             m["reported_cost_usd"] = round(self.reported_cost_usd, 6)
@@ -301,6 +322,8 @@ def _settings(
     spec = RunSpec(head=head, base=base, everything=base == ZERO_SHA)
     return load_settings(
         {
+            # The workloads measure interactive requests unless asked (--set batch=always).
+            "batch": "never",
             **opts.docbot_settings,
             "repo": repo.path,
             "provider": "anthropic",
@@ -321,17 +344,32 @@ def _docbot(
     provider = AnthropicProvider(settings.llm, clock=run.clock.now, sleep=run.clock.sleep)
     cache = open_cache(settings.cache)
     try:
+        # The price quoted before the run, with the run's own settings and cache (not timed).
+        batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
+        quote = estimate_run(spec, settings, git=repo.git, cache=cache, provider=provider, batches=batches)
         with run.timed():
             report = document(
-                spec, settings, git=repo.git, cache=cache, provider=provider, clock=run.clock.now
-            )
+                spec, settings, git=repo.git, cache=cache, provider=provider, clock=run.clock.now,
+                sleep=run.clock.sleep,
+            )  # fmt: skip
     finally:
         cache.close()
+    run.extra.setdefault("estimates", []).append(
+        {
+            "low": round(quote.low_usd, 6),
+            "expected": round(quote.expected_usd, 6),
+            "high": round(quote.high_usd, 6),
+            "measured": round(report.usage.cost_usd, 6),
+            "basis": quote.basis,
+        }
+    )
     if cache.error:
         run.extra["cache_error"] = cache.error
     run.files_ok += len(report.documented)
     run.files_failed += len(report.failed)
     run.retries += report.usage.retries
+    # Symbols the model left undocumented (filled from the code): 0 means every symbol was documented.
+    run.extra["symbols_static"] = run.extra.get("symbols_static", 0) + report.symbols_static
     run.reported_cost_usd = (run.reported_cost_usd or 0.0) + report.usage.cost_usd
     if report.failed:
         run.extra.setdefault("failures", []).extend(f"{o.path}: {o.reason}" for o in report.failed[:5])
@@ -668,6 +706,18 @@ def targets(workloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
             f"{d['rate_limited_by_limits']} limit 429s ({share:.1%}) and {storm} storm 429s "
             f"in {d['requests']} requests",
         )
+    for w in workloads:
+        quotes = w["docbot"].get("estimates", [])
+        if quotes:
+            errors = [_estimate_error(q) for q in quotes]
+            shown = ", ".join(f"${q['expected']:.4f} vs ${q['measured']:.4f}" for q in quotes[:4])
+            more = f" (+{len(quotes) - 4} more runs)" if len(quotes) > 4 else ""
+            add(
+                w["name"],
+                "docbot estimate within +-25% of the measured cost of every run (cold and warm)",
+                max(errors) <= 0.25,
+                f"worst {max(errors):.1%}; expected vs measured: {shown}{more}",
+            )
     if "push-1000" in by:
         d = by["push-1000"]["docbot"]
         add(
@@ -678,6 +728,13 @@ def targets(workloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
             f"({d['overhead_real_s']} s real for the push with the offline provider)",
         )
     return out
+
+
+def _estimate_error(quote: Mapping[str, Any]) -> float:
+    """How far the expected figure was from what the run cost (a free run must be quoted free)."""
+    if quote["measured"] == 0:
+        return 0.0 if quote["expected"] == 0 else math.inf
+    return float(abs(quote["expected"] / quote["measured"] - 1))
 
 
 def _times(a: float, b: float) -> str:

@@ -15,16 +15,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from docbot import __version__, events, languages, metrics, pipeline, symbols
+from docbot import __version__, estimate, events, languages, metrics, pipeline, style, symbols
 from docbot import shard as shard_mod
 from docbot.cache import Cache, open_cache
 from docbot.changes import FileChange
 from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, split_source
-from docbot.config import PublishSettings, Settings, load_settings
+from docbot.config import ZERO_SHA, PublishSettings, Settings, load_settings
+from docbot.docstrings import STYLES
 from docbot.errors import ConfigError, DocbotError
 from docbot.events import RunSpec, Skip
 from docbot.git import Git
 from docbot.llm.base import Provider
+from docbot.llm.batch import open_batches
 from docbot.llm.providers import open_provider
 from docbot.progress import NO_PROGRESS, LogProgress, Progress, RichProgress
 from docbot.publish.files import FilesPublisher
@@ -59,16 +61,24 @@ def document(
     cache: Cache,
     provider: Provider,
     clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
     progress: Progress = NO_PROGRESS,
 ) -> RunReport:
     """``docbot run``'s job: document ``spec`` and write the pages into the working tree.
 
+    Args:
+        clock, sleep: the run's time, and how it waits between polls of a batch.
+
     Returns:
         The run's report, with the pages written, deleted and refused.
     """
-    result = pipeline.run(
-        spec, settings, git=git, cache=cache, provider=provider, clock=clock, progress=progress
+    batches = open_batches(
+        provider, settings.llm, event=spec.event, everything=spec.everything, clock=clock, sleep=sleep
     )
+    result = pipeline.run(
+        spec, settings, git=git, cache=cache, provider=provider, clock=clock, batches=batches,
+        progress=progress,
+    )  # fmt: skip
     assert not isinstance(result, Skip), "a local run documents docs-only changes too"
     if settings.shard is not None:  # a shard fills the cache; the final job writes the pages
         record = PublishRecord(
@@ -124,6 +134,23 @@ def _progress() -> Progress:
     return LogProgress(lambda line: print(line, file=sys.stderr, flush=True))
 
 
+def _run_spec(args: argparse.Namespace, git: Git) -> RunSpec:
+    if args.staged and args.worktree:
+        raise ConfigError("--staged documents the index and --worktree the working tree; pass one")
+    if args.worktree:
+        if args.base or args.head or args.all:
+            raise ConfigError(
+                "--worktree documents the working tree against HEAD; drop --base, --head, --all"
+            )
+        return RunSpec(head=git.snapshot_worktree(), base="HEAD", force=args.force)
+    if not args.staged:
+        return RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
+    if args.head or args.base or args.all:
+        raise ConfigError("--staged compares the staged files with HEAD; drop --head, --base and --all")
+    base = "HEAD" if git.try_resolve("HEAD") else ZERO_SHA
+    return RunSpec(head=git.commit_index(), base=base, force=args.force)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(
         args,
@@ -133,6 +160,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         model=args.model,
         max_concurrency=args.max_concurrency,
         chunk_max_lines=args.chunk_max_lines,
+        batch=args.batch,
         metrics=args.metrics,
         shard=args.shard,
         shard_reports=args.shard_reports,
@@ -140,20 +168,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         site=args.site,
     )
     git = _git(settings.repo)
+    spec = _run_spec(args, git)
+    settings = style.resolved(settings, style.worktree_reader(settings.repo))
     # Both targets are checked before anything is paid for, not when the work is done.
     if problem := docs_dir_problem(settings.repo.resolve(), settings.out_dir):
         raise ConfigError(f"--out {settings.out_dir}: {problem}")
     if settings.report_path and (problem := report_path_problem(settings.report_path)):
         raise ConfigError(f"--report: {problem}")
-    if args.worktree:
-        if args.base or args.head or args.all:
-            raise ConfigError(
-                "--worktree documents the working tree against HEAD; drop --base, --head, --all"
-            )
-        spec = RunSpec(head=git.snapshot_worktree(), base="HEAD", force=args.force)
-    else:
-        spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
-    left_out = [] if args.worktree or args.head else uncommitted(git, settings)
+    # --staged and --worktree say what to document; a pre-commit hook's unstaged edits are not news.
+    left_out = [] if args.worktree or args.staged or args.head else uncommitted(git, settings)
     provider = open_provider(settings.llm)
     with closing(open_cache(settings.cache)) as cache:
         progress = NO_PROGRESS if args.quiet else _progress()  # --quiet: failures only, no progress
@@ -181,6 +204,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print_summary(report, Console(), setup_rows(report, settings))
     if left_out and not args.quiet:
         print(uncommitted_hint(left_out), file=sys.stderr)
+    if args.staged and (report.written_pages or report.deleted_pages):
+        # A pre-commit hook: stop the commit so the author reviews and stages the new pages.
+        print(f"docbot: pages under {settings.out_dir} changed; review and stage them", file=sys.stderr)
+        return EXIT_FAILED_FILES
     return status
 
 
@@ -221,6 +248,85 @@ def uncommitted_hint(paths: Sequence[str]) -> str:
         f"docbot: {len(paths)} uncommitted change(s) were not documented ({shown}): docbot compares "
         "commits. Commit them, or pass --worktree to document the working tree against HEAD."
     )
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from docbot.action.runner import ActionLog
+    from docbot.check import check
+
+    settings = _settings(args, out_dir=args.out)
+    result = check(settings, _git(settings.repo), paths=args.files)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    elif os.environ.get("GITHUB_ACTIONS") == "true":
+        log = ActionLog(sys.stdout)
+        for f in result.findings:
+            log.command("error", f.message, file=f.source, title=f"docbot check: {f.kind} page")
+    else:
+        for f in result.findings:
+            print(f"{f.source}: {f.kind}: {f.message}")
+    if result.ok:
+        print(f"docbot check: {result.pages} pages in {result.out_dir} are current", file=sys.stderr)
+    else:
+        print(
+            f"docbot check: {len(result.findings)} pages in {result.out_dir} are not current", file=sys.stderr
+        )
+    return EXIT_OK if result.ok else EXIT_FAILED_FILES
+
+
+def cmd_docstrings(args: argparse.Namespace) -> int:
+    from docbot.docstrings import write_back
+
+    settings = _settings(args, provider=args.provider, model=args.model)
+    git = _git(settings.repo)
+    settings = style.resolved(settings, style.worktree_reader(settings.repo))
+    spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all)
+    provider = open_provider(settings.llm)
+    with closing(open_cache(settings.cache)) as cache:
+        result = write_back(
+            spec, settings, git=git, cache=cache, provider=provider, update=args.update, style=args.style
+        )
+    if args.write:
+        for f in result.files:
+            if f.new != f.old:
+                # Bytes: the text keeps its own line endings (CRLF stays CRLF) and encoding.
+                (settings.repo / f.path).write_bytes(f.new.encode("utf-8"))
+    else:
+        sys.stdout.write(result.diff())
+    for f in result.files:
+        if f.refused:
+            print(f"docbot: {f.path}: {f.refused}", file=sys.stderr)
+    for path, reason in result.failed:
+        print(f"docbot: {path}: failed: {reason}", file=sys.stderr)
+    written = sum(len(f.edits) for f in result.files)
+    verb = "written" if args.write else "proposed"
+    print(
+        f"docbot: {written} docstrings {verb} in {sum(1 for f in result.files if f.edits)} files",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED_FILES if result.failed else EXIT_OK
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    settings = _settings(args, provider=args.provider, model=args.model, batch=args.batch)
+    spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
+    git = _git(settings.repo)
+    provider = open_provider(settings.llm)
+    batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
+    with closing(open_cache(settings.cache)) as cache:
+        quote = estimate.estimate_run(
+            spec, settings, git=git, cache=cache, provider=provider, batches=batches
+        )
+    if args.json:
+        print(estimate.dumps(quote))
+        return EXIT_OK
+    table = Table(title=f"docbot estimate ({escape(quote.model)})", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in quote.rows():
+        table.add_row(label, escape(value))
+    Console().print(table)
+    return EXIT_OK
 
 
 def cmd_changes(args: argparse.Namespace) -> int:
@@ -352,6 +458,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--head", help="head revision (default: HEAD)")
     run.add_argument("--all", action="store_true", help="document every file at head, not just changes")
     run.add_argument(
+        "--staged",
+        action="store_true",
+        help="document the staged changes against HEAD; exits 1 when pages changed (pre-commit)",
+    )
+    run.add_argument(
+        "--worktree",
+        action="store_true",
+        help="document the working tree (uncommitted and untracked files) against HEAD",
+    )
+    run.add_argument(
         "--force", action="store_true", help="ask the provider again even where the cache has an answer"
     )
     run.add_argument("--out", help="docs folder inside the repository (default: docs/api)")
@@ -361,11 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", help="model id for the anthropic provider")
     run.add_argument("--max-concurrency", help="parallel provider requests (default: 32)")
     run.add_argument("--chunk-max-lines", help="line budget of one chunk (default: 2000)")
-    run.add_argument(
-        "--worktree",
-        action="store_true",
-        help="document the working tree (uncommitted and untracked files) against HEAD",
-    )
+    run.add_argument("--batch", help="auto (default), always or never: the Message Batches API at half price")
     run.add_argument("--json", action="store_true", help="print the RunReport JSON instead of the table")
     run.add_argument(
         "--quiet", action="store_true", help="print nothing but failures (exit status: 0 ok, 1 failed files)"
@@ -379,6 +491,21 @@ def build_parser() -> argparse.ArgumentParser:
     cache_flags(run)
     run.set_defaults(func=cmd_run)
 
+    quote = sub.add_parser(
+        "estimate", help="what `run` with the same flags would cost, before any request (a range)"
+    )
+    quote.add_argument("--repo", default=".", help="the git repository (default: .)")
+    quote.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
+    quote.add_argument("--head", help="head revision (default: HEAD)")
+    quote.add_argument("--all", action="store_true", help="every file at head, not just changes")
+    quote.add_argument("--force", action="store_true", help="as if nothing were cached")
+    quote.add_argument("--provider", help="auto (default), offline or anthropic")
+    quote.add_argument("--model", help="model id for the anthropic provider")
+    quote.add_argument("--batch", help="auto (default), always or never: price as the run would send")
+    quote.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    cache_flags(quote)
+    quote.set_defaults(func=cmd_estimate)
+
     plan = sub.add_parser("plan", help="how --shard K/N would split a run: files and chunks per shard")
     plan.add_argument("--repo", default=".", help="the git repository (default: .)")
     plan.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
@@ -388,6 +515,32 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--shards", type=int, required=True, help="the number of shard jobs N")
     plan.add_argument("--json", action="store_true")
     plan.set_defaults(func=cmd_plan)
+
+    chk = sub.add_parser("check", help="fail when a page is stale, missing or orphaned (no model calls)")
+    chk.add_argument("files", nargs="*", help="check only these sources or pages (pre-commit's files)")
+    chk.add_argument("--repo", default=".", help="the git repository (default: .)")
+    chk.add_argument("--out", help="docs folder inside the repository (default: docs/api)")
+    chk.add_argument("--json", action="store_true", help="print the findings as JSON")
+    chk.set_defaults(func=cmd_check)
+
+    ds = sub.add_parser(
+        "docstrings", help="write docstrings for public symbols without one (a diff by default)"
+    )
+    ds.add_argument("--repo", default=".", help="the git repository (default: .)")
+    ds.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
+    ds.add_argument("--head", help="head revision whose changed files are documented (default: HEAD)")
+    ds.add_argument("--all", action="store_true", help="every file at head, not just changes")
+    shown = ds.add_mutually_exclusive_group()
+    shown.add_argument("--diff", action="store_true", help="print a unified diff (the default)")
+    shown.add_argument("--write", action="store_true", help="apply the docstrings to the working tree")
+    ds.add_argument("--update", action="store_true", help="also rewrite docstrings whose parameters changed")
+    ds.add_argument(
+        "--style", default="auto", choices=STYLES, help="Python docstring style (default: detected)"
+    )
+    ds.add_argument("--provider", help="auto (default), offline or anthropic")
+    ds.add_argument("--model", help="model id for the anthropic provider")
+    cache_flags(ds)
+    ds.set_defaults(func=cmd_docstrings)
 
     changes = sub.add_parser("changes", help="list what changed between two revisions")
     changes.add_argument("--repo", default=".")

@@ -36,12 +36,16 @@ REPO_CONFIG_FILE = ".github/docbot.yml"
 MAX_CONFIG_BYTES = 64 * 1024
 ZERO_SHA = "0" * 40
 
-Mode = Literal["auto", "pull_request", "comment", "commit", "none"]
+# check and docstrings publish no pages (docbot/action/source_modes.py).
+Mode = Literal["auto", "pull_request", "comment", "commit", "none", "check", "docstrings"]
 ProviderName = Literal["auto", "offline", "anthropic", "bedrock", "vertex"]
 CacheBackend = Literal["sqlite", "dynamodb", "none"]
 Permission = Literal["admin", "maintain", "write", "triage", "read"]
 Visibility = Literal["public", "all"]
 Site = Literal["none", "mkdocs", "docusaurus"]
+BatchMode = Literal["auto", "always", "never"]
+Effort = Literal["low", "medium", "high", "xhigh", "max"]
+Thinking = Literal["off", "adaptive"]
 
 
 class Secret:
@@ -253,6 +257,30 @@ def _currency(value: object, name: str) -> str:
     return _str(value, name).upper() or "USD"
 
 
+MAX_INSTRUCTIONS_CHARS = 4_000
+# A language name, not a sentence: it goes into the system prompt, so it cannot carry instructions.
+_LANGUAGE_NAME = re.compile(r"[^\W\d_][\w ()'-]{0,39}")
+
+
+def _instructions(value: object, name: str) -> str:
+    text = value if isinstance(value, str) else _str(value, name)
+    text = text.strip()
+    if len(text) > MAX_INSTRUCTIONS_CHARS:
+        raise ConfigError(
+            f"{name}: {len(text):,} characters; keep the house style to {MAX_INSTRUCTIONS_CHARS:,}"
+        )
+    return text
+
+
+def _doc_language(value: object, name: str) -> str:
+    text = _str(value, name) or "English"
+    if not _LANGUAGE_NAME.fullmatch(text):
+        raise ConfigError(
+            f"{name}: {_brief(value)} is not a language name; use e.g. English, Deutsch, 日本語"
+        )
+    return text
+
+
 # --- the table ---
 
 
@@ -455,6 +483,42 @@ class LlmSettings:
     currency_rate: float = setting(
         1.0, _number(float, 1e-9, 1e9), "units of `currency` per USD", env=("DOCBOT_CURRENCY_RATE",)
     )
+    instructions: str = setting(
+        "", _instructions,
+        "house style appended to the prompt: text, or the path of a Markdown file in the repository "
+        "(read from the base branch on pull requests); at most 4,000 characters",
+        env=("DOCBOT_INSTRUCTIONS",), input="instructions", shown_default="empty",
+    )  # fmt: skip
+    language: str = setting(
+        "English", _doc_language, "output language of the documentation",
+        env=("DOCBOT_LANGUAGE",), input="language",
+    )  # fmt: skip
+    batch: BatchMode = setting(
+        "auto", _choice(BatchMode),
+        "Message Batches API at half price: `auto` (push, dispatch or `--all` with at least "
+        "`batch_min_requests` misses), `always`, `never`",
+        env=("DOCBOT_BATCH",), input="batch", flag="--batch",
+    )  # fmt: skip
+    # Below this many requests a batch's wait (minutes to hours) costs more than the half it saves.
+    batch_min_requests: int = setting(
+        20, _number(int, 1, 100_000), "fewest cache misses that `batch: auto` sends as a batch",
+        env=("DOCBOT_BATCH_MIN_REQUESTS",),
+    )  # fmt: skip
+    batch_timeout_s: float = setting(
+        3600.0, _number(float, 1, 86_400),
+        "how long a run waits for its batches; unfinished ones are collected by the next run",
+        env=("DOCBOT_BATCH_TIMEOUT_S",), input="batch_timeout_s",
+    )  # fmt: skip
+    # Documentation needs no long deliberation; effort and thinking also size max_tokens (llm/thinking.py).
+    effort: Effort = setting(
+        "low", _choice(Effort), "`output_config.effort` on models that take it: `low` ... `max`",
+        env=("DOCBOT_EFFORT",),
+    )  # fmt: skip
+    thinking: Thinking = setting(
+        "off", _choice(Thinking),
+        "`off`: turn upfront thinking off where the model allows it; `adaptive`: leave it to the model",
+        env=("DOCBOT_THINKING",),
+    )  # fmt: skip
 
     @property
     def provider_name(self) -> str:
@@ -504,7 +568,9 @@ class PublishSettings:
     """Where and how the Action publishes (docs/action.md)."""
 
     mode: Mode = setting(
-        "auto", _choice(Mode), "`auto`, `pull_request`, `comment`, `commit`, `none`",
+        "auto", _choice(Mode),
+        "`auto`, `pull_request`, `comment`, `commit`, `none`; `check` (fail on stale pages), "
+        "`docstrings` (suggest docstrings on a pull request)",
         env=("DOCBOT_MODE",), input="mode",
     )  # fmt: skip
     github_token: Secret | None = setting(
@@ -535,6 +601,10 @@ class PublishSettings:
     pr_title: str = setting(
         "docs: update the API documentation", _title, "title of the docs pull request", input="pr_title"
     )
+    estimate_only: bool = setting(
+        False, parse_bool, "print what the run would cost (`docbot estimate`) and stop before any request",
+        env=("DOCBOT_ESTIMATE_ONLY",), input="estimate_only",
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ class Usage:
     retries: int = 0
     rate_limited: int = 0
     cost_usd: float = 0.0
+    thinking_tokens: int = 0  # the part of output_tokens the model spent thinking
+    cache_saved_usd: float = 0.0  # what prompt-cache reads saved, less the premium of cache writes
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(**{k: getattr(self, k) + getattr(other, k) for k in self.__dataclass_fields__})

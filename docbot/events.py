@@ -386,6 +386,8 @@ def plan_run(request: ChangeRequest, settings: PublishSettings) -> RunSpec | Ski
     mode: PublishMode
     if settings.mode == "auto":
         mode = "comment" if request.event in _PR_EVENTS else "pull_request"
+    elif settings.mode == "check" or settings.mode == "docstrings":
+        raise ConfigError(f"mode {settings.mode} publishes no pages: it runs before a docs run is planned")
     else:
         mode = settings.mode
     publishes = mode != "none" and not settings.dry_run

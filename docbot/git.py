@@ -198,6 +198,19 @@ class Git:
             return False
         return True
 
+    def commit_index(self) -> str:
+        """A commit of the staged files (the index) on top of HEAD, made without moving any ref.
+
+        ``docbot run --staged`` documents it, so a pre-commit hook sees exactly what is about to be
+        committed; the commit stays unreferenced (git's garbage collection removes it).
+        """
+        tree = self.run("write-tree").strip()
+        head = self.try_resolve("HEAD")
+        who = {"GIT_AUTHOR_NAME": "docbot", "GIT_AUTHOR_EMAIL": "docbot@localhost"}
+        who |= {"GIT_COMMITTER_NAME": "docbot", "GIT_COMMITTER_EMAIL": "docbot@localhost"}
+        parent = ("-p", head) if head else ()
+        return self.run("commit-tree", tree, *parent, "-m", "docbot: staged files", env=who).strip()
+
     def show_file(self, rev: str, path: str) -> bytes:
         return self.run_bytes("show", f"{rev}:{path}")
 
@@ -216,11 +229,14 @@ class Git:
         out = self.run_bytes("ls-tree", "-r", "-z", "--name-only", rev)
         return [decode_path(p) for p in out.split(b"\0") if p]
 
-    def attributes(self, rev: str, paths: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, str]]:
+    def attributes(
+        self, rev: str | None, paths: Sequence[str], names: Sequence[str]
+    ) -> dict[str, dict[str, str]]:
         """``git check-attr`` for ``paths`` with the ``.gitattributes`` files of ``rev`` (not the work tree).
 
         git 2.39 (Debian's) has no ``check-attr --source``, so the tree of ``rev`` is read into a
-        temporary index and ``--cached`` reads the attributes from there.
+        temporary index and ``--cached`` reads the attributes from there. ``rev=None`` reads the
+        working tree's ``.gitattributes`` instead (``docbot check`` looks at uncommitted files).
 
         Returns:
             path -> {attribute: value} for every attribute that is not "unspecified"; values are
@@ -228,11 +244,14 @@ class Git:
         """
         if not paths or not names:
             return {}
-        with tempfile.TemporaryDirectory(prefix="docbot-attr-") as tmp:
-            env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-            self.run("read-tree", rev, env=env)
-            stdin = b"".join(p.encode("utf-8", errors="surrogateescape") + b"\0" for p in paths)
-            out = self.run_bytes("check-attr", "--cached", "-z", "--stdin", *names, stdin=stdin, env=env)
+        stdin = b"".join(p.encode("utf-8", errors="surrogateescape") + b"\0" for p in paths)
+        if rev is None:
+            out = self.run_bytes("check-attr", "-z", "--stdin", *names, stdin=stdin)
+        else:
+            with tempfile.TemporaryDirectory(prefix="docbot-attr-") as tmp:
+                env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+                self.run("read-tree", rev, env=env)
+                out = self.run_bytes("check-attr", "--cached", "-z", "--stdin", *names, stdin=stdin, env=env)
         fields = out.split(b"\0")
         result: dict[str, dict[str, str]] = {}
         for i in range(0, len(fields) - 2, 3):

@@ -7,6 +7,7 @@ One module so that the writer of a marker and every reader of it agree on its ex
   docbot's, so docbot never overwrites it.
 - ``STICKY_COMMENT`` finds docbot's one comment on a pull request, ``PULL_REQUEST`` opens the docs pull
   request's body, ``REPLY`` marks docbot's answers to ``/docbot`` commands.
+- ``suggestion_marker`` tags each docstring suggestion (a review comment) so a rerun never repeats it.
 - ``OWN_PREFIX`` is what all of docbot's comments share: a comment carrying it is never read as a command.
 - ``TRAILER`` ends docbot's commit messages: a push of such a commit starts no run (loop prevention).
 """
@@ -28,6 +29,21 @@ REPLY = "<!-- docbot:reply -->"
 TRAILER = "Docbot-Generated: true"
 
 
+_SUGGESTION = re.compile(r'<!-- docbot:docstring path="([^"]*)" symbol="([^"]*)" -->')
+
+
+def suggestion_marker(path: str, symbol: str) -> str:
+    """The hidden marker of docbot's docstring suggestion for ``symbol`` in ``path`` (a review comment)."""
+    quoted = html.escape(path, quote=True), html.escape(symbol, quote=True)
+    return f'<!-- docbot:docstring path="{quoted[0]}" symbol="{quoted[1]}" -->'
+
+
+def suggestion_of(body: str) -> tuple[str, str] | None:
+    """The (path, symbol) a review comment suggests a docstring for, or ``None`` if it is not docbot's."""
+    match = _SUGGESTION.search(body)
+    return (html.unescape(match.group(1)), html.unescape(match.group(2))) if match else None
+
+
 def marker_line(source: str) -> str:
     """The first line of the page documenting ``source`` (any file name round-trips)."""
     return f'{GENERATED} source="{html.escape(source, quote=True)}"{_GENERATED_SUFFIX}'
@@ -37,6 +53,17 @@ def source_of(first_line: str) -> str | None:
     """The source path recorded in a page's first line, or ``None`` if the line is not docbot's marker."""
     match = _GENERATED_LINE.fullmatch(first_line.rstrip("\r\n"))
     return html.unescape(match.group(1)) if match else None
+
+
+# The source hash a page records: pages written so far carry its first 12 hex digits at the end of the
+# italic line under the overview, so a whole such line with a prefix of at least 12 counts.
+_SOURCE_SHA256 = re.compile(r"^\*[^\n]*; source sha256 `([0-9a-f]{12,64})`\*\r?$", re.MULTILINE)
+
+
+def source_sha256_of(page: str) -> str | None:
+    """The sha256 (or its leading hex digits) of the source a generated page was made from, or ``None``."""
+    match = _SOURCE_SHA256.search(page)
+    return match.group(1) if match else None
 
 
 def is_generated(first_line: str) -> bool:

@@ -13,31 +13,38 @@ import contextlib
 import glob
 import hashlib
 import json
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from docbot import __version__, languages, shard, symbols
 from docbot.cache import Cache, CacheEntry, content_key
-from docbot.cache.shapes import chunk_answer
+from docbot.cache.shapes import chunk_answer, overview_answer, symbol_answer
 from docbot.changes import FileChange, changed_files
 from docbot.chunking import Chunk, split_source
 from docbot.config import ChunkSettings, Settings
-from docbot.docs import ChunkDoc, Usage
+from docbot.docs import ChunkDoc, SymbolDoc, Usage, UsageMeter
 from docbot.errors import DocbotError
 from docbot.events import RunSpec, Skip
 from docbot.filters import ATTRIBUTES, FileFilter, content_skip_reason, path_skip_reason
 from docbot.git import Git
 from docbot.llm.base import DocRequest, Provider
+from docbot.llm.prompt import LONG_RUN_REQUESTS
 from docbot.markers import marker_line
 from docbot.merge import combine, merge_file, missing_symbols
 from docbot.progress import NO_PROGRESS, Progress
 from docbot.publish.plan import DocsPlan
 from docbot.ranges import DiffRange, resolve_range
 from docbot.render.page import page_path, render_page
-from docbot.report import FileOutcome, RunReport
+from docbot.report import BatchSummary, FileOutcome, RunReport
+
+if TYPE_CHECKING:  # only the Claude provider batches, and only llm/ imports the SDK
+    from docbot.llm.batch import BatchOutcome, BatchRunner
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,8 @@ class SourceFile:
     total_lines: int
     symbols: tuple[symbols.Symbol, ...]
     chunks: tuple[Chunk, ...]
+    own_code: Mapping[str, str] = field(default_factory=dict)  # symbol id -> its own code (symbol keys)
+    outline: str = ""  # every symbol with its signature: the file block of each request
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,9 @@ class Answers:
     saved_usd: float = 0.0
     usage: Usage = field(default_factory=Usage)  # fresh answers and failed requests alike
     not_stored: tuple[FileOutcome, ...] = ()
+    batch: BatchOutcome | None = None  # what went through the Message Batches API, if anything
+    symbol_hits: int = 0  # symbol entries found for the chunks that missed
+    symbol_misses: int = 0  # symbols asked for
 
 
 @dataclass(frozen=True)
@@ -184,6 +196,8 @@ def select_files(
                 total_lines=chunks[-1].end,
                 symbols=tuple(syms),
                 chunks=tuple(chunks),
+                own_code=own_code(tuple(syms), source),
+                outline=outline(tuple(syms)),
             )
         )
     return Selection(tuple(to_document), tuple(deletions), tuple(skipped))
@@ -195,14 +209,12 @@ def _wants_overview(chunk: Chunk) -> bool:
 
 
 def _chunk_key(chunk: Chunk, provider: Provider) -> str:
-    return content_key(
-        "chunk",
-        # The overlap lines (in chunk.context) are context only and left out, like Chunk.sha256 does.
-        f"{_wants_overview(chunk)}\n{chunk.header}\n{chunk.scope}\n{chunk.text}",
-        model=f"{provider.name}:{provider.model}",
-        prompt_version=provider.prompt_version,
-        options={"language": chunk.language, "symbols": [s.id for s in chunk.symbols]},
-    )
+    return _chunk_key_for(chunk, provider, provider.prompt_version, _provider_options(provider))
+
+
+def chunk_key(chunk: Chunk, provider: Provider) -> str:
+    """The cache key of a chunk's answer (pages and written-back docstrings share it)."""
+    return _chunk_key(chunk, provider)
 
 
 def _file_key(f: SourceFile, provider: Provider) -> str:
@@ -247,80 +259,451 @@ def document_chunks(
     provider: Provider,
     max_concurrency: int,
     force: bool = False,
+    batches: BatchRunner | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> Answers:
     """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
 
-    ``force`` skips the lookup: every chunk is asked again and its fresh answer replaces the cached one.
+    Three lookups, each only for what the one before missed: the chunk's own entry (under its current
+    key, then under the keys of compatible older prompts), then each symbol's entry and the file's
+    overview. A request asks only for the symbols whose entries missed; the rest of the chunk goes
+    along as context. Fresh answers are stored at both levels: per chunk (the fast path of the next
+    run) and per symbol (so an edit re-asks only what it changed). ``force`` looks nothing up.
+    ``batches``: when it wants this many requests, they go through the Message Batches API first; what
+    the batches could not answer is asked interactively.
     ``progress`` hears of the work once it is known and of every request as it starts and ends.
     """
-    chunks = {_chunk_key(c, provider): c for f in files for c in f.chunks}
-    hits = {} if force else cache.get_many(list(chunks), validate=chunk_answer)
+    chunks = {_chunk_key(c, provider): (c, f) for f in files for c in f.chunks}
     docs: dict[str, ChunkDoc] = {}
     saved = 0.0
-    for key, entry in hits.items():
+    fresh: dict[str, CacheEntry] = {}
+    hits = {} if force else cache.get_many(list(chunks), validate=chunk_answer)
+    missed = [k for k in chunks if k not in hits]
+    compatible = (
+        {} if force else {old: k for k in missed for old in _compatible_chunk_keys(chunks[k][0], provider)}
+    )
+    old_hits = cache.get_many(list(compatible), validate=chunk_answer) if compatible else {}
+    for key, entry in [*hits.items(), *((compatible[k], e) for k, e in old_hits.items())]:
+        if key in docs:
+            continue
         try:
             docs[key] = ChunkDoc.from_json(json.loads(entry.value))
         except (ValueError, KeyError, TypeError):
             continue  # an unreadable entry is a miss
         saved += entry.cost_usd
+        if key not in hits:
+            fresh[key] = entry  # an older prompt's answer, stored under today's key for the next run
+    plans = plan_symbols(
+        {k: chunks[k] for k in chunks if k not in docs}, cache=cache, provider=provider, force=force
+    )
+    symbol_hits = sum(len(p.known) for p in plans)
+    symbol_misses = sum(len(p.asked) for p in plans)
+    to_ask = [p for p in plans if p.needs_request]
+    for plan in plans:
+        if not plan.needs_request:  # every symbol (and the overview) came from the cache
+            whole = docs[plan.key] = _assemble(plan, None, provider.model)
+            saved += plan.reused_usd
+            fresh[plan.key] = _chunk_entry(whole, plan.reused_usd)  # the next run's fast path
     cached = len(docs)
-    misses = [key for key in chunks if key not in docs]
+    long_run = len(to_ask) >= LONG_RUN_REQUESTS
+    per_file = Counter(p.file.path for p in to_ask)
+    warm_up = _WarmUp(provider, {path for path, n in per_file.items() if n > 1})
 
-    def ask(key: str) -> tuple[str, ChunkDoc | None, str | None]:
-        chunk = chunks[key]
+    def request_of(plan: _Plan) -> DocRequest:
+        return DocRequest(
+            chunk=plan.chunk,
+            want_overview=plan.want_overview,
+            names=plan.asked,
+            # The outline is a shared prefix only where a file sends several requests; alone, it
+            # would be paid for (as a cache write) and never read back.
+            outline=plan.file.outline if per_file[plan.file.path] > 1 else "",
+            long_run=long_run,
+        )
+
+    by_key = {p.key: p for p in to_ask}
+    sendable = {p.key: request_of(p) for p in to_ask if not p.chunk.oversized}
+    bulk = None
+    if batches is not None and batches.wanted(len(sendable)):
+
+        def store(got: Mapping[str, ChunkDoc]) -> dict[str, str]:
+            entries = {k: e for key, d in got.items() for k, e in _entries(by_key[key], d, provider)}
+            return cache.put_many(entries)
+
+        bulk = batches.collect(sendable, cache=cache, store=store, resume=not force)
+
+    def ask(plan: _Plan) -> tuple[_Plan, ChunkDoc | None, str | None]:
+        chunk = plan.chunk
         if chunk.oversized:
             # One line longer than the token budget (minified or generated code): the model would
             # reject it, so it is not sent; merge documents its symbols from the code and flags them.
-            return key, ChunkDoc(overview=None, symbols=(), model="none"), None
-        try:
-            doc = provider.document(DocRequest(chunk=chunk, want_overview=_wants_overview(chunk)))
-        except DocbotError as exc:
-            return key, None, str(exc) or type(exc).__name__
-        missing = missing_symbols(chunk, doc)
+            return plan, ChunkDoc(overview=None, symbols=(), model="none"), None
+        if bulk is not None and plan.key in bulk.unfinished:
+            return plan, None, bulk.unfinished[plan.key]
+        request = request_of(plan)
+        if bulk is not None and plan.key in bulk.docs:
+            doc = bulk.docs[plan.key]
+        else:
+            warm = warm_up.before(request)
+            try:
+                doc = provider.document(request)
+            except DocbotError as exc:
+                warm_up.unclaimed(warm)
+                return plan, None, str(exc) or type(exc).__name__
+            # The warm-up is part of what this chunk's answer cost (so a later hit saves it too).
+            doc = replace(doc, usage=doc.usage + warm)
+        missing = tuple(s for s in missing_symbols(chunk, doc) if s.id in set(plan.asked))
         if missing:
             # Completeness: ask once more for just what the answer left out (same text, so the
             # provider sees the same context); what is still missing is filled statically by merge.
-            again = replace(chunk, symbols=missing)
+            again = replace(request, chunk=replace(chunk, symbols=missing), want_overview=False, names=None)
             # If asking again fails, the first answer stands; the gaps are flagged on the page.
             with contextlib.suppress(DocbotError):
-                doc = combine(doc, provider.document(DocRequest(chunk=again, want_overview=False)))
-        return key, doc, None
+                doc = combine(doc, provider.document(again))
+        return plan, doc, None
 
-    def tracked(key: str) -> tuple[str, ChunkDoc | None, str | None]:
+    def tracked(plan: _Plan) -> tuple[_Plan, ChunkDoc | None, str | None]:
         progress.asking()
-        answer = ask(key)
+        answer = ask(plan)
         progress.answered(answer[1].usage if answer[1] is not None else None)
         return answer
 
     errors: dict[str, str] = {}
     usage = Usage()
-    fresh: dict[str, CacheEntry] = {}
+    labels: dict[str, tuple[str, str]] = {}  # entry key -> (path, what it holds), for not_stored
     progress.begin(files=len(files), chunks=len(chunks), cached=cached)
     with contextlib.ExitStack() as stack:
         stack.callback(progress.end)  # runs last: after the pool's threads are done, also on an error
         pool = stack.enter_context(ThreadPoolExecutor(max_concurrency, thread_name_prefix="docbot-llm"))
-        for key, doc, error in pool.map(tracked, misses):
+        for plan, doc, error in pool.map(tracked, to_ask):
             if doc is None:
-                errors[key] = error or "unknown error"
+                errors[plan.key] = error or "unknown error"
                 continue
-            docs[key] = doc
             usage += doc.usage
-            fresh[key] = CacheEntry(
-                value=json.dumps(doc.to_json()),
-                model=doc.model,
-                created=time.time(),
-                input_tokens=doc.usage.input_tokens,
-                output_tokens=doc.usage.output_tokens,
-                cost_usd=doc.usage.cost_usd,
-            )
+            docs[plan.key] = _assemble(plan, doc, provider.model)
+            saved += plan.reused_usd
+            if doc.model == "none":
+                continue  # not asked (oversized): nothing worth storing
+            if bulk is not None and bulk.docs.get(plan.key) is doc:
+                continue  # cached when its batch ended
+            for key, entry in _entries(plan, doc, provider):
+                fresh[key] = entry
+            labels.update(_labels(plan, doc, provider))
+    labels.update({k: (c.path, f"chunk {c.index}") for k, (c, _) in chunks.items()})
     not_stored = tuple(
-        FileOutcome(chunks[key].path, f"chunk {chunks[key].index}: {reason}")
+        FileOutcome(labels[key][0], f"{labels[key][1]}: {reason}")
         for key, reason in cache.put_many(fresh).items()
     )
+    if bulk is not None:
+        not_stored += tuple(
+            FileOutcome(labels[key][0], f"{labels[key][1]}: {reason}")
+            for key, reason in bulk.not_stored.items()
+            if key in labels
+        )
+        usage += bulk.failed_usage
     # Requests for chunks that failed were sent (and maybe billed) too: api.requests counts them all.
-    usage += provider.failed_usage()
-    return Answers(docs, errors, cached, len(misses), saved, usage, not_stored)
+    usage += provider.failed_usage() + warm_up.usage()
+    return Answers(
+        docs,
+        errors,
+        cached,
+        len(to_ask),
+        saved,
+        usage,
+        not_stored,
+        bulk,
+        symbol_hits=symbol_hits,
+        symbol_misses=symbol_misses,
+    )
+
+
+def _entries(plan: _Plan, doc: ChunkDoc, provider: Provider) -> list[tuple[str, CacheEntry]]:
+    """The cache entries of one fresh answer: each asked symbol's and the overview's share, and the
+    whole chunk's (the next run's fast path), with what its cached parts once cost."""
+    shares = [(key, entry) for key, (_, entry) in _share_entries(plan, doc, provider).items()]
+    whole = _assemble(plan, doc, provider.model)
+    return [*shares, (plan.key, _chunk_entry(whole, doc.usage.cost_usd + plan.reused_usd))]
+
+
+def _labels(plan: _Plan, doc: ChunkDoc, provider: Provider) -> dict[str, tuple[str, str]]:
+    return {key: (plan.chunk.path, label) for key, (label, _) in _share_entries(plan, doc, provider).items()}
+
+
+def _provider_options(provider: Provider) -> dict[str, object]:
+    # What else changes a provider's answer (Claude: effort and thinking). The offline provider has
+    # none, so its keys are what they always were.
+    options = getattr(provider, "cache_options", None)
+    return dict(options) if isinstance(options, Mapping) else {}
+
+
+def _chunk_key_for(chunk: Chunk, provider: Provider, prompt_version: str, extra: Mapping[str, object]) -> str:
+    return content_key(
+        "chunk",
+        # The overlap lines (in chunk.context) are context only and left out, like Chunk.sha256 does.
+        f"{_wants_overview(chunk)}\n{chunk.header}\n{chunk.scope}\n{chunk.text}",
+        model=f"{provider.name}:{provider.model}",
+        prompt_version=prompt_version,
+        options={"language": chunk.language, "symbols": [s.id for s in chunk.symbols], **extra},
+    )
+
+
+def _compatible_chunk_keys(chunk: Chunk, provider: Provider) -> list[str]:
+    """The keys an earlier docbot stored this chunk's answer under (same answer shape, older prompt)."""
+    versions = getattr(provider, "compatible_prompt_versions", ())
+    return [_chunk_key_for(chunk, provider, v, {}) for v in versions if isinstance(v, str)]
+
+
+def own_code(syms: tuple[symbols.Symbol, ...], source: str) -> dict[str, str]:
+    """Each symbol's own code: its lines, with every nested symbol's lines replaced by its signature.
+
+    So a class's key does not change when a method body does, and a method's key changes with its own
+    lines only (decorators, leading comment and docstring included), never with a neighbour's.
+    """
+    lines = source.splitlines()
+    children: dict[str | None, list[symbols.Symbol]] = {}
+    for sym in syms:
+        children.setdefault(sym.parent, []).append(sym)
+    out: dict[str, str] = {}
+    for sym in syms:
+        parts: list[str] = []
+        at = sym.start
+        for child in sorted(children.get(sym.id, []), key=lambda c: c.start):
+            if child.start < at:
+                continue
+            parts += lines[at - 1 : child.start - 1]
+            parts.append(child.signature)
+            at = child.end + 1
+        parts += lines[at - 1 : sym.end]
+        out[sym.id] = "\n".join(parts)
+    return out
+
+
+# About 4,000 tokens: the whole API of a 2,000-line module; a huge generated file's outline would
+# otherwise be read back (and paid for) by every one of its hundreds of chunks.
+OUTLINE_MAX_CHARS = 16_000
+
+
+def outline(syms: tuple[symbols.Symbol, ...], max_chars: int = OUTLINE_MAX_CHARS) -> str:
+    """Every symbol of a file with its kind and first signature line; no line numbers, so a file whose
+    definitions only moved keeps its outline (and its cached prompt prefix and overview).
+
+    Longer than ``max_chars``: the top-level symbols only, cut where the budget ends, with a count of
+    what was left out.
+    """
+
+    def line(s: symbols.Symbol) -> str:
+        return f"- {s.id} ({s.kind}): {s.signature.splitlines()[0] if s.signature else ''}"
+
+    lines = [line(s) for s in syms]
+    if sum(len(x) + 1 for x in lines) <= max_chars:
+        return "\n".join(lines)
+    kept: list[str] = []
+    used = 0
+    for s in syms:
+        text = line(s)
+        if s.parent is not None:
+            continue
+        if used + len(text) + 1 > max_chars:
+            break
+        kept.append(text)
+        used += len(text) + 1
+    return "\n".join([*kept, f"- ... and {len(syms) - len(kept)} more symbols"])
+
+
+def symbol_key(sym: symbols.Symbol, f: SourceFile, provider: Provider) -> str:
+    """One symbol's key: its own code, its overload set, the signatures enclosing it, the language, the
+    model, the prompt version and the provider's options. Not its lines' numbers, not its neighbours."""
+    by_id = {s.id: s for s in f.symbols}
+    scope: list[str] = []
+    parent = sym.parent
+    while parent is not None and parent in by_id and len(scope) < 64:
+        scope.append(by_id[parent].signature)
+        parent = by_id[parent].parent
+    return content_key(
+        "symbol",
+        "\n\0\n".join([sym.id, sym.kind, f.own_code.get(sym.id, sym.sha256), *sym.overloads, "\0", *scope]),
+        model=f"{provider.name}:{provider.model}",
+        prompt_version=provider.prompt_version,
+        options={"language": f.language, **_provider_options(provider)},
+    )
+
+
+def overview_key(f: SourceFile, provider: Provider) -> str:
+    """A file overview's key: the path, the header (imports) and the outline of the file."""
+    return content_key(
+        "overview",
+        f"{f.path}\n\0\n{f.chunks[0].header}\n\0\n{f.outline}",
+        model=f"{provider.name}:{provider.model}",
+        prompt_version=provider.prompt_version,
+        options={"language": f.language, **_provider_options(provider)},
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one chunk that missed at chunk level still needs, after the symbol-level lookup."""
+
+    key: str
+    chunk: Chunk
+    file: SourceFile
+    known: Mapping[str, SymbolDoc]  # symbol id -> cached answer
+    asked: tuple[str, ...]  # ids whose symbol keys missed
+    overview: str | None  # the cached overview (first chunk), if any
+    want_overview: bool  # the overview still has to be asked for
+    reused_usd: float  # what the cached parts originally cost
+
+    @property
+    def needs_request(self) -> bool:
+        return bool(self.asked) or self.want_overview
+
+
+def _symbol_docs(entries: Mapping[str, CacheEntry]) -> dict[str, SymbolDoc]:
+    out: dict[str, SymbolDoc] = {}
+    for key, entry in entries.items():
+        doc = json.loads(entry.value)["doc"]
+        out[key] = SymbolDoc(
+            name=doc["name"],
+            summary=doc["summary"],
+            description=doc["description"],
+            params=tuple((p[0], p[1]) for p in doc["params"]),
+            returns=doc["returns"],
+            raises=tuple(doc["raises"]),
+            example=doc["example"],
+        )
+    return out
+
+
+def plan_symbols(
+    missed: Mapping[str, tuple[Chunk, SourceFile]], *, cache: Cache, provider: Provider, force: bool
+) -> tuple[_Plan, ...]:
+    """The symbol-level lookup for the chunks that missed: per chunk, what is cached and what to ask."""
+    sym_keys = {
+        key: {s.id: symbol_key(s, f, provider) for s in chunk.symbols} for key, (chunk, f) in missed.items()
+    }
+    ov_keys = {key: overview_key(f, provider) for key, (chunk, f) in missed.items() if chunk.index == 0}
+    wanted = [k for keys in sym_keys.values() for k in keys.values()]
+    sym_hits = {} if force else cache.get_many(wanted, validate=symbol_answer)
+    ov_hits = {} if force else cache.get_many(list(ov_keys.values()), validate=overview_answer)
+    sym_docs = _symbol_docs(sym_hits)
+    plans = []
+    for key, (chunk, f) in missed.items():
+        keys = sym_keys[key]
+        # A cached doc answers under the id it has now (a symbol moved to another chunk keeps its key).
+        known = {i: replace(sym_docs[k], name=i) for i, k in keys.items() if k in sym_docs}
+        ov_entry = ov_hits.get(ov_keys.get(key, ""))
+        cached_overview = json.loads(ov_entry.value)["overview"] if ov_entry else None
+        needs_overview = _wants_overview(chunk) and (chunk.index != 0 or ov_entry is None)
+        reused = sum(sym_hits[keys[i]].cost_usd for i in known) + (ov_entry.cost_usd if ov_entry else 0.0)
+        plans.append(
+            _Plan(
+                key=key,
+                chunk=chunk,
+                file=f,
+                known=known,
+                asked=tuple(i for i in keys if i not in known),
+                overview=cached_overview or None,
+                want_overview=needs_overview,
+                reused_usd=reused,
+            )
+        )
+    return tuple(plans)
+
+
+def _assemble(plan: _Plan, fresh: ChunkDoc | None, model: str) -> ChunkDoc:
+    """A chunk's answer from its cached symbols and the fresh answer for the rest, in source order."""
+    answered = {s.name: s for s in fresh.symbols} if fresh else {}
+    docs = []
+    for sym in plan.chunk.symbols:
+        doc = plan.known.get(sym.id) or answered.get(sym.id)
+        if doc is not None:
+            docs.append(doc)
+    ids = {s.id for s in plan.chunk.symbols}
+    docs += [s for s in (fresh.symbols if fresh else ()) if s.name not in ids]  # invented: merge counts them
+    return ChunkDoc(
+        overview=plan.overview or (fresh.overview if fresh else None),
+        symbols=tuple(docs),
+        model=fresh.model if fresh else model,
+        usage=fresh.usage if fresh else Usage(),
+    )
+
+
+class _WarmUp:
+    """Writes each multi-request file's shared prompt prefix once, before its chunks go out together.
+
+    The first request of such a file sends the provider's warm-up (``max_tokens: 0``) and the file's
+    other requests wait for it, so they read the prefix instead of each writing it. Providers without
+    a prompt cache (no ``warm`` method) skip this. The warm-up's cost goes to the request that sent it;
+    if that request then fails, it is kept here (``unclaimed``) for the report.
+    """
+
+    def __init__(self, provider: Provider, paths: set[str]) -> None:
+        warm = getattr(provider, "warm", None)
+        self._warm: Callable[[DocRequest], Usage] | None = warm if callable(warm) else None
+        self._locks = {path: threading.Lock() for path in paths}
+        self._done: set[str] = set()
+        self._meter = UsageMeter()
+
+    def before(self, request: DocRequest) -> Usage:
+        """Warm the file's prefix if no request of it has yet; what that cost (else nothing)."""
+        lock = self._locks.get(request.chunk.path)
+        if self._warm is None or lock is None:
+            return Usage()
+        with lock:
+            if request.chunk.path in self._done:
+                return Usage()
+            self._done.add(request.chunk.path)
+            return self._warm(request)
+
+    def unclaimed(self, usage: Usage) -> None:
+        self._meter.add(usage)
+
+    def usage(self) -> Usage:
+        """The warm-ups whose request failed: sent and billed all the same."""
+        return self._meter.total()
+
+
+def _chunk_entry(doc: ChunkDoc, cost_usd: float) -> CacheEntry:
+    """A chunk's entry; ``cost_usd`` is what all of its answer cost, parts reused from the cache included."""
+    return CacheEntry(
+        value=json.dumps(doc.to_json()),
+        model=doc.model,
+        created=time.time(),
+        input_tokens=doc.usage.input_tokens,
+        output_tokens=doc.usage.output_tokens,
+        cost_usd=cost_usd,
+    )
+
+
+def _share_entries(plan: _Plan, fresh: ChunkDoc, provider: Provider) -> dict[str, tuple[str, CacheEntry]]:
+    """Symbol and overview entries for what ``fresh`` answered (key -> (what it holds, entry)), each
+    with its share of the cost, by the length of its answer: output tokens dominate what a request
+    costs."""
+    items: list[tuple[str, str, str]] = []
+    asked = set(plan.asked)
+    by_id = {s.id: s for s in plan.chunk.symbols}
+    for doc in fresh.symbols:
+        if doc.name in asked:
+            value = json.dumps({"doc": asdict(doc), "model": fresh.model})
+            items.append((symbol_key(by_id[doc.name], plan.file, provider), f"symbol {doc.name}", value))
+    if plan.want_overview and plan.chunk.index == 0 and fresh.overview:
+        value = json.dumps({"overview": fresh.overview, "model": fresh.model})
+        items.append((overview_key(plan.file, provider), "overview", value))
+    total = sum(len(v) for _, _, v in items) or 1
+    u = fresh.usage
+    now = time.time()
+    return {
+        key: (
+            label,
+            CacheEntry(
+                value=value,
+                model=fresh.model,
+                created=now,
+                input_tokens=u.input_tokens * len(value) // total,
+                output_tokens=u.output_tokens * len(value) // total,
+                cost_usd=u.cost_usd * len(value) / total,
+            ),
+        )
+        for key, label, value in items
+    }
 
 
 def render_pages(
@@ -409,9 +792,12 @@ def run(
     cache: Cache,
     provider: Provider,
     clock: Callable[[], float] = time.monotonic,
+    batches: BatchRunner | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> RunResult | Skip:
     """Document what changed between ``spec.base`` and ``spec.head``; return the report and the pages.
+
+    ``batches`` sends the misses through the Message Batches API when it wants them (``batch`` setting).
 
     Returns:
         The ``RunResult``, or a ``Skip`` when ``spec.skip_docs_only`` and only the docs folder changed.
@@ -432,6 +818,14 @@ def run(
         selection = replace(selection, files=tuple(mine), deletions=())
     if settings.publish_only:
         provider = shard.CacheOnly(provider)
+        batches = None  # the final job sends nothing, in batches or not
+    budget: str | None = None
+    if settings.llm.max_cost_usd is not None:
+        from docbot import estimate as costs  # it builds on this module: imported here, not at the top
+
+        selection, budget = costs.guard(
+            selection, changes, settings, cache=cache, provider=provider, force=spec.force, batches=batches
+        )
     shard_reports, unreadable = shard.read_shard_reports(_matching(settings.repo, settings.shard_reports))
     hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force)
     answers = document_chunks(
@@ -440,6 +834,7 @@ def run(
         provider=provider,
         max_concurrency=settings.llm.max_concurrency,
         force=spec.force,
+        batches=batches,
         progress=progress,
     )
     pages = render_pages(selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider)
@@ -459,6 +854,8 @@ def run(
         cache_file_misses=hits.misses,
         cache_chunk_hits=answers.hits,
         cache_chunk_misses=answers.misses,
+        cache_symbol_hits=answers.symbol_hits,
+        cache_symbol_misses=answers.symbol_misses,
         cache_not_stored=list(answers.not_stored + pages.not_stored),
         usage=answers.usage,
         saved_usd=hits.saved_usd + answers.saved_usd,
@@ -467,7 +864,11 @@ def run(
         duration_s=clock() - started,
         currency=settings.llm.currency,
         currency_rate=settings.llm.currency_rate,
+        language=settings.llm.language,
+        instructions_chars=len(settings.llm.instructions),
         page_sources=dict(pages.sources),
+        batch=_batch_summary(answers.batch),
+        budget=budget,
         shard=str(settings.shard) if settings.shard else None,
         shards=tuple(shard.shard_summary(r) for r in shard_reports),
     )
@@ -508,3 +909,16 @@ def _matching(root: Path, patterns: Sequence[str]) -> list[Path]:
         base = pattern if Path(pattern).is_absolute() else str(root / pattern)
         found.update(Path(p) for p in glob.glob(base, recursive=True) if Path(p).is_file())
     return sorted(found)
+
+
+def _batch_summary(outcome: BatchOutcome | None) -> BatchSummary | None:
+    if outcome is None:
+        return None
+    return BatchSummary(
+        created=outcome.created,
+        resumed=outcome.resumed,
+        answered=len(outcome.docs),
+        fallback=len(outcome.fallback),
+        unfinished=len(outcome.unfinished),
+        cost_usd=sum(d.usage.cost_usd for d in outcome.docs.values()) + outcome.failed_usage.cost_usd,
+    )

@@ -21,6 +21,39 @@ class FileOutcome:
     reason: str
 
 
+@dataclass(frozen=True)
+class BatchSummary:
+    """What went through the Message Batches API (billed at its discount): batch ids and item counts."""
+
+    created: tuple[str, ...] = ()
+    resumed: tuple[str, ...] = ()  # left pending by an earlier run and collected by this one
+    answered: int = 0
+    fallback: int = 0  # errored, expired, canceled or unusable items, asked interactively instead
+    unfinished: int = 0  # still processing at the time limit: the next run collects them
+    cost_usd: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "created": list(self.created),
+            "resumed": list(self.resumed),
+            "answered": self.answered,
+            "fallback": self.fallback,
+            "unfinished": self.unfinished,
+            "cost_usd": round(self.cost_usd, 6),
+        }
+
+    def row(self) -> str:
+        ids = len(self.created) + len(self.resumed)
+        text = f"{self.answered} answered in {ids} batch(es) for ${self.cost_usd:.4f} (half price)"
+        if self.resumed:
+            text += f", {len(self.resumed)} collected from an earlier run"
+        if self.fallback:
+            text += f"; {self.fallback} asked interactively"
+        if self.unfinished:
+            text += f"; {self.unfinished} still processing (the next run collects them)"
+        return text
+
+
 Operation = Literal["created", "updated", "commented", "committed", "none"]
 
 
@@ -86,6 +119,9 @@ class RunReport:
     cache_file_misses: int = 0
     cache_chunk_hits: int = 0
     cache_chunk_misses: int = 0
+    # The third level: the symbols of the chunks that missed (cached one by one, asked one by one).
+    cache_symbol_hits: int = 0
+    cache_symbol_misses: int = 0
     cache_not_stored: list[FileOutcome] = field(default_factory=list)
     # Values found in the cache but refused as not docbot's (docs/cache.md, "Untrusted contents").
     cache_rejected: int = 0
@@ -96,8 +132,13 @@ class RunReport:
     duration_s: float = 0.0
     currency: str = "USD"  # display currency of the cost; USD figures are always reported
     currency_rate: float = 1.0  # units of ``currency`` per USD
+    language: str = "English"  # the output language of the docs
+    instructions_chars: int = 0  # length of the house-style instructions (0: none)
     # Page path -> the source it documents, for the pages of this run (to name a refused page's source).
     page_sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    batch: BatchSummary | None = None  # None: every request was interactive
+    # What the budget guard decided before the first request (max_cost_usd set): all fit, part, or none.
+    budget: str | None = None
     shard: str | None = None  # "K/N" when this run was one shard of a matrix
     shards: tuple[dict[str, Any], ...] = ()  # the final job: each shard's summary (shard.shard_summary)
 
@@ -149,6 +190,7 @@ class RunReport:
                 "error": self.cache_error,
                 "files": {"hits": self.cache_file_hits, "misses": self.cache_file_misses},
                 "chunks": {"hits": self.cache_chunk_hits, "misses": self.cache_chunk_misses},
+                "symbols": {"hits": self.cache_symbol_hits, "misses": self.cache_symbol_misses},
                 "not_stored": [{"path": o.path, "reason": o.reason} for o in self.cache_not_stored],
                 "rejected": self.cache_rejected,
                 "saved_fraction": self.saved_fraction,
@@ -161,6 +203,8 @@ class RunReport:
                 "output_tokens": u.output_tokens,
                 "cache_read_tokens": u.cache_read_tokens,
                 "cache_write_tokens": u.cache_write_tokens,
+                "thinking_tokens": u.thinking_tokens,
+                "saved_by_prompt_cache_usd": round(u.cache_saved_usd, 6),
             },
             "symbols": {"filled_statically": self.symbols_static, "invented_dropped": self.symbols_invented},
             "cost_usd": round(u.cost_usd, 6),
@@ -171,6 +215,9 @@ class RunReport:
             },
             "saved_usd": round(self.saved_usd, 6),
             "duration_s": round(self.duration_s, 3),
+            "style": {"language": self.language, "instructions_chars": self.instructions_chars},
+            "batch": self.batch.to_json() if self.batch else None,
+            "budget": self.budget,
         } | self._shards_json()
 
     def _shards_json(self) -> dict[str, Any]:
@@ -220,7 +267,8 @@ class RunReport:
     def _levels(self) -> str:
         return (
             f"pages {self.cache_file_hits} hit, {self.cache_file_misses} missed; "
-            f"chunks {self.cache_chunk_hits} hit, {self.cache_chunk_misses} missed"
+            f"chunks {self.cache_chunk_hits} hit, {self.cache_chunk_misses} missed; "
+            f"symbols {self.cache_symbol_hits} hit, {self.cache_symbol_misses} asked"
         )
 
     def summary_rows(self) -> list[tuple[str, str]]:
@@ -238,7 +286,22 @@ class RunReport:
             ("Cache pages / chunks looked up", self._levels()),
             ("API requests (retries)", f"{u.requests} ({u.retries})"),
             ("Tokens in / out", f"{u.input_tokens:,} / {u.output_tokens:,}"),
+            (
+                "Prompt cache read / written",
+                f"{u.cache_read_tokens:,} / {u.cache_write_tokens:,} tokens (saved ${u.cache_saved_usd:.4f})",
+            ),
             ("Cost", f"${u.cost_usd:.4f} (saved ${self.saved_usd:.4f} by the cache)" + self._converted()),
             ("Time", f"{self.duration_s:.2f} s"),
+            ("House style", self._style()),
             *self.shard_rows(),
+            *self.extra_rows(),
         ]
+
+    def _style(self) -> str:
+        n = self.instructions_chars
+        return f"{self.language}; " + (f"{n:,} characters of instructions" if n else "no instructions")
+
+    def extra_rows(self) -> list[tuple[str, str]]:
+        """Rows only some runs have: Message Batches and the budget guard's decision."""
+        rows = [("Message Batches", self.batch.row())] if self.batch else []
+        return rows + ([("Budget", self.budget)] if self.budget else [])

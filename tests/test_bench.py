@@ -73,7 +73,9 @@ def test_quick_bench_completes_and_its_json_has_every_field(tmp_path: Path) -> N
     for name in WORKLOADS:
         assert f"| {name} | phase 1 |" in proc.stdout
         assert f"| {name} | docbot |" in proc.stdout
-    assert len(doc["targets"]) == 8
+    assert len(doc["targets"]) == 8 + len(WORKLOADS)  # and one estimate-accuracy target per workload
+    quotes = [q for w in doc["workloads"] for q in w["docbot"].get("estimates", [])]
+    assert quotes and all(q["low"] <= q["expected"] <= q["high"] for q in quotes)
     by = {w["name"]: w for w in doc["workloads"]}
     # Facts that do not depend on the machine: phase 1 cannot finish the large file in one reply, the
     # cache answers every repeated run, and every file gets through the 429 storm.

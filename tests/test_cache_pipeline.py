@@ -67,6 +67,10 @@ def table(dynamo: FakeDynamo) -> FakeDynamo:
 
 CHUNKS = 8 + 2 + 1
 FILES = 3
+# Besides its page and its chunks, a run stores each symbol's answer (one function per chunk here) and
+# each file's overview on their own; their costs are shares of their chunks' costs.
+SYMBOLS = CHUNKS
+ENTRIES = FILES + CHUNKS + SYMBOLS + FILES
 
 
 def test_ten_identical_runs_cost_one_run_and_save_ninety_percent(
@@ -104,13 +108,14 @@ def test_ten_identical_runs_cost_one_run_and_save_ninety_percent(
     assert spent == pytest.approx(one_run)
     assert saved / (spent + saved) == pytest.approx(0.9)
 
-    # The report agrees with the table: one item per page and per chunk, each carrying its cost.
+    # The report agrees with the table: one item per page, chunk, symbol and overview, each with its
+    # cost; the symbol and overview entries of a chunk share its cost between them.
     items = table.items(TABLE)
-    assert len(items) == FILES + CHUNKS
+    assert len(items) == ENTRIES
     costs = sorted(float(i["cost_usd"]["N"]) for i in items)
     c = CHUNK_USAGE.cost_usd
-    assert costs == pytest.approx(sorted([c] * CHUNKS + [8 * c, 2 * c, 1 * c]))  # chunks, then 3 pages
-    assert sum(costs) == pytest.approx(2 * one_run)
+    assert costs[-(CHUNKS + FILES) :] == pytest.approx(sorted([c] * CHUNKS + [8 * c, 2 * c, 1 * c]))
+    assert sum(costs) == pytest.approx(3 * one_run)
 
 
 def test_editing_one_function_of_a_large_file_misses_only_its_chunk(
@@ -127,15 +132,16 @@ def test_editing_one_function_of_a_large_file_misses_only_its_chunk(
     data = report.to_json()
     assert [r.chunk.symbols[0].name for r in provider.requests] == ["f5"]
     # On the wire: one batch of the 3 page keys first, then one batch of big.py's 8 chunk keys, then
-    # the one new chunk and the one new page written.
+    # the missed chunk's one symbol key; then the new chunk with its symbol, and the new page, written.
     second_run = table.proxy.sent[sent_before:]
     assert [s.operation for s in second_run] == [
         "DescribeTable",
-        *["BatchGetItem"] * 2,
+        *["BatchGetItem"] * 3,
         *["BatchWriteItem"] * 2,
     ]
-    assert [len(s.body["RequestItems"][TABLE]["Keys"]) for s in second_run[1:3]] == [3, 8]
-    assert [len(s.body["RequestItems"][TABLE]) for s in second_run[3:]] == [1, 1]
+    assert [len(s.body["RequestItems"][TABLE]["Keys"]) for s in second_run[1:4]] == [3, 8, 1]
+    assert [len(s.body["RequestItems"][TABLE]) for s in second_run[4:]] == [2, 1]
+    assert data["cache"]["symbols"] == {"hits": 0, "misses": 1}
     assert data["cache"]["files"] == {"hits": 2, "misses": 1}
     assert data["cache"]["chunks"] == {"hits": 7, "misses": 1}
     assert (data["cache"]["hits"], data["cache"]["misses"]) == (2 + 1 + 7, 1)
@@ -198,12 +204,12 @@ def test_oversized_entries_are_skipped_and_reported(git_repo: GitRepo, table: Fa
     data = run_once(git_repo, table, settings=one_chunk)[0].to_json()
     assert data["cache"]["available"] is True
     reasons = [(o["path"], o["reason"].split(":")[0]) for o in data["cache"]["not_stored"]]
-    assert reasons == [("huge.py", "chunk 0"), ("huge.py", "page")]
+    assert sorted(reasons) == [("huge.py", "chunk 0"), ("huge.py", "page"), ("huge.py", "symbol huge")]
     assert all("400 KB" in o["reason"] for o in data["cache"]["not_stored"])
-    assert table.items(TABLE) == []
+    assert len(table.items(TABLE)) == 1  # the file's overview alone was small enough
     again, provider = run_once(git_repo, table, settings=one_chunk)
     assert len(provider.requests) == 1
-    assert again.to_json()["cache"]["misses"] == 1
+    assert again.to_json()["cache"]["symbols"] == {"hits": 0, "misses": 1}
 
 
 def test_cli_run_stats_and_purge_agree_with_the_table(
@@ -249,10 +255,11 @@ def test_cli_run_stats_and_purge_agree_with_the_table(
     assert json.loads((git_repo.path.parent / "r1.json").read_text()) == first
 
     stats = docbot("cache", "stats", "--table", TABLE)
-    assert stats["entries"] == len(dynamo.items(TABLE)) == FILES + CHUNKS
-    assert stats["stored_cost_usd"] == pytest.approx(2 * first["cost_usd"])  # pages + chunks
+    assert stats["entries"] == len(dynamo.items(TABLE)) == ENTRIES
+    # pages + chunks + the symbols' and overviews' shares of their chunks
+    assert stats["stored_cost_usd"] == pytest.approx(3 * first["cost_usd"])
     assert stats["ttl_status"] == "ENABLED"
-    assert docbot("cache", "purge", "--table", TABLE)["purged"] == FILES + CHUNKS
+    assert docbot("cache", "purge", "--table", TABLE)["purged"] == ENTRIES
     assert dynamo.items(TABLE) == []
 
 
@@ -312,10 +319,12 @@ def test_cli_runs_with_claude_and_dynamodb_pay_once(
         server_requests = fake.totals()["requests"]
     capsys.readouterr()
 
-    assert server_requests == CHUNKS  # every chunk asked once, in the first run only
+    # Every chunk asked once, in the first run only, after one prompt-cache warm-up for each file of
+    # several chunks (big.py and small.py).
+    assert server_requests == CHUNKS + 2
     first = reports[0]
     assert first["provider"] == "anthropic"
-    assert first["api"]["requests"] == CHUNKS
+    assert first["api"]["requests"] == CHUNKS + 2
     assert first["cost_usd"] > 0
     assert all(r["api"]["requests"] == 0 and r["cost_usd"] == 0 for r in reports[1:])
     assert all(r["saved_usd"] == first["cost_usd"] for r in reports[1:])
@@ -324,6 +333,6 @@ def test_cli_runs_with_claude_and_dynamodb_pay_once(
     assert saved / (spent + saved) == pytest.approx(2 / 3)
     # What was saved is what the table says producing its pages cost.
     items = dynamo.items(TABLE)
-    assert len(items) == FILES + CHUNKS
+    assert len(items) == ENTRIES
     # (the report rounds dollars to 6 places; the table keeps them exact)
-    assert sum(float(i["cost_usd"]["N"]) for i in items) == pytest.approx(2 * first["cost_usd"], abs=2e-6)
+    assert sum(float(i["cost_usd"]["N"]) for i in items) == pytest.approx(3 * first["cost_usd"], abs=3e-6)

@@ -20,7 +20,15 @@ import pytest
 
 from docbot.cache import MAX_VALUE_BYTES, Cache, CacheEntry, open_cache
 from docbot.cache.dynamodb import DynamoCache
-from docbot.cache.shapes import CHUNK_FIELDS, SYMBOL_FIELDS, USAGE_FIELDS, chunk_answer
+from docbot.cache.shapes import (
+    CHUNK_FIELDS,
+    SYMBOL_FIELDS,
+    USAGE_FIELDS,
+    USAGE_LATER_FIELDS,
+    chunk_answer,
+    overview_answer,
+    symbol_answer,
+)
 from docbot.cache.sqlite import SqliteCache
 from docbot.config import load_settings
 from docbot.docs import ChunkDoc, SymbolDoc, Usage
@@ -323,7 +331,35 @@ def test_the_chunk_shape_names_exactly_the_dataclass_fields() -> None:
     # A field added to ChunkDoc, SymbolDoc or Usage must be added to the shape, or every entry misses.
     assert list(CHUNK_FIELDS) == [f.name for f in dataclasses.fields(ChunkDoc)]
     assert list(SYMBOL_FIELDS) == [f.name for f in dataclasses.fields(SymbolDoc)]
-    assert list(USAGE_FIELDS) == [f.name for f in dataclasses.fields(Usage)]
+    assert [*USAGE_FIELDS, *USAGE_LATER_FIELDS] == [f.name for f in dataclasses.fields(Usage)]
+
+
+def test_entries_written_before_the_later_usage_fields_are_still_accepted() -> None:
+    old = answer()
+    for name in USAGE_LATER_FIELDS:
+        old["usage"].pop(name, None)
+    assert chunk_answer("k", json.dumps(old))
+    old["usage"]["thinking_tokens"] = -1
+    assert not chunk_answer("k", json.dumps(old))
+
+
+def test_symbol_and_overview_entries_have_their_own_strict_shapes() -> None:
+    doc = {
+        "name": "f",
+        "summary": "S.",
+        "description": "",
+        "params": [["a", "A."]],
+        "returns": None,
+        "raises": [],
+        "example": None,
+    }
+    assert symbol_answer("k", json.dumps({"doc": doc, "model": "m"}))
+    assert not symbol_answer("k", json.dumps({"doc": doc, "model": "m", "extra": 1}))
+    assert not symbol_answer("k", json.dumps({"doc": {**doc, "params": "a"}, "model": "m"}))
+    assert not symbol_answer("k", json.dumps(answer()))  # a chunk answer is not a symbol answer
+    assert overview_answer("k", json.dumps({"overview": "O.", "model": "m"}))
+    assert not overview_answer("k", json.dumps({"overview": None, "model": "m"}))
+    assert not overview_answer("k", "{not json")
 
 
 # --- a damaged SQLite file: unavailable for the run, with the reason; never an exception ---

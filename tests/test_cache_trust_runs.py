@@ -23,7 +23,7 @@ from tests.conftest import GitRepo
 from tests.fakes.dynamodb import REGION, FakeDynamo, dynamo_fixture, moto_server_fixture  # noqa: F401
 from tests.fakes.priced import PricedProvider
 from tests.local_run import run_local, split
-from tests.test_cache_pipeline import CHUNKS, FILES, make_repo
+from tests.test_cache_pipeline import CHUNKS, ENTRIES, FILES, make_repo
 from tests.test_cache_trust import TABLE, DynamoStore, SqliteStore, Store, damage_index
 
 NOW = 1_800_000_000.0
@@ -77,7 +77,8 @@ class Runs:
         return {k: v for k, v in self.store.values().items() if v.startswith(MARKER)}
 
     def chunks(self) -> dict[str, str]:
-        return {k: v for k, v in self.store.values().items() if not v.startswith(MARKER)}
+        """The chunk answers (not the pages, nor the symbols' and overviews' own entries)."""
+        return {k: v for k, v in self.store.values().items() if not v.startswith(MARKER) and '"usage"' in v}
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
@@ -142,7 +143,7 @@ def test_values_stored_as_bytes_are_counted_misses_and_rewritten_as_text(sqlite_
 
     data, provider = sqlite_runs.run()
     assert_green(data)
-    assert data["cache"]["rejected"] == FILES + CHUNKS
+    assert data["cache"]["rejected"] == ENTRIES
     assert data["cache"]["misses"] == CHUNKS
     assert len(provider.requests) == CHUNKS
     sqlite_runs.assert_pages_marked()
@@ -163,8 +164,9 @@ def test_a_chunk_answer_with_params_not_a_list_is_a_counted_miss(runs: Runs) -> 
     data, provider = runs.run()
     assert_green(data)
     assert data["cache"]["rejected"] == CHUNKS
-    assert data["cache"]["chunks"] == {"hits": 0, "misses": CHUNKS}
-    assert len(provider.requests) == CHUNKS
+    # Each refused chunk is answered from its symbol's own entry, and stored again, well-formed.
+    assert data["cache"]["symbols"] == {"hits": CHUNKS, "misses": 0}
+    assert provider.requests == []
     runs.assert_pages_marked()
     assert all(json.loads(v)["symbols"][0]["params"] != "notalist" for v in runs.chunks().values())
 

@@ -17,10 +17,14 @@ import pytest
 
 from docbot import cli
 from docbot.chunking import Chunk, chunk_file, estimate_tokens
+from docbot.config import LlmSettings
 from docbot.languages import languages
+from docbot.llm.base import DocRequest
 from docbot.llm.prompt import build_params
 from docbot.symbols import Symbol, extract_symbols
 from tests.sources import EXTENSIONS, generate
+
+_LLM = LlmSettings(model="m", max_tokens=100)
 
 
 def check_invariants(
@@ -319,9 +323,7 @@ def test_claude_prompt_carries_the_context_after_the_shared_header() -> None:
     syms = extract_symbols(source, "python")
     chunks = chunk_file("g.py", "python", source, syms, max_lines=100, overlap=4)
     chunk = chunks[2]
-    params = build_params(
-        chunk, [s.name for s in chunk.symbols], want_overview=False, model="m", max_tokens=100
-    )
+    params = build_params(DocRequest(chunk, want_overview=False), _LLM)
     shared, ask = params["messages"][0]["content"]
     assert "cache_control" in shared
     assert chunk.header in shared["text"]
@@ -340,11 +342,7 @@ def test_claude_prompt_carries_the_context_after_the_shared_header() -> None:
 def test_claude_prompt_asks_a_module_level_chunk_about_its_own_lines() -> None:
     source = "".join(f"X{i} = {i}\n" for i in range(300))
     first, later = chunk_file("c.py", "python", source, [], max_lines=100)[:2]
-    ask_first = build_params(first, [], want_overview=True, model="m", max_tokens=100)["messages"][0][
-        "content"
-    ][1]
-    ask_later = build_params(later, [], want_overview=True, model="m", max_tokens=100)["messages"][0][
-        "content"
-    ][1]
+    ask_first = build_params(DocRequest(first, want_overview=True), _LLM)["messages"][0]["content"][1]
+    ask_later = build_params(DocRequest(later, want_overview=True), _LLM)["messages"][0]["content"][1]
     assert "Also write the overview of the whole file." in ask_first["text"]
     assert "Also write an overview of these lines (module-level code of the file)." in ask_later["text"]

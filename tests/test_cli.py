@@ -64,6 +64,8 @@ def test_run_twice_writes_pages_report_and_hits_the_cache(git_repo: GitRepo, tmp
         "output_tokens": 0,
         "cache_read_tokens": 0,
         "cache_write_tokens": 0,
+        "thinking_tokens": 0,
+        "saved_by_prompt_cache_usd": 0.0,
     }
     assert report["cost_usd"] == 0 and report["saved_usd"] == 0
     assert isinstance(report["duration_s"], float)
@@ -75,7 +77,8 @@ def test_run_twice_writes_pages_report_and_hits_the_cache(git_repo: GitRepo, tmp
     assert json.loads(report_path.read_text())["cache"]["hit_rate"] == 1.0
 
     stats = docbot("cache", "stats", "--cache-path", str(cache), "--json")
-    assert json.loads(stats.stdout)["entries"] == 2  # the chunk's answer and the file's page
+    # The chunk's answer, the file's page, and the symbol's and the overview's own entries.
+    assert json.loads(stats.stdout)["entries"] == 4
 
 
 def test_changes_json_contract(git_repo: GitRepo) -> None:

@@ -1,6 +1,7 @@
 """``docbot run`` for people at a terminal: uncommitted changes are named and ``--worktree`` documents
-them; the summary says which provider, cache and folder the run used; ``--quiet`` and ``--json`` for
-scripts. In-process ``cli.main`` (the same code path as the console script, without the start-up)."""
+them (``--staged``: only the index, for the pre-commit hook); the summary says which provider, cache
+and folder the run used; ``--quiet`` and ``--json`` for scripts. In-process ``cli.main`` (the same code
+path as the console script, without the start-up)."""
 
 from __future__ import annotations
 
@@ -90,6 +91,29 @@ def test_worktree_with_a_range_is_a_clear_error(
     assert code == cli.EXIT_ERROR
     assert "--worktree documents the working tree against HEAD" in err
     assert "Traceback" not in err
+
+
+def test_staged_documents_the_index_and_does_not_name_the_unstaged_edits(
+    repo: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pre-commit hook's run: what is staged is documented; the rest is not news to the committer."""
+    repo.write("app/core.py", "def core():\n    return 1\n\n\ndef extra():\n    return 3\n")
+    repo.write("app/new.py", "def fresh():\n    return 4\n")
+    repo.git("add", "app/core.py")
+
+    code, out, err = run(repo, tmp_path, capsys, "--staged", "--json")
+
+    assert code == cli.EXIT_FAILED_FILES, err  # pages changed: the commit stops for a review
+    assert json.loads(out)["files"]["documented"] == ["app/core.py"]
+    assert "uncommitted" not in err
+
+
+def test_staged_and_worktree_together_is_a_clear_error(
+    repo: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(repo, tmp_path, capsys, "--staged", "--worktree")
+    assert code == cli.EXIT_ERROR
+    assert "pass one" in err
 
 
 def test_the_summary_names_the_provider_the_cache_and_the_output_folder(

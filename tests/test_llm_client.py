@@ -10,11 +10,12 @@ from docbot.config import Secret, load_settings
 from docbot.errors import ConfigError, PermanentError
 from docbot.llm.client import AnthropicProvider
 from docbot.llm.pricing import PRICES
-from docbot.llm.prompt import PROMPT_VERSION, SYSTEM_PROMPT
+from docbot.llm.prompt import OUTPUT_SCHEMA, PROMPT_VERSION, SYSTEM_PROMPT
 from docbot.llm.providers import open_provider
 from tests.fakes.anthropic_server import FakeAnthropic, bad_json, ok, running, truncate
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import SOURCE, chunk_of, provider_for, request, settings_for
+from tests.fakes.model_behaviour import asked_names
 
 
 @pytest.fixture
@@ -33,7 +34,10 @@ def test_request_is_structured_output_with_cached_prefixes(fake: FakeAnthropic) 
     assert seen.headers["x-stainless-retry-count"] == "0"
     body = seen.body
     assert body is not None
-    assert set(body) == {"model", "max_tokens", "system", "messages", "output_config"}
+    assert set(body) == {"model", "max_tokens", "system", "messages", "output_config", "thinking"}
+    # Sonnet 5.5 turns upfront thinking off with between_tools (disabled is a 400 there).
+    assert body["thinking"] == {"type": "between_tools"}
+    assert body["output_config"]["effort"] == "low"
     assert body["model"] == "claude-sonnet-5-5"
     assert body["max_tokens"] == 1000
     assert body["system"] == [{"type": "text", "text": SYSTEM_PROMPT, "cache_control": {"type": "ephemeral"}}]
@@ -44,12 +48,9 @@ def test_request_is_structured_output_with_cached_prefixes(fake: FakeAnthropic) 
     assert "<untrusted_code>\n" + SOURCE.rstrip("\n") + "\n</untrusted_code>" in ask["text"]
     schema = body["output_config"]["format"]["schema"]
     assert body["output_config"]["format"]["type"] == "json_schema"
-    assert schema["required"] == ["overview", "symbols"]
-    assert schema["properties"]["symbols"]["items"]["properties"]["name"]["enum"] == [
-        "add",
-        "Greeter",
-        "Greeter.greet",
-    ]
+    assert schema == OUTPUT_SCHEMA  # fixed: the names asked are in the prompt, not in an enum
+    assert "enum" not in json.dumps(schema)
+    assert asked_names(body) == ["add", "Greeter", "Greeter.greet"]
 
 
 def test_reply_becomes_a_chunk_doc(fake: FakeAnthropic) -> None:
@@ -70,7 +71,8 @@ def test_later_chunks_ask_no_overview(fake: FakeAnthropic) -> None:
     assert doc.overview is None
     body = fake.seen[0].body
     assert body is not None
-    assert "overview" not in body["output_config"]["format"]["schema"]["properties"]
+    assert body["output_config"]["format"]["schema"] == OUTPUT_SCHEMA
+    assert "Also write" not in json.dumps(body["messages"])
 
 
 def test_code_is_fenced_so_it_cannot_close_the_fence(fake: FakeAnthropic) -> None:
@@ -143,8 +145,7 @@ def test_small_max_tokens_cuts_real_replies_off_and_the_chunk_is_split(fake: Fak
 
 
 def _names_asked(body: dict[str, object]) -> list[str]:
-    schema = body["output_config"]["format"]["schema"]  # type: ignore[index]
-    return list(schema["properties"]["symbols"]["items"]["properties"]["name"]["enum"])
+    return asked_names(body)
 
 
 def test_prompt_cache_usage_is_accounted_and_priced() -> None:

@@ -120,6 +120,6 @@ def test_replies_satisfy_the_schema_and_stop_at_max_tokens(fake: FakeAnthropic) 
     }
     config = {"format": {"type": "json_schema", "schema": schema}}
     message = _client(fake).messages.create(**BODY, output_config=config)  # type: ignore[arg-type]
-    assert json.loads(message.content[0].text) == {"items": [{"name": "a"}, {"name": "b"}]}  # type: ignore[union-attr]
+    assert json.loads(message.content[-1].text) == {"items": [{"name": "a"}, {"name": "b"}]}  # type: ignore[union-attr]
     short = _client(fake).messages.create(**{**BODY, "max_tokens": 2}, output_config=config)  # type: ignore[arg-type]
     assert short.stop_reason == "max_tokens" and short.usage.output_tokens == 2

@@ -44,9 +44,8 @@ def test_cost_is_usage_times_price() -> None:
     )
     expected = (1_000 * 2 + 2_000 * 10 + 3_000 * 2.5 + 500 * 4 + 10_000 * 0.10) / 1e6
     assert cost_usd(usage, PRICES["claude-sonnet-5-5"]) == pytest.approx(expected, rel=1e-12)
-    assert cost_usd(usage, PRICES["claude-sonnet-5-5"], batch=True) == pytest.approx(
-        expected - (1_000 * 1 + 2_000 * 5) / 1e6, rel=1e-12
-    )
+    # The batch discount applies to cache writes and reads too: the multipliers stack.
+    assert cost_usd(usage, PRICES["claude-sonnet-5-5"], batch=True) == pytest.approx(expected / 2, rel=1e-12)
 
 
 def test_haiku_bills_the_whole_request_at_the_long_prompt_rate_past_100k() -> None:

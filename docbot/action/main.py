@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from contextlib import closing
 from typing import TYPE_CHECKING, TextIO
 
-from docbot import events, metrics
+from docbot import events, metrics, style
 from docbot.action import gate, inputs, outputs
 from docbot.action.runner import ActionLog
 from docbot.config import Settings
@@ -49,6 +49,12 @@ def main(
         with closing(_LazyApi(settings, runner, sleep)) as api:
             git = Git(runner.workspace)
             git.mark_safe()
+            if settings.publish.mode in ("check", "docstrings"):
+                from docbot.action import source_modes  # docstrings and check load tree-sitter
+
+                if settings.publish.mode == "check":
+                    return source_modes.run_check(log, runner, settings, git)
+                return source_modes.run_docstrings(log, runner, settings, git, api)
             trigger = settings.publish.trigger_phrase
             request = events.from_event(
                 runner.event_name, runner.payload(), sha=runner.sha or None, trigger=trigger
@@ -60,14 +66,22 @@ def main(
             if isinstance(spec, events.Skip):
                 return outputs.skipped(log, runner, spec, api.retries)
             inputs.notice_offline(log, settings)
+            # On a pull request the house style comes from the base: the change under review cannot set it.
+            style_rev = spec.base if spec.pr_number is not None and spec.base else spec.head
+            settings = style.resolved(settings, style.revision_reader(git, style_rev))
+            if settings.publish.estimate_only:
+                return outputs.skipped(log, runner, _estimate_only(spec, settings, git), api.retries)
             from docbot import pipeline
             from docbot.cache import open_cache
+            from docbot.llm.batch import open_batches
             from docbot.llm.providers import open_provider
             from docbot.publish.github import open_publisher
 
             with closing(open_cache(settings.cache)) as cache, log.group("docbot: documenting the changes"):
+                provider = open_provider(settings.llm)
+                batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
                 result = pipeline.run(
-                    spec, settings, git=git, cache=cache, provider=open_provider(settings.llm),
+                    spec, settings, git=git, cache=cache, provider=provider, batches=batches,
                     progress=LogProgress(log.info),
                 )  # fmt: skip
                 if not isinstance(result, events.Skip):
@@ -102,6 +116,25 @@ def main(
         return outputs.failed(log, runner, str(exc), fail)
     except Exception as exc:  # a bug, not bad input: still an annotation, outputs and a summary
         return outputs.crashed(log, runner, exc)
+
+
+def _estimate_only(spec: events.RunSpec, settings: Settings, git: Git) -> events.Skip:
+    """``estimate_only``: the run's price as a notice and in the job summary; nothing is sent."""
+    from docbot import estimate
+    from docbot.cache import open_cache
+    from docbot.llm.batch import open_batches
+    from docbot.llm.providers import open_provider
+
+    provider = open_provider(settings.llm)
+    batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
+    with closing(open_cache(settings.cache)) as cache:
+        quote = estimate.estimate_run(
+            spec, settings, git=git, cache=cache, provider=provider, batches=batches
+        )
+    line = f"docbot {quote.line()} (estimate_only: nothing was sent)"
+    rows = "\n".join(f"| {label} | {value} |" for label, value in quote.rows())
+    note = f"{line}.\n\n| | |\n|---|---|\n{rows}"
+    return events.Skip("estimate only", PublishRecord(notes=(note,)), notice=line)
 
 
 class _LazyApi:

@@ -11,10 +11,19 @@ from docbot.docs import ChunkDoc, Usage
 
 @dataclass(frozen=True)
 class DocRequest:
-    """Document the symbols ``chunk`` owns; ``want_overview`` for the first chunk of a file."""
+    """Document the symbols ``chunk`` owns; ``want_overview`` for the first chunk of a file.
+
+    ``names`` narrows the request to those symbol ids (the others of the chunk are shown as already
+    documented); None asks for all of them. ``outline`` lists every symbol of the file (the same text
+    for all its chunks, so it can sit in a cached prompt prefix). ``long_run`` says the run sends many
+    requests, so shared prefixes are worth a longer cache lifetime.
+    """
 
     chunk: Chunk
     want_overview: bool
+    names: tuple[str, ...] | None = None
+    outline: str = ""
+    long_run: bool = False
 
 
 class Provider(Protocol):

@@ -11,10 +11,12 @@ room; if that fails too, the chunk's symbols are split in two halves, each asked
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import anthropic
@@ -22,13 +24,25 @@ from anthropic.types import Message
 
 from docbot.config import LlmSettings
 from docbot.docs import ChunkDoc, SymbolDoc, Usage, UsageMeter
-from docbot.errors import ConfigError, PermanentError
+from docbot.errors import ConfigError, DocbotError, PermanentError
 from docbot.llm.base import DocRequest
 from docbot.llm.breaker import CircuitBreaker
 from docbot.llm.pricing import Budget, ModelPrice, TokenUsage, cost_usd, price_for, worst_case_cost_usd
-from docbot.llm.prompt import PROMPT_VERSION, ContentError, build_params, estimate_prompt_tokens, parse_reply
+from docbot.llm.prompt import (
+    COMPATIBLE_PROMPT_VERSIONS,
+    PROMPT_VERSION,
+    ContentError,
+    asked_names,
+    build_params,
+    estimate_prompt_tokens,
+    house_style_block,
+    parse_reply,
+    resolve_names,
+    warm_params,
+)
 from docbot.llm.ratelimit import Permit, RateLimiter
 from docbot.llm.retry import ApiTransientError, RetryPolicy, build_retrying, translate
+from docbot.llm.thinking import key_options
 
 log = logging.getLogger("docbot.llm")
 
@@ -48,6 +62,21 @@ class _Tally:
 
     def usage(self) -> Usage:
         return self._total
+
+
+def thinking_tokens(message: Message) -> int:
+    """The thinking share of a response's output tokens, where the API reports it (else 0)."""
+    details = getattr(getattr(message, "usage", None), "output_tokens_details", None)
+    return int(getattr(details, "thinking_tokens", 0) or 0)
+
+
+def prompt_cache_saving_usd(usage: TokenUsage, price: ModelPrice) -> float:
+    """What the prompt cache saved on one response: reads at the cache price instead of the input price,
+    less the premium paid for writing (negative when a written prefix was never read back)."""
+    saved = usage.cache_read_tokens * (price.input - price.cache_read)
+    saved -= usage.cache_write_5m_tokens * (price.cache_write_5m - price.input)
+    saved -= usage.cache_write_1h_tokens * (price.cache_write_1h - price.input)
+    return saved / 1_000_000
 
 
 def token_usage(message: Message) -> TokenUsage:
@@ -87,6 +116,7 @@ class AnthropicProvider:
 
     name = "anthropic"
     prompt_version = PROMPT_VERSION
+    compatible_prompt_versions: tuple[str, ...] = COMPATIBLE_PROMPT_VERSIONS
 
     def __init__(
         self,
@@ -101,6 +131,15 @@ class AnthropicProvider:
     ) -> None:
         self.name = name  # the platform (anthropic, bedrock, vertex): part of every cache key
         self.model = settings.model
+        self._settings = settings
+        # Effort and thinking change the answer: the pipeline puts them into every cache key.
+        self.cache_options = key_options(settings)
+        house_style = house_style_block(settings.instructions, settings.language)
+        if house_style:
+            # The house style changes the answers: cached answers under another style are not reused.
+            digest = hashlib.sha256(house_style.encode()).hexdigest()[:16]
+            self.prompt_version = f"{PROMPT_VERSION}+style-{digest}"
+            self.compatible_prompt_versions = ()  # older answers were written without this style
         # Unknown model without prices: stop before any call.
         self.price: ModelPrice = price if price is not None else price_for(settings)
         if client is None:
@@ -140,6 +179,20 @@ class AnthropicProvider:
     def failed_usage(self) -> Usage:
         return self._failed.total()
 
+    @property
+    def client(self) -> anthropic.Anthropic | anthropic.AnthropicBedrock | anthropic.AnthropicVertex:
+        """The SDK client requests go through (the batch runner and the estimate use it too)."""
+        return self._client
+
+    def count_tokens(self, params: dict[str, Any]) -> int | None:
+        """The prompt tokens of ``params`` by the API's ``count_tokens`` (free), or None if it failed."""
+        fields = {k: v for k, v in params.items() if k in {"model", "system", "messages", "output_config"}}
+        try:
+            return int(self._client.messages.count_tokens(**fields).input_tokens)
+        except (anthropic.AnthropicError, ValueError) as exc:
+            log.info("count_tokens failed (%s); estimating from the characters", exc)
+            return None
+
     def document(self, request: DocRequest) -> ChunkDoc:
         """Document one chunk (see ``Provider.document``).
 
@@ -149,13 +202,26 @@ class AnthropicProvider:
                 ("circuit open") or the budget would be crossed ("skipped: budget").
         """
         tally = _Tally()
-        names = [s.id for s in request.chunk.symbols]
+        names = asked_names(request)
         try:
             overview, docs = self._document(request, names, request.want_overview, tally)
         except Exception:
             self._failed.add(tally.usage())
             raise
         return ChunkDoc(overview=overview, symbols=docs, model=self.model, usage=tally.usage())
+
+    def warm(self, request: DocRequest) -> Usage:
+        """Write the prompt-cache prefix shared by ``request`` and the file's other chunks; what it cost.
+
+        Best effort: a failure is logged and the chunks are sent anyway (they then write it themselves).
+        """
+        tally = _Tally()
+        where = f"{request.chunk.path} (cache warm-up)"
+        try:
+            self._send(warm_params(request, self._settings), tally, where, content_retry=False)
+        except DocbotError as exc:
+            log.warning("%s: %s", where, exc)
+        return tally.usage()
 
     def _document(
         self,
@@ -173,13 +239,14 @@ class AnthropicProvider:
         larger = min(2 * self._max_tokens, MAX_TOKENS_CEILING)
         # Halves of a split chunk start with the larger room: the whole did not fit in the smaller one.
         for room in (larger,) if split else (self._max_tokens, larger):
-            params = build_params(
-                request.chunk, names, want_overview=want_overview, model=self.model, max_tokens=room
-            )
+            asked = replace(request, names=tuple(names), want_overview=want_overview)
+            params = build_params(asked, self._settings, max_tokens=room)
             message = self._send(params, tally, where, content_retry=problem is not None)
+            # Thinking blocks (empty text and a signature by default) are not part of the answer.
             text = "".join(block.text for block in message.content if block.type == "text")
             try:
-                return parse_reply(text, message.stop_reason, want_overview=want_overview)
+                overview, docs = parse_reply(text, message.stop_reason, want_overview=want_overview)
+                return overview, resolve_names(docs, names)
             except ContentError as exc:
                 problem = exc
                 log.warning("%s: unusable reply with max_tokens=%d (%s)", where, room, exc)
@@ -257,6 +324,8 @@ class AnthropicProvider:
         self.limiter.settle(permit, usage.input_tokens + usage.cache_write_tokens, usage.output_tokens)
         spent = cost_usd(usage, self.price)
         tally.add(
+            thinking_tokens=thinking_tokens(message),
+            cache_saved_usd=prompt_cache_saving_usd(usage, self.price),
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
             cache_read_tokens=usage.cache_read_tokens,

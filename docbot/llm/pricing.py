@@ -135,7 +135,7 @@ def cost_usd(usage: TokenUsage, price: ModelPrice, *, batch: bool = False) -> fl
     Args:
         usage: the response's token counts.
         price: the model's price.
-        batch: the request went through the Message Batches API (input and output discounted).
+        batch: the request went through the Message Batches API (``batch_discount`` off everything).
 
     Returns:
         The cost in USD (not rounded).
@@ -146,15 +146,15 @@ def cost_usd(usage: TokenUsage, price: ModelPrice, *, batch: bool = False) -> fl
         and usage.prompt_tokens > price.long_prompt_threshold
     ):
         price = price.long_prompt
-    discount = price.batch_discount if batch else 1.0
     dollars = (
-        usage.input_tokens * price.input * discount
-        + usage.output_tokens * price.output * discount
+        usage.input_tokens * price.input
+        + usage.output_tokens * price.output
         + usage.cache_write_5m_tokens * price.cache_write_5m
         + usage.cache_write_1h_tokens * price.cache_write_1h
         + usage.cache_read_tokens * price.cache_read
     )
-    return dollars / MTOK
+    # Anthropic's price list: the batch discount applies to every token type (cache multipliers stack).
+    return dollars * (price.batch_discount if batch else 1.0) / MTOK
 
 
 def worst_case_cost_usd(prompt_tokens: int, max_tokens: int, price: ModelPrice) -> float:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import requests
 from github import Auth, Github, GithubException
-from github.PullRequest import PullRequest
+from github.PullRequest import PullRequest, ReviewComment
 from github.Repository import Repository
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.stop import stop_base
@@ -361,6 +361,23 @@ class GitHubApi:
             return existing.id, existing.html_url, False
         comment_id, url = self.reply(number, body)
         return comment_id, url, True
+
+    def review_comment_bodies(self, number: int) -> list[str]:
+        """The bodies of every review comment on pull request ``number`` (every page read)."""
+        return self.call(
+            f"GET review comments of #{number}",
+            lambda: [c.body or "" for c in self.repo.get_pull(number).get_review_comments()],
+        )
+
+    def create_review(self, number: int, commit_sha: str, body: str, comments: list[ReviewComment]) -> str:
+        """Post one review (event ``COMMENT``) of ``comments`` on ``commit_sha``; returns its URL."""
+
+        def create() -> str:
+            pr = self.repo.get_pull(number)
+            commit = self.repo.get_commit(commit_sha)
+            return pr.create_review(commit=commit, body=body, event="COMMENT", comments=comments).html_url
+
+        return self.call(f"POST review on #{number}", create)
 
 
 def pull_info(pr: PullRequest) -> PullInfo:

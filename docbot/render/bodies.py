@@ -72,6 +72,7 @@ def stats_table(report: RunReport) -> str:
             if report.model and report.model != report.provider
             else report.provider,
         ),
+        *((label, _escape_cell(value)) for label, value in report.extra_rows()),
         *report.shard_rows(),
     ]
     lines = ["| | |", "|---|---|", *(f"| {label} | {value} |" for label, value in rows)]

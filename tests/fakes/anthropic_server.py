@@ -35,6 +35,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes import model_behaviour
+from tests.fakes.batches import PREFIX as BATCHES
+from tests.fakes.batches import FakeBatches
+
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -145,6 +149,8 @@ class Seen:
     usage: dict[str, int] | None = None
     stop_reason: str | None = None
     reason: str | None = None  # the error message of a refused request
+    cache_write_1h: int = 0  # the part of cache_creation_input_tokens written with the 1-hour lifetime
+    reply: str | None = None  # the answer's text
 
 
 class _Bucket:
@@ -176,7 +182,10 @@ class FakeAnthropic:
         ratelimit_headers: send ``anthropic-ratelimit-*`` headers on every response.
         rate_429: share of requests answered with a 429 at random (seeded by ``seed``).
         retry_after_s: the ``retry-after`` of random and limit 429s.
-        min_cacheable_tokens: shorter cache prefixes are not cached (no error, like the API).
+        min_cacheable_tokens: shorter cache prefixes are not cached (no error, like the API). 1,024
+            by default: the figure most sources give for the current models.
+        unqualified_names: answer with each symbol's unqualified name (``greet`` for
+            ``Greeter.greet``), as a model sometimes does.
         cache_ttl_s: lifetime of a cache entry on the server clock.
         latency: how long successful replies take.
         prose_ratio: a request without an output schema is answered with prose of this many output
@@ -196,7 +205,7 @@ class FakeAnthropic:
         rate_429: float = 0.0,
         seed: int = 0,
         retry_after_s: float = 1.0,
-        min_cacheable_tokens: int = 0,
+        min_cacheable_tokens: int = 1024,
         cache_ttl_s: float = 300.0,
         latency: Latency = Latency(),
         prose_ratio: float = 0.0,
@@ -205,7 +214,9 @@ class FakeAnthropic:
         sleep: Callable[[float], None] = time.sleep,
         hang_s: float = 30.0,
         planted: str = "",
+        unqualified_names: bool = False,
     ) -> None:
+        self.unqualified_names = unqualified_names
         self.api_key = api_key
         self.limits = limits
         self.ratelimit_headers = ratelimit_headers
@@ -232,6 +243,9 @@ class FakeAnthropic:
             if limit is not None
         }
         self.seen: list[Seen] = []
+        self.batches = FakeBatches(self)  # the Message Batches endpoints (tests/fakes/batches.py)
+        self.count_tokens = True  # False: POST /v1/messages/count_tokens is a 404, as on some gateways
+        self.count_tokens_calls = 0
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -291,6 +305,7 @@ class FakeAnthropic:
             "output_tokens": 0,
             "cache_read_tokens": 0,
             "cache_write_tokens": 0,
+            "cache_write_1h_tokens": 0,
         }
         for s in seen:
             if s.usage:
@@ -298,6 +313,7 @@ class FakeAnthropic:
                 out["output_tokens"] += s.usage["output_tokens"]
                 out["cache_read_tokens"] += s.usage["cache_read_input_tokens"]
                 out["cache_write_tokens"] += s.usage["cache_creation_input_tokens"]
+                out["cache_write_1h_tokens"] += s.cache_write_1h
         return out
 
     # --- request handling (called from handler threads) ---
@@ -365,7 +381,7 @@ class FakeAnthropic:
         if self.rate_429 and self._coin(raw):
             return error(429, STORM_MESSAGE, extra={"retry-after": f"{self.retry_after_s:g}"})
 
-        reply, stop_reason, usage = self._answer(body, fault)
+        reply, stop_reason, usage, thinking_used, write_1h = self._answer(body, fault)
         admitted, wait_s, limit_headers = self._admit(usage, int(body["max_tokens"]))
         if not admitted:
             extra = {**limit_headers, "retry-after": str(max(1, math.ceil(wait_s)))}
@@ -375,24 +391,28 @@ class FakeAnthropic:
         delay = self.latency.base_s + usage["output_tokens"] * self.latency.per_output_token_s
         if delay > 0:
             self.sleep(delay)
+        thinking = [{"type": "thinking", "thinking": "", "signature": "sig_fake"}] if thinking_used else []
         message = {
             "id": f"msg_fake{index:06d}",
             "type": "message",
             "role": "assistant",
             "model": body["model"],
-            "content": [{"type": "text", "text": reply}],
+            "content": [*thinking, {"type": "text", "text": reply}],
             "stop_reason": stop_reason,
             "stop_sequence": None,
             "usage": {
                 **usage,
                 "cache_creation": {
-                    "ephemeral_5m_input_tokens": usage["cache_creation_input_tokens"],
-                    "ephemeral_1h_input_tokens": 0,
+                    "ephemeral_5m_input_tokens": usage["cache_creation_input_tokens"] - write_1h,
+                    "ephemeral_1h_input_tokens": write_1h,
                 },
+                "output_tokens_details": {"thinking_tokens": thinking_used},
                 "service_tier": "standard",
             },
         }
-        self._record(Seen(index, headers, body, 200, usage, stop_reason))
+        self._record(
+            Seen(index, headers, body, 200, usage, stop_reason, cache_write_1h=write_1h, reply=reply)
+        )
         return 200, {**base_headers, **limit_headers}, json.dumps(message).encode()
 
     def _coin(self, raw: bytes) -> bool:
@@ -406,54 +426,73 @@ class FakeAnthropic:
 
     # --- prompt cache ---
 
-    def _prefixes(self, body: dict[str, Any]) -> list[tuple[str, int]]:
-        """(hash, tokens) of every prefix that ends at a cache_control block, shortest first."""
-        texts: list[tuple[str, bool]] = []
+    def _prefixes(self, body: dict[str, Any]) -> list[tuple[str, int, float]]:
+        """(hash, tokens, ttl) of every prefix that ends at a cache_control block, shortest first.
+
+        The output schema is rendered ahead of the system prompt, so it starts every prefix: a
+        request with a different schema shares no cached prefix with this one (as reported for the
+        real API).
+        """
+        texts: list[tuple[str, dict[str, Any] | None]] = []
         system = body.get("system")
         if isinstance(system, str):
-            texts.append((system, False))
+            texts.append((system, None))
         elif isinstance(system, list):
-            texts += [(b.get("text", ""), "cache_control" in b) for b in system]
+            texts += [(b.get("text", ""), b.get("cache_control")) for b in system]
         for m in body["messages"]:
             content = m["content"]
             if isinstance(content, str):
-                texts.append((content, False))
+                texts.append((content, None))
             else:
-                texts += [(b.get("text", ""), "cache_control" in b) for b in content]
+                texts += [(b.get("text", ""), b.get("cache_control")) for b in content]
         out = []
         digest = hashlib.sha256(body["model"].encode())
-        tokens = 0
+        fmt = (body.get("output_config") or {}).get("format")
+        digest.update(json.dumps(fmt, sort_keys=True).encode())
+        tokens = count_tokens(json.dumps(fmt)) if fmt else 0
         for text, marked in texts:
             digest.update(b"\0" + text.encode())
             tokens += count_tokens(text)
-            if marked:
-                out.append((digest.hexdigest(), tokens))
+            if marked is not None:
+                ttl = 3600.0 if marked.get("ttl") == "1h" else self.cache_ttl_s
+                out.append((digest.hexdigest(), tokens, ttl))
         return out
 
     def _remember(self, body: dict[str, Any]) -> None:
         now = self.clock()
         with self._lock:
-            for key, tokens in self._prefixes(body):
+            for key, tokens, ttl in self._prefixes(body):
                 if tokens >= self.min_cacheable_tokens:
-                    self._cache.entries[key] = now + self.cache_ttl_s
+                    self._cache.entries[key] = max(self._cache.entries.get(key, 0.0), now + ttl)
 
-    def _answer(self, body: dict[str, Any], fault: Fault | None) -> tuple[str, str, dict[str, int]]:
+    def _answer(self, body: dict[str, Any], fault: Fault | None) -> tuple[str, str, dict[str, int], int, int]:
+        """(reply text, stop_reason, usage, thinking tokens, 1-hour cache-write tokens)."""
         total = _prompt_tokens(body)
         now = self.clock()
-        read = write = 0
+        read = write = write_1h = 0
         with self._lock:
-            for key, tokens in self._prefixes(body):
+            for key, tokens, ttl in self._prefixes(body):
                 if tokens < self.min_cacheable_tokens:
                     continue
                 expiry = self._cache.entries.get(key)
                 if expiry is not None and expiry > now:
-                    read = tokens
-                    self._cache.entries[key] = now + self.cache_ttl_s  # a hit refreshes the entry
+                    read, write, write_1h = tokens, 0, 0
+                    self._cache.entries[key] = max(expiry, now + ttl)  # a hit refreshes the entry
                 else:
+                    if ttl > self.cache_ttl_s:
+                        write_1h = tokens - read
                     write = tokens - read
         fmt = (body.get("output_config") or {}).get("format")
         if fmt:
-            text = json.dumps(_plant(_generate(fmt["schema"], ""), self.planted))
+            names = model_behaviour.asked_names(body)
+            if self.unqualified_names:
+                names = [n.rsplit(".", 1)[-1] for n in names]
+            text = json.dumps(
+                _plant(
+                    _generate(fmt["schema"], "", names=names, overview=model_behaviour.overview_asked(body)),
+                    self.planted,
+                )
+            )
         elif self.prose_ratio > 0:
             text = _prose(math.ceil(total * self.prose_ratio))
         else:
@@ -466,15 +505,18 @@ class FakeAnthropic:
             text = "Here is the documentation you asked for: " + text[:20]
         elif fault is not None and fault.kind == "refusal":
             text, stop_reason = "", "refusal"
-        if count_tokens(text) > max_tokens:
-            text, stop_reason = text[: max_tokens * 4], "max_tokens"
+        # Thinking comes first and counts against max_tokens: what it leaves is the answer's room.
+        thinking = min(model_behaviour.thinking_tokens(body, count_tokens(text)), max_tokens)
+        room = max_tokens - thinking
+        if count_tokens(text) > room:
+            text, stop_reason = text[: room * 4], "max_tokens"
         usage = {
             "input_tokens": total - read - write,
-            "output_tokens": count_tokens(text),
+            "output_tokens": count_tokens(text) + thinking,
             "cache_creation_input_tokens": write,
             "cache_read_input_tokens": read,
         }
-        return text, stop_reason, usage
+        return text, stop_reason, usage, thinking, write_1h
 
     # --- rate limits ---
 
@@ -547,6 +589,9 @@ def _validate(body: dict[str, Any] | None) -> str | None:
     for name in REMOVED_PARAMS:
         if name in body:
             return f"{name}: Extra inputs are not permitted"
+    problem = model_behaviour.thinking_problem(body)
+    if problem:
+        return problem
     choice = body.get("tool_choice")
     if isinstance(choice, dict) and choice.get("type") in {"any", "tool"}:
         return "tool_choice: forced tool use is not supported on this model"
@@ -580,26 +625,41 @@ def _check_schema(schema: dict[str, Any], where: str) -> str | None:
     return None
 
 
-def _generate(schema: dict[str, Any], path: str, name: str | None = None) -> Any:
-    """A value satisfying ``schema``; arrays of objects with an enum ``name`` get one item per value."""
+def _generate(
+    schema: dict[str, Any],
+    path: str,
+    name: str | None = None,
+    *,
+    names: list[str] | None = None,
+    overview: bool = True,
+) -> Any:
+    """A value satisfying ``schema``; arrays of objects with a ``name`` get one item per name asked
+    (the ``enum`` of names where the schema has one, else ``names``, read from the prompt)."""
     if "enum" in schema:
         return name if name in schema["enum"] else schema["enum"][0]
     kind = schema.get("type")
     if kind == "object":
         return {
-            k: _generate(v, f"{path}.{k}".strip("."), name) for k, v in schema.get("properties", {}).items()
+            k: ""
+            if k == "overview" and not overview and not path
+            else _generate(v, f"{path}.{k}".strip("."), name, names=names, overview=overview)
+            for k, v in schema.get("properties", {}).items()
         }
     if kind == "array":
         items = schema.get("items", {})
-        names = items.get("properties", {}).get("name", {}).get("enum") if isinstance(items, dict) else None
-        if names:
-            return [_generate(items, path, n) for n in names]
+        props = items.get("properties", {}) if isinstance(items, dict) else {}
+        listed = props.get("name", {}).get("enum") if "name" in props else None
+        if listed is None and "name" in props and path == "symbols":
+            listed = names or []
+        if listed is not None:
+            return [_generate(items, path, n) for n in listed]
         if path.endswith("params") and name:
             return [{"name": "arg", "description": f"An argument of {name}."}]
         return []
     if kind == "string":
         subject = name or "the file"
-        return f"{path.rsplit('.', 1)[-1].capitalize()} of {subject}." if path != "name" else (name or "x")
+        field_name = path.rsplit(".", 1)[-1]
+        return f"{field_name.capitalize()} of {subject}." if field_name != "name" else (name or "x")
     if kind in {"integer", "number"}:
         return 0
     if kind == "boolean":
@@ -629,9 +689,41 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         return
 
+    def _authorized(self) -> bool:
+        key = self.fake.api_key
+        ok = self.headers.get("authorization") == f"Bearer {key}" or self.headers.get("x-api-key") == key
+        if not ok:
+            error = {
+                "type": "error",
+                "error": {"type": "authentication_error", "message": "invalid x-api-key"},
+            }
+            self._send(401, {}, json.dumps(error).encode())
+        return ok
+
+    def _count_tokens(self, raw: bytes) -> None:
+        self.fake.count_tokens_calls += 1
+        if self.fake.count_tokens:
+            self._send(200, {}, json.dumps({"input_tokens": _prompt_tokens(json.loads(raw))}).encode())
+        else:
+            self._send(404, {}, b'{"type":"error","error":{"type":"not_found_error","message":"no route"}}')
+
+    def do_GET(self) -> None:
+        if self.path.startswith(BATCHES) and self._authorized():
+            self._send(*self.fake.batches.handle("GET", self.path, b""))
+        elif not self.path.startswith(BATCHES):
+            self._send(404, {}, b'{"type":"error","error":{"type":"not_found_error","message":"no route"}}')
+
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if self.path.startswith(BATCHES):
+            if self._authorized():
+                self._send(*self.fake.batches.handle("POST", self.path, raw))
+            return
+        if self.path.split("?")[0] == "/v1/messages/count_tokens":
+            if self._authorized():
+                self._count_tokens(raw)
+            return
         if self.path.split("?")[0] != "/v1/messages":
             self._send(
                 404,

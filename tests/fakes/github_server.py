@@ -20,10 +20,13 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from tests.fakes import github_reviews as reviews
 
 COMMENT_MAX_CHARS = 65_536
 COMMENT_MAX_BYTES = 262_144
@@ -113,6 +116,8 @@ class FakeGitHub:
         self.per_page_default = 30
         self.pulls: dict[int, PullRequest] = {}
         self.comments: dict[int, Comment] = {}
+        self.reviews: list[reviews.Review] = []
+        self.review_comments: list[reviews.ReviewComment] = []
         self.requests: list[Request] = []
         self._faults: list[Fault] = []
         self._next_number = 1
@@ -217,6 +222,11 @@ class FakeGitHub:
             self.comments[cid] = Comment(cid, issue, body, user, user_type)
             self.users.add(user)
         return cid
+
+    def next_id(self) -> int:
+        """A fresh id for a comment, review or review comment (one sequence, as on GitHub)."""
+        self._next_comment += 1
+        return self._next_comment
 
     def comments_on(self, issue: int) -> list[Comment]:
         return sorted((c for c in self.comments.values() if c.issue == issue), key=lambda c: c.id)
@@ -333,6 +343,9 @@ class FakeGitHub:
             ("PATCH", repo + r"/issues/comments/(?P<cid>\d+)", self._edit_comment),
             ("POST", repo + r"/issues/comments/(?P<cid>\d+)/reactions", self._react),
             ("GET", repo + r"/collaborators/(?P<user>[^/]+)/permission", self._permission),
+            ("POST", repo + r"/pulls/(?P<number>\d+)/reviews", partial(reviews.create_review, self)),
+            ("GET", repo + r"/pulls/(?P<number>\d+)/comments", partial(reviews.list_review_comments, self)),
+            ("GET", repo + r"/commits/(?P<sha>[0-9a-f]{40})", partial(reviews.get_commit, self)),
         ]
 
     def _route(

@@ -1,0 +1,216 @@
+"""What an edit costs at symbol level, and how much of a cold run the prompt cache reads back.
+
+Three measurements against the loopback Messages API (``tests.fakes.anthropic_server``: minimum
+cacheable prefix 1,024 tokens, adaptive thinking by effort, the bench's latency model), each through
+the real pipeline (``AnthropicProvider`` with its defaults, SQLite cache in a temporary folder):
+
+1. ``edit-2000``: a 2,000-line module documented cold, then one function edited. Figures: symbols
+   asked by the edit run, its output tokens against that symbol's share of the cold run's output
+   (the tokens of its item in the cold answer), and the cold run's cache reads as a share of all
+   input tokens after its first request.
+2. ``push-3x3``: three 700-line modules documented cold, then one function edited in each, pushed
+   together. Figures: symbols asked, overviews asked, output tokens and cost against the three
+   symbols' shares of the cold run (output share, and cost share by answer length), and against
+   what re-asking their three whole chunks cost (the chunk-level cache's price for the same push).
+
+Run: ``PYTHONPATH=. .venv/bin/python -P bench/symbol_cost.py [--json PATH]`` (after ``./dev test`` has
+built ``.venv``). Each run gets a fresh server, so the server's totals are that run's; the prompt
+cache is therefore cold at the start of every run, as it is for a push minutes after the last one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.sources import edit_one_function, python_module
+from bench.workloads import BenchOptions, _docbot, _Repo, _server
+from docbot.config import ZERO_SHA
+from docbot.symbols import extract_symbols
+from tests.fakes.anthropic_server import Seen, count_tokens
+from tests.fakes.model_behaviour import asked_names
+
+OPTS = BenchOptions(quick=True)  # the time scale of --quick: waits pass 100x faster
+
+
+def _answered(seen: list[Seen]) -> list[Seen]:
+    return [s for s in seen if s.status == 200 and s.usage and s.body and s.body["max_tokens"] > 0]
+
+
+def _item_tokens(seen: list[Seen]) -> dict[str, int]:
+    """Output tokens of each symbol's item in the answers, by name (the symbol's share of the output)."""
+    out: dict[str, int] = {}
+    for s in _answered(seen):
+        for item in json.loads(s.reply or "{}").get("symbols", []):
+            out[item["name"]] = count_tokens(json.dumps(item))
+    return out
+
+
+def _cost_shares(seen: list[Seen], price_of: Any) -> dict[str, float]:
+    """Each symbol's share of its request's cost, by the length of its item in the answer."""
+    out: dict[str, float] = {}
+    for s in _answered(seen):
+        items = json.loads(s.reply or "{}").get("symbols", [])
+        total = sum(len(json.dumps(i)) for i in items) or 1
+        cost = price_of(s)
+        for item in items:
+            out[item["name"]] = cost * len(json.dumps(item)) / total
+    return out
+
+
+def _chunk_costs(seen: list[Seen], names: list[str], price_of: Any) -> float:
+    """What the cold requests that documented ``names`` cost: re-asking their whole chunks."""
+    total = 0.0
+    for s in _answered(seen):
+        items = {i["name"] for i in json.loads(s.reply or "{}").get("symbols", [])}
+        if items & set(names):
+            total += price_of(s)
+    return total
+
+
+def _read_share_after_first(seen: list[Seen]) -> float:
+    later = [s.usage for s in seen if s.status == 200 and s.usage][1:]
+    read = sum(u["cache_read_input_tokens"] for u in later)
+    total = sum(
+        u["input_tokens"] + u["cache_read_input_tokens"] + u["cache_creation_input_tokens"] for u in later
+    )
+    return read / total if total else 0.0
+
+
+def _edited_name(before: str, after: str, documented: dict[str, int]) -> str:
+    """The innermost documented symbol the edit changed (closures are not documented: their function is)."""
+    old = {s.id: s.sha256 for s in extract_symbols(before, "python")}
+    changed = [s.id for s in extract_symbols(after, "python") if old.get(s.id) != s.sha256]
+    return [n for n in changed if n in documented][-1]
+
+
+def _price(run: Any) -> Any:
+    from docbot.llm.pricing import TokenUsage, cost_usd
+
+    def price_of(s: Seen) -> float:
+        u = s.usage or {}
+        return cost_usd(
+            TokenUsage(
+                input_tokens=u["input_tokens"],
+                output_tokens=u["output_tokens"],
+                cache_write_5m_tokens=u["cache_creation_input_tokens"] - s.cache_write_1h,
+                cache_write_1h_tokens=s.cache_write_1h,
+                cache_read_tokens=u["cache_read_input_tokens"],
+            ),
+            run.price,
+        )
+
+    return price_of
+
+
+def edit_2000(tmp: Path) -> dict[str, Any]:
+    repo = _Repo(tmp / "edit")
+    text = python_module(2000, seed=7, title="Two thousand lines")
+    repo.write("pkg/big.py", text)
+    head = repo.commit("cold")
+    cache = tmp / "edit.sqlite3"
+    with _server(OPTS, "docbot") as run:
+        _docbot(run, repo, OPTS, cache, base=ZERO_SHA, head=head)
+        cold = list(run.fake.seen)
+        cold_m = run.metrics()
+    edited = edit_one_function(text, "python")
+    name = _edited_name(text, edited, _item_tokens(cold))
+    repo.write("pkg/big.py", edited)
+    after = repo.commit("edit one function")
+    with _server(OPTS, "docbot") as run:
+        report = _docbot(run, repo, OPTS, cache, base=head, head=after)
+        edit = list(run.fake.seen)
+        edit_m = run.metrics()
+    share = _item_tokens(cold)[name]
+    return {
+        "name": "edit-2000",
+        "edited": name,
+        "cold": {
+            "requests": cold_m["requests"],
+            "answer_requests": len(_answered(cold)),
+            "output_tokens": cold_m["output_tokens"],
+            "cost_usd": cold_m["cost_usd"],
+            "cache_read_share_after_first": round(_read_share_after_first(cold), 4),
+        },
+        "edit": {
+            "requests": edit_m["requests"],
+            "asked": [asked_names(s.body) for s in _answered(edit) if s.body],
+            "output_tokens": edit_m["output_tokens"],
+            "cost_usd": edit_m["cost_usd"],
+            "symbols": report.to_json()["cache"]["symbols"],
+        },
+        "symbol_share_of_cold_output": share,
+        "edit_output_vs_share": round(edit_m["output_tokens"] / share, 3),
+    }
+
+
+def push_3x3(tmp: Path) -> dict[str, Any]:
+    repo = _Repo(tmp / "push")
+    texts = {f"pkg/m{i}.py": python_module(700, seed=20 + i, title=f"Module {i}") for i in range(3)}
+    for path, text in texts.items():
+        repo.write(path, text)
+    head = repo.commit("cold")
+    cache = tmp / "push.sqlite3"
+    with _server(OPTS, "docbot") as run:
+        _docbot(run, repo, OPTS, cache, base=ZERO_SHA, head=head)
+        cold = list(run.fake.seen)
+        cold_m = run.metrics()
+        shares, costs, price_of = _item_tokens(cold), _cost_shares(cold, _price(run)), _price(run)
+    names = []
+    for path, text in texts.items():
+        edited = edit_one_function(text, "python")
+        names.append(_edited_name(text, edited, shares))
+        repo.write(path, edited)
+    after = repo.commit("three functions in three files")
+    with _server(OPTS, "docbot") as run:
+        report = _docbot(run, repo, OPTS, cache, base=head, head=after)
+        push = list(run.fake.seen)
+        push_m = run.metrics()
+    answered = _answered(push)
+    chunks_cost = _chunk_costs(cold, names, price_of)
+    out_share = sum(shares[n] for n in names)
+    cost_share = sum(costs[n] for n in names)
+    return {
+        "name": "push-3x3",
+        "edited": names,
+        "cold": {"requests": cold_m["requests"], "cost_usd": cold_m["cost_usd"]},
+        "push": {
+            "requests": push_m["requests"],
+            "asked": [asked_names(s.body) for s in answered if s.body],
+            "overviews_asked": sum(
+                1 for s in answered if s.body and "Also write" in json.dumps(s.body["messages"])
+            ),
+            "output_tokens": push_m["output_tokens"],
+            "input_tokens": push_m["input_tokens"],
+            "cache_write_tokens": push_m["cache_write_tokens"],
+            "cost_usd": push_m["cost_usd"],
+            "symbols": report.to_json()["cache"]["symbols"],
+        },
+        "three_symbols_output_share": out_share,
+        "push_output_vs_share": round(push_m["output_tokens"] / out_share, 3),
+        "three_symbols_cost_share_usd": round(cost_share, 6),
+        "push_cost_vs_share": round(push_m["cost_usd"] / cost_share, 3),
+        "their_three_chunks_cold_cost_usd": round(chunks_cost, 6),
+        "push_cost_vs_three_chunks": round(push_m["cost_usd"] / chunks_cost, 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="docbot-symbol-cost-") as tmp:
+        results = [edit_2000(Path(tmp)), push_3x3(Path(tmp))]
+    text = json.dumps(results, indent=2)
+    if args.json:
+        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

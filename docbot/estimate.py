@@ -1,0 +1,425 @@
+"""What a run would cost, before it sends anything: ``docbot estimate`` and the budget guard.
+
+The same selection as ``run`` (``pipeline.select_files``), the same page and chunk lookups, so what
+would be sent is exactly the misses. Each miss is priced from the request the run would send
+(``prompt.build_params``): its prompt tokens from the API's free ``count_tokens`` when the provider has
+it (else a character count), its output tokens from what past answers of the same model cost per
+documented unit (a symbol, or the overview) as recorded in the cache entries this lookup found, and
+their share of cache-read and cache-write tokens. Before any such history the defaults below apply, and
+the range is wider. Batch pricing is applied when the run would batch.
+
+The budget guard (``fit_budget``) keeps the files whose worst case (the reservation the client's
+guard makes per request) fits ``max_cost_usd`` together, in priority order: files with the most changed
+public symbols first. A run none of whose files fit is refused before its first request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from docbot import pipeline
+from docbot.cache import Cache
+from docbot.cache.shapes import chunk_answer
+from docbot.changes import FileChange
+from docbot.chunking import Chunk
+from docbot.config import LlmSettings, Settings
+from docbot.docs import ChunkDoc
+from docbot.events import RunSpec
+from docbot.git import Git
+from docbot.llm.base import DocRequest, Provider
+from docbot.llm.pricing import ModelPrice, TokenUsage, cost_usd, worst_case_cost_usd
+from docbot.llm.prompt import build_params, estimate_prompt_tokens
+from docbot.report import FileOutcome
+
+if TYPE_CHECKING:
+    from docbot.llm.batch import BatchRunner
+
+# Output tokens per documented unit (a symbol, or a file overview) before the cache holds any answer
+# of the model: what the loopback Messages API's schema-shaped answers measure (docs/performance.md).
+# Claude's prose is longer, so without history the range reaches HIGH_WITHOUT_HISTORY times this.
+DEFAULT_OUTPUT_PER_UNIT = 60.0
+# How far the output may stray from the prediction: measured answers vary by this much per chunk.
+LOW_FACTOR, HIGH_FACTOR = 0.75, 1.5
+LOW_WITHOUT_HISTORY, HIGH_WITHOUT_HISTORY = 0.5, 4.0
+
+
+@dataclass(frozen=True)
+class History:
+    """What past answers of one model used: output per documented unit, and the prompt's cache shares."""
+
+    answers: int = 0
+    output_per_unit: float = DEFAULT_OUTPUT_PER_UNIT
+    cache_read_share: float = 0.0
+    cache_write_share: float = 0.0
+
+    @classmethod
+    def of(cls, docs: Iterable[ChunkDoc], model: str) -> History:
+        """The ratios of the answers among ``docs`` that ``model`` wrote and that were paid for."""
+        paid = [d for d in docs if d.model == model and d.usage.output_tokens > 0]
+        units = sum(_units(d) for d in paid)
+        prompt = sum(
+            d.usage.input_tokens + d.usage.cache_read_tokens + d.usage.cache_write_tokens for d in paid
+        )
+        if not paid or not units or not prompt:
+            return cls()
+        return cls(
+            answers=len(paid),
+            output_per_unit=sum(d.usage.output_tokens for d in paid) / units,
+            cache_read_share=sum(d.usage.cache_read_tokens for d in paid) / prompt,
+            cache_write_share=sum(d.usage.cache_write_tokens for d in paid) / prompt,
+        )
+
+
+def _units(doc: ChunkDoc) -> int:
+    return len(doc.symbols) + (1 if doc.overview else 0)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One request the run would send: its file, chunk and whether it asks for the overview."""
+
+    path: str
+    chunk: Chunk
+    want_overview: bool
+    names: tuple[str, ...] | None = None  # the symbols asked (None: all the chunk's), as the run asks
+
+
+@dataclass(frozen=True)
+class FileCost:
+    """The estimated cost of one file's requests, and its priority (changed public symbols)."""
+
+    path: str
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    expected_usd: float = 0.0
+    high_usd: float = 0.0
+    worst_usd: float = 0.0  # what the client reserves before sending: every request at max_tokens
+    changed_public: int = 0
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a run would cost: a range in USD, the expected hit rate, requests and tokens."""
+
+    low_usd: float = 0.0
+    expected_usd: float = 0.0
+    high_usd: float = 0.0
+    hit_rate: float = 0.0
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    batch: bool = False
+    model: str = ""
+    history: History = field(default_factory=History)
+    files: tuple[FileCost, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cost_usd": {
+                "low": round(self.low_usd, 6),
+                "expected": round(self.expected_usd, 6),
+                "high": round(self.high_usd, 6),
+            },
+            "hit_rate": round(self.hit_rate, 4),
+            "requests": self.requests,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "batch": self.batch,
+            "model": self.model,
+            "output_basis": self.basis,
+            "files": [
+                {
+                    "path": f.path,
+                    "requests": f.requests,
+                    "expected_usd": round(f.expected_usd, 6),
+                    "high_usd": round(f.high_usd, 6),
+                    "worst_usd": round(f.worst_usd, 6),
+                    "changed_public_symbols": f.changed_public,
+                }
+                for f in self.files
+            ],
+        }
+
+    @property
+    def basis(self) -> str:
+        n = self.history.answers
+        return f"{n} cached answer(s) of {self.model}" if n else "docbot's default (no cached answers yet)"
+
+    def line(self) -> str:
+        """One sentence for a notice or a summary row."""
+        batch = " at the batch price" if self.batch else ""
+        return (
+            f"estimated ${self.expected_usd:.4f} (${self.low_usd:.4f} to ${self.high_usd:.4f}){batch} "
+            f"for {self.requests} request(s), {self.hit_rate:.0%} expected cache hit rate"
+        )
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(label, value) rows of the human table."""
+        return [
+            ("Cost (USD)", f"${self.expected_usd:.4f} expected, ${self.low_usd:.4f} to ${self.high_usd:.4f}"),
+            ("Expected cache hit rate", f"{self.hit_rate:.0%}"),
+            ("Requests", f"{self.requests}" + (" (Message Batches, half price)" if self.batch else "")),
+            ("Tokens in / out", f"{self.input_tokens:,} / {self.output_tokens:,}"),
+            ("Cache-read tokens", f"{self.cache_read_tokens:,}"),
+            ("Output predicted from", self.basis),
+        ]
+
+
+TokenCounter = Callable[[dict[str, Any]], "int | None"]
+
+
+def predict(
+    planned: Sequence[Planned],
+    *,
+    history: History,
+    price: ModelPrice | None,
+    model: str,
+    max_tokens: int,
+    batch: bool,
+    llm: LlmSettings | None = None,
+    count: TokenCounter | None = None,
+    hits: int = 0,
+    lookups: int = 0,
+    changed_public: Mapping[str, int] | None = None,
+) -> Estimate:
+    """Price the requests in ``planned``.
+
+    Args:
+        history: the ratios of past answers (``History.of``).
+        price: the model's price; None for a provider that costs nothing (offline).
+        max_tokens: the run's first-attempt output room (a prediction never exceeds it).
+        batch: the run would send these through the Message Batches API.
+        count: the exact prompt tokens of a request's params, or None (then characters are counted).
+        hits, lookups: the chunk lookups that hit and that were made, for the expected hit rate.
+        changed_public: path -> changed public symbols, the budget guard's priority.
+    """
+    low_f, high_f = (
+        (LOW_FACTOR, HIGH_FACTOR) if history.answers else (LOW_WITHOUT_HISTORY, HIGH_WITHOUT_HISTORY)
+    )
+    per_file: dict[str, FileCost] = {}
+    totals = {"low": 0.0, "expected": 0.0, "high": 0.0, "in": 0, "out": 0, "read": 0}
+    for p in planned:
+        names = list(p.names) if p.names is not None else [s.id for s in p.chunk.symbols]
+        settings = replace(llm or LlmSettings(), model=model)
+        request = DocRequest(p.chunk, p.want_overview, names=p.names)
+        params = build_params(request, settings, max_tokens=max_tokens)
+        prompt = (count(params) if count else None) or _characters(params)
+        units = len(names) + (1 if p.want_overview else 0)
+        out = min(max_tokens, history.output_per_unit * units)
+        read = prompt * history.cache_read_share
+        write = prompt * history.cache_write_share
+
+        def dollars(output: float, reads: float, writes: float, prompt: int = prompt) -> float:
+            if price is None:
+                return 0.0
+            usage = TokenUsage(
+                input_tokens=round(prompt - reads - writes),
+                output_tokens=round(output),
+                cache_write_5m_tokens=round(writes),
+                cache_read_tokens=round(reads),
+            )
+            return cost_usd(usage, price, batch=batch)
+
+        expected = dollars(out, read, write)
+        worst = 0.0 if price is None else worst_case_cost_usd(_characters(params), max_tokens, price)
+        high = dollars(min(max_tokens, out * high_f), 0.0, write)  # as if no prefix were read from cache
+        totals["low"] += dollars(out * low_f, read, write)
+        totals["expected"] += expected
+        totals["high"] += high
+        totals["in"] += prompt
+        totals["out"] += round(out)
+        totals["read"] += round(read)
+        f = per_file.get(p.path) or FileCost(p.path, changed_public=(changed_public or {}).get(p.path, 0))
+        per_file[p.path] = FileCost(
+            f.path,
+            f.requests + 1,
+            f.input_tokens + prompt,
+            f.output_tokens + round(out),
+            f.expected_usd + expected,
+            f.high_usd + high,
+            f.worst_usd + worst,
+            f.changed_public,
+        )
+    return Estimate(
+        low_usd=totals["low"],
+        expected_usd=totals["expected"],
+        high_usd=totals["high"],
+        hit_rate=hits / lookups if lookups else 0.0,
+        requests=len(planned),
+        input_tokens=int(totals["in"]),
+        output_tokens=int(totals["out"]),
+        cache_read_tokens=int(totals["read"]),
+        batch=batch,
+        model=model,
+        history=history,
+        files=tuple(per_file.values()),
+    )
+
+
+def _characters(params: dict[str, Any]) -> int:
+    return estimate_prompt_tokens(params)
+
+
+def priority(files: Iterable[FileCost]) -> list[FileCost]:
+    """Files in the order the budget guard keeps them: most changed public symbols first, then path."""
+    return sorted(files, key=lambda f: (-f.changed_public, f.path))
+
+
+def fit_budget(estimate: Estimate, limit_usd: float) -> tuple[list[str], list[str]]:
+    """The files whose worst case fits ``limit_usd`` together (in priority order), and the rest.
+
+    The worst case is what the client's own guard reserves before each request (``max_tokens`` out),
+    so no kept file's request is refused later, even with all of them in flight at once. A file that
+    does not fit is left out and the next ones are still tried: a small file with changed public
+    symbols is worth documenting even when a large one is not affordable.
+    """
+    kept: list[str] = []
+    left: list[str] = []
+    spent = 0.0
+    for f in priority(estimate.files):
+        if spent + f.worst_usd <= limit_usd:
+            kept.append(f.path)
+            spent += f.worst_usd
+        else:
+            left.append(f.path)
+    return kept, left
+
+
+def changed_public_symbols(ranges: Sequence[tuple[int, int]], symbols: Iterable[Any]) -> int:
+    """How many public symbols overlap the changed line ranges (an added file: all of them)."""
+    return sum(
+        1 for s in symbols if s.public and any(s.start <= end and start <= s.end for start, end in ranges)
+    )
+
+
+def dumps(estimate: Estimate) -> str:
+    return json.dumps(estimate.to_json(), indent=2)
+
+
+def estimate_files(
+    files: Sequence[pipeline.SourceFile],
+    changes: Sequence[FileChange],
+    settings: Settings,
+    *,
+    cache: Cache,
+    provider: Provider,
+    force: bool,
+    batches: BatchRunner | None,
+) -> Estimate:
+    """What documenting ``files`` would cost: the run's own page and chunk lookups decide the misses.
+
+    A provider with a ``price`` (Claude) is priced, one without (offline) costs nothing; one with
+    ``count_tokens`` counts each prompt exactly, for free.
+    """
+    hits = pipeline.cached_pages(tuple(files), cache=cache, provider=provider, force=force)
+    # Every file's chunk entries are read, those of cached pages too: they are the history.
+    chunks = {pipeline._chunk_key(c, provider): (f.path, c) for f in files for c in f.chunks}
+    found = {} if force else cache.get_many(list(chunks), validate=chunk_answer)
+    docs: dict[str, ChunkDoc] = {}
+    for key, entry in found.items():
+        try:
+            docs[key] = ChunkDoc.from_json(json.loads(entry.value))
+        except (ValueError, KeyError, TypeError):
+            continue  # unreadable: the run would ask it again
+    # The symbol-level lookup the run makes next: a chunk whose symbols are cached asks only the rest.
+    file_of = {f.path: f for f in files}
+    missed = {
+        key: (chunk, file_of[path])
+        for key, (path, chunk) in chunks.items()
+        if key not in docs and not chunk.oversized and path not in hits.pages
+    }
+    plans = pipeline.plan_symbols(missed, cache=cache, provider=provider, force=force)
+    planned = [Planned(p.file.path, p.chunk, p.want_overview, p.asked) for p in plans if p.needs_request]
+    by_path = {c.path: c.changed_lines for c in changes}
+    priority_of = {f.path: changed_public_symbols(by_path.get(f.path, ()), f.symbols) for f in files}
+    return predict(
+        planned,
+        history=History.of(docs.values(), provider.model),
+        price=getattr(provider, "price", None),
+        model=provider.model,
+        max_tokens=settings.llm.max_tokens,
+        batch=batches is not None and batches.wanted(len(planned)),
+        llm=settings.llm,
+        count=_first_failure_stops(getattr(provider, "count_tokens", None)),
+        hits=hits.chunk_hits + sum(1 for path, _ in (chunks[k] for k in docs) if path not in hits.pages),
+        lookups=sum(len(f.chunks) for f in files),
+        changed_public=priority_of,
+    )
+
+
+def _first_failure_stops(count: TokenCounter | None) -> TokenCounter | None:
+    """``count``, until it fails once: an endpoint without ``count_tokens`` is not asked a thousand times."""
+    if count is None:
+        return None
+    failed = False
+
+    def counted(params: dict[str, Any]) -> int | None:
+        nonlocal failed
+        tokens = None if failed else count(params)
+        failed = failed or tokens is None
+        return tokens
+
+    return counted
+
+
+def estimate_run(
+    spec: RunSpec,
+    settings: Settings,
+    *,
+    git: Git,
+    cache: Cache,
+    provider: Provider,
+    batches: BatchRunner | None = None,
+) -> Estimate:
+    """``docbot estimate``: the same selection as ``pipeline.run``, priced instead of sent."""
+    span, changes = pipeline.list_changes(spec, git)
+    selection = pipeline._select(span, changes, spec, settings, git)
+    return estimate_files(
+        selection.files, changes, settings, cache=cache, provider=provider, force=spec.force, batches=batches
+    )
+
+
+def guard(
+    selection: pipeline.Selection,
+    changes: Sequence[FileChange],
+    settings: Settings,
+    *,
+    cache: Cache,
+    provider: Provider,
+    force: bool,
+    batches: BatchRunner | None,
+) -> tuple[pipeline.Selection, str]:
+    """The budget guard, before the first request: the selection cut to what fits ``max_cost_usd``.
+
+    Returns:
+        The selection (files that do not fit moved to ``skipped`` as "skipped: budget"), and a sentence
+        saying what was decided: everything fits, only some files (which), or the run is refused.
+    """
+    limit = settings.llm.max_cost_usd
+    assert limit is not None
+    estimate = estimate_files(
+        selection.files, changes, settings, cache=cache, provider=provider, force=force, batches=batches
+    )
+    kept, left = fit_budget(estimate, limit)
+    head = f"max_cost_usd ${limit:.4f}, {estimate.line()}"
+    if not left:
+        return selection, f"{head}: everything fits"
+    worst = {f.path: f.worst_usd for f in estimate.files}
+    skipped = tuple(
+        FileOutcome(p, f"skipped: budget (worst case ${worst[p]:.4f}; max_cost_usd ${limit:.4f})")
+        for p in left
+    )
+    files = tuple(f for f in selection.files if f.path not in set(left))
+    cut = pipeline.Selection(files, selection.deletions, selection.skipped + skipped)
+    if not kept:
+        return cut, f"{head}: refused before any request; no file fits (run `docbot estimate`)"
+    return cut, (
+        f"{head}: documented the {len(kept)} file(s) that fit, changed public symbols first; "
+        f"{len(left)} skipped"
+    )
