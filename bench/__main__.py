@@ -3,6 +3,9 @@
 ``./dev bench ARGS`` runs ``python -P -m bench ARGS`` in the dev virtualenv with the checkout on
 ``PYTHONPATH``: the benchmark starts the loopback servers in ``tests/fakes``, which are not part of the
 installed package, so it runs from a checkout only. See docs/performance.md.
+
+``./dev bench rate ARGS`` runs ``bench/rate.py`` instead: filling the rate-limit tiers, fault storms
+and a mid-run kill.
 """
 
 from __future__ import annotations
@@ -68,6 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         0, or 2 when an option is invalid (the message is printed on stderr).
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["rate"]:  # ./dev bench rate ...: the tier, storm and kill workloads (bench/rate.py)
+        from bench import rate
+
+        return rate.main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.check is not None:
         from bench import check_bench

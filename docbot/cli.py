@@ -25,6 +25,7 @@ from docbot.docstrings import STYLES
 from docbot.errors import ConfigError, DocbotError
 from docbot.events import RunSpec, Skip
 from docbot.git import Git
+from docbot.interrupt import EXIT_INTERRUPTED, signals_interrupt
 from docbot.llm.base import Provider
 from docbot.llm.batch import open_batches
 from docbot.llm.providers import open_provider
@@ -588,10 +589,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        code: int = args.func(args)
+        with signals_interrupt():
+            code: int = args.func(args)
     except DocbotError as exc:
         print(f"docbot: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM through signals_interrupt
+        print(f"docbot: interrupted ({exc or 'SIGINT'}); answers received so far are cached", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return code
 
 

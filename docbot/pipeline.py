@@ -17,7 +17,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from docbot import __version__, languages, shard, symbols
 from docbot.cache import Cache, CacheEntry, content_key
 from docbot.cache.shapes import chunk_answer, overview_answer, symbol_answer
+from docbot.cache.writebehind import WriteBehind
 from docbot.changes import FileChange, changed_files
 from docbot.chunking import Chunk, split_source
 from docbot.config import ChunkSettings, Settings
@@ -175,6 +176,10 @@ def select_files(
             source = data.decode("utf-8")
         except UnicodeDecodeError:
             skipped.append(FileOutcome(path, "not UTF-8 text"))
+            continue
+        reason = file_filter.shape_reason(path, source)
+        if reason:
+            skipped.append(FileOutcome(path, reason))
             continue
         syms, chunks = split_source(
             path,
@@ -370,28 +375,46 @@ def document_chunks(
     errors: dict[str, str] = {}
     usage = Usage()
     labels: dict[str, tuple[str, str]] = {}  # entry key -> (path, what it holds), for not_stored
-    progress.begin(files=len(files), chunks=len(chunks), cached=cached)
-    with contextlib.ExitStack() as stack:
-        stack.callback(progress.end)  # runs last: after the pool's threads are done, also on an error
-        pool = stack.enter_context(ThreadPoolExecutor(max_concurrency, thread_name_prefix="docbot-llm"))
-        for plan, doc, error in pool.map(tracked, to_ask):
-            if doc is None:
-                errors[plan.key] = error or "unknown error"
-                continue
-            usage += doc.usage
-            docs[plan.key] = _assemble(plan, doc, provider.model)
-            saved += plan.reused_usd
-            if doc.model == "none":
-                continue  # not asked (oversized): nothing worth storing
-            if bulk is not None and bulk.docs.get(plan.key) is doc:
-                continue  # cached when its batch ended
+    # Each answer is buffered for the cache the moment it is parsed, by the thread that got it, so an
+    # interrupted run keeps what it paid for (see ``cache.writebehind``).
+    buffer = WriteBehind(cache)
+
+    def ask_and_store(plan: _Plan) -> tuple[_Plan, ChunkDoc | None, str | None]:
+        plan, doc, error = tracked(plan)
+        cached_by_batch = bulk is not None and bulk.docs.get(plan.key) is doc
+        if doc is not None and doc.model != "none" and not cached_by_batch:
             for key, entry in _entries(plan, doc, provider):
-                fresh[key] = entry
-            labels.update(_labels(plan, doc, provider))
+                buffer.add(key, entry)
+        return plan, doc, error
+
+    progress.begin(files=len(files), chunks=len(chunks), cached=cached)
+    pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm")
+    try:
+        pending = {pool.submit(ask_and_store, plan) for plan in to_ask}
+        while pending:
+            done, pending = wait(pending, timeout=buffer.interval_s, return_when=FIRST_COMPLETED)
+            buffer.flush_if_due()  # also when no answer came in for a while
+            for future in done:
+                plan, doc, error = future.result()
+                if doc is None:
+                    errors[plan.key] = error or "unknown error"
+                    continue
+                usage += doc.usage
+                docs[plan.key] = _assemble(plan, doc, provider.model)
+                saved += plan.reused_usd
+                if doc.model != "none":
+                    labels.update(_labels(plan, doc, provider))
+    finally:
+        # On SIGTERM/SIGINT (raised here in the main thread) or a crash: store what was answered, stop
+        # sending, let the requests in flight finish (they are paid for), and store their answers too.
+        buffer.flush()
+        pool.shutdown(wait=True, cancel_futures=True)
+        buffer.flush()
+        progress.end()
     labels.update({k: (c.path, f"chunk {c.index}") for k, (c, _) in chunks.items()})
+    refused = {**cache.put_many(fresh), **buffer.refused}
     not_stored = tuple(
-        FileOutcome(labels[key][0], f"{labels[key][1]}: {reason}")
-        for key, reason in cache.put_many(fresh).items()
+        FileOutcome(labels[key][0], f"{labels[key][1]}: {reason}") for key, reason in refused.items()
     )
     if bulk is not None:
         not_stored += tuple(

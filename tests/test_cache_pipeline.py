@@ -200,7 +200,8 @@ def test_oversized_entries_are_skipped_and_reported(git_repo: GitRepo, table: Fa
     git_repo.write("huge.py", f'def huge():\n    """Huge.\n\n    {words}\n    """\n    return 1\n')
     git_repo.commit("huge")
     # One chunk however many tokens: this is about DynamoDB's item size limit, not the chunk budget.
-    one_chunk = {"chunk_max_tokens": 1_000_000}
+    # (The docstring's long lines would otherwise make it look minified.)
+    one_chunk = {"chunk_max_tokens": 1_000_000, "max_average_line_chars": 1_000_000}
     data = run_once(git_repo, table, settings=one_chunk)[0].to_json()
     assert data["cache"]["available"] is True
     reasons = [(o["path"], o["reason"].split(":")[0]) for o in data["cache"]["not_stored"]]

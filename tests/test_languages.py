@@ -103,7 +103,7 @@ def test_chunk_settings_from_env_and_flags() -> None:
     ) == (
         2000,
         4_000,
-        100,
+        8,
     )
     env = {
         "DOCBOT_CHUNK_MAX_TOKENS": "8000",

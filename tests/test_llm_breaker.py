@@ -42,33 +42,58 @@ def test_opens_after_threshold_consecutive_failures_and_half_opens_after_cooldow
     breaker.before_request()
 
 
-def test_provider_fails_fast_while_open_and_recovers() -> None:
+def test_a_request_waits_while_open_and_the_half_open_trial_recovers() -> None:
     with running() as fake:
         clock = FakeClock()
-        provider = provider_for(fake, clock, breaker_threshold=3, breaker_cooldown_s=60, max_attempts=2)
-        fake.script(status(500), status(500), status(500))
+        provider = provider_for(
+            fake,
+            clock,
+            breaker_threshold=3,
+            breaker_cooldown_s=60,
+            max_attempts=2,
+            max_attempts_rate_limited=2,
+        )
+        fake.script(status(500), status(500), status(500), ok())
         with pytest.raises(ApiTransientError, match="HTTP 500"):
-            provider.document(request())  # failures 1 and 2
-        with pytest.raises(CircuitOpenError, match="circuit open"):
-            provider.document(request())  # failure 3 opens the circuit; attempt 2 is refused
-        sent = fake.totals()["requests"]
-        assert sent == 3
-        with pytest.raises(CircuitOpenError):
-            provider.document(request())
-        assert fake.totals()["requests"] == sent  # nothing sent while open
-        assert provider.breaker.state == "open"
-
-        clock.advance(60)
-        fake.script(status(500))  # the half-open trial fails: open again
-        with pytest.raises(CircuitOpenError):
-            provider.document(request())
-        assert fake.totals()["requests"] == 4
-
-        clock.advance(60)
-        fake.script(ok())
-        doc = provider.document(request())  # the trial succeeds: closed
+            provider.document(request())  # failures 1 and 2: this request's own retries are spent
+        started = clock.now()
+        doc = provider.document(request())  # failure 3 opens the circuit; the retry waits, then probes
+        assert clock.now() - started >= 60  # it waited out the cool-down instead of failing
         assert provider.breaker.state == "closed"
-        assert doc.usage.requests == 1
+        assert provider.breaker.times_opened == 1
+        assert (doc.usage.requests, doc.usage.retries) == (2, 1)
+        assert fake.totals()["requests"] == 4  # nothing was sent while the circuit was open
+        assert fake.unused_script == []
+
+
+def test_a_failed_trial_reopens_and_a_later_one_closes_the_circuit() -> None:
+    with running() as fake:
+        clock = FakeClock()
+        provider = provider_for(fake, clock, breaker_threshold=1, breaker_cooldown_s=10, max_attempts=5)
+        fake.script(status(503), status(503), ok())
+        started = clock.now()
+        doc = provider.document(request())
+        assert doc.usage.requests == 3
+        assert provider.breaker.times_opened == 2  # opened, trial failed, open again, trial passed
+        assert provider.breaker.state == "closed"
+        assert clock.now() - started >= 20  # two cool-downs (the retries' backoff overlaps them)
+        assert provider.breaker.waited_s > 0
+        assert fake.unused_script == []
+
+
+def test_an_outage_longer_than_max_open_fails_with_circuit_open() -> None:
+    with running() as fake:
+        clock = FakeClock()
+        provider = provider_for(
+            fake, clock, breaker_threshold=1, breaker_cooldown_s=10, breaker_max_open_s=25, max_attempts=10
+        )
+        fake.script(status(503), status(503), status(503))  # open at 0, trials at 10 and 20 fail
+        with pytest.raises(CircuitOpenError, match="circuit open"):
+            provider.document(request())
+        assert fake.totals()["requests"] == 3
+        with pytest.raises(CircuitOpenError):
+            provider.document(request())  # the outage is over the limit: later work fails at once
+        assert fake.totals()["requests"] == 3
         assert fake.unused_script == []
 
 
@@ -90,8 +115,15 @@ def test_rate_limits_and_client_errors_do_not_open_the_circuit() -> None:
 def test_a_429_answering_the_half_open_trial_closes_the_circuit() -> None:
     with running() as fake:
         clock = FakeClock()
-        provider = provider_for(fake, clock, breaker_threshold=1, breaker_cooldown_s=10, max_attempts=1)
-        fake.script(status(503))
+        provider = provider_for(
+            fake,
+            clock,
+            breaker_threshold=1,
+            breaker_cooldown_s=10,
+            max_attempts=2,
+            max_attempts_rate_limited=2,
+        )
+        fake.script(status(503), status(503))  # the second is a half-open trial, after a cool-down
         with pytest.raises(ApiTransientError, match="HTTP 503"):
             provider.document(request())
         assert provider.breaker.state == "open"

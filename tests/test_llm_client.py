@@ -12,7 +12,7 @@ from docbot.llm.client import AnthropicProvider
 from docbot.llm.pricing import PRICES
 from docbot.llm.prompt import OUTPUT_SCHEMA, PROMPT_VERSION, SYSTEM_PROMPT
 from docbot.llm.providers import open_provider
-from tests.fakes.anthropic_server import FakeAnthropic, bad_json, ok, running, truncate
+from tests.fakes.anthropic_server import FakeAnthropic, Limits, bad_json, ok, running, truncate
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import SOURCE, chunk_of, provider_for, request, settings_for
 from tests.fakes.model_behaviour import asked_names
@@ -26,7 +26,7 @@ def fake() -> FakeAnthropic:
 
 
 def test_request_is_structured_output_with_cached_prefixes(fake: FakeAnthropic) -> None:
-    provider_for(fake, FakeClock(), max_tokens=1000).document(request())
+    provider_for(fake, FakeClock()).document(request())
     (seen,) = fake.seen
     assert seen.headers["authorization"] == f"Bearer {fake.api_key}"
     assert seen.headers["anthropic-version"]
@@ -39,7 +39,8 @@ def test_request_is_structured_output_with_cached_prefixes(fake: FakeAnthropic) 
     assert body["thinking"] == {"type": "between_tools"}
     assert body["output_config"]["effort"] == "low"
     assert body["model"] == "claude-sonnet-5-5"
-    assert body["max_tokens"] == 1000
+    # The predicted output, not a fixed budget: (40 + 3 symbols x 220 + 250 overview) x 1.5 margin.
+    assert body["max_tokens"] == 1425
     assert body["system"] == [{"type": "text", "text": SYSTEM_PROMPT, "cache_control": {"type": "ephemeral"}}]
     context, ask = body["messages"][0]["content"]
     assert context["cache_control"] == {"type": "ephemeral"}
@@ -93,15 +94,28 @@ def test_no_secret_or_environment_value_reaches_the_prompt(fake: FakeAnthropic) 
     assert fake.url not in sent
 
 
-def test_cut_off_reply_is_retried_once_with_twice_the_room(fake: FakeAnthropic) -> None:
-    fake.script(truncate(), ok())
-    doc = provider_for(fake, FakeClock(), max_tokens=1000).document(request())
-    assert [s.body["max_tokens"] for s in fake.seen if s.body] == [1000, 2000]
-    assert [s.stop_reason for s in fake.seen] == ["max_tokens", "end_turn"]
+def test_a_cut_off_reply_is_split_not_given_more_room(fake: FakeAnthropic) -> None:
+    fake.script(truncate(), ok(), ok())
+    doc = provider_for(fake, FakeClock()).document(request())
+    asked = [(s.body["max_tokens"], _names_asked(s.body)) for s in fake.seen if s.body]
+    assert asked[:2] == [
+        (1425, ["add", "Greeter", "Greeter.greet"]),
+        (765, ["add"]),  # (40 + 220 + 250 overview) x 1.5
+    ]
+    # (40 + 2 x 220) x 1.5 = 720 before any reply; less once the fake's short answer was recorded.
+    assert asked[2][1] == ["Greeter", "Greeter.greet"] and asked[2][0] < 720
+    assert [s.stop_reason for s in fake.seen] == ["max_tokens", "end_turn", "end_turn"]
     assert [s.name for s in doc.symbols] == ["add", "Greeter", "Greeter.greet"]
     # The cut-off reply was billed: its tokens and cost are in the chunk's usage.
-    assert doc.usage.requests == 2 and doc.usage.retries == 1
+    assert doc.usage.requests == 3 and doc.usage.retries == 0
     assert doc.usage.output_tokens == fake.totals()["output_tokens"]
+
+
+def test_a_single_cut_off_symbol_gets_twice_the_room_once(fake: FakeAnthropic) -> None:
+    fake.script(truncate(), ok())
+    doc = provider_for(fake, FakeClock()).document(request("def only():\n    return 1\n"))
+    assert [s.body["max_tokens"] for s in fake.seen if s.body] == [765, 1530]
+    assert [s.name for s in doc.symbols] == ["only"]
 
 
 def test_still_unusable_reply_splits_the_chunk(fake: FakeAnthropic) -> None:
@@ -109,11 +123,12 @@ def test_still_unusable_reply_splits_the_chunk(fake: FakeAnthropic) -> None:
     doc = provider_for(fake, FakeClock()).document(request())
     asked = [(s.body["max_tokens"], _names_asked(s.body)) for s in fake.seen if s.body]
     assert asked == [
-        (4096, ["add", "Greeter", "Greeter.greet"]),
-        (8192, ["add", "Greeter", "Greeter.greet"]),
-        (8192, ["add"]),
-        (8192, ["Greeter", "Greeter.greet"]),
+        (1425, ["add", "Greeter", "Greeter.greet"]),
+        (1425, ["add", "Greeter", "Greeter.greet"]),  # not JSON: asked once more, same room
+        (765, ["add"]),
+        (asked[3][0], ["Greeter", "Greeter.greet"]),
     ]
+    assert asked[3][0] < 720
     assert doc.overview == "Overview of the file."
     assert [s.name for s in doc.symbols] == ["add", "Greeter", "Greeter.greet"]
     assert doc.usage.requests == 4
@@ -128,20 +143,30 @@ def test_unusable_reply_for_a_single_symbol_fails_and_is_counted(fake: FakeAnthr
     assert provider.failed_usage().output_tokens == fake.totals()["output_tokens"] > 0
 
 
-def test_small_max_tokens_cuts_real_replies_off_and_the_chunk_is_split(fake: FakeAnthropic) -> None:
-    """No script: the fake cuts at max_tokens like the API; twice the room is not enough for 12
-    symbols, so each half is asked with the larger room."""
+def test_a_chunk_whose_prediction_is_over_the_answer_limit_is_asked_in_parts(fake: FakeAnthropic) -> None:
+    """No script: 12 symbols predict (40 + 12 x 220 + 250) x 1.5 = 4,395 tokens, over a 1,500 limit, so
+    the chunk is asked for in parts that fit, and no reply is cut off."""
     source = "".join(f"def function_number_{i}(a, b):\n    return a + b\n\n\n" for i in range(12))
-    doc = provider_for(fake, FakeClock(), max_tokens=256).document(request(source))
-    asked = [(s.body["max_tokens"], len(_names_asked(s.body)), s.stop_reason) for s in fake.seen if s.body]
-    assert asked == [
-        (256, 12, "max_tokens"),
-        (512, 12, "max_tokens"),
-        (512, 6, "end_turn"),
-        (512, 6, "end_turn"),
-    ]
+    provider = provider_for(fake, FakeClock(), max_tokens=1500)
+    doc = provider.document(request(source))
+    asked = [(s.body["max_tokens"], _names_asked(s.body), s.stop_reason) for s in fake.seen if s.body]
+    assert all(room <= 1500 and stop == "end_turn" for room, _, stop in asked), asked
+    assert 1 < len(asked[0][1]) < 12
+    assert [n for _, names, _ in asked for n in names] == [f"function_number_{i}" for i in range(12)]
     assert [s.name for s in doc.symbols] == [f"function_number_{i}" for i in range(12)]
-    assert doc.usage.output_tokens == fake.totals()["output_tokens"]
+    # Complete replies teach the model this run's tokens per symbol (the fake writes short answers).
+    assert provider.output.tokens_per_symbol() < 220
+
+
+def test_no_request_reserves_more_than_the_tiers_output_budget() -> None:
+    with running(limits=Limits(otpm=1000)) as fake:
+        doc = provider_for(fake, FakeClock()).document(request())
+        seen = list(fake.seen)
+    assert seen[0].status == 429 and "alone needs 1,425" in (seen[0].reason or "")
+    # The 429's headers told the limit: from then on every request fits it.
+    assert all(s.body is not None and s.body["max_tokens"] <= 1000 for s in seen[1:])
+    assert seen[-1].status == 200
+    assert [s.name for s in doc.symbols] == ["add", "Greeter", "Greeter.greet"]
 
 
 def _names_asked(body: dict[str, object]) -> list[str]:

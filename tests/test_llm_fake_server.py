@@ -4,6 +4,7 @@ would prove nothing. Driven through the real SDK, and through plain HTTP where t
 from __future__ import annotations
 
 import json
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -12,7 +13,8 @@ from typing import Any
 import anthropic
 import pytest
 
-from tests.fakes.anthropic_server import FakeAnthropic, Limits, running
+from tests.fakes.anthropic_server import FakeAnthropic, Latency, Limits, running
+from tests.fakes.clock import FakeClock
 
 BODY = {"model": "claude-sonnet-5-5", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
 
@@ -123,3 +125,57 @@ def test_replies_satisfy_the_schema_and_stop_at_max_tokens(fake: FakeAnthropic) 
     assert json.loads(message.content[-1].text) == {"items": [{"name": "a"}, {"name": "b"}]}  # type: ignore[union-attr]
     short = _client(fake).messages.create(**{**BODY, "max_tokens": 2}, output_config=config)  # type: ignore[arg-type]
     assert short.stop_reason == "max_tokens" and short.usage.output_tokens == 2
+
+
+def test_max_tokens_is_reserved_until_the_reply_is_complete() -> None:
+    clock = FakeClock()
+    with running(limits=Limits(otpm=1000), clock=clock.now, sleep=lambda s: None) as fake:
+        started = threading.Event()
+        release = threading.Event()
+
+        def slow(seconds: float) -> None:  # the first reply is still being written
+            started.set()
+            release.wait(10)
+
+        fake.sleep = slow
+        fake.latency = Latency(base_s=1.0)
+        first = threading.Thread(target=lambda: _client(fake).messages.create(**{**BODY, "max_tokens": 800}))
+        first.start()
+        assert started.wait(10)
+        fake.sleep = lambda s: None
+        # 800 of 1,000 are held by the reply in flight, though it will use a handful.
+        with pytest.raises(anthropic.RateLimitError):
+            _client(fake).messages.create(**{**BODY, "max_tokens": 300})
+        release.set()
+        first.join(10)
+        # Finished: the unused part is back, and the same request now fits.
+        _client(fake).messages.create(**{**BODY, "max_tokens": 300})
+
+
+def test_max_tokens_over_the_otpm_limit_is_never_admitted() -> None:
+    with running(limits=Limits(otpm=8000)) as fake:
+        alone = "this request alone needs 8,192 output tokens"
+        with pytest.raises(anthropic.RateLimitError, match=alone):
+            _client(fake).messages.create(**{**BODY, "max_tokens": 8192})
+
+
+def test_a_request_over_the_concurrency_limit_gets_a_429() -> None:
+    with running(limits=Limits(concurrency=1)) as fake:
+        started = threading.Event()
+        release = threading.Event()
+
+        def slow(seconds: float) -> None:
+            started.set()
+            release.wait(10)
+
+        fake.sleep = slow
+        fake.latency = Latency(base_s=1.0)
+        first = threading.Thread(target=lambda: _client(fake).messages.create(**BODY))
+        first.start()
+        assert started.wait(10)
+        with pytest.raises(anthropic.RateLimitError, match="concurrent connections"):
+            _client(fake).messages.create(**BODY)
+        release.set()
+        first.join(10)
+        assert fake.admission.peak_in_flight == 1
+        _client(fake).messages.create(**BODY)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 
-from docbot.llm.ratelimit import RateLimiter
+from docbot.llm.ratelimit import RateLimiter, Window
 from tests.fakes.clock import FakeClock
 
 
 def _limiter(clock: FakeClock, **kw: int) -> RateLimiter:
+    # The bucket tests start with the whole window open; the window's own tests start it small.
     args = {"rpm": 60, "itpm": 6000, "otpm": 6000, "max_concurrency": 4, **kw}
+    args.setdefault("start_concurrency", args["max_concurrency"])
     return RateLimiter(clock=clock.now, sleep=clock.sleep, **args)
 
 
@@ -96,3 +98,88 @@ def test_concurrency_cap_holds_extra_threads_until_a_slot_is_free() -> None:
     assert got.wait(5)
     t.join(5)
     limiter.release(held[1])
+
+
+def test_the_window_starts_with_one_request_and_slow_starts_without_headers() -> None:
+    window = Window(ceiling=8)
+    assert window.limit == 1  # nothing is known about the tier before the first response
+    for expected in (2, 3, 4, 5, 6, 7, 8, 8):
+        window.grow()
+        assert window.limit == expected
+
+
+def test_the_first_headers_open_the_window_to_half_the_ceiling() -> None:
+    clock = FakeClock()
+    limiter = _limiter(clock, max_concurrency=16, start_concurrency=1)
+    limiter.observe({"anthropic-ratelimit-requests-remaining": "10"})  # no limit header: no news
+    assert limiter.window.limit == 1
+    limiter.observe({"anthropic-ratelimit-requests-limit": "1000"})
+    assert limiter.window.limit == 8
+    limiter.answered()
+    assert limiter.window.limit == 9  # still slow-starting: one slot per answer until a 429
+
+
+def _in_flight(window: Window, n: int) -> None:
+    for _ in range(n):
+        window.enter()
+
+
+def test_a_429_teaches_the_servers_concurrency_and_growth_past_it_is_slow() -> None:
+    window = Window(ceiling=32, start=32)
+    _in_flight(window, 21)
+    window.shrink()  # the 21st was refused: the server takes 20
+    assert (window.limit, window.learned) == (20, 20)
+    for _ in range(21):
+        window.leave()
+    for _ in range(150):
+        window.grow()
+    assert window.limit == 20  # probing past what was learned takes ten windows of answers per slot
+    for _ in range(60):
+        window.grow()
+    assert window.limit == 21
+
+
+def test_a_429_below_what_was_learned_halves_the_window() -> None:
+    window = Window(ceiling=32, start=32)
+    _in_flight(window, 21)
+    window.shrink()
+    for _ in range(11):
+        window.leave()
+    window.shrink()  # refused with 10 in flight: not concurrency but tokens, or a smaller limit now
+    assert window.limit == 9
+    assert window.decreases == 2
+
+
+def test_429s_that_arrive_together_pause_once_and_leave_what_was_admitted() -> None:
+    clock = FakeClock()
+    limiter = _limiter(clock, max_concurrency=16)
+    held = [limiter.acquire(1, 1) for _ in range(12)]  # the server admitted 9 of them, refused 3
+    for hint in (5.0, 5.0, 3.0):  # the three refusals come back, one after another
+        limiter.pause(hint)
+        limiter.release(held.pop())
+    assert limiter.window.limit == 9 and limiter.window.learned == 9
+    for p in held:
+        limiter.release(p)
+    limiter.release(limiter.acquire(1, 1))
+    assert clock.sleeps == [5.0]  # one shared pause, not 5 + 5 + 3
+    limiter.pause(2.0, shrink=False)  # a 529's hint: wait, but the window stays
+    assert limiter.window.limit == 9
+
+
+def test_the_window_holds_requests_beyond_it() -> None:
+    clock = FakeClock()
+    limiter = _limiter(clock, max_concurrency=4, start_concurrency=1)
+    held = limiter.acquire(1, 1)
+    got = threading.Event()
+
+    def second() -> None:
+        limiter.release(limiter.acquire(1, 1))
+        got.set()
+
+    t = threading.Thread(target=second)
+    t.start()
+    assert not got.wait(0.2)  # blocked: the window is one request wide
+    limiter.answered()  # the first answer widens it to two
+    assert got.wait(5)
+    t.join(5)
+    limiter.release(held)

@@ -123,7 +123,7 @@ def test_dropped_connections_are_retried_then_reported(fake: FakeAnthropic) -> N
     assert doc.usage.requests == 2
 
     fake.script(*[drop()] * 5)
-    provider = provider_for(fake, clock)
+    provider = provider_for(fake, clock, max_attempts_rate_limited=5)  # a drop: the larger cap
     with pytest.raises(TransientError, match="connection failed"):
         provider.document(request())
     assert provider.failed_usage().requests == 5
@@ -143,21 +143,22 @@ def test_hung_requests_time_out_are_retried_then_reported(fake: FakeAnthropic) -
     assert fake.totals()["no_answer"] == 3
 
 
-def test_five_attempts_for_errors_ten_for_rate_limits(fake: FakeAnthropic) -> None:
+def test_five_attempts_for_timeouts_more_while_the_server_sheds_load(fake: FakeAnthropic) -> None:
     clock = FakeClock()
-    fake.script(*[status(500)] * 5)
-    with pytest.raises(TransientError, match="HTTP 500"):
-        provider_for(fake, clock).document(request())
+    fake.script(*[hang()] * 5)
+    with pytest.raises(TransientError, match="timed out"):
+        provider_for(fake, clock, request_timeout_s=0.2).document(request())
     assert fake.totals()["requests"] == 5
 
     clock = FakeClock()
-    fake.script(*[status(429, retry_after=1)] * 10)
-    provider = provider_for(fake, clock)
-    with pytest.raises(TransientError, match="HTTP 429"):
+    # 429s, 529s, 5xx and dropped connections: the server is up, shedding load; the larger cap applies.
+    fake.script(*[status(429, retry_after=1), status(529), status(500), drop(), status(529)] * 2)
+    provider = provider_for(fake, clock, max_attempts_rate_limited=10)
+    with pytest.raises(TransientError, match="HTTP 529"):
         provider.document(request())
     assert fake.totals()["requests"] == 15
     assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 16.0, 16.0, 16.0, 16.0, 16.0]
-    assert provider.failed_usage().rate_limited == 10
+    assert provider.failed_usage().rate_limited == 2
 
 
 def test_retry_after_header_forms() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +15,14 @@ from docbot.config import load_settings
 from docbot.errors import ConfigError
 from docbot.metrics import MetricsTarget, metric_data, parse_target, put_metrics
 from tests.conftest import GitRepo
-from tests.fakes.dynamodb import REGION, moto_server_fixture  # noqa: F401
+from tests.fakes.dynamodb import REGION, fresh_moto, moto_server_fixture  # noqa: F401
 
 NAMESPACE = "docbot-test"
 
 
 @pytest.fixture
 def cloudwatch(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    request = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    fresh_moto(moto_server, monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH", moto_server)
     return boto3.client("cloudwatch", region_name=REGION, endpoint_url=moto_server)

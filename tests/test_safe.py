@@ -147,6 +147,9 @@ def hostile_repo(repo: GitRepo, branch: str | None = None) -> None:
     repo.commit("first")
     if branch:
         repo.git("checkout", "-q", "-b", branch)
+    # The planted marker reads "generated ... do not edit", which the generated-header rule would skip;
+    # the repository says the file is hand-written, as a user would for such a false positive.
+    repo.write(".gitattributes", "src/ping.py linguist-generated=false\n")
     repo.write(
         "src/ping.py",
         f'def ping(user):\n    """{HOSTILE}\n\n    {HOSTILE}\n    """\n    return user\n\n\n'

@@ -15,6 +15,7 @@ from docbot.action.runner import ActionLog
 from docbot.config import Settings
 from docbot.errors import DocbotError
 from docbot.git import Git
+from docbot.interrupt import signals_interrupt
 from docbot.progress import LogProgress
 from docbot.render.bodies import Links
 from docbot.report import PublishRecord
@@ -77,7 +78,11 @@ def main(
             from docbot.llm.providers import open_provider
             from docbot.publish.github import open_publisher
 
-            with closing(open_cache(settings.cache)) as cache, log.group("docbot: documenting the changes"):
+            with (
+                closing(open_cache(settings.cache)) as cache,
+                log.group("docbot: documenting the changes"),
+                signals_interrupt(),  # a cancel's SIGTERM still stores the answers received
+            ):
                 provider = open_provider(settings.llm)
                 batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
                 result = pipeline.run(
@@ -114,6 +119,9 @@ def main(
     except DocbotError as exc:
         fail = settings.publish.fail_on_error if settings else inputs.fail_on_error(env)
         return outputs.failed(log, runner, str(exc), fail)
+    except KeyboardInterrupt as exc:  # cancelled or timed out: the answers so far are in the cache
+        fail = settings.publish.fail_on_error if settings else inputs.fail_on_error(env)
+        return outputs.failed(log, runner, f"interrupted ({exc}); answers received so far are cached", fail)
     except Exception as exc:  # a bug, not bad input: still an annotation, outputs and a summary
         return outputs.crashed(log, runner, exc)
 

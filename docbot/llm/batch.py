@@ -145,7 +145,8 @@ class BatchRunner:
 
     def params(self, request: DocRequest) -> dict[str, Any]:
         """The Messages params of one request: byte for byte the interactive path's first attempt."""
-        return build_params(request, self._settings)
+        room = getattr(self._provider, "first_room", None)
+        return build_params(request, self._settings, max_tokens=room(request) if callable(room) else None)
 
     def collect(
         self, requests: Mapping[str, DocRequest], *, cache: Cache, store: Store, resume: bool = True

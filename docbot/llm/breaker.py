@@ -1,10 +1,14 @@
-"""A circuit breaker shared by every request of a run.
+"""A circuit breaker shared by every request of a run: it slows a run through a storm, it does not fail it.
 
-After ``threshold`` consecutive failed requests (across all chunks and threads) the circuit opens:
-no request is sent and work fails fast with the reason "circuit open", instead of every remaining
-chunk spending its full retry schedule against an API that is down. After ``cooldown_s`` it
-half-opens: exactly one trial request goes out; its success closes the circuit, its failure opens it
-for another cool-down.
+After ``threshold`` consecutive failed requests (across all chunks and threads) the circuit opens: no
+request is sent, and every request that wants to go out waits (the backlog stays queued) instead of
+spending its retry schedule against an API that is down or shedding load. After ``cooldown_s`` it
+half-opens: exactly one trial request goes out; its success closes the circuit and the backlog
+resumes, its failure opens it for another cool-down. Waiting for the breaker is not an attempt: a
+request's retries are spent only by its own failures.
+
+Only an outage gives up: when the circuit has stayed open for ``max_open_s`` without one success, the
+requests still waiting fail with the reason "circuit open" (the run then reports what succeeded).
 """
 
 from __future__ import annotations
@@ -15,29 +19,53 @@ from collections.abc import Callable
 from docbot.errors import PermanentError
 
 CIRCUIT_OPEN = "circuit open"
+# How often a request waiting on another request's half-open trial looks again (seconds, at most).
+_TRIAL_POLL_S = 1.0
 
 
 class CircuitOpenError(PermanentError):
-    """The breaker refused to send a request; the message is exactly ``"circuit open"``."""
+    """The breaker gave up on the API (open past ``max_open_s``); the message is ``"circuit open"``."""
 
     def __init__(self) -> None:
         super().__init__(CIRCUIT_OPEN)
 
 
 class CircuitBreaker:
-    """Counts consecutive failures; thread-safe; the clock is passed in so tests control time."""
+    """Counts consecutive failures; thread-safe; the clock and sleep are passed in so tests control time.
 
-    def __init__(self, threshold: int, cooldown_s: float, clock: Callable[[], float]) -> None:
+    Args:
+        threshold: consecutive failures that open the circuit.
+        cooldown_s: how long it stays open before one trial request is let through.
+        clock: monotonic seconds.
+        sleep: how a request waits while the circuit is open; ``None`` refuses at once instead (a caller
+            that cannot wait).
+        max_open_s: how long the circuit may stay open, counted from its first opening without a
+            success in between, before waiting requests fail; ``None``: never.
+    """
+
+    def __init__(
+        self,
+        threshold: int,
+        cooldown_s: float,
+        clock: Callable[[], float],
+        *,
+        sleep: Callable[[float], None] | None = None,
+        max_open_s: float | None = None,
+    ) -> None:
         if threshold < 1:
             raise ValueError(f"threshold must be at least 1, got {threshold}")
         self._threshold = threshold
         self._cooldown_s = cooldown_s
         self._clock = clock
+        self._sleep = sleep
+        self._max_open_s = max_open_s
         self._lock = threading.Lock()
         self._failures = 0
         self._opened_at: float | None = None
+        self._down_since: float | None = None  # first opening since the last success
         self._trial_in_flight = False
         self.times_opened = 0
+        self.waited_s = 0.0  # time requests spent waiting on the breaker (a figure for reports)
 
     @property
     def state(self) -> str:
@@ -52,26 +80,51 @@ class CircuitBreaker:
             return "half-open"
         return "open"
 
+    def _wait_s(self) -> float | None:
+        """Under the lock: 0 to go now (taking the trial if half-open), seconds to wait, None to give up."""
+        state = self._state()
+        if state == "closed":
+            return 0.0
+        now = self._clock()
+        down = self._down_since
+        if down is not None and self._max_open_s is not None and now - down >= self._max_open_s:
+            return None  # the outage outlasted the run's patience: fail what is left
+        if state == "half-open" and not self._trial_in_flight:
+            self._trial_in_flight = True
+            return 0.0
+        if state == "open":
+            assert self._opened_at is not None
+            return self._opened_at + self._cooldown_s - now
+        return min(_TRIAL_POLL_S, self._cooldown_s)  # another request's trial decides
+
     def before_request(self) -> None:
-        """Call before sending a request.
+        """Call before sending a request: returns when it may go, waiting while the circuit is open.
 
         Raises:
-            CircuitOpenError: the circuit is open, or half-open with its one trial already in flight.
+            CircuitOpenError: the circuit has been open longer than ``max_open_s`` (or is open and
+                there is no ``sleep`` to wait with).
         """
+        while True:
+            with self._lock:
+                wait = self._wait_s()
+                if wait is not None and wait <= 0:
+                    return
+                if wait is None or self._sleep is None:
+                    raise CircuitOpenError()
+                self.waited_s += wait
+            self._sleep(wait)
+
+    def cancel(self) -> None:
+        """A request let through was not sent after all: free the half-open trial for another."""
         with self._lock:
-            state = self._state()
-            if state == "closed":
-                return
-            if state == "half-open" and not self._trial_in_flight:
-                self._trial_in_flight = True
-                return
-            raise CircuitOpenError()
+            self._trial_in_flight = False
 
     def record_success(self) -> None:
         """A request got an answer from the API that is not a service failure (a 2xx, a 4xx, a 429)."""
         with self._lock:
             self._failures = 0
             self._opened_at = None
+            self._down_since = None
             self._trial_in_flight = False
 
     def record_failure(self) -> None:
@@ -84,6 +137,7 @@ class CircuitBreaker:
                 self.times_opened += 1
             elif self._opened_at is None and self._failures >= self._threshold:
                 self._opened_at = self._clock()
+                self._down_since = self._down_since if self._down_since is not None else self._opened_at
                 self.times_opened += 1
             # Otherwise: a request sent before the circuit opened failed late; the cool-down stands.
             self._trial_in_flight = False

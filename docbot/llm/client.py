@@ -5,8 +5,11 @@ circuit breaker may refuse, then the real ``anthropic`` client sends it (``max_r
 tenacity policy owns retries, the SDK's own two would triple the attempts). The response's ``usage``
 gives the exact tokens and cost; its ``anthropic-ratelimit-*`` headers correct the limiter.
 
-Per chunk: a reply cut off at ``max_tokens`` or not matching the schema is retried once with twice the
-room; if that fails too, the chunk's symbols are split in two halves, each asked for separately.
+Per chunk: ``max_tokens`` is the predicted output (``llm/output.py``), capped by the answer limit
+(``max_tokens`` setting, and the tier's whole OTPM budget); a chunk whose prediction does not fit is
+asked for in halves. A reply cut off at ``max_tokens`` is split in halves (a single symbol is retried
+once with twice the room, never more than the OTPM budget); a reply not matching the schema is
+retried once, then split.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from docbot.docs import ChunkDoc, SymbolDoc, Usage, UsageMeter
 from docbot.errors import ConfigError, DocbotError, PermanentError
 from docbot.llm.base import DocRequest
 from docbot.llm.breaker import CircuitBreaker
+from docbot.llm.output import MIN_MAX_TOKENS, OutputModel
 from docbot.llm.pricing import Budget, ModelPrice, TokenUsage, cost_usd, price_for, worst_case_cost_usd
 from docbot.llm.prompt import (
     COMPATIBLE_PROMPT_VERSIONS,
@@ -172,8 +176,15 @@ class AnthropicProvider:
             clock=clock,
             sleep=sleep,
         )
-        self.breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown_s, clock)
+        self.breaker = CircuitBreaker(
+            settings.breaker_threshold,
+            settings.breaker_cooldown_s,
+            clock,
+            sleep=sleep,
+            max_open_s=settings.breaker_max_open_s,
+        )
         self.budget = Budget(settings.max_cost_usd)
+        self.output = OutputModel(settings.model)
         self._failed = UsageMeter()
 
     def failed_usage(self) -> Usage:
@@ -223,22 +234,34 @@ class AnthropicProvider:
             log.warning("%s: %s", where, exc)
         return tally.usage()
 
+    def answer_limit(self) -> int:
+        """The most one planned request may reserve: ``max_tokens``, and never more than the tier's
+        whole per-minute output budget (a request over it could never be admitted)."""
+        otpm = int(self.limiter.capacity("output"))
+        return max(MIN_MAX_TOKENS, min(self._max_tokens, otpm, MAX_TOKENS_CEILING))
+
+    def first_room(self, request: DocRequest) -> int:
+        """The ``max_tokens`` of ``request``'s first attempt (a batch item sends the same bytes)."""
+        names = asked_names(request)
+        return min(self.output.predict(len(names), request.want_overview), self.answer_limit())
+
     def _document(
         self,
         request: DocRequest,
         names: list[str],
         want_overview: bool,
         tally: _Tally,
-        *,
-        split: bool = False,
     ) -> tuple[str | None, tuple[SymbolDoc, ...]]:
         if not names and not want_overview:
             return None, ()  # nothing to ask: a later chunk of a file without symbols
         where = f"{request.chunk.path}#{request.chunk.index}"
+        predicted = self.output.predict(len(names), want_overview)
+        if predicted > self.answer_limit() and len(names) > 1:
+            # The reply would not fit: ask for the symbols in two requests rather than be cut off.
+            return self._halves(request, names, want_overview, tally, where)
+        room = min(predicted, self.answer_limit())
         problem: ContentError | None = None
-        larger = min(2 * self._max_tokens, MAX_TOKENS_CEILING)
-        # Halves of a split chunk start with the larger room: the whole did not fit in the smaller one.
-        for room in (larger,) if split else (self._max_tokens, larger):
+        for _ in range(2):  # once more after an unusable reply
             asked = replace(request, names=tuple(names), want_overview=want_overview)
             params = build_params(asked, self._settings, max_tokens=room)
             message = self._send(params, tally, where, content_retry=problem is not None)
@@ -246,17 +269,34 @@ class AnthropicProvider:
             text = "".join(block.text for block in message.content if block.type == "text")
             try:
                 overview, docs = parse_reply(text, message.stop_reason, want_overview=want_overview)
-                return overview, resolve_names(docs, names)
+                result = overview, resolve_names(docs, names)
             except ContentError as exc:
                 problem = exc
                 log.warning("%s: unusable reply with max_tokens=%d (%s)", where, room, exc)
+                cut_off = message.stop_reason == "max_tokens"
+                if cut_off and len(names) > 1:
+                    break  # the answer needs more room than predicted: split, never a bigger reservation
+                if cut_off:
+                    # One symbol: more room, but never more than the tier's whole output budget.
+                    otpm = int(self.limiter.capacity("output"))
+                    room = max(room, min(2 * room, otpm, MAX_TOKENS_CEILING))
+                continue
+            usage = getattr(message, "usage", None)
+            if usage is not None:
+                self.output.record(len(names), want_overview, usage.output_tokens)
+            return result
         if len(names) > 1:
-            half = len(names) // 2
-            log.warning("%s: splitting %d symbols into two requests", where, len(names))
-            overview, first = self._document(request, names[:half], want_overview, tally, split=True)
-            _, second = self._document(request, names[half:], False, tally, split=True)
-            return overview, first + second
+            return self._halves(request, names, want_overview, tally, where)
         raise PermanentError(f"unusable reply from {self.model}: {problem}")
+
+    def _halves(
+        self, request: DocRequest, names: list[str], want_overview: bool, tally: _Tally, where: str
+    ) -> tuple[str | None, tuple[SymbolDoc, ...]]:
+        half = len(names) // 2
+        log.info("%s: asking for %d symbols in two requests", where, len(names))
+        overview, first = self._document(request, names[:half], want_overview, tally)
+        _, second = self._document(request, names[half:], False, tally)
+        return overview, first + second
 
     def _send(self, params: dict[str, Any], tally: _Tally, where: str, *, content_retry: bool) -> Message:
         """Send one request under the budget, the limiter, the breaker and the retry policy."""
@@ -267,12 +307,23 @@ class AnthropicProvider:
 
         def attempt() -> Message:
             nonlocal attempts
+            # Never reserve more than the tier's whole output budget, as last learned from the headers
+            # (a 429 for a request that alone is over it teaches the limit the first one did not know).
+            otpm = int(self.limiter.capacity("output"))
+            if int(params["max_tokens"]) > otpm:
+                params["max_tokens"] = max(MIN_MAX_TOKENS, otpm)
             self.budget.reserve(worst)  # raises BudgetExceededError: "skipped: budget"
             spent = 0.0
             try:
-                permit = self.limiter.acquire(prompt_tokens, max_tokens)
+                # Waits while the circuit is open, before taking a slot or tokens it would hold idle;
+                # raises CircuitOpenError ("circuit open") only after a whole outage.
+                self.breaker.before_request()
                 try:
-                    self.breaker.before_request()  # raises CircuitOpenError: "circuit open"
+                    permit = self.limiter.acquire(prompt_tokens, max_tokens)
+                except BaseException:
+                    self.breaker.cancel()
+                    raise
+                try:
                     attempts += 1
                     tally.add(requests=1)
                     if attempts > 1 or content_retry:
@@ -300,12 +351,14 @@ class AnthropicProvider:
             error = translate(exc)
             self.limiter.settle(permit, 0, 0)  # refused or lost: the tokens were not used
             if isinstance(exc, anthropic.APIStatusError):
-                self.limiter.observe(exc.response.headers)
+                self.limiter.observe(exc.response.headers, since=permit.taken_at)
                 if exc.status_code == 429:
                     tally.add(rate_limited=1)
             if isinstance(error, ApiTransientError):
-                if error.rate_limited and error.retry_after:
-                    self.limiter.pause(error.retry_after)
+                if error.status == 429:
+                    self.limiter.pause(error.retry_after or 0.0)  # also halves the concurrency window
+                elif error.rate_limited and error.retry_after:
+                    self.limiter.pause(error.retry_after, shrink=False)
                 if error.service_failure:
                     self.breaker.record_failure()
                 else:
@@ -319,7 +372,8 @@ class AnthropicProvider:
             self.breaker.record_failure()
             raise ApiTransientError(f"unreadable response ({exc})", status=200) from exc
         self.breaker.record_success()
-        self.limiter.observe(raw.headers)
+        self.limiter.answered()
+        self.limiter.observe(raw.headers, since=permit.taken_at)
         usage = token_usage(message)
         self.limiter.settle(permit, usage.input_tokens + usage.cache_write_tokens, usage.output_tokens)
         spent = cost_usd(usage, self.price)

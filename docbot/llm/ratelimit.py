@@ -7,6 +7,11 @@ rate (limit per 60 s), ``*-remaining`` lowers its level when the server knows of
 runs sharing the key, or our own requests still in flight). A 429's wait hint pauses every thread,
 not just the one that got it: the limit is shared, so are the consequences.
 
+How many requests are in flight is learned (``Window``, additive increase / multiplicative decrease):
+the first request goes alone (until a response's headers say what the tier really is, the settings'
+figures may be far above it); then the buckets pace, the window grows toward ``max_concurrency``, and
+a 429 teaches the server's concurrency limit.
+
 Like the API, input tokens are debited by an estimate before sending and corrected from ``usage``
 afterwards (``input_tokens + cache_creation_input_tokens``: cache reads do not count against ITPM);
 output tokens are debited by ``max_tokens`` and the unused part refunded.
@@ -52,12 +57,97 @@ class TokenBucket:
         self.level = min(self.capacity, self.level + amount)
 
 
+class Window:
+    """A concurrency cap learned from the server (AIMD). Thread-safe.
+
+    It starts at ``start`` (one request: nothing is known about the tier yet). ``open_up`` (the first
+    response's rate-limit headers) lets it jump to half the ``ceiling``, and the token buckets pace
+    from there; it slow-starts on, one slot per answer, until the first 429. A 429 with ``n``
+    requests in flight means the server's limit is below ``n``: the window drops to ``n - 1`` and
+    remembers it as ``learned``; a 429 at or below what was learned before halves it. Above
+    ``learned`` it grows by one slot per ten windows of answers (probing rarely, so a limit found
+    once costs few 429s); below, by one slot per window. The refusals of one burst each lower it to
+    what was still in flight (``shrink``).
+
+    Args:
+        ceiling: the most requests in flight, whatever the window has learned.
+        start: the first window.
+    """
+
+    PROBE_WINDOWS = 10
+
+    def __init__(self, ceiling: int, start: int = 1) -> None:
+        self.ceiling = ceiling
+        self.size = float(max(1, min(start, ceiling)))
+        self.in_flight = 0
+        self.slow_start = True  # one slot per answer until the headers or a 429 say more
+        self.learned: int | None = None
+        self.decreases = 0
+        self._cond = threading.Condition()
+
+    @property
+    def limit(self) -> int:
+        return max(1, int(self.size))
+
+    def enter(self) -> None:
+        """Wait for a slot under the current window."""
+        with self._cond:
+            while self.in_flight >= self.limit:
+                self._cond.wait()
+            self.in_flight += 1
+
+    def leave(self) -> None:
+        with self._cond:
+            self.in_flight -= 1
+            self._cond.notify_all()
+
+    def open_up(self) -> None:
+        """The tier is known (rate-limit headers): jump to half the ceiling and slow-start on from there,
+        unless a 429 already taught less. (All of it at once would collect a burst of 429s from a
+        server whose concurrency limit is below the ceiling; one slot per answer finds it with one.)"""
+        with self._cond:
+            if self.slow_start and self.learned is None:
+                self.size = max(self.size, float(max(1, self.ceiling // 2)))
+                self._cond.notify_all()
+
+    def grow(self) -> None:
+        """A request was answered without a 429: additive increase."""
+        with self._cond:
+            if self.slow_start:
+                step = 1.0
+            elif self.learned is not None and self.size >= self.learned:
+                step = 1.0 / (self.size * self.PROBE_WINDOWS)
+            else:
+                step = 1.0 / self.size
+            self.size = min(float(self.ceiling), self.size + step)
+            self._cond.notify_all()
+
+    def shrink(self, *, fresh: bool = True) -> None:
+        """A 429 (the caller still holds its slot): the window drops below the level that was refused.
+
+        Args:
+            fresh: the first 429 of a burst. The refusals of one burst come back one after another
+                while the admitted requests are still running, so the last one counts just those: the
+                window takes the smallest level seen. A fresh 429 at or below the level learned before
+                means that was too much after all (a token bucket, or a smaller limit now): it halves.
+        """
+        with self._cond:
+            target = float(max(1, self.in_flight - 1))
+            if fresh and self.learned is not None and self.in_flight <= self.learned:
+                target = min(target, max(1.0, self.size / 2))
+            self.slow_start = False
+            self.size = min(self.size, target) if not fresh else target
+            self.learned = int(self.size)
+            self.decreases += 1
+
+
 @dataclass(frozen=True)
 class Permit:
     """What ``acquire`` debited; hand it back to ``settle`` and ``release``."""
 
     input_tokens: int
     output_tokens: int
+    taken_at: float = 0.0  # limiter clock when the request was let go
 
 
 # anthropic-ratelimit-<family>-* header family -> bucket name.
@@ -75,7 +165,8 @@ class RateLimiter:
         rpm: requests per minute to start from.
         itpm: input tokens per minute to start from.
         otpm: output tokens per minute to start from.
-        max_concurrency: requests in flight at once.
+        max_concurrency: the most requests in flight at once (the learned window's ceiling).
+        start_concurrency: the window's first size.
         clock: monotonic seconds (injected so tests control time).
         sleep: how to wait (injected so tests record waits instead of sleeping).
     """
@@ -89,6 +180,7 @@ class RateLimiter:
         max_concurrency: int,
         clock: Callable[[], float],
         sleep: Callable[[float], None],
+        start_concurrency: int = 1,
     ) -> None:
         now = clock()
         self._buckets = {
@@ -96,7 +188,7 @@ class RateLimiter:
             "input": TokenBucket(itpm, now),
             "output": TokenBucket(otpm, now),
         }
-        self._slots = threading.BoundedSemaphore(max_concurrency)
+        self.window = Window(max_concurrency, start_concurrency)
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
@@ -118,7 +210,7 @@ class RateLimiter:
         Returns:
             The permit to ``settle`` with the real usage and then ``release``.
         """
-        self._slots.acquire()
+        self.window.enter()
         try:
             while True:
                 with self._lock:
@@ -135,11 +227,11 @@ class RateLimiter:
                         self._buckets["requests"].take(1)
                         self._buckets["input"].take(input_tokens)
                         self._buckets["output"].take(output_tokens)
-                        return Permit(input_tokens, output_tokens)
+                        return Permit(input_tokens, output_tokens, now)
                     self.waited_s += wait
                 self._sleep(wait)
         except BaseException:
-            self._slots.release()
+            self.window.leave()
             raise
 
     def settle(self, permit: Permit, input_tokens: int, output_tokens: int) -> None:
@@ -150,15 +242,39 @@ class RateLimiter:
 
     def release(self, permit: Permit) -> None:
         """Free the concurrency slot ``acquire`` took."""
-        self._slots.release()
+        self.window.leave()
 
-    def pause(self, seconds: float) -> None:
-        """Hold every new request for ``seconds`` (the server's wait hint on a 429)."""
+    def answered(self) -> None:
+        """A request came back without a 429: the window may grow."""
+        self.window.grow()
+
+    def pause(self, seconds: float, *, shrink: bool = True) -> None:
+        """Hold every new request for ``seconds`` (the server's wait hint) and, on a 429, halve the window.
+
+        The pause is the dispatcher's, shared by every thread: 429s that arrive together extend it to
+        the latest hint instead of adding up, and halve the window once. ``shrink=False`` for a 529:
+        an overloaded API is not a sign that this client sends too much at once.
+        """
         with self._lock:
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
+            now = self._clock()
+            already_paused = self._paused_until > now
+            self._paused_until = max(self._paused_until, now + seconds)
+        if shrink:
+            self.window.shrink(fresh=not already_paused)
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Correct the buckets from a response's ``anthropic-ratelimit-*`` headers (missing ones are fine)."""
+    def observe(self, headers: Mapping[str, str], since: float | None = None) -> None:
+        """Correct the buckets from a response's ``anthropic-ratelimit-*`` headers (missing ones are fine).
+
+        The first response that carries them tells the tier: the window opens to its ceiling and the
+        buckets, now the server's own figures, pace the requests.
+
+        Args:
+            since: when the request was sent (limiter clock). The server counted ``remaining`` when it
+                admitted the request; a reply that took its time to write arrives with a figure that old,
+                so the refill since then is added back, or every long reply would drain the buckets.
+        """
+        if any(_int_header(headers, f"{prefix}-limit") for prefix in _HEADER_BUCKETS):
+            self.window.open_up()
         with self._lock:
             now = self._clock()
             for prefix, name in _HEADER_BUCKETS.items():
@@ -170,7 +286,8 @@ class RateLimiter:
                     bucket.capacity = float(limit)
                     bucket.level = min(bucket.level, bucket.capacity)
                 if remaining is not None:
-                    bucket.level = min(bucket.level, float(remaining))
+                    refilled = 0.0 if since is None else max(0.0, now - since) * bucket.rate
+                    bucket.level = min(bucket.level, min(bucket.capacity, float(remaining) + refilled))
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:

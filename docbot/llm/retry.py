@@ -9,9 +9,10 @@ How long to wait: max(the server's hint (``retry-after-ms`` / ``retry-after``), 
 with full jitter: uniform(0, min(cap, initial * 2**(n-1)))). The hint is a floor because retrying
 earlier is known to fail; the jitter spreads concurrent retries so they do not return in lockstep.
 
-How often: ``max_attempts`` (5) for errors; ``max_attempts_rate_limited`` (10) when the last failure
-was a rate limit (429 or 529): the server said when to come back, and a storm that refuses 40% of
-requests would otherwise fail ~1% of chunks (0.4**5); with 10 attempts it is 0.4**10, about 1e-4.
+How often: ``max_attempts`` (5) for timeouts and other errors; ``max_attempts_rate_limited`` (20)
+when the last failure was the server shedding load (429, 529, a 5xx or a dropped connection): it is
+up, and a storm that fails 60% of requests at random would otherwise fail 8% of chunks (0.6**5);
+with 20 attempts it is 0.6**20, about 4e-5.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class RetryPolicy:
     """How often and how long to retry; built from the settings."""
 
     max_attempts: int = 5
-    max_attempts_rate_limited: int = 10
+    max_attempts_rate_limited: int = 20
     initial_s: float = 1.0
     max_s: float = 16.0
 
@@ -58,13 +59,23 @@ class ApiTransientError(TransientError):
         retry_after: the server's wait hint in seconds, if it sent one.
     """
 
-    def __init__(self, message: str, *, status: int | None, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None, retry_after: float | None = None, dropped: bool = False
+    ) -> None:
         super().__init__(message, retry_after=retry_after)
         self.status = status
+        self.dropped = dropped  # the connection failed or closed without an answer
 
     @property
     def rate_limited(self) -> bool:
         return self.status in RATE_LIMIT_STATUSES
+
+    @property
+    def load_shed(self) -> bool:
+        """The server is up and shedding load: it answered a rate limit, an overload or a 5xx, or it
+        dropped the connection at once (what an overloaded front end does). The larger attempt cap
+        applies; a timeout, which costs a whole ``request_timeout_s`` each, keeps the smaller one."""
+        return self.dropped or (self.status is not None and (self.rate_limited or self.status >= 500))
 
     @property
     def service_failure(self) -> bool:
@@ -115,7 +126,7 @@ def translate(exc: anthropic.AnthropicError) -> DocbotError:
     if isinstance(exc, anthropic.APITimeoutError):
         return ApiTransientError("request timed out", status=None)
     if isinstance(exc, anthropic.APIConnectionError):
-        return ApiTransientError("connection failed", status=None)
+        return ApiTransientError("connection failed", status=None, dropped=True)
     if isinstance(exc, anthropic.APIStatusError):
         status = exc.status_code
         kind = exc.type or "error"
@@ -162,12 +173,12 @@ class wait_max(wait_base):
 
 
 class stop_unless_rate_limited(stop_base):
-    """Stop when the last failure was not a rate limit (combine with a smaller attempt cap)."""
+    """Stop when the last failure was not the server shedding load (combine with a smaller attempt cap)."""
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         outcome = retry_state.outcome
         exc = outcome.exception() if outcome is not None else None
-        return not (isinstance(exc, ApiTransientError) and exc.rate_limited)
+        return not (isinstance(exc, ApiTransientError) and exc.load_shed)
 
 
 def _hint(exc: BaseException) -> float:

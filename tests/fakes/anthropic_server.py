@@ -7,7 +7,8 @@ It speaks the wire format the real ``anthropic`` SDK expects: Bearer or ``x-api-
 (one entry per ``enum`` value of an array item's ``name``), cut off at ``max_tokens`` like the real API.
 
 Behaviour you can configure:
-- enforced RPM / ITPM / OTPM token buckets (``Limits``), on the server's own (injectable) clock;
+- enforced RPM / ITPM / OTPM token buckets and a concurrency limit (``Limits``), on the server's own
+  (injectable) clock, with ``max_tokens`` reserved until the reply is complete (``admission``);
 - a prompt cache: prefixes ending at a ``cache_control`` block are written, then read back by later
   requests with the same prefix (``min_cacheable_tokens``, ``cache_ttl_s``);
 - random 429s (``rate_429`` of the requests, reproducible for a ``seed``) and scripted faults for
@@ -36,6 +37,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tests.fakes import model_behaviour
+from tests.fakes.admission import Admission
 from tests.fakes.batches import PREFIX as BATCHES
 from tests.fakes.batches import FakeBatches
 
@@ -128,6 +130,7 @@ class Limits:
     rpm: int | None = None
     itpm: int | None = None
     otpm: int | None = None
+    concurrency: int | None = None  # requests answered at once; one more gets a 429
 
 
 @dataclass(frozen=True)
@@ -151,21 +154,6 @@ class Seen:
     reason: str | None = None  # the error message of a refused request
     cache_write_1h: int = 0  # the part of cache_creation_input_tokens written with the 1-hour lifetime
     reply: str | None = None  # the answer's text
-
-
-class _Bucket:
-    def __init__(self, per_minute: int, now: float) -> None:
-        self.capacity = float(per_minute)
-        self.level = float(per_minute)
-        self.updated = now
-
-    def refill(self, now: float) -> None:
-        self.level = min(self.capacity, self.level + (now - self.updated) * self.capacity / 60)
-        self.updated = now
-
-    def wait_for(self, amount: float) -> float:
-        need = min(amount, self.capacity)
-        return 0.0 if self.level >= need else (need - self.level) * 60 / self.capacity
 
 
 @dataclass
@@ -194,6 +182,7 @@ class FakeAnthropic:
         planted: text appended to every string of a structured reply but names (hostile answers).
         clock, sleep: the server's time (tests share a scaled clock with the client).
         hang_s: the longest a ``hang`` fault holds a request (it ends earlier when the server stops).
+        storm: draws a fault (or None) for each unscripted request (``tests.fakes.storms``).
     """
 
     def __init__(
@@ -215,6 +204,7 @@ class FakeAnthropic:
         hang_s: float = 30.0,
         planted: str = "",
         unqualified_names: bool = False,
+        storm: Callable[[bytes], Fault | None] | None = None,
     ) -> None:
         self.unqualified_names = unqualified_names
         self.api_key = api_key
@@ -231,17 +221,16 @@ class FakeAnthropic:
         self.sleep = sleep
         self.hang_s = hang_s
         self.planted = planted
+        self.storm = storm
         self.seed = seed
         self._times_seen: dict[str, int] = {}
         self._lock = threading.Lock()
         self._script: deque[Fault] = deque()
         self._cache = _Cache()
-        now = clock()
-        self._buckets = {
-            name: _Bucket(limit, now)
-            for name, limit in (("requests", limits.rpm), ("input", limits.itpm), ("output", limits.otpm))
-            if limit is not None
-        }
+        limit_of = {"requests": limits.rpm, "input": limits.itpm, "output": limits.otpm}
+        self.admission = Admission(
+            {name: limit for name, limit in limit_of.items() if limit is not None}, limits.concurrency, clock
+        )
         self.seen: list[Seen] = []
         self.batches = FakeBatches(self)  # the Message Batches endpoints (tests/fakes/batches.py)
         self.count_tokens = True  # False: POST /v1/messages/count_tokens is a 404, as on some gateways
@@ -254,7 +243,7 @@ class FakeAnthropic:
 
     def start(self) -> FakeAnthropic:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _Server(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
         self._thread.start()
@@ -337,6 +326,8 @@ class FakeAnthropic:
         with self._lock:
             fault = self._script.popleft() if self._script else None
             index = len(self.seen)
+        if fault is None and self.storm is not None:
+            fault = self.storm(raw)
 
         def error(
             code: int, message: str, *, extra: dict[str, str] | None = None, error_code: str | None = None
@@ -382,15 +373,22 @@ class FakeAnthropic:
             return error(429, STORM_MESSAGE, extra={"retry-after": f"{self.retry_after_s:g}"})
 
         reply, stop_reason, usage, thinking_used, write_1h = self._answer(body, fault)
-        admitted, wait_s, limit_headers = self._admit(usage, int(body["max_tokens"]))
-        if not admitted:
-            extra = {**limit_headers, "retry-after": str(max(1, math.ceil(wait_s)))}
-            return error(429, "Number of request tokens has exceeded your per-minute rate limit", extra=extra)
+        max_tokens = int(body["max_tokens"])
+        counted_input = usage["input_tokens"] + usage["cache_creation_input_tokens"]  # ITPM's count
+        verdict = self.admission.admit(counted_input, max_tokens)
+        limit_headers = self._limit_headers() if self.ratelimit_headers else {}
+        if not verdict.admitted:
+            extra = {**limit_headers, "retry-after": verdict.retry_after}
+            return error(429, verdict.message, extra=extra)
         if usage["cache_creation_input_tokens"]:
             self._remember(body)
         delay = self.latency.base_s + usage["output_tokens"] * self.latency.per_output_token_s
-        if delay > 0:
-            self.sleep(delay)
+        try:
+            if delay > 0:
+                self.sleep(delay)
+        finally:
+            # The reservation of max_tokens holds until the reply is complete, as the API's does.
+            self.admission.finish(max_tokens, usage["output_tokens"])
         thinking = [{"type": "thinking", "thinking": "", "signature": "sig_fake"}] if thinking_used else []
         message = {
             "id": f"msg_fake{index:06d}",
@@ -520,30 +518,11 @@ class FakeAnthropic:
 
     # --- rate limits ---
 
-    def _admit(self, usage: dict[str, int], max_tokens: int) -> tuple[bool, float, dict[str, str]]:
-        """Charge the buckets (RPM 1, ITPM uncached input + cache writes, OTPM max_tokens then actual)."""
-        counted_input = usage["input_tokens"] + usage["cache_creation_input_tokens"]
-        wants = {"requests": 1, "input": counted_input, "output": max_tokens}
-        with self._lock:
-            now = self.clock()
-            for b in self._buckets.values():
-                b.refill(now)
-            wait = max((b.wait_for(wants[n]) for n, b in self._buckets.items()), default=0.0)
-            admitted = wait <= 0
-            if admitted:
-                for name, b in self._buckets.items():
-                    b.level -= wants[name]
-                if "output" in self._buckets:  # OTPM is estimated from max_tokens, then corrected
-                    b = self._buckets["output"]
-                    b.level = min(b.capacity, b.level + max_tokens - usage["output_tokens"])
-            headers = self._limit_headers(now) if self.ratelimit_headers else {}
-        return admitted, wait, headers
-
-    def _limit_headers(self, now: float) -> dict[str, str]:
+    def _limit_headers(self) -> dict[str, str]:
         headers = {}
         names = {"requests": "requests", "input": "input-tokens", "output": "output-tokens"}
         wall = dt.datetime.now(dt.UTC)
-        for name, b in self._buckets.items():
+        for name, b in self.admission.buckets.items():
             prefix = f"anthropic-ratelimit-{names[name]}"
             full_in = (b.capacity - b.level) * 60 / b.capacity
             reset = (wall + dt.timedelta(seconds=full_in)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -676,6 +655,12 @@ def _plant(value: Any, text: str) -> Any:
     if isinstance(value, list):
         return [_plant(v, text) for v in value]
     return f"{value} {text}" if isinstance(value, str) else value
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's listen backlog is 5: a burst of new connections beyond it waits for the kernel's
+    # 1 s SYN retransmission, which a scaled clock turns into many API seconds the real API never costs.
+    request_queue_size = 256
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -212,9 +212,8 @@ def moto_server_fixture() -> Iterator[str]:
         werkzeug.setLevel(level)
 
 
-@pytest.fixture(name="dynamo")
-def dynamo_fixture(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[FakeDynamo]:
-    """A fresh moto state behind a fresh proxy, with dummy credentials and no AWS config files.
+def fresh_moto(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """Reset moto's state, and give boto3 dummy credentials and no AWS config files.
 
     ``AWS_EC2_METADATA_DISABLED`` keeps botocore from ever asking the instance metadata address for
     credentials: tests only talk to 127.0.0.1.
@@ -227,6 +226,12 @@ def dynamo_fixture(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+
+
+@pytest.fixture(name="dynamo")
+def dynamo_fixture(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[FakeDynamo]:
+    """A fresh moto state behind a fresh proxy, with dummy credentials and no AWS config files."""
+    fresh_moto(moto_server, monkeypatch, tmp_path)
     proxy = FaultProxy(moto_server)
     proxy.start()
     fake = FakeDynamo(endpoint=proxy.url, moto_endpoint=moto_server, proxy=proxy)
