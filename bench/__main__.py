@@ -76,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench import rate
 
         return rate.main(argv[1:])
+    if argv[:1] == ["page-quality"]:  # a benchmark of its own: page coverage of real packages
+        from bench import page_quality
+
+        return page_quality.main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.check is not None:
         from bench import check_bench

@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from docbot import doccomments
+
 if TYPE_CHECKING:  # only a type here: docbot.action must start without loading tree-sitter
     from docbot.symbols import Symbol
 
@@ -67,6 +69,9 @@ class SymbolDoc:
     returns: str | None = None
     raises: tuple[str, ...] = ()
     example: str | None = None
+    # Deprecation and version notes, tags without a section of their own, and notes of the
+    # truthfulness guard (names an answer used that the code does not have).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ class ChunkDoc:
                     returns=s.get("returns"),
                     raises=tuple(s.get("raises", ())),
                     example=s.get("example"),
+                    notes=tuple(str(n) for n in s.get("notes", ())),
                 )
                 for s in data.get("symbols", ())
             ),
@@ -160,36 +166,67 @@ class FileDoc:
 
 
 # Receivers and the bare * and / markers are not parameters a caller passes.
-_NOT_PARAMS = frozenset({"self", "cls", "*", "/"})
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+_NOT_PARAMS = frozenset({"self", "cls", "*", "/", "&self", "&mut self", "mut self", "this"})
+_DEFAULT = re.compile(r"(?<![=!<>])=(?![=>])")
+_C_LIKE = frozenset({"java", "c", "cpp", "csharp", "kotlin"})
 
 
 def split_doc(doc: str | None) -> tuple[str | None, str]:
     """First sentence (or paragraph line) and the rest of a docstring."""
     if not doc:
         return None, ""
-    paragraphs = doc.strip().split("\n\n", 1)
-    first = " ".join(paragraphs[0].split())
-    parts = _SENTENCE_END.split(first, maxsplit=1)
-    summary = parts[0]
-    rest = " ".join(parts[1:])
-    tail = paragraphs[1].strip() if len(paragraphs) > 1 else ""
-    return summary, "\n\n".join(p for p in (rest, tail) if p)
+    summary, rest = doccomments.split_summary(doc)
+    return summary or None, rest
 
 
-def _param_name(param: str) -> str:
-    name = re.split(r"[:=]", param, maxsplit=1)[0].strip()
-    return name
+def _c_like(param: str) -> list[doccomments.Param]:
+    # `const char *s`, `final String... b`, `int n[]`: the name is the last word, the rest its type.
+    match = re.match(r"^(.*?)([A-Za-z_$][\w$]*)(\s*\[\s*\])*\s*$", param)
+    if not match or not match.group(1).strip():
+        return [doccomments.Param(param.strip())]
+    typ = (match.group(1) + (match.group(3) or "")).strip()
+    return [doccomments.Param(match.group(2), type=typ)]
+
+
+def signature_params(sym: Symbol, language: str = "") -> list[doccomments.Param]:
+    """The parameters a caller passes, from the signature: name, declared type and default."""
+    out: list[doccomments.Param] = []
+    for raw in sym.params:
+        param = " ".join(raw.split())
+        if param in _NOT_PARAMS or param.startswith(("self:", "this:")):
+            continue
+        parts = _DEFAULT.split(param, maxsplit=1)
+        head = parts[0].strip()
+        default_text = parts[1].strip() if len(parts) > 1 else None
+        if language == "go":
+            names, _, typ = head.rpartition(" ")
+            for name in (names or typ).split(","):
+                out.append(doccomments.Param(name.strip(), type=typ if names else None))
+            continue
+        if language in _C_LIKE:
+            found = _c_like(head)
+            out.append(doccomments.Param(found[0].name, type=found[0].type, default=default_text))
+            continue
+        if language == "ruby" and ":" in head and default_text is None:
+            name, _, value = head.partition(":")  # keyword argument `key:` or `key: default`
+            out.append(doccomments.Param(name.strip(), default=value.strip() or None))
+            continue
+        name, colon, typ = head.partition(":")
+        name = name.strip().removeprefix("mut ").strip()
+        if language in {"typescript", "tsx", "javascript"}:
+            name = name.rstrip("?")
+        out.append(doccomments.Param(name, type=typ.strip() if colon else None, default=default_text))
+    return out
 
 
 def _returns(signature: str) -> str | None:
     if "->" not in signature:
         return None
-    return signature.rsplit("->", 1)[1].strip() or None
+    return signature.rsplit("->", 1)[1].strip().rstrip(":").strip() or None
 
 
-def _fallback_summary(sym: Symbol) -> str:
-    shown = [_param_name(p) for p in sym.params if _param_name(p) not in _NOT_PARAMS]
+def _fallback_summary(sym: Symbol, params: list[doccomments.Param]) -> str:
+    shown = [p.name for p in params]
     if sym.kind not in {"function", "method"}:
         # class, interface, struct, enum, trait, module, type, attribute, constant ...; an impl block
         # is named by its type
@@ -202,14 +239,62 @@ def _fallback_summary(sym: Symbol) -> str:
     return f"{what} `{sym.name.rsplit('.', 1)[-1]}`, taking {', '.join(f'`{p}`' for p in shown)}."
 
 
-def static_doc(sym: Symbol) -> SymbolDoc:
-    """Documentation of ``sym`` from its signature and docstring alone."""
-    summary, details = split_doc(sym.docstring)
-    params = tuple((_param_name(p), p) for p in sym.params if _param_name(p) not in _NOT_PARAMS)
+def _code(text: str) -> str:
+    return f"``{text}``" if "`" in text else f"`{text}`"
+
+
+def param_text(declared: doccomments.Param, documented: doccomments.Param | None) -> str:
+    """What a parameter's line says after its name: type and default once, then its description.
+
+    Never the name again: an undocumented ``x: int = 3`` reads "`int`, default `3`", not "x: int = 3".
+    """
+    typ = declared.type or (documented.type if documented else None)
+    default = declared.default or (documented.default if documented else None)
+    facts = ", ".join(
+        part for part in (_code(typ) if typ else "", f"default {_code(default)}" if default else "") if part
+    )
+    description = documented.description if documented else ""
+    if facts and description:
+        return f"{facts}. {description}"
+    return facts or description
+
+
+def _raised(raised: doccomments.Raised) -> str:
+    if raised.type and raised.description:
+        return f"{_code(raised.type)}: {raised.description}"
+    return _code(raised.type) if raised.type else raised.description
+
+
+def _returns_text(comment: doccomments.DocComment, declared: str | None) -> str | None:
+    typ = declared or comment.returns_type
+    if comment.returns and typ:
+        return f"{_code(typ)}: {comment.returns}"
+    if typ:
+        return _code(typ)
+    return comment.returns
+
+
+def doc_notes(comment: doccomments.DocComment) -> tuple[str, ...]:
+    """The version notes (deprecation first) and tag notes of a parsed doc comment, as sentences."""
+    ordered = sorted(comment.versions, key=lambda v: v.kind != "deprecated")
+    return tuple(v.sentence() for v in ordered) + comment.notes
+
+
+def static_doc(sym: Symbol, language: str = "") -> SymbolDoc:
+    """Documentation of ``sym`` from its signature and its parsed docstring or doc comment alone."""
+    comment = doccomments.parse(sym.docstring, language or "python")
+    declared = signature_params(sym, language)
+    names = {p.name.lstrip("*&$") for p in declared}
+    params = [(p.name, param_text(p, comment.param(p.name))) for p in declared]
+    # Documented parameters the signature spreads (``**kwargs`` options, C varargs) are kept after them.
+    params += [(p.name, param_text(p, p)) for p in comment.params if p.name.lstrip("*&$") not in names]
     return SymbolDoc(
         name=sym.id,
-        summary=summary or _fallback_summary(sym),
-        description=details,
-        params=params,
-        returns=_returns(sym.signature),
+        summary=comment.summary or _fallback_summary(sym, declared),
+        description=comment.description,
+        params=tuple(params),
+        returns=_returns_text(comment, _returns(sym.signature) if language in {"", "python"} else None),
+        raises=tuple(_raised(r) for r in comment.raises),
+        example="\n\n".join(comment.examples) or None,
+        notes=doc_notes(comment),
     )

@@ -30,7 +30,7 @@ import tree_sitter
 from docbot import languages, symbols
 from docbot.cache import Cache
 from docbot.config import Settings
-from docbot.docs import SymbolDoc
+from docbot.docs import SymbolDoc, param_text, signature_params
 from docbot.events import RunSpec
 from docbot.filters import ATTRIBUTES, FileFilter
 from docbot.git import Git
@@ -160,12 +160,14 @@ def _body(
 ) -> tuple[str, str, list[tuple[str, str]], str, list[str]]:
     """Summary, description, (param, text), returns, raises, all cleaned; params as the signature has them."""
     given = {name: _clean(text) for name, text in doc.params}
+    # What the offline provider says of an undocumented parameter: its declared type and default.
+    facts = {p.name: _clean(param_text(p, None)) for p in signature_params(sym, language)}
     params = []
     for name in _param_names(sym, language):
         text = given.get(name, "")
         declared = next((p for p in sym.params if name in _names_in(p, language)), name)
         # The offline provider repeats the declaration: say nothing rather than echo it.
-        params.append((name, "" if text in {declared, name} else text))
+        params.append((name, "" if text in {declared, name, facts.get(name)} else text))
     returns = _clean(doc.returns or "")
     description = _prose(_clean(doc.description))
     return _clean(doc.summary), description, params, returns, [_clean(r) for r in doc.raises]

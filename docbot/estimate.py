@@ -2,11 +2,13 @@
 
 The same selection as ``run`` (``pipeline.select_files``), the same page and chunk lookups, so what
 would be sent is exactly the misses. Each miss is priced from the request the run would send
-(``prompt.build_params``): its prompt tokens from the API's free ``count_tokens`` when the provider has
+(``prompt.build_params``, and ``prompt.build_overview_params`` for each file overview not cached):
+its prompt tokens from the API's free ``count_tokens`` when the provider has
 it (else a character count), its output tokens from what past answers of the same model cost per
 documented unit (a symbol, or the overview) as recorded in the cache entries this lookup found, and
 their share of cache-read and cache-write tokens. Before any such history the defaults below apply, and
-the range is wider. Batch pricing is applied when the run would batch.
+the range is wider. Batch pricing is applied to the chunk requests when the run would batch (the
+overviews are asked interactively all the same).
 
 The budget guard (``fit_budget``) keeps the files whose worst case (the reservation the client's
 guard makes per request) fits ``max_cost_usd`` together, in priority order: files with the most changed
@@ -20,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from docbot import pipeline
+from docbot import overview, pipeline
 from docbot.cache import Cache
 from docbot.cache.shapes import chunk_answer
 from docbot.changes import FileChange
@@ -29,9 +31,9 @@ from docbot.config import LlmSettings, Settings
 from docbot.docs import ChunkDoc
 from docbot.events import RunSpec
 from docbot.git import Git
-from docbot.llm.base import DocRequest, Provider
+from docbot.llm.base import DocRequest, OverviewProvider, OverviewRequest, Provider
 from docbot.llm.pricing import ModelPrice, TokenUsage, cost_usd, worst_case_cost_usd
-from docbot.llm.prompt import build_params, estimate_prompt_tokens
+from docbot.llm.prompt import build_overview_params, build_params, estimate_prompt_tokens
 from docbot.report import FileOutcome
 
 if TYPE_CHECKING:
@@ -54,6 +56,8 @@ class History:
     output_per_unit: float = DEFAULT_OUTPUT_PER_UNIT
     cache_read_share: float = 0.0
     cache_write_share: float = 0.0
+    # Output tokens of one file overview request, from the cached overviews; None: ``output_per_unit``.
+    overview_output: float | None = None
 
     @classmethod
     def of(cls, docs: Iterable[ChunkDoc], model: str) -> History:
@@ -79,12 +83,14 @@ def _units(doc: ChunkDoc) -> int:
 
 @dataclass(frozen=True)
 class Planned:
-    """One request the run would send: its file, chunk and whether it asks for the overview."""
+    """One request the run would send: its file, chunk and whether it asks for the overview of the
+    chunk's module-level lines; or, with ``overview`` set, the file's overview request instead."""
 
     path: str
     chunk: Chunk
     want_overview: bool
     names: tuple[str, ...] | None = None  # the symbols asked (None: all the chunk's), as the run asks
+    overview: OverviewRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -205,17 +211,25 @@ def predict(
     per_file: dict[str, FileCost] = {}
     totals = {"low": 0.0, "expected": 0.0, "high": 0.0, "in": 0, "out": 0, "read": 0}
     for p in planned:
-        names = list(p.names) if p.names is not None else [s.id for s in p.chunk.symbols]
         settings = replace(llm or LlmSettings(), model=model)
-        request = DocRequest(p.chunk, p.want_overview, names=p.names)
-        params = build_params(request, settings, max_tokens=max_tokens)
+        if p.overview is not None:
+            params = build_overview_params(p.overview, settings, max_tokens=max_tokens)
+            units = 1
+        else:
+            names = list(p.names) if p.names is not None else [s.id for s in p.chunk.symbols]
+            request = DocRequest(p.chunk, p.want_overview, names=p.names)
+            params = build_params(request, settings, max_tokens=max_tokens)
+            units = len(names) + (1 if p.want_overview else 0)
         prompt = (count(params) if count else None) or _characters(params)
-        units = len(names) + (1 if p.want_overview else 0)
-        out = min(max_tokens, history.output_per_unit * units)
+        batched = batch and p.overview is None
+        per_request = history.overview_output if p.overview is not None else None
+        out = min(max_tokens, per_request or history.output_per_unit * units)
         read = prompt * history.cache_read_share
         write = prompt * history.cache_write_share
 
-        def dollars(output: float, reads: float, writes: float, prompt: int = prompt) -> float:
+        def dollars(
+            output: float, reads: float, writes: float, prompt: int = prompt, batched: bool = batched
+        ) -> float:
             if price is None:
                 return 0.0
             usage = TokenUsage(
@@ -224,7 +238,7 @@ def predict(
                 cache_write_5m_tokens=round(writes),
                 cache_read_tokens=round(reads),
             )
-            return cost_usd(usage, price, batch=batch)
+            return cost_usd(usage, price, batch=batched)
 
         expected = dollars(out, read, write)
         worst = 0.0 if price is None else worst_case_cost_usd(_characters(params), max_tokens, price)
@@ -336,11 +350,21 @@ def estimate_files(
     }
     plans = pipeline.plan_symbols(missed, cache=cache, provider=provider, force=force)
     planned = [Planned(p.file.path, p.chunk, p.want_overview, p.asked) for p in plans if p.needs_request]
+    history = History.of(docs.values(), provider.model)
+    if isinstance(provider, OverviewProvider):
+        # One overview request per file whose page and overview both missed (``overview.py``); the
+        # overviews found are the history of what one costs.
+        asked = [f.overview_request() for f in files if f.path not in hits.pages]
+        cached, missing = overview.lookup(asked, cache=cache, provider=provider, force=force)
+        planned += [Planned(r.path, file_of[r.path].chunks[0], False, overview=r) for r in missing]
+        paid = [e.output_tokens for e in cached if e.model == provider.model and e.output_tokens > 0]
+        if paid:
+            history = replace(history, overview_output=sum(paid) / len(paid))
     by_path = {c.path: c.changed_lines for c in changes}
     priority_of = {f.path: changed_public_symbols(by_path.get(f.path, ()), f.symbols) for f in files}
     return predict(
         planned,
-        history=History.of(docs.values(), provider.model),
+        history=history,
         price=getattr(provider, "price", None),
         model=provider.model,
         max_tokens=settings.llm.max_tokens,

@@ -50,6 +50,8 @@ def merge_file(
     symbols: list[Symbol],
     chunk_docs: list[ChunkDoc],
     chunks: Sequence[Chunk] | None = None,
+    file_overview: str | None = None,
+    overview_asked: bool = False,
 ) -> FileDoc:
     """Combine the answers for a file's chunks (in chunk order) into its ``FileDoc``.
 
@@ -59,6 +61,8 @@ def merge_file(
         chunk_docs: the answer of each chunk, in chunk order.
         chunks: the chunks themselves (same order). When given, a symbol's answer is taken only from
             the chunk that owns it, and symbol-less chunks contribute module-level notes.
+        file_overview, overview_asked: the file's overview when it was asked once for the whole file
+            (then every chunk's overview is a module-level note), else the first chunk's is used.
 
     Returns:
         The page's content: the first chunk's overview, one section per symbol id (the provider's
@@ -92,9 +96,9 @@ def merge_file(
         if sym.id in answers:
             sections.append(Section(sym, answers[sym.id]))
         else:
-            sections.append(Section(sym, static_doc(sym), static=True))
+            sections.append(Section(sym, static_doc(sym, language), static=True))
 
-    overview = next((d.overview for d in chunk_docs if d.overview), None)
+    overview = file_overview if overview_asked else next((d.overview for d in chunk_docs if d.overview), None)
     notes: list[ModuleNote] = []
     if chunks is not None:
         for chunk, doc in zip(chunks, chunk_docs, strict=False):

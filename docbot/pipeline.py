@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from docbot import __version__, languages, shard, symbols
+from docbot import __version__, languages, overview, shard, symbols, truth
 from docbot.cache import Cache, CacheEntry, content_key
-from docbot.cache.shapes import chunk_answer, overview_answer, symbol_answer
+from docbot.cache.shapes import chunk_answer, symbol_answer
 from docbot.cache.writebehind import WriteBehind
 from docbot.changes import FileChange, changed_files
 from docbot.chunking import Chunk, split_source
@@ -34,7 +34,7 @@ from docbot.errors import DocbotError
 from docbot.events import RunSpec, Skip
 from docbot.filters import ATTRIBUTES, FileFilter, content_skip_reason, path_skip_reason
 from docbot.git import Git
-from docbot.llm.base import DocRequest, Provider
+from docbot.llm.base import DocRequest, OverviewProvider, OverviewRequest, Provider
 from docbot.llm.prompt import LONG_RUN_REQUESTS
 from docbot.markers import marker_line
 from docbot.merge import combine, merge_file, missing_symbols
@@ -60,6 +60,10 @@ class SourceFile:
     chunks: tuple[Chunk, ...]
     own_code: Mapping[str, str] = field(default_factory=dict)  # symbol id -> its own code (symbol keys)
     outline: str = ""  # every symbol with its signature: the file block of each request
+    module_doc: str | None = None  # the module docstring or leading comment, for the overview
+
+    def overview_request(self) -> OverviewRequest:
+        return OverviewRequest(self.path, self.language, overview.outline(self.symbols), self.module_doc)
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,7 @@ class Answers:
     batch: BatchOutcome | None = None  # what went through the Message Batches API, if anything
     symbol_hits: int = 0  # symbol entries found for the chunks that missed
     symbol_misses: int = 0  # symbols asked for
+    quality: truth.Quality = field(default_factory=truth.Quality)  # what the guard found in fresh answers
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,7 @@ class Pages:
     symbols_static: int = 0
     symbols_invented: int = 0
     not_stored: tuple[FileOutcome, ...] = ()
+    overview_failed: tuple[FileOutcome, ...] = ()  # published without an overview, and why
 
 
 @dataclass(frozen=True)
@@ -203,14 +209,16 @@ def select_files(
                 chunks=tuple(chunks),
                 own_code=own_code(tuple(syms), source),
                 outline=outline(tuple(syms)),
+                module_doc=overview.module_doc(source, language, syms[0].start if syms else None),
             )
         )
     return Selection(tuple(to_document), tuple(deletions), tuple(skipped))
 
 
 def _wants_overview(chunk: Chunk) -> bool:
-    # The first chunk describes the file; a chunk without symbols describes its module-level code.
-    return chunk.index == 0 or not chunk.symbols
+    # A chunk without symbols describes its module-level code (a note on the page). The file's own
+    # overview is never a chunk's: it is asked once per file (``overview.document_overviews``).
+    return not chunk.symbols
 
 
 def _chunk_key(chunk: Chunk, provider: Provider) -> str:
@@ -266,18 +274,28 @@ def document_chunks(
     force: bool = False,
     batches: BatchRunner | None = None,
     progress: Progress = NO_PROGRESS,
+    symbol_index: frozenset[str] = frozenset(),
 ) -> Answers:
     """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
 
     Three lookups, each only for what the one before missed: the chunk's own entry (under its current
-    key, then under the keys of compatible older prompts), then each symbol's entry and the file's
-    overview. A request asks only for the symbols whose entries missed; the rest of the chunk goes
-    along as context. Fresh answers are stored at both levels: per chunk (the fast path of the next
-    run) and per symbol (so an edit re-asks only what it changed). ``force`` looks nothing up.
+    key, then under the keys of compatible older prompts), then each symbol's entry. A request asks
+    only for the symbols whose entries missed; the rest of the chunk goes along as context. Fresh
+    answers are stored at both levels: per chunk (the fast path of the next run) and per symbol (so an
+    edit re-asks only what it changed). ``force`` looks nothing up.
     ``batches``: when it wants this many requests, they go through the Message Batches API first; what
     the batches could not answer is asked interactively.
     ``progress`` hears of the work once it is known and of every request as it starts and ends.
+    A provider that writes prose has its fresh answers checked by ``truth`` against the file's code and
+    ``symbol_index`` (the repository's symbol names) before they are cached; batch answers are checked
+    as their batch ends and asked again (interactively) here. The file overviews are not asked here
+    but once per file afterwards (``overview.document_overviews``).
     """
+    checked = getattr(provider, "writes_prose", True)
+    known = {
+        f.path: truth.words(t for c in f.chunks for t in (c.header, c.text)) | symbol_index | truth.COMMON
+        for f in files
+    }
     chunks = {_chunk_key(c, provider): (c, f) for f in files for c in f.chunks}
     docs: dict[str, ChunkDoc] = {}
     saved = 0.0
@@ -305,7 +323,7 @@ def document_chunks(
     symbol_misses = sum(len(p.asked) for p in plans)
     to_ask = [p for p in plans if p.needs_request]
     for plan in plans:
-        if not plan.needs_request:  # every symbol (and the overview) came from the cache
+        if not plan.needs_request:  # every symbol came from the cache
             whole = docs[plan.key] = _assemble(plan, None, provider.model)
             saved += plan.reused_usd
             fresh[plan.key] = _chunk_entry(whole, plan.reused_usd)  # the next run's fast path
@@ -325,25 +343,60 @@ def document_chunks(
             long_run=long_run,
         )
 
+    lock = threading.Lock()
+    batch_checked: dict[str, ChunkDoc] = {}  # chunk key -> the batch answer as checked and stored
+
+    def _checked(plan: _Plan, doc: ChunkDoc) -> ChunkDoc:
+        if not checked:
+            return doc
+        doc, found = truth.check(doc, plan.chunk, known[plan.chunk.path])
+        return truth.settle(doc, None, found.unknown)
+
     by_key = {p.key: p for p in to_ask}
     sendable = {p.key: request_of(p) for p in to_ask if not p.chunk.oversized}
     bulk = None
     if batches is not None and batches.wanted(len(sendable)):
 
         def store(got: Mapping[str, ChunkDoc]) -> dict[str, str]:
-            entries = {k: e for key, d in got.items() for k, e in _entries(by_key[key], d, provider)}
+            # Checked before they are stored (no second request here: that is asked below, and its
+            # answer replaces these entries), so a job cancelled after the batch caches no unchecked
+            # answer.
+            stored = {key: _checked(by_key[key], d) for key, d in got.items()}
+            with lock:
+                batch_checked.update(stored)
+            entries = {k: e for key, d in stored.items() for k, e in _entries(by_key[key], d, provider)}
             return cache.put_many(entries)
 
         bulk = batches.collect(sendable, cache=cache, store=store, resume=not force)
 
-    def ask(plan: _Plan) -> tuple[_Plan, ChunkDoc | None, str | None]:
+    def guard(plan: _Plan, request: DocRequest, doc: ChunkDoc) -> tuple[ChunkDoc, truth.Quality]:
+        chunk = plan.chunk
+        doc, found = truth.check(doc, chunk, known[chunk.path])
+        again: ChunkDoc | None = None
+        unknown = dict(found.unknown)
+        quality = truth.Quality(sum(map(len, unknown.values())), found.dropped_params, len(found.reask))
+        if found.reask:
+            # Asked once more, for just those symbols, with the real names; if that fails too, the
+            # first answer stands (noted).
+            names = truth.real_names(chunk, found.reask, plan.file.symbols)
+            retry = replace(request, want_overview=False, names=tuple(found.reask), real_names=names)
+            with contextlib.suppress(DocbotError):
+                answer = provider.document(retry)
+                again, second = truth.check(answer, chunk, known[chunk.path])
+                again = replace(again, symbols=tuple(d for d in again.symbols if d.name in found.reask))
+                for sid in {d.name for d in again.symbols}:
+                    unknown[sid] = second.unknown.get(sid, ())
+                quality += truth.Quality(sum(map(len, second.unknown.values())), second.dropped_params, 0)
+        return truth.settle(doc, again, unknown), quality
+
+    def ask(plan: _Plan) -> tuple[_Plan, ChunkDoc | None, str | None, truth.Quality]:
         chunk = plan.chunk
         if chunk.oversized:
             # One line longer than the token budget (minified or generated code): the model would
             # reject it, so it is not sent; merge documents its symbols from the code and flags them.
-            return plan, ChunkDoc(overview=None, symbols=(), model="none"), None
+            return plan, ChunkDoc(overview=None, symbols=(), model="none"), None, truth.Quality()
         if bulk is not None and plan.key in bulk.unfinished:
-            return plan, None, bulk.unfinished[plan.key]
+            return plan, None, bulk.unfinished[plan.key], truth.Quality()
         request = request_of(plan)
         if bulk is not None and plan.key in bulk.docs:
             doc = bulk.docs[plan.key]
@@ -353,7 +406,7 @@ def document_chunks(
                 doc = provider.document(request)
             except DocbotError as exc:
                 warm_up.unclaimed(warm)
-                return plan, None, str(exc) or type(exc).__name__
+                return plan, None, str(exc) or type(exc).__name__, truth.Quality()
             # The warm-up is part of what this chunk's answer cost (so a later hit saves it too).
             doc = replace(doc, usage=doc.usage + warm)
         missing = tuple(s for s in missing_symbols(chunk, doc) if s.id in set(plan.asked))
@@ -364,9 +417,12 @@ def document_chunks(
             # If asking again fails, the first answer stands; the gaps are flagged on the page.
             with contextlib.suppress(DocbotError):
                 doc = combine(doc, provider.document(again))
-        return plan, doc, None
+        quality = truth.Quality()
+        if checked:
+            doc, quality = guard(plan, request, doc)
+        return plan, doc, None, quality
 
-    def tracked(plan: _Plan) -> tuple[_Plan, ChunkDoc | None, str | None]:
+    def tracked(plan: _Plan) -> tuple[_Plan, ChunkDoc | None, str | None, truth.Quality]:
         progress.asking()
         answer = ask(plan)
         progress.answered(answer[1].usage if answer[1] is not None else None)
@@ -374,18 +430,20 @@ def document_chunks(
 
     errors: dict[str, str] = {}
     usage = Usage()
+    quality = truth.Quality()
     labels: dict[str, tuple[str, str]] = {}  # entry key -> (path, what it holds), for not_stored
     # Each answer is buffered for the cache the moment it is parsed, by the thread that got it, so an
     # interrupted run keeps what it paid for (see ``cache.writebehind``).
     buffer = WriteBehind(cache)
 
-    def ask_and_store(plan: _Plan) -> tuple[_Plan, ChunkDoc | None, str | None]:
-        plan, doc, error = tracked(plan)
-        cached_by_batch = bulk is not None and bulk.docs.get(plan.key) is doc
+    def ask_and_store(plan: _Plan) -> tuple[_Plan, ChunkDoc | None, str | None, truth.Quality]:
+        plan, doc, error, found = tracked(plan)
+        # Cached when its batch ended, and the guard asked nothing again.
+        cached_by_batch = bulk is not None and batch_checked.get(plan.key) == doc
         if doc is not None and doc.model != "none" and not cached_by_batch:
             for key, entry in _entries(plan, doc, provider):
                 buffer.add(key, entry)
-        return plan, doc, error
+        return plan, doc, error, found
 
     progress.begin(files=len(files), chunks=len(chunks), cached=cached)
     pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm")
@@ -395,7 +453,8 @@ def document_chunks(
             done, pending = wait(pending, timeout=buffer.interval_s, return_when=FIRST_COMPLETED)
             buffer.flush_if_due()  # also when no answer came in for a while
             for future in done:
-                plan, doc, error = future.result()
+                plan, doc, error, found = future.result()
+                quality += found
                 if doc is None:
                     errors[plan.key] = error or "unknown error"
                     continue
@@ -436,12 +495,13 @@ def document_chunks(
         bulk,
         symbol_hits=symbol_hits,
         symbol_misses=symbol_misses,
+        quality=quality,
     )
 
 
 def _entries(plan: _Plan, doc: ChunkDoc, provider: Provider) -> list[tuple[str, CacheEntry]]:
-    """The cache entries of one fresh answer: each asked symbol's and the overview's share, and the
-    whole chunk's (the next run's fast path), with what its cached parts once cost."""
+    """The cache entries of one fresh answer: each asked symbol's share, and the whole chunk's (the
+    next run's fast path), with what its cached parts once cost."""
     shares = [(key, entry) for key, (_, entry) in _share_entries(plan, doc, provider).items()]
     whole = _assemble(plan, doc, provider.model)
     return [*shares, (plan.key, _chunk_entry(whole, doc.usage.cost_usd + plan.reused_usd))]
@@ -507,7 +567,8 @@ OUTLINE_MAX_CHARS = 16_000
 
 def outline(syms: tuple[symbols.Symbol, ...], max_chars: int = OUTLINE_MAX_CHARS) -> str:
     """Every symbol of a file with its kind and first signature line; no line numbers, so a file whose
-    definitions only moved keeps its outline (and its cached prompt prefix and overview).
+    definitions only moved keeps its outline (and its cached prompt prefix). The file overview's
+    request has an outline of its own, with whole signatures (``overview.outline``).
 
     Longer than ``max_chars``: the top-level symbols only, cut where the budget ends, with a count of
     what was left out.
@@ -550,17 +611,6 @@ def symbol_key(sym: symbols.Symbol, f: SourceFile, provider: Provider) -> str:
     )
 
 
-def overview_key(f: SourceFile, provider: Provider) -> str:
-    """A file overview's key: the path, the header (imports) and the outline of the file."""
-    return content_key(
-        "overview",
-        f"{f.path}\n\0\n{f.chunks[0].header}\n\0\n{f.outline}",
-        model=f"{provider.name}:{provider.model}",
-        prompt_version=provider.prompt_version,
-        options={"language": f.language, **_provider_options(provider)},
-    )
-
-
 @dataclass(frozen=True)
 class _Plan:
     """What one chunk that missed at chunk level still needs, after the symbol-level lookup."""
@@ -570,8 +620,7 @@ class _Plan:
     file: SourceFile
     known: Mapping[str, SymbolDoc]  # symbol id -> cached answer
     asked: tuple[str, ...]  # ids whose symbol keys missed
-    overview: str | None  # the cached overview (first chunk), if any
-    want_overview: bool  # the overview still has to be asked for
+    want_overview: bool  # a chunk without symbols: the note on its module-level lines is asked for
     reused_usd: float  # what the cached parts originally cost
 
     @property
@@ -591,6 +640,7 @@ def _symbol_docs(entries: Mapping[str, CacheEntry]) -> dict[str, SymbolDoc]:
             returns=doc["returns"],
             raises=tuple(doc["raises"]),
             example=doc["example"],
+            notes=tuple(doc["notes"]),
         )
     return out
 
@@ -602,20 +652,15 @@ def plan_symbols(
     sym_keys = {
         key: {s.id: symbol_key(s, f, provider) for s in chunk.symbols} for key, (chunk, f) in missed.items()
     }
-    ov_keys = {key: overview_key(f, provider) for key, (chunk, f) in missed.items() if chunk.index == 0}
     wanted = [k for keys in sym_keys.values() for k in keys.values()]
     sym_hits = {} if force else cache.get_many(wanted, validate=symbol_answer)
-    ov_hits = {} if force else cache.get_many(list(ov_keys.values()), validate=overview_answer)
     sym_docs = _symbol_docs(sym_hits)
     plans = []
     for key, (chunk, f) in missed.items():
         keys = sym_keys[key]
         # A cached doc answers under the id it has now (a symbol moved to another chunk keeps its key).
         known = {i: replace(sym_docs[k], name=i) for i, k in keys.items() if k in sym_docs}
-        ov_entry = ov_hits.get(ov_keys.get(key, ""))
-        cached_overview = json.loads(ov_entry.value)["overview"] if ov_entry else None
-        needs_overview = _wants_overview(chunk) and (chunk.index != 0 or ov_entry is None)
-        reused = sum(sym_hits[keys[i]].cost_usd for i in known) + (ov_entry.cost_usd if ov_entry else 0.0)
+        reused = sum(sym_hits[keys[i]].cost_usd for i in known)
         plans.append(
             _Plan(
                 key=key,
@@ -623,8 +668,7 @@ def plan_symbols(
                 file=f,
                 known=known,
                 asked=tuple(i for i in keys if i not in known),
-                overview=cached_overview or None,
-                want_overview=needs_overview,
+                want_overview=_wants_overview(chunk),
                 reused_usd=reused,
             )
         )
@@ -642,7 +686,7 @@ def _assemble(plan: _Plan, fresh: ChunkDoc | None, model: str) -> ChunkDoc:
     ids = {s.id for s in plan.chunk.symbols}
     docs += [s for s in (fresh.symbols if fresh else ()) if s.name not in ids]  # invented: merge counts them
     return ChunkDoc(
-        overview=plan.overview or (fresh.overview if fresh else None),
+        overview=fresh.overview if fresh else None,
         symbols=tuple(docs),
         model=fresh.model if fresh else model,
         usage=fresh.usage if fresh else Usage(),
@@ -697,7 +741,7 @@ def _chunk_entry(doc: ChunkDoc, cost_usd: float) -> CacheEntry:
 
 
 def _share_entries(plan: _Plan, fresh: ChunkDoc, provider: Provider) -> dict[str, tuple[str, CacheEntry]]:
-    """Symbol and overview entries for what ``fresh`` answered (key -> (what it holds, entry)), each
+    """Symbol entries for what ``fresh`` answered (key -> (what it holds, entry)), each
     with its share of the cost, by the length of its answer: output tokens dominate what a request
     costs."""
     items: list[tuple[str, str, str]] = []
@@ -707,9 +751,6 @@ def _share_entries(plan: _Plan, fresh: ChunkDoc, provider: Provider) -> dict[str
         if doc.name in asked:
             value = json.dumps({"doc": asdict(doc), "model": fresh.model})
             items.append((symbol_key(by_id[doc.name], plan.file, provider), f"symbol {doc.name}", value))
-    if plan.want_overview and plan.chunk.index == 0 and fresh.overview:
-        value = json.dumps({"overview": fresh.overview, "model": fresh.model})
-        items.append((overview_key(plan.file, provider), "overview", value))
     total = sum(len(v) for _, _, v in items) or 1
     u = fresh.usage
     now = time.time()
@@ -737,12 +778,14 @@ def render_pages(
     out_dir: str,
     cache: Cache,
     provider: Provider,
+    overviews: overview.Overviews | None = None,
 ) -> Pages:
     """One page per file: the cached page, or merged from its chunks' answers; a file whose chunks failed
     gets none (its previous page stays as it was)."""
     pages: list[tuple[str, str]] = []
     sources: dict[str, str] = {}
     failed: list[FileOutcome] = []
+    overview_failed: list[FileOutcome] = []
     static = invented = 0
     fresh: dict[str, CacheEntry] = {}
     file_keys = {_file_key(f, provider): f.path for f in files}
@@ -766,12 +809,18 @@ def render_pages(
             symbols=list(f.symbols),
             chunk_docs=[answers.docs[k] for k in keys],
             chunks=f.chunks,
+            file_overview=overviews.texts.get(f.path) if overviews else None,
+            overview_asked=overviews is not None,
         )
         static += len(doc.missing)
         invented += doc.invented
         text = render_page(doc)
         pages.append((page, text))
         sources[page] = f.path
+        if overviews is not None and f.path in overviews.errors:
+            # Published without its overview, and not cached: the next run asks for it again.
+            overview_failed.append(FileOutcome(f.path, overviews.errors[f.path]))
+            continue
         # The page entry carries the original cost of all its chunks (cached ones included), so a
         # later page hit reports what it really saved.
         usage = [answers.docs[k].usage for k in keys]
@@ -781,12 +830,13 @@ def render_pages(
             created=time.time(),
             input_tokens=sum(u.input_tokens for u in usage),
             output_tokens=sum(u.output_tokens for u in usage),
-            cost_usd=sum(u.cost_usd for u in usage),
+            cost_usd=sum(u.cost_usd for u in usage)
+            + (overviews.costs.get(f.path, 0.0) if overviews else 0.0),
         )
     not_stored = tuple(
         FileOutcome(file_keys[key], f"page: {reason}") for key, reason in cache.put_many(fresh).items()
     )
-    return Pages(tuple(pages), sources, tuple(failed), static, invented, not_stored)
+    return Pages(tuple(pages), sources, tuple(failed), static, invented, not_stored, tuple(overview_failed))
 
 
 def list_changes(spec: RunSpec, git: Git) -> tuple[DiffRange, list[FileChange]]:
@@ -859,8 +909,30 @@ def run(
         force=spec.force,
         batches=batches,
         progress=progress,
+        symbol_index=truth.index(s for f in selection.files for s in f.symbols),
     )
-    pages = render_pages(selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider)
+    # Overviews only for the files whose chunks all have answers: the others get no page anyway.
+    to_ask = [
+        f
+        for f in selection.files
+        if f.path not in hits.pages and not any(_chunk_key(c, provider) in answers.errors for c in f.chunks)
+    ]
+    # The one overview mechanism: a request of its own per file (interactive, also in batch mode). A
+    # provider that cannot write one (no ``overview``) leaves its pages without an overview.
+    asked = (
+        overview.document_overviews(
+            [f.overview_request() for f in to_ask],
+            cache=cache,
+            provider=provider,
+            max_concurrency=settings.llm.max_concurrency,
+            force=spec.force,
+        )
+        if isinstance(provider, OverviewProvider)
+        else overview.Overviews()
+    )
+    pages = render_pages(
+        selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider, overviews=asked
+    )
     report = RunReport(
         provider=provider.name,
         model=provider.model,
@@ -879,11 +951,17 @@ def run(
         cache_chunk_misses=answers.misses,
         cache_symbol_hits=answers.symbol_hits,
         cache_symbol_misses=answers.symbol_misses,
-        cache_not_stored=list(answers.not_stored + pages.not_stored),
-        usage=answers.usage,
-        saved_usd=hits.saved_usd + answers.saved_usd,
+        cache_not_stored=list(
+            answers.not_stored + pages.not_stored + tuple(FileOutcome(*n) for n in asked.not_stored)
+        ),
+        usage=answers.usage + asked.usage,
+        saved_usd=hits.saved_usd + answers.saved_usd + asked.saved_usd,
         symbols_static=pages.symbols_static,
         symbols_invented=pages.symbols_invented,
+        overviews_failed=list(pages.overview_failed),
+        quality_unknown_names=answers.quality.unknown_names,
+        quality_dropped_params=answers.quality.dropped_params,
+        quality_reasked=answers.quality.reasked,
         duration_s=clock() - started,
         currency=settings.llm.currency,
         currency_rate=settings.llm.currency_rate,

@@ -129,6 +129,13 @@ class RunReport:
     saved_usd: float = 0.0
     symbols_static: int = 0
     symbols_invented: int = 0
+    # Pages published without their file overview (its request failed), with why.
+    overviews_failed: list[FileOutcome] = field(default_factory=list)
+    # The truthfulness guard on fresh answers (docbot/truth.py): names found nowhere in the code,
+    # parameters the signature does not have (dropped), symbols asked again for naming unknown things.
+    quality_unknown_names: int = 0
+    quality_dropped_params: int = 0
+    quality_reasked: int = 0
     duration_s: float = 0.0
     currency: str = "USD"  # display currency of the cost; USD figures are always reported
     currency_rate: float = 1.0  # units of ``currency`` per USD
@@ -207,6 +214,7 @@ class RunReport:
                 "saved_by_prompt_cache_usd": round(u.cache_saved_usd, 6),
             },
             "symbols": {"filled_statically": self.symbols_static, "invented_dropped": self.symbols_invented},
+            "quality": self.quality_json(),
             "cost_usd": round(u.cost_usd, 6),
             "cost": {
                 "currency": self.currency,
@@ -249,6 +257,15 @@ class RunReport:
                 f"{data['output_tokens']:,} tokens; {failed} file(s) failed in shards",
             )
         ]
+
+    def quality_json(self) -> dict[str, Any]:
+        """What the checks of the answers found (see ``docbot.truth``) and the overviews that failed."""
+        return {
+            "unknown_names": self.quality_unknown_names,
+            "dropped_params": self.quality_dropped_params,
+            "reasked": self.quality_reasked,
+            "overviews_failed": [{"path": o.path, "reason": o.reason} for o in self.overviews_failed],
+        }
 
     def _converted(self) -> str:
         if self.currency == "USD":

@@ -154,5 +154,12 @@ class CacheOnly:
             "without publish_only to document it here)"
         )
 
+    def overview(self, request: Any) -> Any:
+        # Never delegated to ``inner``: a publish-only job sends no request, an overview's included.
+        raise PermanentError(
+            "overview not in the cache: no shard wrote it (rerun its shard job, or run the final job "
+            "without publish_only to write it here)"
+        )
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

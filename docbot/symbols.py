@@ -97,7 +97,14 @@ def count_phrase(counts: Mapping[str, int]) -> str:
     """``{"class": 1, "method": 6}`` -> ``"1 class, 6 methods"`` (sorted by kind)."""
     words = []
     for kind, n in sorted(counts.items()):
-        plural = kind if n == 1 else (f"{kind}es" if kind.endswith(("s", "sh", "ch", "x")) else f"{kind}s")
+        if n == 1:
+            plural = kind
+        elif kind.endswith(("s", "sh", "ch", "x")):
+            plural = f"{kind}es"
+        elif kind.endswith("y"):
+            plural = f"{kind[:-1]}ies"  # property -> properties
+        else:
+            plural = f"{kind}s"
         words.append(f"{n} {plural}")
     return ", ".join(words)
 
@@ -826,8 +833,6 @@ def _py_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
         owner = ctx.raws[parent.parent]
         if owner.kind != "class" or _text(obj, data) != "self":
             return False
-        if not annotation and not _py_doc_comment(raw, data):
-            return False
         if ctx.earlier(parent.parent, raw.short) is not None:
             return False  # declared in the class body already, or assigned twice
         raw.parent = parent.parent
@@ -846,7 +851,11 @@ def _py_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
         elif annotation or _py_doc_comment(raw, data) or after:
             raw.kind = "attribute"
         else:
-            return False  # a module-level working variable, not API
+            # A module-level name is importable, so it is API (as griffe and mkdocstrings see it);
+            # ``visibility: public`` still leaves out the ``_private`` ones.
+            if raw.short == "__all__":
+                return False  # what the module exports, not a thing it defines
+            raw.kind = "variable"
         return True
     if parent.kind != "class":
         return False  # a local variable

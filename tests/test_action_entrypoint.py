@@ -705,7 +705,7 @@ def test_with_claude_the_rerun_costs_nothing_and_sends_no_model_request(harness:
     assert run.code == 0, run.stdout + run.stderr
     assert run.outputs["operation"] == "created"
     assert float(run.outputs["cost_usd"]) > 0
-    assert asked == 2
+    assert asked == 4  # two files: a chunk and an overview each
     assert f"| Model API requests | {asked} (0 retries, 0 rate-limited) |" in first_body
     assert again.outputs["operation"] == "updated"
     assert asked_again == asked  # every chunk came from the cache

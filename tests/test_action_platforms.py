@@ -44,7 +44,7 @@ def test_the_action_documents_with_bedrock_and_oidc_credentials(harness: Harness
 
     assert run.code == 0, run.stdout + run.stderr
     assert server.refused == []
-    assert totals["ok"] == totals["requests"] == 2
+    assert totals["ok"] == totals["requests"] == 4  # per file: one chunk request and one overview request
     assert run.outputs["files_documented"] == "2"
     assert float(run.outputs["cost_usd"]) > 0
     assert run.report is not None
@@ -80,6 +80,6 @@ def test_the_action_finds_google_credentials_exported_by_their_runner_path(
 
     assert run.code == 0, run.stdout + run.stderr
     assert server.tokens_issued == 1
-    assert totals["ok"] == totals["requests"] == 2
+    assert totals["ok"] == totals["requests"] == 4  # per file: a chunk request and an overview request
     assert run.outputs["files_documented"] == "2"
     assert run.report is not None and run.report["provider"] == "vertex"

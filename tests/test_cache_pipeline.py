@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -132,15 +133,21 @@ def test_editing_one_function_of_a_large_file_misses_only_its_chunk(
     data = report.to_json()
     assert [r.chunk.symbols[0].name for r in provider.requests] == ["f5"]
     # On the wire: one batch of the 3 page keys first, then one batch of big.py's 8 chunk keys, then
-    # the missed chunk's one symbol key; then the new chunk with its symbol, and the new page, written.
+    # the missed chunk's one symbol key; the new chunk with its symbol written; then big.py's overview
+    # key (its outline did not change: a hit, nothing asked), and the new page written.
     second_run = table.proxy.sent[sent_before:]
     assert [s.operation for s in second_run] == [
         "DescribeTable",
         *["BatchGetItem"] * 3,
-        *["BatchWriteItem"] * 2,
+        "BatchWriteItem",
+        "BatchGetItem",
+        "BatchWriteItem",
     ]
-    assert [len(s.body["RequestItems"][TABLE]["Keys"]) for s in second_run[1:4]] == [3, 8, 1]
-    assert [len(s.body["RequestItems"][TABLE]) for s in second_run[4:]] == [2, 1]
+    gets = [s for s in second_run if s.operation == "BatchGetItem"]
+    writes = [s for s in second_run if s.operation == "BatchWriteItem"]
+    assert [len(s.body["RequestItems"][TABLE]["Keys"]) for s in gets] == [3, 8, 1, 1]
+    assert [len(s.body["RequestItems"][TABLE]) for s in writes] == [2, 1]
+    assert provider.overviews == []
     assert data["cache"]["symbols"] == {"hits": 0, "misses": 1}
     assert data["cache"]["files"] == {"hits": 2, "misses": 1}
     assert data["cache"]["chunks"] == {"hits": 7, "misses": 1}
@@ -297,6 +304,14 @@ def test_sqlite_cli_stats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert (data["backend"], data["location"], data["entries"]) == ("sqlite", str(path), 0)
 
 
+def _is_overview(value: str) -> bool:
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return False  # a page
+    return isinstance(data, dict) and set(data) == {"overview", "model"}
+
+
 def test_cli_runs_with_claude_and_dynamodb_pay_once(
     git_repo: GitRepo, dynamo: FakeDynamo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -320,12 +335,12 @@ def test_cli_runs_with_claude_and_dynamodb_pay_once(
         server_requests = fake.totals()["requests"]
     capsys.readouterr()
 
-    # Every chunk asked once, in the first run only, after one prompt-cache warm-up for each file of
-    # several chunks (big.py and small.py).
-    assert server_requests == CHUNKS + 2
+    # Every chunk and every file's overview asked once, in the first run only, after one prompt-cache
+    # warm-up for each file of several chunks (big.py and small.py).
+    assert server_requests == CHUNKS + FILES + 2
     first = reports[0]
     assert first["provider"] == "anthropic"
-    assert first["api"]["requests"] == CHUNKS + 2
+    assert first["api"]["requests"] == CHUNKS + FILES + 2
     assert first["cost_usd"] > 0
     assert all(r["api"]["requests"] == 0 and r["cost_usd"] == 0 for r in reports[1:])
     assert all(r["saved_usd"] == first["cost_usd"] for r in reports[1:])
@@ -335,5 +350,13 @@ def test_cli_runs_with_claude_and_dynamodb_pay_once(
     # What was saved is what the table says producing its pages cost.
     items = dynamo.items(TABLE)
     assert len(items) == ENTRIES
+    # Each page holds what all of it cost, each chunk entry its request's cost, the symbol entries share
+    # their chunks' costs, and each file's overview entry its own request's cost (no chunk's share).
     # (the report rounds dollars to 6 places; the table keeps them exact)
-    assert sum(float(i["cost_usd"]["N"]) for i in items) == pytest.approx(3 * first["cost_usd"], abs=3e-6)
+    overviews = [i for i in items if _is_overview(zlib.decompress(i["value"]["B"]).decode())]
+    overview_usd = sum(float(i["cost_usd"]["N"]) for i in overviews)
+    assert len(overviews) == FILES
+    assert 0 < overview_usd < first["cost_usd"]
+    assert sum(float(i["cost_usd"]["N"]) for i in items) == pytest.approx(
+        3 * first["cost_usd"] - overview_usd, abs=3e-6
+    )

@@ -352,13 +352,18 @@ def test_symbol_and_overview_entries_have_their_own_strict_shapes() -> None:
         "returns": None,
         "raises": [],
         "example": None,
+        "notes": [],
     }
     assert symbol_answer("k", json.dumps({"doc": doc, "model": "m"}))
+    assert not symbol_answer("k", json.dumps({"doc": {**doc, "notes": "n"}, "model": "m"}))
     assert not symbol_answer("k", json.dumps({"doc": doc, "model": "m", "extra": 1}))
     assert not symbol_answer("k", json.dumps({"doc": {**doc, "params": "a"}, "model": "m"}))
     assert not symbol_answer("k", json.dumps(answer()))  # a chunk answer is not a symbol answer
     assert overview_answer("k", json.dumps({"overview": "O.", "model": "m"}))
-    assert not overview_answer("k", json.dumps({"overview": None, "model": "m"}))
+    # null: the file has no overview (asked, and the answer was empty), cached all the same
+    assert overview_answer("k", json.dumps({"overview": None, "model": "m"}))
+    assert not overview_answer("k", json.dumps({"overview": 1, "model": "m"}))
+    assert not overview_answer("k", json.dumps({"overview": "O."}))
     assert not overview_answer("k", "{not json")
 
 

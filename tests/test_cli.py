@@ -77,7 +77,7 @@ def test_run_twice_writes_pages_report_and_hits_the_cache(git_repo: GitRepo, tmp
     assert json.loads(report_path.read_text())["cache"]["hit_rate"] == 1.0
 
     stats = docbot("cache", "stats", "--cache-path", str(cache), "--json")
-    # The chunk's answer, the file's page, and the symbol's and the overview's own entries.
+    # The chunk's answer, the file's page, the symbol's own entry and the file overview's.
     assert json.loads(stats.stdout)["entries"] == 4
 
 

@@ -82,7 +82,12 @@ def _messages(seen: Seen) -> str:
 
 
 def _asks(seen: Seen) -> bool:
-    return seen.body is not None and int(seen.body["max_tokens"]) > 0
+    """A chunk request: not a prompt-cache warm-up (max_tokens 0), not a file's overview request."""
+    return seen.body is not None and int(seen.body["max_tokens"]) > 0 and not _is_overview(seen)
+
+
+def _is_overview(seen: Seen) -> bool:
+    return seen.body is not None and "Write the overview of the whole file" in json.dumps(seen.body)
 
 
 def _docbot(repo: GitRepo, url: str, cache: Path) -> subprocess.Popen[str]:
@@ -145,5 +150,8 @@ def test_a_killed_run_keeps_its_answers_and_the_rerun_asks_only_the_rest(
         _, err = second.communicate(timeout=120)
         assert second.returncode == 0, err
         asked = [_messages(s) for s in fake.seen[len(run1) :] if _asks(s)]
+        overviews = [s for s in fake.seen if _is_overview(s)]
     assert len(asked) == len(set(asked)) == total - len(answered)
+    # The overviews are asked after every chunk has its answer: by the rerun only, once per file.
+    assert len(overviews) == len(texts) and all(fake.seen.index(s) >= len(run1) for s in overviews)
     assert not set(asked) & answered

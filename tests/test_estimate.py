@@ -79,7 +79,8 @@ def test_estimate_json_contract_and_it_sends_no_message(
 
         cost = data["cost_usd"]
         assert 0 < cost["low"] < cost["expected"] < cost["high"]
-        assert data["requests"] == 3 and data["hit_rate"] == 0.0
+        # a chunk and an overview request per module
+        assert data["requests"] == 6 and data["hit_rate"] == 0.0
         assert data["input_tokens"] > 0 and data["output_tokens"] > 0
         assert data["batch"] is False  # 3 misses: under batch_min_requests
 
@@ -204,7 +205,7 @@ def test_estimate_only_input_reports_the_price_and_sends_nothing(action: Harness
         assert run.outputs["operation"] == "none"
         assert action.fake.pulls == {}
         assert "::notice title=docbot::docbot estimated $" in run.stdout
-        assert "for 2 request(s)" in run.summary and "Expected cache hit rate" in run.summary
+        assert "for 4 request(s)" in run.summary and "Expected cache hit rate" in run.summary
 
 
 def test_without_count_tokens_the_prompt_is_counted_from_its_characters(
@@ -220,7 +221,7 @@ def test_without_count_tokens_the_prompt_is_counted_from_its_characters(
         rough = _quote(git_repo, fake, cache)
 
         assert fake.count_tokens_calls == calls + 1  # one 404, then no more asking
-        assert rough["requests"] == exact["requests"] == 3
+        assert rough["requests"] == exact["requests"] == 6  # a chunk and an overview per module
         # The character count is deliberately high (it also sizes the budget's reservations).
         assert exact["input_tokens"] < rough["input_tokens"] < 2 * exact["input_tokens"]
         assert fake.totals()["requests"] == 0

@@ -68,6 +68,17 @@ def _batch_cost(fake: FakeAnthropic) -> float:
     return cost_usd(usage, PRICES["claude-sonnet-5-5"], batch=True)
 
 
+def _interactive_cost(fake: FakeAnthropic) -> float:
+    t = fake.totals()
+    usage = TokenUsage(
+        input_tokens=t["input_tokens"],
+        output_tokens=t["output_tokens"],
+        cache_write_5m_tokens=t["cache_write_tokens"],
+        cache_read_tokens=t["cache_read_tokens"],
+    )
+    return cost_usd(usage, PRICES["claude-sonnet-5-5"])
+
+
 @pytest.mark.parametrize(
     ("mode", "misses", "event", "everything", "expected"),
     [
@@ -102,7 +113,8 @@ def test_batch_round_trip_documents_everything_at_half_price(git_repo: GitRepo, 
     with running() as fake, closing(SqliteCache(tmp_path / "c.sqlite3")) as cache:
         report = _run(repo, fake, cache, FakeClock(), batch="always")
 
-        assert fake.totals()["requests"] == 0  # no interactive request at all
+        # The chunks all go in the batch; the file overviews are asked interactively, one per module.
+        assert fake.totals()["requests"] == MODULES
         assert fake.batches.creates == 1
         (batch_id,) = fake.batches.ids
         submitted, results = fake.batches.submitted(batch_id), fake.batches.result_order(batch_id)
@@ -111,15 +123,15 @@ def test_batch_round_trip_documents_everything_at_half_price(git_repo: GitRepo, 
         assert report.symbols_static == 0  # every symbol documented by the model
         assert report.batch is not None and report.batch.answered == MODULES
         assert report.batch.created == (batch_id,)
-        assert report.usage.cost_usd == pytest.approx(_batch_cost(fake))
-        assert report.usage.requests == MODULES
+        assert report.usage.cost_usd == pytest.approx(_batch_cost(fake) + _interactive_cost(fake))
+        assert report.usage.requests == 2 * MODULES
         half = fake.batches.totals()
         full = cost_usd(
             TokenUsage(half["input_tokens"], half["output_tokens"], half["cache_write_tokens"], 0,
                        half["cache_read_tokens"]),
             PRICES["claude-sonnet-5-5"],
         )  # fmt: skip
-        assert report.usage.cost_usd == pytest.approx(full / 2)
+        assert report.usage.cost_usd - _interactive_cost(fake) == pytest.approx(full / 2)
 
         again = _run(repo, fake, cache, FakeClock(), batch="always")  # answers were cached
         assert again.usage.cost_usd == 0 and fake.batches.creates == 1 and again.batch is None
@@ -134,7 +146,8 @@ def test_errored_expired_and_canceled_items_fall_back_to_interactive_requests(
         report = _run(repo, fake, cache, FakeClock(), batch="always")
 
         assert fake.batches.totals()["succeeded"] == MODULES - 3
-        assert fake.totals()["requests"] == 3  # exactly the three, asked one by one
+        # exactly the three, asked one by one, and the file overviews (interactive in any mode)
+        assert fake.totals()["requests"] == 3 + MODULES
         assert report.batch is not None and report.batch.fallback == 3 and report.batch.answered == 1
         assert len(report.documented) == MODULES and report.failed == []
         assert report.symbols_static == 0
@@ -160,10 +173,12 @@ def test_a_rerun_collects_the_pending_batch_instead_of_paying_again(
         second = _run(repo, fake, cache, FakeClock(), batch="always")
 
         assert fake.batches.creates == 1  # no second create
-        assert fake.totals()["requests"] == 0  # and no interactive request for those items
+        # and no interactive request for those items: only the file overviews (the first run asked
+        # none, its chunks being unfinished)
+        assert fake.totals()["requests"] == MODULES
         assert second.batch is not None and second.batch.resumed == tuple(fake.batches.ids)
         assert len(second.documented) == MODULES and second.failed == []
-        assert second.usage.cost_usd == pytest.approx(_batch_cost(fake))
+        assert second.usage.cost_usd == pytest.approx(_batch_cost(fake) + _interactive_cost(fake))
 
 
 def test_a_pending_batch_that_is_gone_is_sent_again(git_repo: GitRepo, tmp_path: Path) -> None:
@@ -182,11 +197,12 @@ def test_auto_keeps_pull_requests_interactive_and_batches_a_push(git_repo: GitRe
     with running() as fake:
         pr = _run(repo, fake, NullCache(), FakeClock(), event="pull_request", everything=False,
                   batch_min_requests=2)  # fmt: skip
-        assert pr.batch is None and fake.totals()["requests"] == MODULES and fake.batches.creates == 0
+        # a chunk and an overview request per module
+        assert pr.batch is None and fake.totals()["requests"] == 2 * MODULES and fake.batches.creates == 0
         push = _run(repo, fake, NullCache(), FakeClock(), event="push", everything=False,
                     batch_min_requests=2)  # fmt: skip
         assert push.batch is not None and fake.batches.creates == 1
-        assert fake.totals()["requests"] == MODULES  # none more
+        assert fake.totals()["requests"] == 3 * MODULES  # the overviews only: interactive in any mode
 
 
 def test_fake_batches_speak_the_sdk_wire_format() -> None:
@@ -237,7 +253,8 @@ def test_each_batch_is_cached_as_it_ends_even_if_another_never_does(
 
         fake.batches.never_end = set()
         second = _run(repo, fake, cache, FakeClock(), batch="always")
-        assert fake.batches.creates == 2 and fake.totals()["requests"] == 0
+        # no chunk asked interactively: the requests are the overviews (two in each run)
+        assert fake.batches.creates == 2 and fake.totals()["requests"] == MODULES
         # The first batch's answers were cached when it ended; only the pending one is collected.
         assert second.batch is not None and second.batch.answered == 2 and len(second.batch.resumed) == 1
         assert second.cache_file_hits == 2 and len(second.documented) == MODULES

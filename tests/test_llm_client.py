@@ -82,7 +82,8 @@ def test_code_is_fenced_so_it_cannot_close_the_fence(fake: FakeAnthropic) -> Non
     body = fake.seen[0].body
     assert body is not None
     ask = body["messages"][0]["content"][1]["text"]
-    assert "<untrusted_code_1>\n" in ask and ask.count("</untrusted_code_1>") == 1
+    # The code and its parsed docstring are each fenced with a tag the text does not contain.
+    assert ask.count("<untrusted_code_1>\n") == ask.count("</untrusted_code_1>") == 2
     assert "untrusted data" in SYSTEM_PROMPT
 
 

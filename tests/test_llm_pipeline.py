@@ -19,7 +19,7 @@ from docbot.llm.client import AnthropicProvider
 from docbot.llm.pricing import PRICES
 from docbot.report import RunReport
 from tests.conftest import GitRepo
-from tests.fakes.anthropic_server import FakeAnthropic, Limits, ok, running, status
+from tests.fakes.anthropic_server import FakeAnthropic, Fault, Limits, ok, running, status
 from tests.fakes.clock import FakeClock, ScaledClock
 from tests.fakes.llm import settings_for
 from tests.local_run import run_local
@@ -91,7 +91,8 @@ def test_docbot_run_reports_what_the_server_saw(
         assert report["provider"] == "anthropic" and report["model"] == "claude-sonnet-5-5"
         assert report["files"]["documented"] == ["src/m0.py", "src/m1.py", "src/m2.py"]
         assert report["files"]["failed"] == []
-        assert totals["requests"] == 5
+        # One request per file's chunk (two of them retried once) and one per file's overview.
+        assert totals["requests"] == 5 + 3
         assert report["api"] == {
             "requests": totals["requests"],
             "retries": 2,
@@ -118,7 +119,7 @@ def test_docbot_run_reports_what_the_server_saw(
         # The same run again: every chunk from the cache, no request, the first run's cost saved.
         assert cli.main(args) == 0
         again = json.loads(report_path.read_text())
-        assert fake.totals()["requests"] == 5
+        assert fake.totals()["requests"] == 8
         assert again["api"]["requests"] == 0 and again["cost_usd"] == 0
         assert again["cache"]["hits"] == 3
         assert again["saved_usd"] == report["cost_usd"]
@@ -142,7 +143,7 @@ def test_prompt_version_is_part_of_every_cache_key(git_repo: GitRepo, tmp_path: 
             finally:
                 cache.close()
             requests.append(report.usage.requests)
-    assert requests == [1, 0, 1]
+    assert requests == [2, 0, 2]  # the chunk and the overview, each keyed by the prompt version
 
 
 def test_100_files_at_once_through_a_429_storm_all_documented(git_repo: GitRepo) -> None:
@@ -155,11 +156,11 @@ def test_100_files_at_once_through_a_429_storm_all_documented(git_repo: GitRepo)
         totals = fake.totals()
     assert report.failed == []
     assert len(report.documented) == 100
-    assert totals["ok"] == 100
+    assert totals["ok"] == 200  # each file's chunk and its overview
     assert 0.3 < totals["rate_limited"] / totals["requests"] < 0.5  # the storm really happened
     u = report.usage
     assert (u.requests, u.rate_limited) == (totals["requests"], totals["rate_limited"])
-    assert u.retries == totals["requests"] - 100
+    assert u.retries == totals["requests"] - 200
     assert (u.input_tokens, u.output_tokens) == (totals["input_tokens"], totals["output_tokens"])
     assert (u.cache_read_tokens, u.cache_write_tokens) == (
         totals["cache_read_tokens"],
@@ -206,11 +207,11 @@ def test_budget_guard_stops_at_the_limit_and_publishes_what_succeeded(git_repo: 
     over = [o for o in report.skipped if o.reason.startswith("skipped: budget")]
     assert report.failed == [] and len(over) == 20 - documented
     assert report.budget is not None and f"documented the {documented} file(s) that fit" in report.budget
-    # Refused work was never sent: every request was for a documented file (a chunk whose predicted
-    # answer does not fit max_tokens goes out in two requests).
+    # Refused work was never sent: every request was for a documented file (its chunk, maybe in two
+    # requests when the predicted answer does not fit max_tokens, and its overview).
     sent = {re.search(r"Source file: (\S+)", json.dumps(s.body)).group(1) for s in seen if s.body}  # type: ignore[union-attr]
     assert sent == set(report.documented)
-    assert totals["requests"] >= documented
+    assert totals["requests"] >= 2 * documented
     assert report.usage.cost_usd == pytest.approx(_expected_cost(totals), rel=1e-9)
     assert report.usage.cost_usd <= 0.05
     for path in report.documented:
@@ -246,3 +247,20 @@ def test_open_circuit_is_the_failure_reason_and_failed_requests_are_counted(git_
     # Failed chunks' requests still reach the report: 2 for the first file, 1 before the circuit opened.
     assert totals["requests"] == 3
     assert (report.usage.requests, report.usage.retries) == (3, 1)
+
+
+def test_a_failed_overview_request_is_reported_and_still_counted(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", _module(1))
+    git_repo.commit("one")
+    with running() as fake:
+        # The chunk is answered; the file's overview reply is unusable twice, so the overview fails.
+        fake.script(ok(), Fault("bad_json"), Fault("bad_json"))
+        clock = FakeClock()
+        report = _run(git_repo, fake, clock.now, clock.sleep)
+        totals = fake.totals()
+    assert report.documented == ["a.py"]  # published without its overview
+    assert [o.path for o in report.overviews_failed] == ["a.py"]
+    assert "unusable overview" in report.overviews_failed[0].reason
+    # Both overview attempts were sent and billed: the report counts them like any failed request.
+    assert totals["requests"] == 3 and report.usage.requests == 3
+    assert report.usage.cost_usd == pytest.approx(_expected_cost(totals), rel=1e-9)

@@ -123,11 +123,11 @@ def test_bedrock_run_is_signed_and_reports_like_the_direct_api(
 
     assert server.refused == []  # every request carried a valid SigV4 signature
     assert server.models == [BEDROCK_MODEL] * totals["requests"]
-    assert totals["requests"] == totals["ok"] == 2
+    assert totals["requests"] == totals["ok"] == 4  # per file: a chunk request and an overview request
     assert sorted(report.documented) == ["src/more.py", "src/shapes.py"]
     assert (report.provider, report.model) == ("bedrock", BEDROCK_MODEL)
     data = report.to_json()
-    assert data["api"]["requests"] == 2
+    assert data["api"]["requests"] == totals["requests"]
     # Priced as the model it is: Sonnet 5.5's rates on the tokens the server billed.
     assert data["cost_usd"] == pytest.approx(billed(totals), abs=1e-6)
     assert shape(data) == shape(direct_run(repo, tmp_path).to_json())
@@ -160,7 +160,7 @@ def test_bedrock_errors_are_retried_with_the_same_policy(
     assert server.claude.unused_script == []
     assert sorted(report.documented) == ["src/more.py", "src/shapes.py"]
     assert report.to_json()["api"]["retries"] == 2
-    assert totals["ok"] == 2
+    assert totals["ok"] == 4  # per file: a chunk and an overview
 
 
 def test_vertex_run_uses_application_default_credentials(
@@ -175,7 +175,7 @@ def test_vertex_run_uses_application_default_credentials(
     assert server.refused == []
     assert server.tokens_issued >= 1  # the token came from the credentials' own token endpoint
     assert server.models == [VERTEX_MODEL] * totals["requests"]
-    assert totals["requests"] == totals["ok"] == 2
+    assert totals["requests"] == totals["ok"] == 4  # per file: a chunk request and an overview request
     assert sorted(report.documented) == ["src/more.py", "src/shapes.py"]
     assert (report.provider, report.model) == ("vertex", VERTEX_MODEL)
     assert report.to_json()["cost_usd"] == pytest.approx(billed(totals), abs=1e-6)

@@ -139,12 +139,15 @@ def test_renamed_source_moves_its_page(repo: GitRepo, tmp_path: Path) -> None:
     base = repo.head()
     repo.git("mv", "pkg/b.py", "pkg/c.py")
     head = repo.commit("rename")
-    report = _run(repo, tmp_path, CountingProvider(), base=base, head=head)
+    provider = CountingProvider()
+    report = _run(repo, tmp_path, provider, base=base, head=head)
     assert report.documented == ["pkg/c.py"]
     assert report.deleted_pages == ["docs/api/pkg/b.py.md"]
     assert (repo.path / "docs/api/pkg/c.py.md").exists()
-    # The path is part of what the provider sees (the chunk header), so a renamed file is asked again.
-    assert (report.cache_hits, report.cache_misses) == (0, 1)
+    # The path is part of the chunk's key (its header), so the renamed file's chunk misses; but each
+    # symbol's own entry does not depend on the path, so the chunk is answered from those, unasked.
+    assert (report.cache_chunk_hits, report.cache_chunk_misses) == (1, 0)
+    assert report.cache_symbol_hits > 0 and provider.paths == []
 
 
 class FailingProvider(CountingProvider):

@@ -8,13 +8,22 @@ from dataclasses import replace
 import anthropic
 import pytest
 
+from docbot import shard
 from docbot.chunking import split_source
 from docbot.config import load_settings
 from docbot.docs import SymbolDoc
-from docbot.llm.base import DocRequest
+from docbot.errors import PermanentError
+from docbot.llm.base import DocRequest, OverviewRequest
 from docbot.llm.client import AnthropicProvider
 from docbot.llm.pricing import PRICES
-from docbot.llm.prompt import OUTPUT_SCHEMA, SYSTEM_PROMPT, build_params, resolve_names
+from docbot.llm.prompt import (
+    OUTPUT_SCHEMA,
+    SYSTEM_PROMPT,
+    build_overview_params,
+    build_params,
+    parse_overview,
+    resolve_names,
+)
 from docbot.pipeline import outline
 from tests.fakes.anthropic_server import FakeAnthropic, count_tokens, running
 from tests.fakes.clock import FakeClock
@@ -248,3 +257,34 @@ def test_an_ambiguous_or_unknown_name_is_not_matched() -> None:
     # B.stop that follows is a second answer for it and dropped; "nope" is kept for merge to count.
     assert [d.name for d in resolved] == ["run", "B.stop", "nope"]
     assert resolved[1].summary == "B."
+
+
+def test_the_file_overview_request_shares_the_system_block_schema_and_thinking_of_a_chunk() -> None:
+    """One overview mechanism: its own request per file, built like a chunk's where the prompt cache
+    and the model's options are concerned, so it reads the same cached system prefix."""
+    llm = load_settings(
+        {"provider": "anthropic", "anthropic_api_key": "k", "instructions": "Be terse."}, env={}
+    ).llm
+    (chunk_request, *_) = _requests(_module(3), "m.py")
+    chunk = build_params(chunk_request, llm)
+    request = OverviewRequest("m.py", "python", "- function f0: def f0(a):", "Tools.")
+    params = build_overview_params(request, llm)
+    assert params["system"][0]["text"] == chunk["system"][0]["text"]  # the house style included
+    assert params["output_config"] == chunk["output_config"]  # the fixed schema, effort too
+    assert params.get("thinking") == chunk.get("thinking")
+    assert params["max_tokens"] == chunk["max_tokens"]
+    text = params["messages"][0]["content"][0]["text"]
+    assert "def f0(a):" in text and "Tools." in text and "Document these symbols" not in text
+    # No chunk request asks for the file's overview: the first chunk's neither.
+    assert "overview of the whole file" not in chunk["messages"][0]["content"][1]["text"]
+    reply = json.dumps({"overview": "What m.py is for.", "symbols": [{"name": "x"}]})
+    assert parse_overview(reply, "end_turn") == "What m.py is for."
+
+
+def test_a_publish_only_job_never_asks_for_an_overview() -> None:
+    class Inner:
+        def overview(self, request: OverviewRequest) -> None:
+            raise AssertionError("sent")
+
+    with pytest.raises(PermanentError, match="overview not in the cache"):
+        shard.CacheOnly(Inner()).overview(OverviewRequest("m.py", "python", "", None))

@@ -127,6 +127,10 @@ class Thing(NamedTuple):
                 True,
             ),
             ("Vec", "type_alias", "type Vec = list[float]", (), (), None, None, False),
+            # Module-level names are importable API (griffe's view), left out here as private or
+            # outside __all__.
+            ("_private", "variable", "_private = 1", (), (), None, "1", False),
+            ("counter", "variable", "counter = 0", (), (), None, "0", False),
             (
                 "f",
                 "function",
@@ -162,6 +166,7 @@ class Thing(NamedTuple):
             ("Box.__init__", "method", "def __init__(self, a)", (), (), None, None, True),
             ("Box.a", "attribute", "self.a: int = a", (), (), "int", "a", True),
             ("Box.b", "attribute", "self.b = a", (), (), None, "a", True),
+            ("Box.c", "attribute", "self.c = a", (), (), None, "a", True),  # assigned in __init__
             ("Box._d", "attribute", "self._d: int = 1", (), (), "int", "1", False),
             (
                 "Box.area",
@@ -583,6 +588,7 @@ def test_page_shows_overloads_decorators_and_attributes() -> None:
         "Box.__init__",
         "Box.a",
         "Box.b",
+        "Box.c",
         "Box.area",
         "Box.s",
         "Box.c2",

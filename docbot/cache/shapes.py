@@ -75,6 +75,7 @@ SYMBOL_FIELDS: Mapping[str, Check] = {
     "returns": _optional_text,
     "raises": _list_of(_text),
     "example": _optional_text,
+    "notes": _list_of(_text),
 }
 USAGE_FIELDS: Mapping[str, Check] = {
     "input_tokens": _count,
@@ -98,8 +99,9 @@ _is_chunk_answer = _record(CHUNK_FIELDS)
 # One symbol's answer, cached on its own (the pipeline's symbol-level entries): the doc and the model.
 SYMBOL_ANSWER_FIELDS: Mapping[str, Check] = {"doc": _record(SYMBOL_FIELDS), "model": _text}
 _is_symbol_answer = _record(SYMBOL_ANSWER_FIELDS)
-# A file's overview, cached on its own: the text and the model.
-OVERVIEW_FIELDS: Mapping[str, Check] = {"overview": _text, "model": _text}
+# A file's overview, cached on its own (``docbot/overview.py``): the text (null: the file has none)
+# and the model.
+OVERVIEW_FIELDS: Mapping[str, Check] = {"overview": _optional_text, "model": _text}
 _is_overview = _record(OVERVIEW_FIELDS)
 
 

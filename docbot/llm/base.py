@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from docbot.chunking import Chunk
 from docbot.docs import ChunkDoc, Usage
@@ -11,7 +11,8 @@ from docbot.docs import ChunkDoc, Usage
 
 @dataclass(frozen=True)
 class DocRequest:
-    """Document the symbols ``chunk`` owns; ``want_overview`` for the first chunk of a file.
+    """Document the symbols ``chunk`` owns; ``want_overview`` for a chunk without symbols (a note on its
+    module-level lines; the file's overview is an ``OverviewRequest`` of its own).
 
     ``names`` narrows the request to those symbol ids (the others of the chunk are shown as already
     documented); None asks for all of them. ``outline`` lists every symbol of the file (the same text
@@ -24,6 +25,23 @@ class DocRequest:
     names: tuple[str, ...] | None = None
     outline: str = ""
     long_run: bool = False
+    # Asked again because an answer named things the code does not have: the names that do exist.
+    real_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OverviewRequest:
+    """Write the overview of one whole file from its outline (every symbol's signature)."""
+
+    path: str
+    language: str
+    outline: str
+    module_doc: str | None  # the module docstring or the file's leading comment, as written
+
+    @property
+    def text(self) -> str:
+        """Everything the answer depends on (the overview's cache key is its hash)."""
+        return f"{self.outline}\n\0\n{self.module_doc or ''}"
 
 
 class Provider(Protocol):
@@ -46,5 +64,22 @@ class Provider(Protocol):
         """What the requests of chunks that raised cost (their requests, retries, tokens and dollars).
 
         The pipeline adds it to the report: a request that failed was still sent, and maybe billed.
+        """
+        ...
+
+
+@runtime_checkable
+class OverviewProvider(Protocol):
+    """A provider that writes a file's overview in a request of its own (once per file)."""
+
+    name: str
+    model: str
+    prompt_version: str
+
+    def overview(self, request: OverviewRequest) -> ChunkDoc:
+        """The file's overview as a ``ChunkDoc`` without symbols (``overview`` set, ``usage`` its cost).
+
+        Raises:
+            TransientError, PermanentError: like ``Provider.document``.
         """
         ...

@@ -28,7 +28,7 @@ from anthropic.types import Message
 from docbot.config import LlmSettings
 from docbot.docs import ChunkDoc, SymbolDoc, Usage, UsageMeter
 from docbot.errors import ConfigError, DocbotError, PermanentError
-from docbot.llm.base import DocRequest
+from docbot.llm.base import DocRequest, OverviewRequest
 from docbot.llm.breaker import CircuitBreaker
 from docbot.llm.output import MIN_MAX_TOKENS, OutputModel
 from docbot.llm.pricing import Budget, ModelPrice, TokenUsage, cost_usd, price_for, worst_case_cost_usd
@@ -37,9 +37,11 @@ from docbot.llm.prompt import (
     PROMPT_VERSION,
     ContentError,
     asked_names,
+    build_overview_params,
     build_params,
     estimate_prompt_tokens,
     house_style_block,
+    parse_overview,
     parse_reply,
     resolve_names,
     warm_params,
@@ -244,6 +246,38 @@ class AnthropicProvider:
         """The ``max_tokens`` of ``request``'s first attempt (a batch item sends the same bytes)."""
         names = asked_names(request)
         return min(self.output.predict(len(names), request.want_overview), self.answer_limit())
+
+    def overview(self, request: OverviewRequest) -> ChunkDoc:
+        """The file's overview, asked once per file (see ``OverviewProvider.overview``).
+
+        Its ``max_tokens`` is the predicted output of an overview alone (``llm/output.py``), within the
+        answer limit. A reply off-schema is asked once more; one cut off, once more with twice the room
+        (never more than the tier's whole output budget); then the overview fails.
+        """
+        tally = _Tally()
+        problem: ContentError | None = None
+        room = min(self.output.predict(0, True), self.answer_limit())
+        try:
+            for _ in range(2):
+                params = build_overview_params(request, self._settings, max_tokens=room)
+                message = self._send(
+                    params, tally, f"{request.path}#overview", content_retry=problem is not None
+                )
+                text = "".join(block.text for block in message.content if block.type == "text")
+                try:
+                    overview = parse_overview(text, message.stop_reason)
+                except ContentError as exc:
+                    problem = exc
+                    if message.stop_reason == "max_tokens":
+                        otpm = int(self.limiter.capacity("output"))
+                        room = max(room, min(2 * room, otpm, MAX_TOKENS_CEILING))
+                    continue
+                return ChunkDoc(overview=overview, symbols=(), model=self.model, usage=tally.usage())
+        except Exception:
+            self._failed.add(tally.usage())
+            raise
+        self._failed.add(tally.usage())
+        raise PermanentError(f"unusable overview from {self.model}: {problem}")
 
     def _document(
         self,

@@ -1,29 +1,15 @@
 """The offline provider: structural documentation from the code itself, at zero cost.
 
-It is the default when no ``ANTHROPIC_API_KEY`` is set. It never leaves the machine: the summary is the
-first sentence of the docstring (or leading comment), else a sentence built from the signature.
+It is the default when no ``ANTHROPIC_API_KEY`` is set. It never leaves the machine: each symbol's
+documentation is its parsed docstring or doc comment (``docs.static_doc``), else a sentence built from
+the signature; the file's overview is its whole module docstring or leading comment.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-
-from docbot.chunking import Chunk
-from docbot.docs import ChunkDoc, Usage, split_doc, static_doc
-from docbot.llm.base import DocRequest
-from docbot.symbols import count_phrase
-
-_MODULE_DOCSTRING = re.compile(r'^\s*(?:#[^\n]*\n\s*)*[rRuU]?("""|\'\'\')(.*?)\1', re.DOTALL)
-
-
-def _overview(chunk: Chunk) -> str:
-    counts = Counter(s.kind for s in chunk.symbols)
-    shape = count_phrase(counts) or "no functions or classes"
-    match = _MODULE_DOCSTRING.match(chunk.text) if chunk.language == "python" else None
-    summary, _ = split_doc(match.group(2) if match else None)
-    lead = f"{summary} " if summary else ""
-    return f"{lead}(This part of `{chunk.path}` defines {shape}.)"
+from docbot.docs import ChunkDoc, Usage, static_doc
+from docbot.llm.base import DocRequest, OverviewRequest
+from docbot.overview import render_doc
 
 
 class OfflineProvider:
@@ -31,15 +17,23 @@ class OfflineProvider:
 
     name = "offline"
     model = "offline"
-    prompt_version = "offline-1"
+    prompt_version = "offline-2"
+    # Its text is the code's own documentation, not a model's prose: nothing for the truthfulness
+    # guard to check (a docstring may name things docbot cannot see, and asking again changes nothing).
+    writes_prose = False
 
     def document(self, request: DocRequest) -> ChunkDoc:
+        chunk = request.chunk
         return ChunkDoc(
-            overview=_overview(request.chunk) if request.want_overview else None,
-            symbols=tuple(static_doc(sym) for sym in request.chunk.symbols),
+            overview=None,
+            symbols=tuple(static_doc(sym, chunk.language) for sym in chunk.symbols),
             model=self.model,
             usage=Usage(),
         )
+
+    def overview(self, request: OverviewRequest) -> ChunkDoc:
+        text = render_doc(request.module_doc, request.language) if request.module_doc else ""
+        return ChunkDoc(overview=text or None, symbols=(), model=self.model, usage=Usage())
 
     def failed_usage(self) -> Usage:
         return Usage()  # nothing is ever sent

@@ -26,7 +26,7 @@ RECORDED_TOKENS_PER_SYMBOL = {
     "claude-opus-5-5": 260.0,
 }
 DEFAULT_TOKENS_PER_SYMBOL = 250.0
-OVERVIEW_TOKENS = 250  # the file overview, asked of a file's first chunk
+OVERVIEW_TOKENS = 250  # the file overview (a request of its own), or a module-level chunk's note
 FIXED_TOKENS = 40  # the JSON object's own keys and brackets
 MARGIN = 1.5  # replies vary; a cut-off reply costs a whole request, a spare 50% costs nothing
 # How many symbols' worth of evidence the recorded figure counts as, against this run's replies.

@@ -38,7 +38,8 @@ def _section(section: Section) -> list[str]:
     if doc.params:
         out += ["**Parameters**", ""]
         out += [
-            f"- {_code(name)}: {text}" if text != name else f"- {_code(name)}" for name, text in doc.params
+            f"- {_code(name)}: {text}" if text and text != name else f"- {_code(name)}"
+            for name, text in doc.params
         ]
         out.append("")
     if doc.returns:
@@ -47,6 +48,7 @@ def _section(section: Section) -> list[str]:
         out += ["**Raises:** " + ", ".join(doc.raises), ""]
     if doc.example:
         out += ["**Example**", "", "```", doc.example, "```", ""]
+    out += [line for note in doc.notes for line in (f"> {note}", "")]
     if sym.notes:
         out += ["> " + "; ".join(sym.notes) + ".", ""]
     if section.static:

@@ -71,11 +71,13 @@ def count_tokens(text: str) -> int:
 class Fault:
     """What to do with one request instead of (or on top of) answering it normally."""
 
-    kind: str  # ok | status | drop | hang | truncate | bad_json | garbage | refusal
+    kind: str  # ok | status | drop | hang | truncate | bad_json | garbage | refusal | rewrite
     status: int = 200
     error_code: str | None = None
     retry_after: str | None = None
     retry_after_ms: str | None = None
+    # kind "rewrite": what the model "writes" instead, from the answer the schema would get.
+    edit: Callable[[Any], Any] | None = field(default=None, compare=False)
 
 
 def ok() -> Fault:
@@ -116,6 +118,11 @@ def truncate() -> Fault:
 def garbage() -> Fault:
     """Answer 200 with a body that is not JSON at all (a proxy's error page, say)."""
     return Fault("garbage")
+
+
+def rewrite(edit: Callable[[Any], Any]) -> Fault:
+    """Answer 200, ``end_turn``, with ``edit`` of the schema's answer (a model that makes a name up)."""
+    return Fault("rewrite", edit=edit)
 
 
 def bad_json() -> Fault:
@@ -501,6 +508,8 @@ class FakeAnthropic:
             text, stop_reason = text[: len(text) // 2], "max_tokens"
         elif fault is not None and fault.kind == "bad_json":
             text = "Here is the documentation you asked for: " + text[:20]
+        elif fault is not None and fault.kind == "rewrite" and fault.edit is not None and fmt:
+            text = json.dumps(fault.edit(json.loads(text)))
         elif fault is not None and fault.kind == "refusal":
             text, stop_reason = "", "refusal"
         # Thinking comes first and counts against max_tokens: what it leaves is the answer's room.

@@ -98,4 +98,6 @@ def asked_names(body: dict[str, Any]) -> list[str]:
 
 
 def overview_asked(body: dict[str, Any]) -> bool:
-    return "Also write " in _prompt_text(body)
+    # A chunk's note on its module-level lines ("Also write ..."), or a file's overview request.
+    text = _prompt_text(body)
+    return "Also write " in text or "Write the overview of the whole file" in text

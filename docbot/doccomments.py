@@ -1,0 +1,358 @@
+"""Existing documentation, parsed: a docstring or doc comment -> one ``DocComment``.
+
+Python docstrings (Google, NumPy, reST/Sphinx, Epydoc) are read by ``docstring_parser``; the reST
+version directives it leaves in the text (``.. versionadded::``, ``.. versionchanged::``,
+``.. deprecated::``) are lifted out here. Doc comments of the other languages (JSDoc/TSDoc, Javadoc,
+Doxygen ``/** */`` and ``\\param``, Rust ``///`` with ``# Examples``/``# Panics``/``# Errors``
+sections, Go's ``Deprecated:`` paragraph) share one small tag reader. The symbol extractor has already
+removed the comment markers, so both readers see plain text.
+
+Whatever is parsed never reaches a page raw: fields become ``params``/``returns``/``raises``/...,
+and a tag docbot does not know becomes a one-line note.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import docstring_parser
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One documented parameter; ``type`` and ``default`` only where the documentation says them."""
+
+    name: str
+    type: str | None = None
+    default: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Raised:
+    """An error the documentation says is raised (or a Rust panic/error condition)."""
+
+    type: str | None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Version:
+    """A version note: ``kind`` is ``added``, ``changed``, ``deprecated`` or ``since``."""
+
+    kind: str
+    version: str | None
+    text: str = ""
+
+    def sentence(self) -> str:
+        lead = {
+            "added": "Added in",
+            "changed": "Changed in",
+            "deprecated": "Deprecated since",
+            "since": "Since",
+        }[self.kind]
+        if self.version:
+            head = f"{lead} {self.version}"
+        else:
+            head = "Deprecated" if self.kind == "deprecated" else lead.rsplit(" ", 1)[0]
+        return f"{head}: {self.text}" if self.text else f"{head}."
+
+
+@dataclass(frozen=True)
+class DocComment:
+    """Everything a docstring or doc comment says, as structure."""
+
+    summary: str = ""
+    description: str = ""
+    params: tuple[Param, ...] = ()
+    returns: str | None = None
+    returns_type: str | None = None
+    raises: tuple[Raised, ...] = ()
+    examples: tuple[str, ...] = ()
+    versions: tuple[Version, ...] = ()
+    notes: tuple[str, ...] = ()  # tags with no section of their own (``@see``, ``@author`` ...)
+
+    @property
+    def deprecated(self) -> bool:
+        return any(v.kind == "deprecated" for v in self.versions)
+
+    def param(self, name: str) -> Param | None:
+        bare = name.lstrip("*&$")
+        return next((p for p in self.params if p.name.lstrip("*&$") == bare), None)
+
+
+def parse(text: str | None, language: str) -> DocComment:
+    """The structure of ``text`` (a docstring for Python, a comment's text for the other languages)."""
+    if not text or not text.strip():
+        return DocComment()
+    if language == "python":
+        return _python(text)
+    return _tagged(text)
+
+
+def split_summary(text: str) -> tuple[str, str]:
+    """The first sentence of the first paragraph, and everything after it."""
+    paragraphs = text.strip().split("\n\n", 1)
+    first = " ".join(paragraphs[0].split())
+    parts = _SENTENCE_END.split(first, maxsplit=1)
+    rest = parts[1] if len(parts) > 1 else ""
+    tail = paragraphs[1].strip() if len(paragraphs) > 1 else ""
+    return parts[0], "\n\n".join(p for p in (rest, tail) if p)
+
+
+# --- Python ---
+
+_DIRECTIVE = re.compile(r"^\.\. (versionadded|versionchanged|deprecated)::[ \t]*(\S*)[ \t]*(.*)$")
+_ATTRIBUTE_FIELDS = frozenset({"attribute", "attr", "var", "ivar", "cvar"})  # a class's, not a call's
+_VERSION_KINDS = {"versionadded": "added", "versionchanged": "changed", "deprecated": "deprecated"}
+
+
+def _lift_directives(text: str) -> tuple[str, list[Version]]:
+    """``text`` without its version directives (and their indented bodies), and those directives."""
+    kept: list[str] = []
+    versions: list[Version] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        match = _DIRECTIVE.match(lines[i].strip())
+        if not match:
+            kept.append(lines[i])
+            i += 1
+            continue
+        body = [match.group(3)] if match.group(3) else []
+        indent = _indent(lines[i])
+        i += 1
+        while i < len(lines):
+            line = lines[i]
+            following = line if line.strip() else (lines[i + 1] if i + 1 < len(lines) else "")
+            if not following.strip() or _indent(following) <= indent:
+                break  # the body is the indented block right under the directive
+            body.append(line.strip())
+            i += 1
+        text_of = " ".join(part for part in body if part)
+        versions.append(Version(_VERSION_KINDS[match.group(1)], match.group(2) or None, text_of))
+    return "\n".join(kept), versions
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _python(text: str) -> DocComment:
+    text, versions = _lift_directives(text)
+    try:
+        doc = docstring_parser.parse(text)
+    except docstring_parser.ParseError:
+        summary, description = split_summary(text)
+        return DocComment(summary=summary, description=description, versions=tuple(versions))
+    joiner = "\n\n" if doc.blank_after_short_description else "\n"
+    prose = joiner.join(p for p in (doc.short_description, doc.long_description) if p)
+    summary, description = split_summary(prose) if prose else ("", "")
+    params = tuple(
+        Param(
+            name=p.arg_name,
+            type=p.type_name or None,
+            default=p.default,
+            description=" ".join((p.description or "").split()),
+        )
+        for p in doc.params
+        if not p.args or p.args[0] not in _ATTRIBUTE_FIELDS
+    )
+    returns = doc.returns
+    if doc.deprecation is not None:
+        versions.append(Version("deprecated", doc.deprecation.version, doc.deprecation.description or ""))
+    examples = tuple(
+        "\n".join(part for part in (e.snippet, e.description) if part).strip() for e in doc.examples
+    )
+    return DocComment(
+        summary=summary,
+        description=description,
+        params=params,
+        returns=(returns.description or None) if returns else None,
+        returns_type=(returns.type_name or None) if returns else None,
+        raises=tuple(
+            Raised(r.type_name or None, " ".join((r.description or "").split())) for r in doc.raises
+        ),
+        examples=tuple(e for e in examples if e),
+        versions=tuple(versions),
+    )
+
+
+# --- tagged doc comments: JSDoc/TSDoc, Javadoc, Doxygen, Rust, Go ---
+
+# A block tag written mid-line (``/** Pick one. @param x what */``) starts its own line.
+_MIDLINE_TAG = re.compile(
+    r"\s+(?=@(?:param|arg|argument|returns?|throws?|exception|example|deprecated|since|see|remarks)\b)"
+)
+_TAG = re.compile(r"^[@\\](\w+)(?:\[[^\]]*\])?(?:\s+|$)(.*)$")
+_BRACED_TYPE = re.compile(r"^\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}\s*")
+_YARD_TYPE = re.compile(r"^\[([^\]]*)\]\s*")  # Ruby's YARD: @param name [Type] text, @return [Type] text
+_INLINE = re.compile(r"\{@(?:code|link|linkplain|literal)\s+([^}]*)\}")
+_RUST_HEADING = re.compile(r"^#\s+(Examples?|Panics|Errors|Safety|Arguments|Returns)\s*$")
+_GO_DEPRECATED = re.compile(r"^Deprecated:\s*(.*)$", re.DOTALL)
+_PARAM_TAGS = {"param", "arg", "argument", "tparam", "typeparam", "template"}
+_RETURN_TAGS = {"return", "returns", "retval", "result"}
+_RAISE_TAGS = {"throws", "throw", "exception", "raise", "raises"}
+_SKIP_TAGS = {"brief", "details", "fn", "func", "function", "method", "class", "struct", "file", "module"}
+
+
+def _inline(text: str) -> str:
+    return _INLINE.sub(lambda m: f"`{m.group(1).strip()}`", text)
+
+
+def _blocks(text: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """Prose lines before the first tag, and ``(tag, text)`` for each tag (continuations joined)."""
+    prose: list[str] = []
+    tags: list[tuple[str, list[str]]] = []
+    fenced = False
+    for line in _MIDLINE_TAG.sub("\n", text).splitlines():
+        if line.strip().startswith("```"):
+            fenced = not fenced
+        match = None if fenced else _TAG.match(line.strip())
+        if match:
+            tags.append((match.group(1).lower(), [match.group(2)]))
+        elif tags:
+            tags[-1][1].append(line)
+        else:
+            prose.append(line)
+    return prose, [(tag, "\n".join(body).strip()) for tag, body in tags]
+
+
+def _param(body: str) -> Param:
+    typ = None
+    match = _BRACED_TYPE.match(body)
+    if match:
+        typ, body = match.group(1).strip(), body[match.end() :]
+    name, _, rest = body.partition(" ")
+    default = None
+    if name.startswith("[") and name.endswith("]"):  # JSDoc optional: [name] or [name=default]
+        name, _, default_text = name[1:-1].partition("=")
+        default = default_text or None
+    description = rest.strip()
+    yard = _YARD_TYPE.match(description)
+    if yard and typ is None:
+        typ, description = yard.group(1).strip(), description[yard.end() :]
+    description = description[1:].strip() if description.startswith("-") else description
+    return Param(name=name, type=typ, default=default, description=" ".join(_inline(description).split()))
+
+
+def _typed(body: str) -> tuple[str | None, str]:
+    match = _BRACED_TYPE.match(body) or _YARD_TYPE.match(body)
+    if match:
+        return match.group(1).strip(), " ".join(_inline(body[match.end() :]).split())
+    return None, " ".join(_inline(body).split())
+
+
+def _rust_sections(prose: list[str]) -> tuple[list[str], list[str], list[Raised]]:
+    """Rust's conventional ``# Examples`` / ``# Panics`` / ``# Errors`` sections lifted out of the prose."""
+    kept: list[str] = []
+    examples: list[str] = []
+    raises: list[Raised] = []
+    section: str | None = None
+    body: list[str] = []
+
+    def close() -> None:
+        text = "\n".join(body).strip()
+        if section in {"Example", "Examples"} and text:
+            code = re.findall(r"```[^\n]*\n(.*?)```", text, re.DOTALL)
+            examples.extend(c.strip() for c in code) if code else examples.append(text)
+        elif section in {"Panics", "Errors"} and text:
+            raises.append(Raised("panic" if section == "Panics" else "error", " ".join(text.split())))
+        elif section is not None:
+            kept.extend([f"**{section}**", "", *body])
+
+    fenced = False
+    for line in prose:
+        if line.strip().startswith("```"):
+            fenced = not fenced
+        heading = None if fenced else _RUST_HEADING.match(line.strip())
+        if heading:
+            close()
+            section, body = heading.group(1), []
+        elif section is None:
+            kept.append(line)
+        else:
+            body.append(line)
+    close()
+    return kept, examples, raises
+
+
+def _tagged(text: str) -> DocComment:
+    prose_lines, tags = _blocks(text)
+    prose_lines, examples, raises = _rust_sections(prose_lines)
+    brief = next((body for tag, body in tags if tag == "brief"), "")
+    prose = _inline("\n".join(prose_lines)).strip()
+    if brief:
+        prose = f"{brief}\n\n{prose}".strip()
+    versions: list[Version] = []
+    paragraphs = [p for p in re.split(r"\n\s*\n", prose) if p.strip()]
+    kept_paragraphs = []
+    for paragraph in paragraphs:
+        go = _GO_DEPRECATED.match(paragraph.strip())
+        if go:
+            versions.append(Version("deprecated", None, " ".join(go.group(1).split())))
+        else:
+            kept_paragraphs.append(paragraph)
+    summary, description = split_summary("\n\n".join(kept_paragraphs)) if kept_paragraphs else ("", "")
+    params: list[Param] = []
+    returns: str | None = None
+    returns_type: str | None = None
+    notes: list[str] = []
+    for tag, body in tags:
+        if tag in _PARAM_TAGS:
+            params.append(_param(body))
+        elif tag in _RETURN_TAGS:
+            returns_type, returns = _typed(body)
+        elif tag in _RAISE_TAGS:
+            typ, rest = _typed(body)
+            if typ is None and rest:
+                first, _, after = rest.partition(" ")
+                typ, rest = first, after.lstrip("- ").strip()
+            raises.append(Raised(typ, rest))
+        elif tag == "example":
+            code = re.findall(r"```[^\n]*\n(.*?)```", body, re.DOTALL)
+            examples.extend(c.strip() for c in code) if code else examples.append(body)
+        elif tag == "deprecated":
+            versions.append(Version("deprecated", None, " ".join(_inline(body).split())))
+        elif tag == "since":
+            versions.append(Version("since", body.split()[0] if body else None, ""))
+        elif tag in _SKIP_TAGS:
+            continue
+        elif body:
+            label = "See also" if tag == "see" else tag.capitalize()
+            notes.append(f"{label}: {' '.join(_inline(body).split())}")
+    return DocComment(
+        summary=summary,
+        description=description,
+        params=tuple(params),
+        returns=returns or None,
+        returns_type=returns_type,
+        raises=tuple(raises),
+        examples=tuple(e for e in examples if e),
+        versions=tuple(versions),
+        notes=tuple(notes),
+    )
+
+
+def brief(comment: DocComment) -> str:
+    """What ``comment`` says, as compact lines for a prompt (empty when it says nothing)."""
+    lines = [comment.summary] if comment.summary else []
+    for p in comment.params:
+        facts = ", ".join(x for x in (p.type or "", f"default {p.default}" if p.default else "") if x)
+        lines.append(
+            f"param {p.name}"
+            + (f" ({facts})" if facts else "")
+            + (f": {p.description}" if p.description else "")
+        )
+    if comment.returns or comment.returns_type:
+        lines.append(
+            "returns"
+            + (f" ({comment.returns_type})" if comment.returns_type else "")
+            + f": {comment.returns or ''}".rstrip(": ")
+        )
+    lines += [f"raises {r.type or ''}: {r.description}".rstrip(": ") for r in comment.raises]
+    lines += [v.sentence() for v in comment.versions]
+    return "\n".join(lines)

@@ -1,0 +1,222 @@
+"""The file overview: one per page, written from the whole file rather than from its first chunk.
+
+A provider is asked once per file (``OverviewRequest``) with the file's outline (every symbol's
+signature, nested by depth) and its existing module documentation. The answer is cached under its own
+key, the outline's hash with the provider, model and prompt version, so an edit inside a function
+body leaves the overview alone, and a new, removed or re-signed symbol asks for it again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from docbot import doccomments
+from docbot.cache import Cache, CacheEntry, content_key
+from docbot.cache.shapes import overview_answer
+from docbot.docs import ChunkDoc, Usage
+from docbot.errors import DocbotError
+from docbot.llm.base import OverviewProvider, OverviewRequest
+from docbot.symbols import Symbol
+
+_PY_MODULE_DOC = re.compile(r'^\s*(?:#[^\n]*\n\s*)*[rRuU]?("""|\'\'\')(.*?)\1', re.DOTALL)
+_COMMENT_START = {"ruby": ("#",)}  # every other language with symbols comments with // and /* */
+_C_COMMENTS = ("//", "/*")
+# A leading comment that is a licence header says nothing about what the file is for.
+_LICENCE = re.compile(r"copyright|licen[cs]e|spdx-license-identifier", re.IGNORECASE)
+
+
+def outline(symbols: Sequence[Symbol]) -> str:
+    """Every symbol's kind and whole signature, indented by its depth, in source order."""
+    lines: list[str] = []
+    for sym in symbols:
+        pad = "  " * sym.depth
+        signature = "\n".join(pad + "  " + line for line in sym.signature.splitlines()).lstrip()
+        lines.append(f"{pad}- {sym.kind} {sym.name}: {signature}")
+    return "\n".join(lines)
+
+
+def _leading_comment(text: str, language: str) -> tuple[list[str], int]:
+    """The lines of the comment block at the top of ``text`` and the 1-based line after it."""
+    block: list[str] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    starts = _COMMENT_START.get(language, _C_COMMENTS)
+    in_block = False
+    while i < len(lines):
+        stripped = lines[i].strip()
+        if in_block or (stripped.startswith(starts) and not stripped.startswith("#!")):
+            block.append(stripped)
+            in_block = (in_block or stripped.startswith("/*")) and "*/" not in stripped
+            i += 1
+        elif stripped.startswith("#!"):  # a shebang line comes before the file's comment
+            i += 1
+        else:
+            break
+    return block, i + 1
+
+
+def module_doc(text: str, language: str, first_symbol_start: int | None) -> str | None:
+    """The file's own documentation: the whole module docstring (Python) or the leading comment.
+
+    A leading comment directly above the first symbol is that symbol's doc comment, and a licence
+    header is not documentation: neither is returned.
+    """
+    if language == "python":
+        match = _PY_MODULE_DOC.match(text)
+        return match.group(2).strip() or None if match else None
+    block, after = _leading_comment(text, language)
+    if not block or (first_symbol_start is not None and first_symbol_start < after):
+        return None
+    markers = re.compile(r"^(///?|//!|/\*\*?|\*/|\*(?!/)|#+|--)\s?")
+    body = "\n".join(markers.sub("", line.removesuffix("*/").rstrip()) for line in block).strip()
+    if not body or _LICENCE.search(body):
+        return None
+    return body
+
+
+def render_doc(text: str, language: str) -> str:
+    """A module's documentation as page prose: parsed like a docstring, never pasted raw."""
+    comment = doccomments.parse(text, language)
+    paragraphs = [p for p in comment.description.split("\n\n") if p.strip()]
+    first = " ".join(text.strip().split("\n\n", 1)[0].split())
+    if paragraphs and first != comment.summary:
+        # The first paragraph goes on after its first sentence: keep it one paragraph.
+        paragraphs[0] = f"{comment.summary} {paragraphs[0]}"
+    else:
+        paragraphs.insert(0, comment.summary)
+    parts = paragraphs
+    parts += [f"```\n{example}\n```" for example in comment.examples]
+    parts += [v.sentence() for v in comment.versions] + list(comment.notes)
+    return "\n\n".join(p for p in parts if p.strip())
+
+
+def overview_key(
+    path: str,
+    language: str,
+    text: str,
+    *,
+    provider: str,
+    model: str,
+    prompt_version: str,
+    options: Mapping[str, object] | None = None,
+) -> str:
+    """The overview's cache key: what the provider sees (outline and module documentation), who answers
+    and how (``options``: the provider's ``cache_options``, Claude's effort and thinking)."""
+    return content_key(
+        "overview",
+        text,
+        model=f"{provider}:{model}",
+        prompt_version=prompt_version,
+        options={"path": path, "language": language, **(options or {})},
+    )
+
+
+@dataclass(frozen=True)
+class Overviews:
+    """Every file's overview, from the cache or the provider, and what asking cost."""
+
+    texts: Mapping[str, str | None] = field(default_factory=dict)  # source path -> overview
+    errors: Mapping[str, str] = field(default_factory=dict)  # source path -> why it failed
+    costs: Mapping[str, float] = field(default_factory=dict)  # source path -> what its overview cost
+    usage: Usage = field(default_factory=Usage)
+    saved_usd: float = 0.0
+    not_stored: tuple[tuple[str, str], ...] = ()  # (source path, why)
+
+
+def _keyed(requests: Sequence[OverviewRequest], provider: OverviewProvider) -> dict[str, OverviewRequest]:
+    return {
+        overview_key(
+            r.path,
+            r.language,
+            r.text,
+            provider=provider.name,
+            model=provider.model,
+            prompt_version=provider.prompt_version,
+            options=_options(provider),
+        ): r
+        for r in requests
+    }
+
+
+def lookup(
+    requests: Sequence[OverviewRequest], *, cache: Cache, provider: OverviewProvider, force: bool = False
+) -> tuple[list[CacheEntry], list[OverviewRequest]]:
+    """The overview entries ``document_overviews`` would find, and the requests it would send."""
+    keyed = _keyed(requests, provider)
+    found = {} if force else cache.get_many(list(keyed), validate=overview_answer)
+    return list(found.values()), [r for key, r in keyed.items() if key not in found]
+
+
+def document_overviews(
+    requests: Sequence[OverviewRequest],
+    *,
+    cache: Cache,
+    provider: OverviewProvider,
+    max_concurrency: int,
+    force: bool = False,
+) -> Overviews:
+    """One overview per file: the cached one when the outline is unchanged, else the provider's."""
+    keyed = _keyed(requests, provider)
+    texts: dict[str, str | None] = {}
+    costs: dict[str, float] = {}
+    saved = 0.0
+    for key, entry in ({} if force else cache.get_many(list(keyed), validate=overview_answer)).items():
+        texts[keyed[key].path] = json.loads(entry.value)["overview"]
+        costs[keyed[key].path] = entry.cost_usd
+        saved += entry.cost_usd
+    misses = [key for key, r in keyed.items() if r.path not in texts]
+
+    # The provider's failed requests were sent (and maybe billed) too; what failed before this was
+    # counted by the chunk stage, so only what the overview requests add is counted here.
+    failed_usage = getattr(provider, "failed_usage", None)
+    failed_before = failed_usage() if callable(failed_usage) else Usage()
+
+    def ask(key: str) -> tuple[str, ChunkDoc | None, str | None]:
+        try:
+            return key, provider.overview(keyed[key]), None
+        except DocbotError as exc:
+            return key, None, str(exc) or type(exc).__name__
+
+    errors: dict[str, str] = {}
+    usage = Usage()
+    fresh: dict[str, CacheEntry] = {}
+    workers = max(1, max_concurrency)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="docbot-overview") as pool:
+        for key, doc, error in pool.map(ask, misses):
+            path = keyed[key].path
+            if doc is None:
+                errors[path] = f"overview: {error}"
+                continue
+            texts[path] = doc.overview
+            costs[path] = doc.usage.cost_usd
+            usage += doc.usage
+            fresh[key] = CacheEntry(
+                value=json.dumps({"overview": doc.overview, "model": doc.model}),
+                model=doc.model,
+                created=time.time(),
+                input_tokens=doc.usage.input_tokens,
+                output_tokens=doc.usage.output_tokens,
+                cost_usd=doc.usage.cost_usd,
+            )
+    if callable(failed_usage):
+        usage += _difference(failed_usage(), failed_before)
+    not_stored = tuple(
+        (keyed[key].path, f"overview: {reason}") for key, reason in cache.put_many(fresh).items()
+    )
+    return Overviews(texts, errors, costs, usage, saved, not_stored)
+
+
+def _options(provider: OverviewProvider) -> Mapping[str, object]:
+    options = getattr(provider, "cache_options", None)
+    return dict(options) if isinstance(options, Mapping) else {}
+
+
+def _difference(after: Usage, before: Usage) -> Usage:
+    return Usage(**{k: getattr(after, k) - getattr(before, k) for k in Usage.__dataclass_fields__})
