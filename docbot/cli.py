@@ -90,12 +90,34 @@ def document(
     return result.report.published(record)
 
 
-def print_summary(report: RunReport, console: Console) -> None:
+def cache_location(settings: Settings) -> str:
+    """Where the run's cache lives, as a person would look for it."""
+    backend = settings.cache.backend
+    if backend == "sqlite":
+        return f"sqlite at {settings.cache.sqlite_path()}"
+    if backend == "dynamodb":
+        return (
+            f"dynamodb table {settings.cache.cache_table} ({settings.cache.cache_region or 'default region'})"
+        )
+    return "none"
+
+
+def setup_rows(report: RunReport, settings: Settings) -> list[tuple[str, str]]:
+    """The rows that say what the run used: provider and model, the cache, the output folder."""
+    model = f" ({report.model})" if report.model else ""
+    return [
+        ("Provider", f"{report.provider or settings.llm.provider_name}{model}"),
+        ("Cache", cache_location(settings)),
+        ("Output folder", str(settings.repo / settings.out_dir)),
+    ]
+
+
+def print_summary(report: RunReport, console: Console, setup: Sequence[tuple[str, str]] = ()) -> None:
     table = Table(title="docbot run", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
-    for label, value in report.summary_rows():
-        table.add_row(label, value)
+    for label, value in [*setup, *report.summary_rows()]:
+        table.add_row(label, escape(value))
     console.print(table)
     for outcome in report.failed:
         console.print(f"[red]failed[/red] {outcome.path}: {outcome.reason}")
@@ -114,6 +136,14 @@ def _progress() -> Progress:
 
 
 def _run_spec(args: argparse.Namespace, git: Git) -> RunSpec:
+    if args.staged and args.worktree:
+        raise ConfigError("--staged documents the index and --worktree the working tree; pass one")
+    if args.worktree:
+        if args.base or args.head or args.all:
+            raise ConfigError(
+                "--worktree documents the working tree against HEAD; drop --base, --head, --all"
+            )
+        return RunSpec(head=git.snapshot_worktree(), base="HEAD", force=args.force)
     if not args.staged:
         return RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
     if args.head or args.base or args.all:
@@ -146,9 +176,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out {settings.out_dir}: {problem}")
     if settings.report_path and (problem := report_path_problem(settings.report_path)):
         raise ConfigError(f"--report: {problem}")
+    # --staged and --worktree say what to document; a pre-commit hook's unstaged edits are not news.
+    left_out = [] if args.worktree or args.staged or args.head else uncommitted(git, settings)
     provider = open_provider(settings.llm)
     with closing(open_cache(settings.cache)) as cache:
-        report = document(spec, settings, git=git, cache=cache, provider=provider, progress=_progress())
+        progress = NO_PROGRESS if args.quiet else _progress()  # --quiet: failures only, no progress
+        report = document(spec, settings, git=git, cache=cache, provider=provider, progress=progress)
     status = EXIT_FAILED_FILES if report.failed else EXIT_OK
     if settings.report_path:
         try:
@@ -165,8 +198,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"docbot: warning: {problem}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
+    elif args.quiet:
+        for outcome in report.failed:
+            print(f"docbot: failed {outcome.path}: {outcome.reason}", file=sys.stderr)
     else:
-        print_summary(report, Console())
+        print_summary(report, Console(), setup_rows(report, settings))
+    if left_out and not args.quiet:
+        print(uncommitted_hint(left_out), file=sys.stderr)
     if args.staged and (report.written_pages or report.deleted_pages):
         # A pre-commit hook: stop the commit so the author reviews and stages the new pages.
         print(f"docbot: pages under {settings.out_dir} changed; review and stage them", file=sys.stderr)
@@ -193,6 +231,24 @@ def cmd_plan(args: argparse.Namespace) -> int:
         table.add_row(str(part["shard"]), str(len(part["files"])), str(part["chunks"]))
     Console().print(table)
     return EXIT_OK
+
+
+def uncommitted(git: Git, settings: Settings) -> list[str]:
+    """Uncommitted paths a commit-to-commit run leaves out (not docbot's own pages or report)."""
+    own = {settings.out_dir.rstrip("/") + "/"}
+    if settings.report_path is not None:
+        report = (settings.repo / settings.report_path).resolve()
+        if report.is_relative_to(settings.repo.resolve()):
+            own.add(report.relative_to(settings.repo.resolve()).as_posix())
+    return [p for p in git.uncommitted_paths() if not any(p == o or p.startswith(o) for o in own)]
+
+
+def uncommitted_hint(paths: Sequence[str]) -> str:
+    shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    return (
+        f"docbot: {len(paths)} uncommitted change(s) were not documented ({shown}): docbot compares "
+        "commits. Commit them, or pass --worktree to document the working tree against HEAD."
+    )
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -408,17 +464,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="document the staged changes against HEAD; exits 1 when pages changed (pre-commit)",
     )
     run.add_argument(
+        "--worktree",
+        action="store_true",
+        help="document the working tree (uncommitted and untracked files) against HEAD",
+    )
+    run.add_argument(
         "--force", action="store_true", help="ask the provider again even where the cache has an answer"
     )
     run.add_argument("--out", help="docs folder inside the repository (default: docs/api)")
     run.add_argument("--report", help="write the RunReport JSON here")
     run.add_argument("--site", help="none (default), mkdocs (SUMMARY.md nav) or docusaurus (_category_.json)")
-    run.add_argument("--provider", help="auto (default), offline or anthropic")
+    run.add_argument("--provider", help="auto (default), offline, anthropic, bedrock or vertex")
     run.add_argument("--model", help="model id for the anthropic provider")
     run.add_argument("--max-concurrency", help="parallel provider requests (default: 32)")
     run.add_argument("--chunk-max-lines", help="line budget of one chunk (default: 2000)")
     run.add_argument("--batch", help="auto (default), always or never: the Message Batches API at half price")
     run.add_argument("--json", action="store_true", help="print the RunReport JSON instead of the table")
+    run.add_argument(
+        "--quiet", action="store_true", help="print nothing but failures (exit status: 0 ok, 1 failed files)"
+    )
     run.add_argument("--metrics", help="none (default) or cloudwatch[:NAMESPACE]: send the run's metrics")
     run.add_argument("--shard", help="K/N: document only shard K of N into the cache, write no pages")
     run.add_argument("--shard-reports", help="final job: glob of the shards' report files to merge")

@@ -38,7 +38,7 @@ ZERO_SHA = "0" * 40
 
 # check and docstrings publish no pages (docbot/action/source_modes.py).
 Mode = Literal["auto", "pull_request", "comment", "commit", "none", "check", "docstrings"]
-ProviderName = Literal["auto", "offline", "anthropic"]
+ProviderName = Literal["auto", "offline", "anthropic", "bedrock", "vertex"]
 CacheBackend = Literal["sqlite", "dynamodb", "none"]
 Permission = Literal["admin", "maintain", "write", "triage", "read"]
 Visibility = Literal["public", "all"]
@@ -387,7 +387,9 @@ class LlmSettings:
     """The documentation provider: which one, its endpoint, retries, pacing, circuit breaker and cost."""
 
     provider: ProviderName = setting(
-        "auto", _choice(ProviderName), "`auto` (Claude with a key, offline without), `offline`, `anthropic`",
+        "auto", _choice(ProviderName),
+        "`auto` (Claude with a key, offline without), `offline`, `anthropic`, `bedrock` (Amazon Bedrock), "
+        "`vertex` (Google Vertex AI)",
         env=("DOCBOT_PROVIDER",), input="provider", flag="--provider",
     )  # fmt: skip
     model: str = setting(
@@ -400,6 +402,29 @@ class LlmSettings:
     anthropic_base_url: str | None = setting(
         None, _opt_str, "API endpoint override", env=("ANTHROPIC_BASE_URL",), from_file=False
     )
+    # Cloud platforms: credentials come from each platform's standard chain (environment, OIDC web
+    # identity, instance metadata), never from settings, so no long-lived key needs to exist.
+    bedrock_region: str | None = setting(
+        None, _opt_str, "AWS region of Amazon Bedrock (`provider: bedrock`)", input="bedrock_region",
+        shown_default="the SDK's: `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile",
+    )  # fmt: skip
+    bedrock_base_url: str | None = setting(
+        None, _opt_url, "Bedrock runtime endpoint override", env=("ANTHROPIC_BEDROCK_BASE_URL",),
+        from_file=False, shown_default="AWS",
+    )  # fmt: skip
+    vertex_project: str | None = setting(
+        None, _opt_str, "Google Cloud project of Vertex AI (`provider: vertex`)",
+        env=("GOOGLE_CLOUD_PROJECT", "ANTHROPIC_VERTEX_PROJECT_ID"), input="vertex_project",
+        shown_default="the credentials' project",
+    )  # fmt: skip
+    vertex_region: str | None = setting(
+        None, _opt_str, "Vertex AI region (`global`, `us-east5`, ...)",
+        env=("CLOUD_ML_REGION",), input="vertex_region", shown_default="none (required for vertex)",
+    )  # fmt: skip
+    vertex_base_url: str | None = setting(
+        None, _opt_url, "Vertex AI endpoint override", env=("ANTHROPIC_VERTEX_BASE_URL",),
+        from_file=False, shown_default="Google",
+    )  # fmt: skip
     # 32 in flight can fill a Start-tier output-token budget (docs/performance.md); the rate limiter, not
     # this number, keeps the run under the account's limits.
     max_concurrency: int = setting(
@@ -792,6 +817,21 @@ def load_settings(
     if settings.llm.provider_name == "anthropic" and settings.llm.anthropic_api_key is None:
         raise ConfigError("provider 'anthropic' needs ANTHROPIC_API_KEY; set it, or use --provider offline")
     return settings
+
+
+def default_text(key: str) -> str | None:
+    """A setting's built-in default as the docs quote it (``32``, ``admin,maintain,write``, ``false``),
+    or ``None`` when it has no value to quote (unset, empty, or filled in by the loader)."""
+    default = OPTIONS[key].default
+    if default is None or default == ():
+        return None
+    if isinstance(default, bool):
+        return str(default).lower()
+    if isinstance(default, tuple):
+        return ",".join(str(item) for item in default)
+    if isinstance(default, float):
+        return f"{default:g}"
+    return str(default)
 
 
 def settings_markdown() -> str:

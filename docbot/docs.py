@@ -12,10 +12,12 @@ import re
 import threading
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docbot import doccomments
-from docbot.symbols import Symbol
+
+if TYPE_CHECKING:  # only a type here: docbot.action must start without loading tree-sitter
+    from docbot.symbols import Symbol
 
 
 @dataclass(frozen=True)

@@ -258,11 +258,14 @@ def _workflow_dispatch(payload: Mapping[str, Any], actor: str | None, sha: str |
     inputs = inputs if isinstance(inputs, Mapping) else {}
     head = _str_or_none(str(inputs.get("head") or "").strip()) or sha or "HEAD"
     base = _str_or_none(str(inputs.get("base") or "").strip())
+    # A manual run without a base documents every file at the ref: someone pressing "Run workflow"
+    # asks for the docs of the branch, not of its last commit (the cache makes a rerun free).
+    everything = _input_bool(inputs, "all") or base is None
     return ChangeRequest(
         "workflow_dispatch",
         head,
         base=base,
-        everything=_input_bool(inputs, "all"),
+        everything=everything,
         force=_input_bool(inputs, "force"),
         paths=split_paths(str(inputs.get("paths") or "")),
         actor=actor,

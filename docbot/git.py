@@ -95,6 +95,36 @@ class Git:
     def is_repo(self) -> bool:
         return self.try_run("rev-parse", "--git-dir") is not None
 
+    def uncommitted_paths(self) -> list[str]:
+        """Paths whose working-tree state differs from HEAD: staged, unstaged and untracked files
+        (ignored ones left out)."""
+        out = self.run_bytes("status", "--porcelain=v1", "-z", "--untracked-files=all")
+        entries = iter(out.split(b"\0"))
+        paths = []
+        for entry in entries:
+            if len(entry) < 4:
+                continue
+            paths.append(decode_path(entry[3:]))
+            if entry[:1] in (b"R", b"C"):
+                next(entries, None)  # a rename's or copy's source path follows as its own entry
+        return paths
+
+    def snapshot_worktree(self) -> str:
+        """A commit of the working tree as it is now, whose parent is HEAD: tracked changes, staged or
+        not, and untracked files (ignored ones left out).
+
+        Written through a temporary index, so no ref, the real index or any file changes: the commit
+        is an unreferenced object that git's garbage collection removes in time.
+        """
+        with tempfile.TemporaryDirectory(prefix="docbot-index-") as tmp:
+            index = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            self.run("read-tree", "HEAD", env=index)
+            self.run("add", "--all", "--", ".", env=index)
+            tree = self.run("write-tree", env=index).strip()
+        who = {"GIT_AUTHOR_NAME": "docbot", "GIT_AUTHOR_EMAIL": "docbot@localhost"}
+        who |= {"GIT_COMMITTER_NAME": "docbot", "GIT_COMMITTER_EMAIL": "docbot@localhost"}
+        return self.run("commit-tree", tree, "-p", "HEAD", "-m", "docbot: the working tree", env=who).strip()
+
     def is_shallow(self) -> bool:
         return (self.try_run("rev-parse", "--is-shallow-repository") or "").strip() == "true"
 

@@ -58,7 +58,7 @@ def test_dockerfile_installs_the_hash_pinned_lock_and_passes_hadolint() -> None:
     assert "pip install --no-cache-dir --require-hashes --no-deps -r /docbot/requirements.lock" in text
     assert "pip install --no-cache-dir --no-deps --no-build-isolation /docbot" in text
     assert 'ENTRYPOINT ["python", "/docbot/entrypoint.py"]' in text
-    # Docker actions run as root in the mounted workspace.
+    # The runner starts Docker actions as root; the entrypoint, not a USER line, gives root up.
     assert not re.search(r"^\s*(USER|WORKDIR)\b", text, re.MULTILINE)
 
     proc = subprocess.run(
@@ -76,7 +76,7 @@ def test_hadolint_does_fail_on_a_bad_dockerfile() -> None:
     assert "DL3006" in proc.stdout  # untagged base image
 
 
-def test_entrypoint_only_calls_docbot_action_main() -> None:
+def test_entrypoint_only_switches_user_and_calls_docbot_action_main() -> None:
     tree = ast.parse((ROOT / "entrypoint.py").read_text(encoding="utf-8"))
     imports = [
         (node.module, [a.name for a in node.names])
@@ -85,9 +85,13 @@ def test_entrypoint_only_calls_docbot_action_main() -> None:
         for node in tree.body
         if isinstance(node, ast.Import | ast.ImportFrom)
     ]
-    assert imports == [["sys"], ("docbot.action", ["main"])]
+    assert imports == [
+        ["os"],
+        ["sys"],
+        ("docbot.action", ["main", "point_credentials_into_the_container", "run_as_workspace_owner"]),
+    ]
     calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    assert calls == {"main"}
+    assert calls == {"run_as_workspace_owner", "point_credentials_into_the_container", "main"}
 
 
 @pytest.fixture

@@ -115,7 +115,7 @@ def _workflow_dispatch(payload: Mapping[str, Any], common: dict[str, Any]) -> di
         "ref": payload["ref"],
         "head": inputs.get("head") or GITHUB_SHA,
         "base": inputs.get("base") or None,
-        "everything": flag("all"),
+        "everything": flag("all") or not inputs.get("base"),  # no base: every file at the ref
         "force": flag("force"),
         "paths": tuple(str(inputs.get("paths", "")).replace(",", " ").split()),
         "skip_reason": None,

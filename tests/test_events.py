@@ -438,15 +438,17 @@ def test_custom_trigger_phrase() -> None:
 # --- workflow_dispatch and everything else ---
 
 
-def test_workflow_dispatch_without_inputs_documents_the_last_commit(branchy: Branchy) -> None:
+def test_workflow_dispatch_without_inputs_documents_every_file_at_the_ref(branchy: Branchy) -> None:
     request = from_event("workflow_dispatch", load_event("workflow_dispatch__without_inputs"), sha=branchy.m3)
     assert (request.head, request.base, request.everything, request.ref) == (
         branchy.m3,
         None,
-        False,
+        True,
         "refs/heads/master",
     )
-    assert paths(branchy.git, request) == ["main_later.py"]
+    assert diff_range(request, branchy.git).everything
+    assert "main_later.py" in paths(branchy.git, request)
+    assert len(paths(branchy.git, request)) > 1  # not only the last commit's file
 
 
 def test_workflow_dispatch_string_inputs(branchy: Branchy) -> None:

@@ -14,7 +14,7 @@ from docbot.cli import document
 from docbot.config import ZERO_SHA
 from docbot.events import RunSpec
 from docbot.git import Git
-from docbot.llm.batch import BatchRunner, partition, wants_batch
+from docbot.llm.batch import BatchRunner, open_batches, partition, wants_batch
 from docbot.llm.client import AnthropicProvider
 from docbot.llm.pricing import PRICES, TokenUsage, cost_usd
 from docbot.report import RunReport
@@ -258,3 +258,14 @@ def test_each_batch_is_cached_as_it_ends_even_if_another_never_does(
         # The first batch's answers were cached when it ended; only the pending one is collected.
         assert second.batch is not None and second.batch.answered == 2 and len(second.batch.resumed) == 1
         assert second.cache_file_hits == 2 and len(second.documented) == MODULES
+
+
+@pytest.mark.parametrize("platform", ["bedrock", "vertex"])
+def test_claude_on_a_cloud_platform_never_batches(platform: str) -> None:
+    """The Bedrock and Vertex SDK clients refuse the Message Batches endpoints: runs stay interactive."""
+    with running() as fake:
+        settings = settings_for(fake, batch="always").llm
+        provider = AnthropicProvider(settings, name=platform)
+        assert open_batches(provider, settings, event="push", everything=True) is None
+        direct = AnthropicProvider(settings)
+        assert open_batches(direct, settings, event="push", everything=True) is not None

@@ -9,14 +9,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from docbot.config import PublishSettings
 from docbot.errors import ConfigError
 from docbot.events import ChangeRequest, Skip, with_pull_request
 from docbot.git import Git
 from docbot.markers import REPLY, TRAILER
-from docbot.publish.github_api import GitHubApi, GitHubApiError, GitHubTransientError
 from docbot.report import PublishRecord
+
+if TYPE_CHECKING:  # PyGithub is imported only when a run talks to GitHub (docbot.action starts fast)
+    from docbot.publish.github_api import GitHubApi
 
 
 def admit(
@@ -47,6 +50,8 @@ def admit(
 def _comment_command(
     request: ChangeRequest, settings: PublishSettings, api: GitHubApi, warn: Callable[[str], None]
 ) -> ChangeRequest | Skip:
+    from docbot.publish.github_api import GitHubApiError, GitHubTransientError  # a comment run: PyGithub
+
     commenter = request.commenter or request.actor or ""
     number = request.pr_number
     if number is None:

@@ -18,6 +18,10 @@ from docbot.config import ACTION_INPUTS, SECRET_SETTINGS, Settings, load_setting
 from docbot.errors import ConfigError
 
 SECRET_INPUTS = tuple(name for name, key in ACTION_INPUTS.items() if key in SECRET_SETTINGS)
+# The Action's default SQLite cache: inside the checkout's .git folder, so it sits in the workspace (the one
+# folder mounted into the container at the path later steps and actions/cache see, relative to the
+# workspace) yet is never committed, documented or shown by git status.
+ACTION_CACHE_PATH = Path(".git") / "docbot" / "cache.sqlite3"
 SECRET_ENV = ("ANTHROPIC_API_KEY", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
@@ -99,6 +103,12 @@ def load(runner: Runner, env: Mapping[str, str]) -> Settings:
     """The run's settings: inputs over the environment over ``.github/docbot.yml`` over the defaults."""
     overrides: dict[str, object] = {key: read_input(env, name) or None for name, key in ACTION_INPUTS.items()}
     overrides["repo"] = runner.workspace
+    cache_path = overrides["cache_path"]
+    if cache_path is None and not env.get("DOCBOT_CACHE_PATH"):
+        overrides["cache_path"] = runner.workspace / ACTION_CACHE_PATH
+    elif isinstance(cache_path, str) and not Path(cache_path).is_absolute():
+        # Relative to the workspace, as actions/cache reads a relative `path` on the host.
+        overrides["cache_path"] = runner.workspace / cache_path
     return load_settings(overrides, env)
 
 

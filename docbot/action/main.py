@@ -7,23 +7,24 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from contextlib import closing
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from docbot import estimate, events, metrics, pipeline, style
-from docbot.action import gate, inputs, outputs, source_modes
+from docbot import events, metrics, style
+from docbot.action import gate, inputs, outputs
 from docbot.action.runner import ActionLog
-from docbot.cache import open_cache
 from docbot.config import Settings
 from docbot.errors import DocbotError
 from docbot.git import Git
 from docbot.interrupt import signals_interrupt
-from docbot.llm.batch import open_batches
-from docbot.llm.providers import open_provider
 from docbot.progress import LogProgress
-from docbot.publish.github import open_publisher
-from docbot.publish.github_api import GitHubApi
 from docbot.render.bodies import Links
 from docbot.report import PublishRecord
+
+# The pipeline (tree-sitter), the cache backends (boto3), the providers (anthropic) and the publisher
+# (PyGithub) are imported where a run first needs them: an event that starts no run, such as a comment
+# without the command, finishes before any of them is loaded.
+if TYPE_CHECKING:
+    from docbot.publish.github_api import GitHubApi
 
 
 def main(
@@ -49,9 +50,11 @@ def main(
         with closing(_LazyApi(settings, runner, sleep)) as api:
             git = Git(runner.workspace)
             git.mark_safe()
-            if settings.publish.mode == "check":
-                return source_modes.run_check(log, runner, settings, git)
-            if settings.publish.mode == "docstrings":
+            if settings.publish.mode in ("check", "docstrings"):
+                from docbot.action import source_modes  # docstrings and check load tree-sitter
+
+                if settings.publish.mode == "check":
+                    return source_modes.run_check(log, runner, settings, git)
                 return source_modes.run_docstrings(log, runner, settings, git, api)
             trigger = settings.publish.trigger_phrase
             request = events.from_event(
@@ -69,6 +72,12 @@ def main(
             settings = style.resolved(settings, style.revision_reader(git, style_rev))
             if settings.publish.estimate_only:
                 return outputs.skipped(log, runner, _estimate_only(spec, settings, git), api.retries)
+            from docbot import pipeline
+            from docbot.cache import open_cache
+            from docbot.llm.batch import open_batches
+            from docbot.llm.providers import open_provider
+            from docbot.publish.github import open_publisher
+
             with (
                 closing(open_cache(settings.cache)) as cache,
                 log.group("docbot: documenting the changes"),
@@ -120,6 +129,11 @@ def main(
 
 def _estimate_only(spec: events.RunSpec, settings: Settings, git: Git) -> events.Skip:
     """``estimate_only``: the run's price as a notice and in the job summary; nothing is sent."""
+    from docbot import estimate
+    from docbot.cache import open_cache
+    from docbot.llm.batch import open_batches
+    from docbot.llm.providers import open_provider
+
     provider = open_provider(settings.llm)
     batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
     with closing(open_cache(settings.cache)) as cache:
@@ -141,6 +155,8 @@ class _LazyApi:
 
     def __call__(self) -> GitHubApi:
         if self._api is None:
+            from docbot.publish.github_api import GitHubApi
+
             token = self._settings.github_token.reveal() if self._settings.github_token else ""
             self._api = GitHubApi(
                 token, self._runner.repository, base_url=self._settings.github_api_url, sleep=self._sleep

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docbot.action.inputs import Runner
 from docbot.action.runner import ActionLog, summary_room, write_outputs, write_summary
@@ -12,10 +13,12 @@ from docbot.config import Settings
 from docbot.errors import ConfigError
 from docbot.events import Skip
 from docbot.publish.paths import report_path_problem
-from docbot.publish.plan import DocsPlan, neutralised
 from docbot.render.bodies import job_summary, section_sizes, summary_share
 from docbot.render.safe import neutralise
 from docbot.report import PublishRecord, RunReport
+
+if TYPE_CHECKING:  # the plan's module loads the page renderer (tree-sitter): only when a run has pages
+    from docbot.publish.plan import DocsPlan
 
 OUTPUT_NAMES = (
     "operation",
@@ -171,6 +174,8 @@ def previews(plan: DocsPlan | None, record: PublishRecord, trigger_phrase: str) 
     if plan is None:
         return []
     if record.not_shown:
+        from docbot.publish.plan import neutralised
+
         pages = dict(neutralised(plan, trigger_phrase).pages)
         left_out = [(path, pages[path]) for path in record.not_shown if path in pages]
         carried, too_big = summary_share([p for p, _ in left_out], section_sizes(left_out, trigger_phrase))

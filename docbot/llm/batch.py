@@ -346,7 +346,10 @@ def open_batches(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BatchRunner | None:
-    """The batch runner of ``provider``, or None for a provider without a batch API (offline)."""
+    """The batch runner of ``provider``, or None for a provider without a batch API: offline, and Claude
+    on Bedrock or Vertex (their SDK clients refuse the Message Batches endpoints)."""
     if not isinstance(provider, AnthropicProvider) or settings.batch == "never":
+        return None
+    if provider.name != "anthropic":
         return None
     return BatchRunner(provider, settings, event=event, everything=everything, clock=clock, sleep=sleep)

@@ -108,10 +108,13 @@ class AnthropicProvider:
 
     Args:
         settings: model, limits, retry and budget settings, the API key and base URL.
-        client: an ``anthropic.Anthropic`` to use instead of building one from the settings.
+        client: an ``anthropic.Anthropic`` (or the Bedrock or Vertex client) to use instead of building
+            one from the settings.
         clock: monotonic seconds for the limiter and breaker.
         sleep: how to wait (tests record waits instead of sleeping).
         uniform: the backoff jitter draw.
+        name: the provider's name in reports and cache keys (the platform of ``client``).
+        price: the model's price when ``settings.model`` is a platform id the price table does not list.
 
     Raises:
         ConfigError: no API key, or the model has no known price and none was given.
@@ -125,11 +128,14 @@ class AnthropicProvider:
         self,
         settings: LlmSettings,
         *,
-        client: anthropic.Anthropic | None = None,
+        client: anthropic.Anthropic | anthropic.AnthropicBedrock | anthropic.AnthropicVertex | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         uniform: Callable[[float, float], float] = random.uniform,
+        name: str = "anthropic",
+        price: ModelPrice | None = None,
     ) -> None:
+        self.name = name  # the platform (anthropic, bedrock, vertex): part of every cache key
         self.model = settings.model
         self._settings = settings
         # Effort and thinking change the answer: the pipeline puts them into every cache key.
@@ -140,7 +146,8 @@ class AnthropicProvider:
             digest = hashlib.sha256(house_style.encode()).hexdigest()[:16]
             self.prompt_version = f"{PROMPT_VERSION}+style-{digest}"
             self.compatible_prompt_versions = ()  # older answers were written without this style
-        self.price: ModelPrice = price_for(settings)  # unknown model without prices: stop before any call
+        # Unknown model without prices: stop before any call.
+        self.price: ModelPrice = price if price is not None else price_for(settings)
         if client is None:
             if settings.anthropic_api_key is None:
                 raise ConfigError(
@@ -186,7 +193,7 @@ class AnthropicProvider:
         return self._failed.total()
 
     @property
-    def client(self) -> anthropic.Anthropic:
+    def client(self) -> anthropic.Anthropic | anthropic.AnthropicBedrock | anthropic.AnthropicVertex:
         """The SDK client requests go through (the batch runner and the estimate use it too)."""
         return self._client
 

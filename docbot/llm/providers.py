@@ -1,4 +1,5 @@
-"""Choosing the provider a run uses (a registry: offline built in, Claude registered by its module)."""
+"""Choosing the provider a run uses (a registry: offline built in; Claude on the direct API, Amazon
+Bedrock or Google Vertex AI, each imported only when chosen)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,22 @@ def _open_anthropic(settings: LlmSettings) -> Provider:
     return AnthropicProvider(settings)
 
 
+def _open_bedrock(settings: LlmSettings) -> Provider:
+    from docbot.llm.client import AnthropicProvider
+    from docbot.llm.platforms import bedrock_client, platform_price
+
+    price = platform_price(settings)  # an unpriced model stops the run before any client is made
+    return AnthropicProvider(settings, client=bedrock_client(settings), name="bedrock", price=price)
+
+
+def _open_vertex(settings: LlmSettings) -> Provider:
+    from docbot.llm.client import AnthropicProvider
+    from docbot.llm.platforms import platform_price, vertex_client
+
+    price = platform_price(settings)
+    return AnthropicProvider(settings, client=vertex_client(settings), name="vertex", price=price)
+
+
 def register_provider(name: str, factory: ProviderFactory) -> None:
     _PROVIDERS[name] = factory
 
@@ -36,3 +53,5 @@ def open_provider(settings: LlmSettings) -> Provider:
 
 
 register_provider("anthropic", _open_anthropic)
+register_provider("bedrock", _open_bedrock)
+register_provider("vertex", _open_vertex)

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from docbot.publish.plan import DocsPlan
 from docbot.report import PublishRecord, RunReport
+
+if TYPE_CHECKING:  # only a type here: docbot.publish.paths must load without the page renderer
+    from docbot.publish.plan import DocsPlan
 
 
 class Publisher(Protocol):
