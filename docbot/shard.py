@@ -3,9 +3,9 @@
 Every shard computes the same selection (same revisions, same settings), so each can compute the same
 partition without talking to the others: files are dealt to shards by chunk count, largest first, to
 the least-loaded shard, ties broken by a hash of the path. Shard ``K`` documents only its part into the
-shared cache (DynamoDB, or a SQLite file passed between jobs) and publishes nothing; the final job runs
-the whole selection, finds every answer in the cache, and publishes once with the shards' reports merged
-into its own (``merge_shard_reports``).
+shared cache (DynamoDB: every job must write the same cache) and publishes nothing; the final job runs
+the whole selection, finds every answer in the cache, and publishes once, with each shard's report
+(``read_shard_reports``, summarised by ``shard_summary``) merged into its own.
 """
 
 from __future__ import annotations
