@@ -9,12 +9,15 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from docbot import events
 from docbot.changes import parse_diff
 from docbot.chunking import split_source
 from docbot.errors import DocbotError
 from docbot.markers import marker_line, source_of
+from docbot.render.markdown import escape_text
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -107,3 +110,35 @@ def test_a_line_is_a_marker_only_if_it_is_exactly_one(line: str) -> None:
     source = source_of(line)
     if source is not None:
         assert marker_line(source) == line.rstrip("\r\n")
+
+
+_MD = MarkdownIt("commonmark")
+
+
+def _raw(tokens: list[Token]) -> list[str]:
+    """Raw HTML a CommonMark parser finds (blocks and inline), and the text outside code it shows."""
+    found: list[str] = []
+    for token in tokens:
+        if token.type in {"html_block", "html_inline"}:
+            found.append(token.content)
+        found += _raw(token.children or [])
+    return found
+
+
+# Text rich in what Markdown and HTML give meaning to, so the cases that matter come up often.
+_MARKUP = st.text(alphabet=st.sampled_from(list("<>{}`*_#|-+!=[]()&;:/\\\n \tab1\"'~@.")), max_size=200)
+_TAGS = st.sampled_from(["<b>", "</details>", "<img src=x onerror=y>", "<!-- c -->", "<a href='x'>", "&amp;"])
+_HOSTILE_TEXT = st.lists(_MARKUP | _TAGS | st.text(max_size=20), max_size=8).map("".join)
+
+
+@FAST
+@given(_HOSTILE_TEXT, st.booleans())
+def test_escaped_text_holds_no_html_and_no_block_syntax(text: str, inline: bool) -> None:
+    out = escape_text(text, inline=inline)
+    tokens = _MD.parse(out)
+    assert _raw(tokens) == []  # no raw HTML ever reaches a page from running text
+    # Running text stays running text: paragraphs only, never a heading, list, quote, table or fence.
+    blocks = {t.type for t in tokens if t.level == 0 and t.nesting >= 0}
+    assert blocks <= {"paragraph_open", "inline"}
+    if inline:
+        assert "\n" not in out
