@@ -15,9 +15,9 @@ from docbot.action.inputs import ACTION_CACHE_PATH
 from docbot.cache.sqlite import SqliteCache
 from tests.conftest import ROOT, GitRepo
 from tests.fakes.anthropic_server import running
-from tests.test_action_entrypoint import Harness, harness, push_payload, two_commits
+from tests.test_action_entrypoint import Harness, harness_fixture, push_payload, two_commits
 
-__all__ = ["harness"]  # the fixture, imported for pytest
+__all__ = ["harness_fixture"]  # the fixture, imported for pytest
 
 
 def clone(source: Path, target: Path) -> Path:

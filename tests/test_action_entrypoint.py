@@ -138,8 +138,8 @@ class Harness:
         )
 
 
-@pytest.fixture
-def harness(tmp_path: Path, git_repo: GitRepo) -> Iterator[Harness]:
+@pytest.fixture(name="harness")
+def harness_fixture(tmp_path: Path, git_repo: GitRepo) -> Iterator[Harness]:
     h = Harness(tmp_path, git_repo)
     h.fake.start()
     try:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.fakes.cloud_servers import running_bedrock, running_vertex
-from tests.test_action_entrypoint import Harness, harness, push_payload, two_commits
+from tests.test_action_entrypoint import Harness, harness_fixture, push_payload, two_commits
 
-__all__ = ["harness"]  # the fixture, imported for pytest
+__all__ = ["harness_fixture"]  # the fixture, imported for pytest
 
 
 def clean_aws(tmp: Path) -> dict[str, str]:

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from docbot import cli
 from docbot.markers import suggestion_of
-from tests.conftest import GitRepo
-from tests.test_action_entrypoint import Harness, pull_request_payload, push_payload, two_commits
-
-
-@pytest.fixture
-def harness(tmp_path: Path, git_repo: GitRepo) -> Iterator[Harness]:
-    h = Harness(tmp_path, git_repo)
-    h.fake.start()
-    try:
-        yield h
-    finally:
-        h.fake.stop()
+from tests.test_action_entrypoint import (
+    Harness,
+    harness_fixture,  # noqa: F401 (the fixture, shared)
+    pull_request_payload,
+    push_payload,
+    two_commits,
+)
 
 
 def test_check_mode_annotates_the_stale_sources_and_fails(harness: Harness) -> None:

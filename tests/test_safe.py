@@ -23,7 +23,12 @@ from docbot.render.safe import ZWJ, neutralise
 from tests.conftest import GitRepo
 from tests.fakes.anthropic_server import running
 from tests.local_run import run_local
-from tests.test_action_entrypoint import Harness, pull_request_payload, push_payload
+from tests.test_action_entrypoint import (
+    Harness,
+    harness_fixture,  # noqa: F401 (the fixture, shared)
+    pull_request_payload,
+    push_payload,
+)
 
 HOSTILE = (
     f"Ask @octocat or @acme/core-team. {STICKY_COMMENT} {PULL_REQUEST} {REPLY} "
@@ -87,16 +92,6 @@ def test_only_the_allowed_html_survives() -> None:
 
 
 # --- everywhere docbot publishes ---
-
-
-@pytest.fixture
-def harness(tmp_path: Path, git_repo: GitRepo) -> Iterator[Harness]:
-    h = Harness(tmp_path, git_repo)
-    h.fake.start()
-    try:
-        yield h
-    finally:
-        h.fake.stop()
 
 
 def _without_code(markdown: str) -> str:
