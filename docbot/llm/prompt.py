@@ -418,6 +418,18 @@ def resolve_names(docs: tuple[SymbolDoc, ...], asked: list[str]) -> tuple[Symbol
     return tuple(out)
 
 
+def _reply_json(text: str, stop_reason: str | None, task: str) -> Any:
+    """The reply's JSON, or why it is unusable: refused, cut off, or not JSON."""
+    if stop_reason == "refusal":
+        raise RefusalError(f"the model refused to {task} (stop_reason: refusal)")
+    if stop_reason in {"max_tokens", "model_context_window_exceeded"}:
+        raise ContentError(f"reply cut off (stop_reason: {stop_reason})")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ContentError(f"reply is not JSON ({exc})") from None
+
+
 def parse_reply(
     text: str, stop_reason: str | None, *, want_overview: bool
 ) -> tuple[str | None, tuple[SymbolDoc, ...]]:
@@ -435,14 +447,7 @@ def parse_reply(
         ContentError: cut off at ``max_tokens``, not JSON, or not the schema's shape.
         RefusalError: the model refused.
     """
-    if stop_reason == "refusal":
-        raise RefusalError("the model refused to document this chunk (stop_reason: refusal)")
-    if stop_reason in {"max_tokens", "model_context_window_exceeded"}:
-        raise ContentError(f"reply cut off (stop_reason: {stop_reason})")
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise ContentError(f"reply is not JSON ({exc})") from None
+    data = _reply_json(text, stop_reason, "document this chunk")
     if not isinstance(data, dict) or not isinstance(data.get("symbols"), list):
         raise ContentError("reply has no 'symbols' list")
     overview = _text(data.get("overview", ""), "overview") or None if want_overview else None
@@ -518,14 +523,7 @@ def parse_overview(text: str, stop_reason: str | None) -> str | None:
         ContentError: cut off, not JSON, or no ``overview`` string.
         RefusalError: the model refused.
     """
-    if stop_reason == "refusal":
-        raise RefusalError("the model refused to write the overview (stop_reason: refusal)")
-    if stop_reason in {"max_tokens", "model_context_window_exceeded"}:
-        raise ContentError(f"reply cut off (stop_reason: {stop_reason})")
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise ContentError(f"reply is not JSON ({exc})") from None
+    data = _reply_json(text, stop_reason, "write the overview")
     if not isinstance(data, dict):
         raise ContentError("reply is not an object")
     # Symbols the model wrote anyway are ignored: none was asked.
