@@ -297,6 +297,7 @@ def document_chunks(
     batches: BatchRunner | None = None,
     progress: Progress = NO_PROGRESS,
     symbol_index: frozenset[str] = frozenset(),
+    later_requests: int = 0,
 ) -> Answers:
     """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
 
@@ -311,7 +312,8 @@ def document_chunks(
     A provider that writes prose has its fresh answers checked by ``truth`` against the file's code and
     ``symbol_index`` (the repository's symbol names) before they are cached; batch answers are checked
     as their batch ends and asked again (interactively) here. The file overviews are not asked here
-    but once per file afterwards (``overview.document_overviews``).
+    but once per file afterwards (``overview.document_overviews``); ``later_requests`` says how many,
+    since they read the same cached system block.
     """
     checked = getattr(provider, "writes_prose", True)
     known = {
@@ -350,20 +352,12 @@ def document_chunks(
             saved += plan.reused_usd
             fresh[plan.key] = _chunk_entry(whole, plan.reused_usd)  # the next run's fast path
     cached = len(docs)
-    long_run = len(to_ask) >= LONG_RUN_REQUESTS
-    per_file = Counter(p.file.path for p in to_ask)
+    per_file = Counter(p.file.path for p in to_ask if not p.chunk.oversized)
     warm_up = _WarmUp(provider, {path for path, n in per_file.items() if n > 1})
+    requests = requests_of(to_ask, later_requests=later_requests)
 
     def request_of(plan: _Plan) -> DocRequest:
-        return DocRequest(
-            chunk=plan.chunk,
-            want_overview=plan.want_overview,
-            names=plan.asked,
-            # The outline is a shared prefix only where a file sends several requests; alone, it
-            # would be paid for (as a cache write) and never read back.
-            outline=plan.file.outline if per_file[plan.file.path] > 1 else "",
-            long_run=long_run,
-        )
+        return requests[plan.key]
 
     lock = threading.Lock()
     batch_checked: dict[str, ChunkDoc] = {}  # chunk key -> the batch answer as checked and stored
@@ -433,9 +427,10 @@ def document_chunks(
             doc = replace(doc, usage=doc.usage + warm)
         missing = tuple(s for s in missing_symbols(chunk, doc) if s.id in set(plan.asked))
         if missing:
-            # Completeness: ask once more for just what the answer left out (same text, so the
-            # provider sees the same context); what is still missing is filled statically by merge.
-            again = replace(request, chunk=replace(chunk, symbols=missing), want_overview=False, names=None)
+            # Completeness: ask once more for just what the answer left out (their own code and the
+            # signatures around it, after the same cached prefix); what is still missing is filled
+            # statically by merge.
+            again = replace(request, want_overview=False, names=tuple(s.id for s in missing), real_names=())
             # If asking again fails, the first answer stands; the gaps are flagged on the page.
             with contextlib.suppress(DocbotError):
                 doc = combine(doc, provider.document(again))
@@ -519,6 +514,36 @@ def document_chunks(
         symbol_misses=symbol_misses,
         quality=quality,
     )
+
+
+def requests_of(plans: Sequence[_Plan], *, later_requests: int = 0) -> dict[str, DocRequest]:
+    """The request each plan sends (by chunk key), with the prompt-cache marks that pay.
+
+    A prefix is marked for the cache only when another request will read it back: the system block
+    when the run sends more than one request (``later_requests`` counts those sent after these, the
+    file overviews), the file block and its outline when the file sends more than one. A mark that
+    nobody reads is a cache write (1.25x the input price, or 2x with the 1-hour lifetime) for nothing.
+    The text is the same marked or not, so a later run still reads what an earlier one cached.
+    """
+    sent = [p for p in plans if p.needs_request and not p.chunk.oversized]
+    per_file = Counter(p.file.path for p in sent)
+    shared_system = len(sent) + later_requests > 1
+    long_run = len(sent) >= LONG_RUN_REQUESTS
+    return {
+        p.key: DocRequest(
+            chunk=p.chunk,
+            want_overview=p.want_overview,
+            names=p.asked,
+            # The outline is a shared prefix only where a file sends several requests; alone, it
+            # would be paid for and never read back.
+            outline=p.file.outline if per_file[p.file.path] > 1 else "",
+            long_run=long_run,
+            cache_system=shared_system,
+            cache_file=per_file[p.file.path] > 1,
+        )
+        for p in plans
+        if p.needs_request
+    }
 
 
 def _entries(plan: _Plan, doc: ChunkDoc, provider: Provider) -> list[tuple[str, CacheEntry]]:
@@ -961,6 +986,7 @@ def run(
         )
     shard_reports, unreadable = shard.read_shard_reports(_matching(settings.repo, settings.shard_reports))
     hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force, links=links)
+    overviews_due = _overviews_due(selection.files, hits, cache=cache, provider=provider, force=spec.force)
     answers = document_chunks(
         [f for f in selection.files if f.path not in hits.pages],
         cache=cache,
@@ -970,7 +996,10 @@ def run(
         batches=batches,
         progress=progress,
         symbol_index=truth.index(s for f in selection.files for s in f.symbols),
+        later_requests=overviews_due,
     )
+    # The overviews read the system block the chunk requests cached, if there were any to cache it.
+    shared_system = answers.misses + overviews_due > 1
     # Overviews only for the files whose chunks all have answers: the others get no page anyway.
     to_ask = [
         f
@@ -981,7 +1010,7 @@ def run(
     # provider that cannot write one (no ``overview``) leaves its pages without an overview.
     asked = (
         overview.document_overviews(
-            [f.overview_request() for f in to_ask],
+            [replace(f.overview_request(), cache_system=shared_system) for f in to_ask],
             cache=cache,
             provider=provider,
             max_concurrency=settings.llm.max_concurrency,
@@ -1036,6 +1065,16 @@ def run(
     )
     plan = DocsPlan(out_dir, pages.pages, selection.deletions, site=settings.site)
     return RunResult(report, plan, span.head, (*span.notices, *unreadable))
+
+
+def _overviews_due(
+    files: Sequence[SourceFile], hits: PageHits, *, cache: Cache, provider: Provider, force: bool
+) -> int:
+    """How many file overviews the run will ask for at most (pages and overviews not cached)."""
+    if not isinstance(provider, OverviewProvider):
+        return 0
+    asked = [f.overview_request() for f in files if f.path not in hits.pages]
+    return len(overview.lookup(asked, cache=cache, provider=provider, force=force)[1]) if asked else 0
 
 
 def _select(

@@ -17,7 +17,8 @@ class DocRequest:
     ``names`` narrows the request to those symbol ids (the others of the chunk are shown as already
     documented); None asks for all of them. ``outline`` lists every symbol of the file (the same text
     for all its chunks, so it can sit in a cached prompt prefix). ``long_run`` says the run sends many
-    requests, so shared prefixes are worth a longer cache lifetime.
+    requests, so shared prefixes are worth a longer cache lifetime. ``names`` fewer than the chunk
+    owns: the request carries only their code and the signatures around it (``llm/narrowing.py``).
     """
 
     chunk: Chunk
@@ -27,6 +28,10 @@ class DocRequest:
     long_run: bool = False
     # Asked again because an answer named things the code does not have: the names that do exist.
     real_names: tuple[str, ...] = ()
+    # Whether the system block and the file block are marked for the prompt cache: a prefix that no
+    # other request of the run (or of the file) will read is not worth a cache write (1.25x input).
+    cache_system: bool = True
+    cache_file: bool = True
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class OverviewRequest:
     language: str
     outline: str
     module_doc: str | None  # the module docstring or the file's leading comment, as written
+    cache_system: bool = True  # the system block marked for the prompt cache (see ``DocRequest``)
 
     @property
     def text(self) -> str:

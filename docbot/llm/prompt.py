@@ -39,6 +39,7 @@ from docbot.chunking import Chunk
 from docbot.config import LlmSettings
 from docbot.docs import SymbolDoc
 from docbot.errors import PermanentError
+from docbot.llm import narrowing
 from docbot.llm.base import DocRequest, OverviewRequest
 from docbot.llm.thinking import request_options, room_for_thinking
 
@@ -281,10 +282,38 @@ def asked_names(request: DocRequest) -> list[str]:
     return [s.id for s in request.chunk.symbols]
 
 
+def _wanted(request: DocRequest, names: list[str]) -> str:
+    kinds = {s.id: f" ({s.kind}, lines {s.start}-{s.end})" for s in request.chunk.symbols}
+    return "\n".join(f"- {n}{kinds.get(n, '')}" for n in names) or "(none: the chunk defines no symbols)"
+
+
+def _narrowed_block(request: DocRequest, names: list[str]) -> str:
+    """Some of the chunk's symbols asked: their own code and the signatures around them, not the rest
+    of the chunk's bodies (which the answer is not about, and which would be paid for as input)."""
+    chunk = request.chunk
+    part = narrowing.narrow(chunk, names)
+    context = (
+        "Context only (signatures of the definitions around them; do not document):\n"
+        f"{_fence(part.context)}\n\n"
+        if part.context
+        else ""
+    )
+    return (
+        _existing_docs(chunk, names)
+        + context
+        + f"Code of the symbols to document, from {chunk.path}:\n"
+        + f"{_fence(part.code)}\n\n"
+        + f"Document these symbols:\n{_wanted(request, names)}\n"
+        + _real_names(request.real_names)
+    )
+
+
 def _ask_block(request: DocRequest, names: list[str]) -> str:
     chunk = request.chunk
+    if narrowing.is_narrowed(chunk, names):
+        return _narrowed_block(request, names)
     kinds = {s.id: f" ({s.kind}, lines {s.start}-{s.end})" for s in chunk.symbols}
-    wanted = "\n".join(f"- {n}{kinds.get(n, '')}" for n in names) or "(none: the chunk defines no symbols)"
+    wanted = _wanted(request, names)
     asked = set(names)
     done = [s.id for s in chunk.symbols if s.id not in asked]
     # Per-chunk context (enclosing signatures, overlap lines) comes after the shared, cached blocks.
@@ -309,6 +338,15 @@ def _ask_block(request: DocRequest, names: list[str]) -> str:
         + (_overview_request(request) if request.want_overview else "")
         + _real_names(request.real_names)
     )
+
+
+def _marked(text: str, cache_control: dict[str, str] | None) -> dict[str, Any]:
+    """A text block, ending a cached prefix when ``cache_control`` is given; the text is the same
+    either way, so an unmarked request and a marked one share their prefix's bytes."""
+    block: dict[str, Any] = {"type": "text", "text": text}
+    if cache_control is not None:
+        block["cache_control"] = cache_control
+    return block
 
 
 def build_params(
@@ -340,13 +378,13 @@ def build_params(
         "model": settings.model,
         "max_tokens": room_for_thinking(settings, budget),
         # Breakpoint 1: the system block, which with the fixed schema is the same in every request.
-        "system": [{"type": "text", "text": SYSTEM_PROMPT + house_style, "cache_control": system_cache}],
+        "system": [_marked(SYSTEM_PROMPT + house_style, system_cache if request.cache_system else None)],
         "messages": [
             {
                 "role": "user",
                 "content": [
                     # Breakpoint 2: the file block, the same for every chunk of the file.
-                    {"type": "text", "text": file_block(request), "cache_control": {"type": "ephemeral"}},
+                    _marked(file_block(request), {"type": "ephemeral"} if request.cache_file else None),
                     {"type": "text", "text": _ask_block(request, names)},
                 ],
             }
@@ -503,7 +541,7 @@ def build_overview_params(
         "model": settings.model,
         "max_tokens": room_for_thinking(settings, budget),
         "system": [
-            {"type": "text", "text": SYSTEM_PROMPT + house_style, "cache_control": {"type": "ephemeral"}}
+            _marked(SYSTEM_PROMPT + house_style, {"type": "ephemeral"} if request.cache_system else None)
         ],
         "messages": [{"role": "user", "content": [{"type": "text", "text": ask}]}],
         "output_config": {
