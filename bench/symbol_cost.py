@@ -11,7 +11,9 @@ the real pipeline (``AnthropicProvider`` with its defaults, SQLite cache in a te
 2. ``push-3x3``: three 700-line modules documented cold, then one function edited in each, pushed
    together. Figures: symbols asked, overviews asked, output tokens and cost against the three
    symbols' shares of the cold run (output share, and cost share by answer length), and against
-   what re-asking their three whole chunks cost (the chunk-level cache's price for the same push).
+   what re-asking their three whole chunks cost (the chunk-level cache's price for the same push),
+   and against the same three symbols asked alone with nothing else (their own code in, their
+   answers out); with the push's cost by part of the prompt (system block, file block, the rest).
 
 Run: ``PYTHONPATH=. .venv/bin/python -P bench/symbol_cost.py [--json PATH]`` (after ``./dev test`` has
 built ``.venv``). Each run gets a fresh server, so the server's totals are that run's; the prompt
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -170,8 +173,11 @@ def push_3x3(tmp: Path) -> dict[str, Any]:
         report = _docbot(run, repo, OPTS, cache, base=head, head=after)
         push = list(run.fake.seen)
         push_m = run.metrics()
+        parts = breakdown(push, run.price)
     answered = _answered(push)
     chunks_cost = _chunk_costs(cold, names, price_of)
+    # The same three symbols asked alone with nothing else: their own code in, their answers out.
+    alone = parts["asked_code"] + parts["output"]
     out_share = sum(shares[n] for n in names)
     cost_share = sum(costs[n] for n in names)
     return {
@@ -196,7 +202,48 @@ def push_3x3(tmp: Path) -> dict[str, Any]:
         "push_cost_vs_share": round(push_m["cost_usd"] / cost_share, 3),
         "their_three_chunks_cold_cost_usd": round(chunks_cost, 6),
         "push_cost_vs_three_chunks": round(push_m["cost_usd"] / chunks_cost, 3),
+        "push_cost_usd_by_part": parts,
+        "three_symbols_alone_usd": round(alone, 6),
+        "push_cost_vs_alone": round(push_m["cost_usd"] / alone, 3),
     }
+
+
+_CODE = re.compile(
+    r"Code of the symbols to document, from [^\n]*:\n<(untrusted_code[_0-9]*)>\n(.*?)\n</\1>", re.S
+)
+
+
+def _parts(body: dict[str, Any]) -> list[tuple[str, int]]:
+    """(part, tokens) of one request in the order they are sent: schema and system block, file
+    block, and the rest (the asked code, the context signatures, the list of names)."""
+    fmt = json.dumps(body["output_config"]["format"])
+    system = sum(count_tokens(b["text"]) for b in body["system"])
+    content = body["messages"][0]["content"]
+    return [
+        ("system", count_tokens(fmt) + system),
+        ("file", sum(count_tokens(b["text"]) for b in content[:-1])),
+        ("ask", count_tokens(content[-1]["text"])),
+    ]
+
+
+def breakdown(seen: list[Seen], price: Any) -> dict[str, float]:
+    """What the requests in ``seen`` paid for, in dollars: the output, and the input of each part of
+    the prompt (cache reads and writes are the leading tokens, so they fall on the system block
+    first), and of the ask part the asked symbols' own code alone."""
+    out = {"output": 0.0, "system": 0.0, "file": 0.0, "ask": 0.0, "asked_code": 0.0}
+    for s in _answered(seen):
+        assert s.usage is not None and s.body is not None
+        read, write = s.usage["cache_read_input_tokens"], s.usage["cache_creation_input_tokens"]
+        for part, tokens in _parts(s.body):
+            r = min(read, tokens)
+            w = min(write, tokens - r)
+            read, write = read - r, write - w
+            paid = r * price.cache_read + w * price.cache_write_5m + (tokens - r - w) * price.input
+            out[part] += paid / 1e6
+        out["output"] += s.usage["output_tokens"] * price.output / 1e6
+        code = _CODE.search(s.body["messages"][0]["content"][-1]["text"])
+        out["asked_code"] += count_tokens(code.group(2)) * price.input / 1e6 if code else 0.0
+    return {k: round(v, 6) for k, v in out.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
