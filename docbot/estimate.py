@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from docbot import overview, pipeline
-from docbot.cache import Cache
+from docbot.cache import Cache, CacheEntry
 from docbot.cache.shapes import chunk_answer
 from docbot.changes import FileChange
 from docbot.chunking import Chunk
@@ -33,7 +33,7 @@ from docbot.events import RunSpec
 from docbot.git import Git
 from docbot.llm.base import DocRequest, OverviewProvider, OverviewRequest, Provider
 from docbot.llm.pricing import ModelPrice, TokenUsage, cost_usd, worst_case_cost_usd
-from docbot.llm.prompt import build_overview_params, build_params, estimate_prompt_tokens
+from docbot.llm.prompt import asked_names, build_overview_params, build_params, estimate_prompt_tokens
 from docbot.report import FileOutcome
 
 if TYPE_CHECKING:
@@ -50,12 +50,11 @@ LOW_WITHOUT_HISTORY, HIGH_WITHOUT_HISTORY = 0.5, 4.0
 
 @dataclass(frozen=True)
 class History:
-    """What past answers of one model used: output per documented unit, and the prompt's cache shares."""
+    """What past answers of one model used: output per documented unit (the prompt's cache reads and
+    writes follow from the request layout, ``_PromptCache``)."""
 
     answers: int = 0
     output_per_unit: float = DEFAULT_OUTPUT_PER_UNIT
-    cache_read_share: float = 0.0
-    cache_write_share: float = 0.0
     # Output tokens of one file overview request, from the cached overviews; None: ``output_per_unit``.
     overview_output: float | None = None
 
@@ -64,17 +63,9 @@ class History:
         """The ratios of the answers among ``docs`` that ``model`` wrote and that were paid for."""
         paid = [d for d in docs if d.model == model and d.usage.output_tokens > 0]
         units = sum(_units(d) for d in paid)
-        prompt = sum(
-            d.usage.input_tokens + d.usage.cache_read_tokens + d.usage.cache_write_tokens for d in paid
-        )
-        if not paid or not units or not prompt:
+        if not paid or not units:
             return cls()
-        return cls(
-            answers=len(paid),
-            output_per_unit=sum(d.usage.output_tokens for d in paid) / units,
-            cache_read_share=sum(d.usage.cache_read_tokens for d in paid) / prompt,
-            cache_write_share=sum(d.usage.cache_write_tokens for d in paid) / prompt,
-        )
+        return cls(answers=len(paid), output_per_unit=sum(d.usage.output_tokens for d in paid) / units)
 
 
 def _units(doc: ChunkDoc) -> int:
@@ -91,6 +82,82 @@ class Planned:
     want_overview: bool
     names: tuple[str, ...] | None = None  # the symbols asked (None: all the chunk's), as the run asks
     overview: OverviewRequest | None = None
+    # The request exactly as the run builds it (outline, prompt-cache marks); None: built from the above.
+    request: DocRequest | None = None
+
+
+@dataclass
+class _PromptCache:
+    """Which prefixes the run will have written by the time each request goes out, in run order.
+
+    The system block is written by the first request that marks it and read by every later one. A
+    file block that is marked (the file sends several requests) is written once by the file's
+    warm-up (``max_tokens: 0``, sent interactively before its chunks), then read by each of them;
+    without a warm-up (a batch) the file's first request writes the prefix.
+    """
+
+    system: bool = False
+    files: set[str] = field(default_factory=set)
+
+    def split(self, params: dict[str, Any], prompt: int, path: str, *, warm_up: bool) -> _Split:
+        """How the prompt's tokens are billed: read from the cache, written to it, or neither; and
+        what a warm-up sent before it costs."""
+        system_mark = params["system"][0].get("cache_control")
+        content = params["messages"][0]["content"]
+        file_mark = content[0].get("cache_control") if len(content) > 1 else None
+        everything = _characters(params)
+        system = prompt * _characters({"system": params["system"], "messages": [], **_schema(params)})
+        system //= everything
+        file = prompt * _characters({"system": [], "messages": [{"content": content[:1]}]}) // everything
+        split = _Split()
+        first_of_file = file_mark is not None and path not in self.files
+        if file_mark is not None:
+            self.files.add(path)
+        # The warm-up (or, without one, this request) pays for what is not yet written.
+        payer = _Split() if first_of_file and warm_up else split
+        if system_mark is not None:
+            if self.system:
+                payer.read += system
+            else:
+                self.system = True
+                payer.add_write(system, system_mark)
+        if first_of_file:
+            payer.add_write(file, file_mark or {})
+        if payer is not split:
+            split.read += system + file
+            split.warm_up = payer
+        elif file_mark is not None and not first_of_file:
+            split.read += file
+        return split
+
+
+@dataclass
+class _Split:
+    read: int = 0
+    write_5m: int = 0
+    write_1h: int = 0
+    warm_up: _Split | None = None  # the warm-up request sent before this one, if any
+
+    def add_write(self, tokens: int, mark: dict[str, str]) -> None:
+        if mark.get("ttl") == "1h":
+            self.write_1h += tokens
+        else:
+            self.write_5m += tokens
+
+    def usage(self, prompt: int, output: int) -> TokenUsage:
+        """This request's billed tokens, the warm-up's (its prompt is the prefix it writes) added."""
+        warm = self.warm_up or _Split()
+        return TokenUsage(
+            input_tokens=prompt - self.read - self.write_5m - self.write_1h,
+            output_tokens=output,
+            cache_write_5m_tokens=self.write_5m + warm.write_5m,
+            cache_write_1h_tokens=self.write_1h + warm.write_1h,
+            cache_read_tokens=self.read + warm.read,
+        )
+
+
+def _schema(params: dict[str, Any]) -> dict[str, Any]:
+    return {"output_config": params["output_config"]} if "output_config" in params else {}
 
 
 @dataclass(frozen=True)
@@ -193,6 +260,7 @@ def predict(
     hits: int = 0,
     lookups: int = 0,
     changed_public: Mapping[str, int] | None = None,
+    warm_ups: bool = True,
 ) -> Estimate:
     """Price the requests in ``planned``.
 
@@ -204,46 +272,43 @@ def predict(
         count: the exact prompt tokens of a request's params, or None (then characters are counted).
         hits, lookups: the chunk lookups that hit and that were made, for the expected hit rate.
         changed_public: path -> changed public symbols, the budget guard's priority.
+        warm_ups: the provider warms a file's prefix before its chunks go out (Claude does).
     """
     low_f, high_f = (
         (LOW_FACTOR, HIGH_FACTOR) if history.answers else (LOW_WITHOUT_HISTORY, HIGH_WITHOUT_HISTORY)
     )
     per_file: dict[str, FileCost] = {}
     totals = {"low": 0.0, "expected": 0.0, "high": 0.0, "in": 0, "out": 0, "read": 0}
+    cached = _PromptCache()
+    requests = 0
     for p in planned:
         settings = replace(llm or LlmSettings(), model=model)
         if p.overview is not None:
             params = build_overview_params(p.overview, settings, max_tokens=max_tokens)
             units = 1
         else:
-            names = list(p.names) if p.names is not None else [s.id for s in p.chunk.symbols]
-            request = DocRequest(p.chunk, p.want_overview, names=p.names)
+            request = p.request or DocRequest(p.chunk, p.want_overview, names=p.names)
+            names = asked_names(request)
             params = build_params(request, settings, max_tokens=max_tokens)
             units = len(names) + (1 if p.want_overview else 0)
         prompt = (count(params) if count else None) or _characters(params)
         batched = batch and p.overview is None
         per_request = history.overview_output if p.overview is not None else None
         out = min(max_tokens, per_request or history.output_per_unit * units)
-        read = prompt * history.cache_read_share
-        write = prompt * history.cache_write_share
+        split = cached.split(params, prompt, p.path, warm_up=warm_ups and not batched)
+        requests += 1 + (split.warm_up is not None)
 
-        def dollars(
-            output: float, reads: float, writes: float, prompt: int = prompt, batched: bool = batched
-        ) -> float:
+        def dollars(output: float, split: _Split, prompt: int = prompt, batched: bool = batched) -> float:
             if price is None:
                 return 0.0
-            usage = TokenUsage(
-                input_tokens=round(prompt - reads - writes),
-                output_tokens=round(output),
-                cache_write_5m_tokens=round(writes),
-                cache_read_tokens=round(reads),
-            )
-            return cost_usd(usage, price, batch=batched)
+            return cost_usd(split.usage(prompt, round(output)), price, batch=batched)
 
-        expected = dollars(out, read, write)
+        expected = dollars(out, split)
         worst = 0.0 if price is None else worst_case_cost_usd(_characters(params), max_tokens, price)
-        high = dollars(min(max_tokens, out * high_f), 0.0, write)  # as if no prefix were read from cache
-        totals["low"] += dollars(out * low_f, read, write)
+        # As if no prefix were read back (written all the same): requests that overlap all miss.
+        high = dollars(min(max_tokens, out * high_f), replace(split, read=0))
+        read = split.read
+        totals["low"] += dollars(out * low_f, split)
         totals["expected"] += expected
         totals["high"] += high
         totals["in"] += prompt
@@ -265,7 +330,7 @@ def predict(
         expected_usd=totals["expected"],
         high_usd=totals["high"],
         hit_rate=hits / lookups if lookups else 0.0,
-        requests=len(planned),
+        requests=requests,
         input_tokens=int(totals["in"]),
         output_tokens=int(totals["out"]),
         cache_read_tokens=int(totals["read"]),
@@ -354,17 +419,29 @@ def estimate_files(
         if key not in docs and not chunk.oversized and path not in hits.pages
     }
     plans = pipeline.plan_symbols(missed, cache=cache, provider=provider, force=force)
-    planned = [Planned(p.file.path, p.chunk, p.want_overview, p.asked) for p in plans if p.needs_request]
     history = History.of(docs.values(), provider.model)
+    cached: list[CacheEntry] = []
+    missing: list[OverviewRequest] = []
     if isinstance(provider, OverviewProvider):
         # One overview request per file whose page and overview both missed (``overview.py``); the
         # overviews found are the history of what one costs.
         asked = [f.overview_request() for f in files if f.path not in hits.pages]
         cached, missing = overview.lookup(asked, cache=cache, provider=provider, force=force)
-        planned += [Planned(r.path, file_of[r.path].chunks[0], False, overview=r) for r in missing]
         paid = [e.output_tokens for e in cached if e.model == provider.model and e.output_tokens > 0]
         if paid:
             history = replace(history, overview_output=sum(paid) / len(paid))
+    # The requests exactly as the run builds them: narrowed, with the outline and the cache marks.
+    requests = pipeline.requests_of(plans, later_requests=len(missing))
+    planned = [
+        Planned(p.file.path, p.chunk, p.want_overview, p.asked, request=requests[p.key])
+        for p in plans
+        if p.needs_request
+    ]
+    shared_system = len(planned) + len(missing) > 1
+    planned += [
+        Planned(r.path, file_of[r.path].chunks[0], False, overview=replace(r, cache_system=shared_system))
+        for r in missing
+    ]
     by_path = {c.path: c.changed_lines for c in changes}
     priority_of = {f.path: changed_public_symbols(by_path.get(f.path, ()), f.symbols) for f in files}
     return predict(
@@ -379,6 +456,7 @@ def estimate_files(
         hits=hits.chunk_hits + sum(1 for path, _ in (chunks[k] for k in docs) if path not in hits.pages),
         lookups=sum(len(f.chunks) for f in files),
         changed_public=priority_of,
+        warm_ups=callable(getattr(provider, "warm", None)),
     )
 
 
