@@ -48,8 +48,10 @@ def _run(
     return document(spec, settings, git=Git(repo.path), cache=cache, provider=provider)
 
 
-def _quote(repo: GitRepo, fake: FakeAnthropic, cache: Cache, base: str = ZERO_SHA) -> dict[str, object]:
-    settings = settings_for(fake, repo=repo.path)
+def _quote(
+    repo: GitRepo, fake: FakeAnthropic, cache: Cache, base: str = ZERO_SHA, **overrides: object
+) -> dict[str, object]:
+    settings = settings_for(fake, repo=repo.path, **overrides)
     provider = AnthropicProvider(settings.llm)
     return estimate_run(
         RunSpec(head="HEAD", base=base), settings, git=Git(repo.path), cache=cache, provider=provider
@@ -225,3 +227,19 @@ def test_without_count_tokens_the_prompt_is_counted_from_its_characters(
         # The character count is deliberately high (it also sizes the budget's reservations).
         assert exact["input_tokens"] < rough["input_tokens"] < 2 * exact["input_tokens"]
         assert fake.totals()["requests"] == 0
+
+
+def test_the_estimate_prices_the_prompt_cache_as_the_run_uses_it(git_repo: GitRepo, tmp_path: Path) -> None:
+    # A file of several chunks: a warm-up writes its prefix, then each chunk and the overview read it.
+    body = "".join(f"def f{i}(a):\n    return a + {i}  # {'x' * 60}\n\n\n" for i in range(40))
+    git_repo.write("src/big.py", body)
+    git_repo.commit("one large module")
+    with running() as fake, closing(SqliteCache(tmp_path / "c.sqlite3")) as cache:
+        quote = _quote(git_repo, fake, cache, chunk_max_lines=40)
+        report = _run(git_repo, fake, cache, chunk_max_lines=40)
+        sent = fake.totals()
+    warm_ups = [s for s in fake.seen if s.body and s.body["max_tokens"] == 0]
+    assert len(warm_ups) == 1 and quote["requests"] == sent["requests"] == report.usage.requests
+    # The prefix's share is counted from characters, not tokens: close to what the server read back.
+    assert sent["cache_read_tokens"] > 0
+    assert abs(quote["cache_read_tokens"] - sent["cache_read_tokens"]) <= 0.1 * sent["cache_read_tokens"]

@@ -12,12 +12,16 @@ cache can hold it:
    every chunk of one file;
 3. the chunk's own text, the existing documentation of the symbols asked (parsed), the symbols to
    document and the ones already documented (context only); when asked again by the truthfulness
-   guard, the names that exist.
+   guard, the names that exist. A request for only some of the chunk's symbols (the others are
+   cached, or an answer left them out) carries just their own code, and as context the signatures
+   enclosing them and their neighbours' (``llm/narrowing.py``), not the rest of the chunk.
 
 A file's overview is a request of its own (``build_overview_params``): the same system block and
 schema (so it reads the same cached prefix), then the file's outline and module documentation.
 
-Blocks 1 and 2 end with ``cache_control`` breakpoints (two of the four a request may carry). Nothing
+Blocks 1 and 2 end with ``cache_control`` breakpoints (two of the four a request may carry), each only
+where another request will read it back (``DocRequest.cache_system``, ``cache_file``): a write costs
+1.25x the input price, and the text is the same marked or not. Nothing
 from the environment or the settings goes into a prompt but the house style (``house_style_block``,
 at the end of the system block, after docbot's own rules): only the code, its path and symbol names.
 
