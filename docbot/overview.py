@@ -154,6 +154,15 @@ def lookup(
     return list(found.values()), [r for key, r in keyed.items() if key not in found]
 
 
+def found(
+    requests: Sequence[OverviewRequest], *, cache: Cache, provider: OverviewProvider, force: bool = False
+) -> dict[str, CacheEntry]:
+    """The cached entries of ``requests``, by key: looked up once, before the chunks, so the run knows
+    how many overview requests will follow (they share the chunks' cached system block)."""
+    keyed = _keyed(requests, provider)
+    return {} if force or not keyed else cache.get_many(list(keyed), validate=overview_answer)
+
+
 def document_overviews(
     requests: Sequence[OverviewRequest],
     *,
@@ -161,13 +170,19 @@ def document_overviews(
     provider: OverviewProvider,
     max_concurrency: int,
     force: bool = False,
+    hits: Mapping[str, CacheEntry] | None = None,
 ) -> Overviews:
-    """One overview per file: the cached one when the outline is unchanged, else the provider's."""
+    """One overview per file: the cached one when the outline is unchanged, else the provider's.
+
+    ``hits``: the entries ``found`` already read for these requests (then nothing is looked up again).
+    """
     keyed = _keyed(requests, provider)
     texts: dict[str, str | None] = {}
     costs: dict[str, float] = {}
     saved = 0.0
-    for key, entry in ({} if force else cache.get_many(list(keyed), validate=overview_answer)).items():
+    if hits is None:
+        hits = {} if force else cache.get_many(list(keyed), validate=overview_answer)
+    for key, entry in ((k, e) for k, e in hits.items() if k in keyed):
         texts[keyed[key].path] = json.loads(entry.value)["overview"]
         costs[keyed[key].path] = entry.cost_usd
         saved += entry.cost_usd

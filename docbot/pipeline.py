@@ -986,7 +986,12 @@ def run(
         )
     shard_reports, unreadable = shard.read_shard_reports(_matching(settings.repo, settings.shard_reports))
     hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force, links=links)
-    overviews_due = _overviews_due(selection.files, hits, cache=cache, provider=provider, force=spec.force)
+    overview_hits = _overview_hits(selection.files, hits, cache=cache, provider=provider, force=spec.force)
+    overviews_due = (
+        sum(1 for f in selection.files if f.path not in hits.pages) - len(overview_hits)
+        if isinstance(provider, OverviewProvider)
+        else 0
+    )
     answers = document_chunks(
         [f for f in selection.files if f.path not in hits.pages],
         cache=cache,
@@ -1015,6 +1020,7 @@ def run(
             provider=provider,
             max_concurrency=settings.llm.max_concurrency,
             force=spec.force,
+            hits=overview_hits,
         )
         if isinstance(provider, OverviewProvider)
         else overview.Overviews()
@@ -1067,14 +1073,14 @@ def run(
     return RunResult(report, plan, span.head, (*span.notices, *unreadable))
 
 
-def _overviews_due(
+def _overview_hits(
     files: Sequence[SourceFile], hits: PageHits, *, cache: Cache, provider: Provider, force: bool
-) -> int:
-    """How many file overviews the run will ask for at most (pages and overviews not cached)."""
+) -> dict[str, CacheEntry]:
+    """The cached overviews of the files whose page missed (the others ask none)."""
     if not isinstance(provider, OverviewProvider):
-        return 0
+        return {}
     asked = [f.overview_request() for f in files if f.path not in hits.pages]
-    return len(overview.lookup(asked, cache=cache, provider=provider, force=force)[1]) if asked else 0
+    return overview.found(asked, cache=cache, provider=provider, force=force)
 
 
 def _select(

@@ -132,20 +132,19 @@ def test_editing_one_function_of_a_large_file_misses_only_its_chunk(
     report, provider = run_once(git_repo, table)
     data = report.to_json()
     assert [r.chunk.symbols[0].name for r in provider.requests] == ["f5"]
-    # On the wire: one batch of the 3 page keys first, then one batch of big.py's 8 chunk keys, then
-    # the missed chunk's one symbol key; the new chunk with its symbol written; then big.py's overview
-    # key (its outline did not change: a hit, nothing asked), and the new page written.
+    # On the wire: one batch of the 3 page keys first, then big.py's overview key (its outline did not
+    # change: a hit, nothing asked; read before the chunks, which need to know whether an overview
+    # request will follow), then one batch of big.py's 8 chunk keys, then the missed chunk's one symbol
+    # key; the new chunk with its symbol written, and the new page written.
     second_run = table.proxy.sent[sent_before:]
     assert [s.operation for s in second_run] == [
         "DescribeTable",
-        *["BatchGetItem"] * 3,
-        "BatchWriteItem",
-        "BatchGetItem",
-        "BatchWriteItem",
+        *["BatchGetItem"] * 4,
+        *["BatchWriteItem"] * 2,
     ]
     gets = [s for s in second_run if s.operation == "BatchGetItem"]
     writes = [s for s in second_run if s.operation == "BatchWriteItem"]
-    assert [len(s.body["RequestItems"][TABLE]["Keys"]) for s in gets] == [3, 8, 1, 1]
+    assert [len(s.body["RequestItems"][TABLE]["Keys"]) for s in gets] == [3, 1, 8, 1]
     assert [len(s.body["RequestItems"][TABLE]) for s in writes] == [2, 1]
     assert provider.overviews == []
     assert data["cache"]["symbols"] == {"hits": 0, "misses": 1}

@@ -16,6 +16,7 @@ from docbot.docs import ChunkDoc, FileDoc, SymbolDoc, Usage
 from docbot.errors import TransientError
 from docbot.llm.base import DocRequest
 from docbot.llm.offline import OfflineProvider
+from docbot.llm.prompt import asked_names
 from docbot.merge import combine, merge_file, missing_symbols
 from docbot.render.page import render_page
 from docbot.report import RunReport
@@ -183,13 +184,14 @@ class ForgetfulProvider:
         self._inner = OfflineProvider()
 
     def document(self, request: DocRequest) -> ChunkDoc:
-        names = tuple(s.name for s in request.chunk.symbols)
+        names = tuple(asked_names(request))
         with self._lock:
             self.requests.append((names, request.want_overview))
             retry = len(self.requests) > 1 and set(names) <= self.forget
         if retry and self.fail_again:
             raise TransientError("overloaded (529)")
-        doc = self._inner.document(request)
+        whole = self._inner.document(request)
+        doc = ChunkDoc(whole.overview, tuple(s for s in whole.symbols if s.name in names), whole.model)
         if self.always or not retry:
             kept = tuple(s for s in doc.symbols if s.name not in self.forget)
             invented = (SymbolDoc("not_in_file", "Made up."),)

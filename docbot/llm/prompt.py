@@ -308,6 +308,7 @@ def _narrowed_block(request: DocRequest, names: list[str]) -> str:
         + f"Code of the symbols to document, from {chunk.path}:\n"
         + f"{_fence(part.code)}\n\n"
         + f"Document these symbols:\n{_wanted(request, names)}\n"
+        + (_overview_request(request) if request.want_overview else "")
         + _real_names(request.real_names)
     )
 
