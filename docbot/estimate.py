@@ -39,12 +39,15 @@ from docbot.report import FileOutcome
 if TYPE_CHECKING:
     from docbot.llm.batch import BatchRunner
 
-# Output tokens per documented unit (a symbol, or a file overview) before the cache holds any answer
-# of the model: the middle of what the loopback Messages API's schema-shaped answers measure on the
-# benchmark's cold runs (55 per unit on push-1000's small modules to 83 on large-file's long qualified
-# names; docs/performance.md). Claude's prose is longer, so without history the range reaches
+# Output tokens per documented symbol before the cache holds any answer of the model: the middle of
+# what the loopback Messages API's schema-shaped answers measure on the benchmark's cold runs (65 per
+# symbol on push-1000's small modules to 83 on large-file's long qualified names;
+# docs/performance.md). Claude's prose is longer, so without history the range reaches
 # HIGH_WITHOUT_HISTORY times this.
-DEFAULT_OUTPUT_PER_UNIT = 70.0
+DEFAULT_OUTPUT_PER_UNIT = 74.0
+# A file overview's request without cached overviews: what that server's overview answers measure
+# (its JSON wrapper and one sentence). An overview is not a symbol: its answer is one field.
+DEFAULT_OVERVIEW_OUTPUT = 13.0
 # How far the output may stray from the prediction: measured answers vary by this much per chunk.
 LOW_FACTOR, HIGH_FACTOR = 0.75, 1.5
 LOW_WITHOUT_HISTORY, HIGH_WITHOUT_HISTORY = 0.5, 4.0
@@ -295,7 +298,7 @@ def predict(
             units = len(names) + (1 if p.want_overview else 0)
         prompt = (count(params) if count else None) or _characters(params)
         batched = batch and p.overview is None
-        per_request = history.overview_output if p.overview is not None else None
+        per_request = (history.overview_output or DEFAULT_OVERVIEW_OUTPUT) if p.overview is not None else None
         out = min(max_tokens, per_request or history.output_per_unit * units)
         split = cached.split(params, prompt, p.path, warm_up=warm_ups and not batched)
         requests += 1 + (split.warm_up is not None)
