@@ -167,6 +167,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         shard_reports=args.shard_reports,
         publish_only=args.publish_only or None,
         site=args.site,
+        max_run_minutes=args.max_run_minutes,
     )
     git = _git(settings.repo)
     spec = _run_spec(args, git)
@@ -479,6 +480,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-concurrency", help="parallel provider requests (default: 32)")
     run.add_argument("--chunk-max-lines", help="line budget of one chunk (default: 2000)")
     run.add_argument("--batch", help="auto (default), always or never: the Message Batches API at half price")
+    run.add_argument(
+        "--max-run-minutes", help="time budget: after it no new request starts, the rest fails 'time budget'"
+    )
     run.add_argument("--json", action="store_true", help="print the RunReport JSON instead of the table")
     run.add_argument(
         "--quiet", action="store_true", help="print nothing but failures (exit status: 0 ok, 1 failed files)"

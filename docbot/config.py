@@ -548,6 +548,15 @@ class LlmSettings:
         "`off`: turn upfront thinking off where the model allows it; `adaptive`: leave it to the model",
         env=("DOCBOT_THINKING",),
     )  # fmt: skip
+    # A little under the CI job's timeout: the run then stops itself, keeps what it paid for and
+    # publishes it, instead of being killed with nothing published.
+    max_run_minutes: float | None = setting(
+        None, _number(float, 0.1, 10_080, optional=True),
+        "time budget of a run: after it no new request starts; the files not yet answered fail "
+        "`time budget`, the rest is published",
+        env=("DOCBOT_MAX_RUN_MINUTES",), input="max_run_minutes", flag="--max-run-minutes",
+        shown_default="none",
+    )  # fmt: skip
 
     @property
     def provider_name(self) -> str:

@@ -30,6 +30,7 @@ from docbot.docs import ChunkDoc, SymbolDoc, Usage, UsageMeter
 from docbot.errors import ConfigError, DocbotError, PermanentError
 from docbot.llm.base import DocRequest, OverviewRequest
 from docbot.llm.breaker import CircuitBreaker
+from docbot.llm.deadline import Deadline, TimeBudgetError
 from docbot.llm.output import MIN_MAX_TOKENS, OutputModel
 from docbot.llm.pricing import Budget, ModelPrice, TokenUsage, cost_usd, price_for, worst_case_cost_usd
 from docbot.llm.prompt import (
@@ -186,6 +187,7 @@ class AnthropicProvider:
             max_open_s=settings.breaker_max_open_s,
         )
         self.budget = Budget(settings.max_cost_usd)
+        self.deadline = Deadline(settings.max_run_minutes, clock)
         self.output = OutputModel(settings.model)
         self._failed = UsageMeter()
 
@@ -212,7 +214,8 @@ class AnthropicProvider:
         Raises:
             TransientError: every attempt failed with a retryable error.
             PermanentError: the API refused the request, the reply stayed unusable, the circuit is open
-                ("circuit open") or the budget would be crossed ("skipped: budget").
+                ("circuit open"), the budget would be crossed ("skipped: budget") or the run's time
+                budget is spent ("time budget").
         """
         tally = _Tally()
         names = asked_names(request)
@@ -346,6 +349,7 @@ class AnthropicProvider:
             otpm = int(self.limiter.capacity("output"))
             if int(params["max_tokens"]) > otpm:
                 params["max_tokens"] = max(MIN_MAX_TOKENS, otpm)
+            self.deadline.check()  # raises TimeBudgetError: "time budget" (a retry is a new start too)
             self.budget.reserve(worst)  # raises BudgetExceededError: "skipped: budget"
             spent = 0.0
             try:
@@ -357,6 +361,11 @@ class AnthropicProvider:
                 except BaseException:
                     self.breaker.cancel()
                     raise
+                if self.deadline.expired():  # the budget ran out while it waited for room
+                    self.limiter.settle(permit, 0, 0)
+                    self.limiter.release(permit)
+                    self.breaker.cancel()
+                    raise TimeBudgetError()
                 try:
                     attempts += 1
                     tally.add(requests=1)
