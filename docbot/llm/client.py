@@ -27,7 +27,7 @@ from anthropic.types import Message
 
 from docbot.config import LlmSettings
 from docbot.docs import ChunkDoc, SymbolDoc, Usage, UsageMeter
-from docbot.errors import ConfigError, DocbotError, PermanentError
+from docbot.errors import ConfigError, DocbotError, PermanentError, TransientError
 from docbot.llm.base import DocRequest, OverviewRequest
 from docbot.llm.breaker import CircuitBreaker
 from docbot.llm.deadline import Deadline, TimeBudgetError
@@ -48,7 +48,7 @@ from docbot.llm.prompt import (
     warm_params,
 )
 from docbot.llm.ratelimit import Permit, RateLimiter
-from docbot.llm.retry import ApiTransientError, RetryPolicy, build_retrying, translate
+from docbot.llm.retry import ApiTransientError, FailureStreak, RetryPolicy, build_retrying, translate
 from docbot.llm.thinking import key_options
 
 log = logging.getLogger("docbot.llm")
@@ -187,6 +187,7 @@ class AnthropicProvider:
             max_open_s=settings.breaker_max_open_s,
         )
         self.budget = Budget(settings.max_cost_usd)
+        self.streak = FailureStreak()  # caps every request's backoff while the others are answered
         self.deadline = Deadline(settings.max_run_minutes, clock)
         self.output = OutputModel(settings.model)
         self._failed = UsageMeter()
@@ -371,7 +372,12 @@ class AnthropicProvider:
                     tally.add(requests=1)
                     if attempts > 1 or content_retry:
                         tally.add(retries=1)
-                    message, spent = self._attempt(params, permit, tally)
+                    try:
+                        message, spent = self._attempt(params, permit, tally)
+                    except TransientError:
+                        self.streak.failed()
+                        raise
+                    self.streak.succeeded()
                     return message
                 finally:
                     self.limiter.release(permit)
@@ -381,7 +387,9 @@ class AnthropicProvider:
         def on_retry(exc: BaseException, attempt_number: int, wait: float) -> None:
             log.warning("%s: attempt %d failed (%s); retrying in %.2f s", where, attempt_number, exc, wait)
 
-        retrying = build_retrying(self.policy, sleep=self._sleep, uniform=self._uniform, on_retry=on_retry)
+        retrying = build_retrying(
+            self.policy, sleep=self._sleep, uniform=self._uniform, on_retry=on_retry, streak=self.streak
+        )
         result: Message = retrying(attempt)
         return result
 
