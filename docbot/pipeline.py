@@ -470,7 +470,7 @@ def document_chunks(
     progress.begin(files=len(files), chunks=len(chunks), cached=cached)
     pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm")
     try:
-        pending = {pool.submit(ask_and_store, plan) for plan in to_ask}
+        pending = {pool.submit(ask_and_store, plan) for plan in longest_first(to_ask)}
         while pending:
             done, pending = wait(pending, timeout=buffer.interval_s, return_when=FIRST_COMPLETED)
             buffer.flush_if_due()  # also when no answer came in for a while
@@ -648,6 +648,13 @@ class _Plan:
     @property
     def needs_request(self) -> bool:
         return bool(self.asked) or self.want_overview
+
+
+def longest_first(plans: Sequence[_Plan]) -> list[_Plan]:
+    """The order requests are sent in: the most symbols asked first (the answer's predicted length and
+    so its latency grow with them), so the last replies of a run are short ones and the tail is short
+    (longest-processing-time first). Ties keep the plans' order, so a file's chunks stay together."""
+    return sorted(plans, key=lambda p: len(p.asked), reverse=True)
 
 
 def _symbol_docs(entries: Mapping[str, CacheEntry]) -> dict[str, SymbolDoc]:
