@@ -74,7 +74,7 @@ def test_backoff_grows_with_the_runs_failures_in_a_row_not_one_requests_bad_luck
     provider = AnthropicProvider(settings, clock=clock.now, sleep=sleep, uniform=lambda lo, hi: hi)
     fake.script(status(503), ok(), status(503), status(503), ok())
     doc = provider.document(request())
-    # Without the other answer the ceilings would be 1, 2, 4 (test_backoff_doubles_and_is_capped_without_hints).
+    # Without the other answer the ceilings would be 1, 2, 4 (as in the test above this one).
     assert waits == [1.0, 1.0, 2.0]
     assert doc.usage.requests == 4 and len(others) == 1
     assert [s.status for s in fake.seen] == [503, 200, 503, 503, 200]

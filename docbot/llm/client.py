@@ -225,6 +225,8 @@ class AnthropicProvider:
         except Exception:
             self._failed.add(tally.usage())
             raise
+        finally:
+            self.output.done()
         return ChunkDoc(overview=overview, symbols=docs, model=self.model, usage=tally.usage())
 
     def warm(self, request: DocRequest) -> Usage:
@@ -294,6 +296,10 @@ class AnthropicProvider:
             return None, ()  # nothing to ask: a later chunk of a file without symbols
         where = f"{request.chunk.path}#{request.chunk.index}"
         predicted = self.output.predict(len(names), want_overview)
+        if predicted > self.answer_limit() and len(names) > 1:
+            # Split on this run's own figure, not the recorded one alone, where a reply is due soon.
+            self.output.await_evidence(self._settings.request_timeout_s)
+            predicted = self.output.predict(len(names), want_overview)
         if predicted > self.answer_limit() and len(names) > 1:
             # The reply would not fit: ask for the symbols in two requests rather than be cut off.
             return self._halves(request, names, want_overview, tally, where)
