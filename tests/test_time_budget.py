@@ -17,7 +17,7 @@ from docbot.llm.client import AnthropicProvider
 from docbot.llm.deadline import Deadline
 from docbot.report import RunReport
 from tests.conftest import GitRepo
-from tests.fakes.anthropic_server import FakeAnthropic, Latency, running
+from tests.fakes.anthropic_server import FakeAnthropic, Latency, running, status
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import settings_for
 from tests.local_run import run_local
@@ -103,3 +103,28 @@ def test_the_setting_is_read_from_the_environment_and_validated() -> None:
     assert load_settings({}, {}).llm.max_run_minutes is None
     with pytest.raises(ConfigError, match="max_run_minutes"):
         load_settings({}, {"DOCBOT_MAX_RUN_MINUTES": "soon"})
+
+
+def test_a_run_waiting_out_an_outage_stops_at_its_time_budget(git_repo: GitRepo, tmp_path: Path) -> None:
+    """The circuit opens and would keep the work waiting for 15 minutes; the budget ends the waits at
+    one minute and the run reports every file failed "time budget" (the first one's own error)."""
+    for i in range(3):
+        git_repo.write(f"pkg/m{i}.py", _module(i))
+    git_repo.commit("three modules")
+    cache = SqliteCache(tmp_path / "cache.sqlite3")
+    clock = FakeClock()
+    with running(clock=clock.now, sleep=clock.sleep) as fake:
+        fake.script(*[status(500)] * 2)
+        started = clock.now()
+        report = _run(
+            git_repo, fake, clock, cache, max_run_minutes=1, max_attempts=2, max_attempts_rate_limited=2,
+            breaker_threshold=2, breaker_cooldown_s=600, breaker_max_open_s=900,
+        )  # fmt: skip
+        sent = len(fake.seen)
+    cache.close()
+    assert report.documented == [] and sent == 2
+    reasons = sorted(o.reason for o in report.failed)
+    assert len(reasons) == 3 and reasons[0].startswith("HTTP 500")
+    assert all("time budget" in r for r in reasons[1:])
+    # Nothing waited past the budget (the circuit's cool-down alone is ten minutes).
+    assert clock.now() - started <= 60.0

@@ -163,6 +163,8 @@ class AnthropicProvider:
             )
         self._client = client
         self._max_tokens = settings.max_tokens
+        self.deadline = Deadline(settings.max_run_minutes, clock)
+        sleep = self.deadline.bounded(sleep)  # no wait outlasts the run's time budget
         self._sleep = sleep
         self._uniform = uniform
         self.policy = RetryPolicy(
@@ -188,7 +190,6 @@ class AnthropicProvider:
         )
         self.budget = Budget(settings.max_cost_usd)
         self.streak = FailureStreak()  # caps every request's backoff while the others are answered
-        self.deadline = Deadline(settings.max_run_minutes, clock)
         self.output = OutputModel(settings.model)
         self._failed = UsageMeter()
 

@@ -46,3 +46,20 @@ class Deadline:
         """
         if self.expired():
             raise TimeBudgetError()
+
+    def bounded(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
+        """``sleep`` that never waits past the budget: a wait that would cross it sleeps up to it, and
+        one asked for once it is spent raises ``TimeBudgetError``. Every wait of a request (rate-limit
+        pauses, the open circuit, retry backoff) goes through it, so a run that is waiting out an
+        outage when its budget ends stops then, not up to ``breaker_max_open_s`` later."""
+        if self.at is None:
+            return sleep
+        at = self.at
+
+        def bounded_sleep(seconds: float) -> None:
+            left = at - self._clock()
+            if left <= 0:
+                raise TimeBudgetError()
+            sleep(min(seconds, left))
+
+        return bounded_sleep
