@@ -104,8 +104,20 @@ def test_the_window_starts_with_one_request_and_slow_starts_without_headers() ->
     window = Window(ceiling=8)
     assert window.limit == 1  # nothing is known about the tier before the first response
     for expected in (2, 3, 4, 5, 6, 7, 8, 8):
+        _in_flight(window, window.limit - window.in_flight)  # the window is full when an answer comes
         window.grow()
         assert window.limit == expected
+
+
+def test_a_window_that_was_not_full_does_not_grow() -> None:
+    window = Window(ceiling=32, start=8)
+    _in_flight(window, 3)  # the buckets hold the others back: 3 of 8 slots in use
+    for _ in range(20):
+        window.grow()
+    assert window.limit == 8
+    _in_flight(window, 5)
+    window.grow()
+    assert window.limit == 9
 
 
 def test_the_first_headers_open_the_window_to_half_the_ceiling() -> None:
@@ -115,6 +127,7 @@ def test_the_first_headers_open_the_window_to_half_the_ceiling() -> None:
     assert limiter.window.limit == 1
     limiter.observe({"anthropic-ratelimit-requests-limit": "1000"})
     assert limiter.window.limit == 8
+    _in_flight(limiter.window, 8)
     limiter.answered()
     assert limiter.window.limit == 9  # still slow-starting: one slot per answer until a 429
 
@@ -129,8 +142,7 @@ def test_a_429_teaches_the_servers_concurrency_and_growth_past_it_is_slow() -> N
     _in_flight(window, 21)
     window.shrink()  # the 21st was refused: the server takes 20
     assert (window.limit, window.learned) == (20, 20)
-    for _ in range(21):
-        window.leave()
+    window.leave()  # the refused request; the 20 admitted still run, and their answers come back full
     for _ in range(150):
         window.grow()
     assert window.limit == 20  # probing past what was learned takes ten windows of answers per slot
