@@ -470,7 +470,7 @@ def document_chunks(
     progress.begin(files=len(files), chunks=len(chunks), cached=cached)
     pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm")
     try:
-        pending = {pool.submit(ask_and_store, plan) for plan in longest_first(to_ask)}
+        pending = {pool.submit(ask_and_store, plan) for plan in dispatch_order(to_ask)}
         while pending:
             done, pending = wait(pending, timeout=buffer.interval_s, return_when=FIRST_COMPLETED)
             buffer.flush_if_due()  # also when no answer came in for a while
@@ -650,11 +650,25 @@ class _Plan:
         return bool(self.asked) or self.want_overview
 
 
-def longest_first(plans: Sequence[_Plan]) -> list[_Plan]:
-    """The order requests are sent in: the most symbols asked first (the answer's predicted length and
-    so its latency grow with them), so the last replies of a run are short ones and the tail is short
-    (longest-processing-time first). Ties keep the plans' order, so a file's chunks stay together."""
-    return sorted(plans, key=lambda p: len(p.asked), reverse=True)
+def dispatch_order(plans: Sequence[_Plan]) -> list[_Plan]:
+    """The order requests are sent in: the longest and the shortest of what is left, by turns.
+
+    A reply's length and latency grow with the symbols asked for. Longest first alone makes the last
+    replies short, so few slots stand idle at the end of a run, but it sends all the output-heavy
+    requests together and then all the input-heavy small ones: at a tier bound by its token buckets the
+    output bucket binds for the first half and the input bucket for the second, which costs more than
+    a mix. By turns, the long ones still go early, each stretch of the run draws on both buckets
+    alike, and the run ends on middling ones. Ties keep the plans' order.
+    """
+    ordered = sorted(plans, key=lambda p: len(p.asked), reverse=True)
+    out: list[_Plan] = []
+    lo, hi = 0, len(ordered) - 1
+    while lo <= hi:
+        out.append(ordered[lo])
+        if lo != hi:
+            out.append(ordered[hi])
+        lo, hi = lo + 1, hi - 1
+    return out
 
 
 def _symbol_docs(entries: Mapping[str, CacheEntry]) -> dict[str, SymbolDoc]:
