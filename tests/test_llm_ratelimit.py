@@ -103,9 +103,10 @@ def test_concurrency_cap_holds_extra_threads_until_a_slot_is_free() -> None:
 def test_the_window_starts_with_one_request_and_slow_starts_without_headers() -> None:
     window = Window(ceiling=8)
     assert window.limit == 1  # nothing is known about the tier before the first response
-    for expected in (2, 3, 4, 5, 6, 7, 8, 8):
-        _in_flight(window, window.limit - window.in_flight)  # the window is full when an answer comes
-        window.grow()
+    for expected in (2, 3, 4, 5, 6, 7, 8, 8):  # half a slot per answer
+        for _ in range(2):
+            _in_flight(window, window.limit - window.in_flight)  # the window is full when an answer comes
+            window.grow()
         assert window.limit == expected
 
 
@@ -116,6 +117,7 @@ def test_a_window_that_was_not_full_does_not_grow() -> None:
         window.grow()
     assert window.limit == 8
     _in_flight(window, 5)
+    window.grow()
     window.grow()
     assert window.limit == 9
 
@@ -129,7 +131,8 @@ def test_the_first_headers_open_the_window_to_half_the_ceiling() -> None:
     assert limiter.window.limit == 8
     _in_flight(limiter.window, 8)
     limiter.answered()
-    assert limiter.window.limit == 9  # still slow-starting: one slot per answer until a 429
+    limiter.answered()
+    assert limiter.window.limit == 9  # still slow-starting: a slot per two answers until a 429
 
 
 def _in_flight(window: Window, n: int) -> None:
@@ -191,7 +194,9 @@ def test_the_window_holds_requests_beyond_it() -> None:
     t = threading.Thread(target=second)
     t.start()
     assert not got.wait(0.2)  # blocked: the window is one request wide
-    limiter.answered()  # the first answer widens it to two
+    limiter.answered()  # slow start: half a slot per answer, so two answers widen it to two
+    assert not got.wait(0.05)
+    limiter.answered()
     assert got.wait(5)
     t.join(5)
     limiter.release(held)
