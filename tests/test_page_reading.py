@@ -1,0 +1,86 @@
+"""What a reader sees on a page, asserted as the exact Markdown ``docbot run`` writes (offline provider).
+
+Each test writes a small source into a repository, runs the same ``cli.document`` that ``docbot run``
+runs, and reads the page back: docbot's own markers shown in code, counts in words, docstring blocks
+(lists, literal blocks, doctests) kept, module-qualified names linked, dunder anchors whole.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docbot.cache.sqlite import SqliteCache
+from docbot.llm.offline import OfflineProvider
+from docbot.markers import STICKY_COMMENT, TRAILER
+from docbot.render.safe import ZWJ
+from tests.conftest import GitRepo
+from tests.local_run import run_local
+
+
+def pages(repo: GitRepo, tmp_path: Path, files: dict[str, str], **overrides: object) -> dict[str, str]:
+    """The pages ``docbot run --all`` writes for ``files`` (source path -> page text)."""
+    for path, text in files.items():
+        repo.write(path, text)
+    repo.commit("sources")
+    store = SqliteCache(tmp_path / "cache.sqlite3")
+    try:
+        run_local(repo.path, store=store, provider=OfflineProvider(), all_files=True, **overrides)
+    finally:
+        store.close()
+    return {path: (repo.path / f"docs/api/{path}.md").read_text(encoding="utf-8") for path in files}
+
+
+def section(page: str, name: str) -> str:
+    """The section of symbol ``name`` on ``page``: from its heading to the next heading."""
+    start = page.index(f"`{name}`\n")
+    start = page.rindex("\n#", 0, start) + 1
+    end = page.find("\n#", start + 1)
+    return page[start : end if end != -1 else len(page)].strip()
+
+
+MARKERS_SOURCE = f'''"""Markers."""
+
+STICKY = "{STICKY_COMMENT}"
+TRAILER_LINE = "{TRAILER}"
+
+
+def find(body: str) -> bool:
+    """True when ``body`` holds `{STICKY_COMMENT}`; a {STICKY_COMMENT} in prose is escaped."""
+    return "{STICKY_COMMENT}" in body
+'''
+
+
+def test_markers_in_code_read_whole_but_no_longer_match(git_repo: GitRepo, tmp_path: Path) -> None:
+    page = pages(git_repo, tmp_path, {"m.py": MARKERS_SOURCE})["m.py"]
+    broken = f"<!-{ZWJ}- docbot:sticky-comment -->"
+    assert section(page, "STICKY") == "\n".join(
+        [
+            '### <a id="sticky"></a>`STICKY`',
+            "",
+            "*constant, [line 3](../../m.py#L3)*",
+            "",
+            "```python",
+            f'STICKY = "{broken}"',
+            "```",
+            "",
+            "Constant `STICKY`.",
+        ]
+    )
+    assert f'TRAILER_LINE = "Docbot{ZWJ}-Generated: true"' in page
+    # In prose the renderer escapes the marker's "<": it reads whole and is no HTML comment at all.
+    assert (
+        f"True when `body` holds `{broken}`; a &lt;!-- docbot:sticky-comment --&gt; in prose is escaped."
+        in section(page, "find")
+    )
+    assert STICKY_COMMENT not in page and TRAILER not in page
+
+
+def test_counts_are_plural_only_when_not_one(git_repo: GitRepo, tmp_path: Path) -> None:
+    source = 'def one():\n    pass\n\n\ndef two():\n    """Two.\n\n    More.\n    """\n'
+    page = pages(git_repo, tmp_path, {"c.py": source, "single.py": "X = 1\n"})
+    assert "*python, 9 lines, 2 functions; source sha256" in page["c.py"]
+    assert "Largest: [`two`](#two) (5 lines), [`one`](#one) (2 lines)." in page["c.py"]
+    assert "*python, 1 line, 1 constant; source sha256" in page["single.py"]
+    source_one = "def a():\n    pass\n\n\ndef b(): pass\n"
+    page = pages(git_repo, tmp_path, {"d.py": source_one})["d.py"]
+    assert "Largest: [`a`](#a) (2 lines), [`b`](#b) (1 line)." in page
