@@ -34,6 +34,7 @@ from docbot.git import Git
 from docbot.llm.base import DocRequest, OverviewProvider, OverviewRequest, Provider
 from docbot.llm.pricing import ModelPrice, TokenUsage, cost_usd, worst_case_cost_usd
 from docbot.llm.prompt import build_overview_params, build_params, estimate_prompt_tokens
+from docbot.plural import count
 from docbot.report import FileOutcome
 
 if TYPE_CHECKING:
@@ -155,14 +156,18 @@ class Estimate:
     @property
     def basis(self) -> str:
         n = self.history.answers
-        return f"{n} cached answer(s) of {self.model}" if n else "docbot's default (no cached answers yet)"
+        return (
+            f"{count(n, 'cached answer')} of {self.model}"
+            if n
+            else "docbot's default (no cached answers yet)"
+        )
 
     def line(self) -> str:
         """One sentence for a notice or a summary row."""
         batch = " at the batch price" if self.batch else ""
         return (
             f"estimated ${self.expected_usd:.4f} (${self.low_usd:.4f} to ${self.high_usd:.4f}){batch} "
-            f"for {self.requests} request(s), {self.hit_rate:.0%} expected cache hit rate"
+            f"for {count(self.requests, 'request')}, {self.hit_rate:.0%} expected cache hit rate"
         )
 
     def rows(self) -> list[tuple[str, str]]:
@@ -449,6 +454,6 @@ def guard(
     if not kept:
         return cut, f"{head}: refused before any request; no file fits (run `docbot estimate`)"
     return cut, (
-        f"{head}: documented the {len(kept)} file(s) that fit, changed public symbols first; "
+        f"{head}: documented the {count(len(kept), 'file')} that fit, changed public symbols first; "
         f"{len(left)} skipped"
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from docbot.docs import Usage
+from docbot.plural import count
 
 
 @dataclass(frozen=True)
@@ -253,8 +254,8 @@ class RunReport:
         return [
             (
                 f"Shards ({len(self.shards)}) and this job",
-                f"${data['cost_usd']:.4f}, {data['requests']} requests, {data['input_tokens']:,} / "
-                f"{data['output_tokens']:,} tokens; {failed} file(s) failed in shards",
+                f"${data['cost_usd']:.4f}, {count(data['requests'], 'request')}, {data['input_tokens']:,} / "
+                f"{data['output_tokens']:,} tokens; {count(failed, 'file')} failed in shards",
             )
         ]
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import tree_sitter
 
 from docbot import languages
+from docbot.plural import count
 
 # Kinds whose member functions are methods (a function in a namespace or module stays a function).
 CONTAINER_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "impl"})
@@ -95,18 +96,7 @@ class Symbol:
 
 def count_phrase(counts: Mapping[str, int]) -> str:
     """``{"class": 1, "method": 6}`` -> ``"1 class, 6 methods"`` (sorted by kind)."""
-    words = []
-    for kind, n in sorted(counts.items()):
-        if n == 1:
-            plural = kind
-        elif kind.endswith(("s", "sh", "ch", "x")):
-            plural = f"{kind}es"
-        elif kind.endswith("y"):
-            plural = f"{kind[:-1]}ies"  # property -> properties
-        else:
-            plural = f"{kind}s"
-        words.append(f"{n} {plural}")
-    return ", ".join(words)
+    return ", ".join(count(n, kind) for kind, n in sorted(counts.items()))
 
 
 def visible(symbols: Iterable[Symbol], visibility: str) -> list[Symbol]:

@@ -545,8 +545,7 @@ def test_dry_run_writes_the_pages_into_the_workspace_and_publishes_nothing(harne
     ]
     assert "area" in (harness.repo.path / "docs/api/src/area.py.md").read_text()
     assert (
-        "Dry run: nothing was published to GitHub; 3 file(s) written and 0 deleted in `docs/api`"
-        in run.summary
+        "Dry run: nothing was published to GitHub; 3 files written and 0 deleted in `docs/api`" in run.summary
     )
     assert "<details><summary><code>docs/api/src/greeter.py.md</code></summary>" in run.summary
     assert "::notice title=docbot::no anthropic_api_key: using the offline provider" in run.stdout

@@ -122,7 +122,7 @@ def test_output_is_predicted_from_the_cached_answers_of_the_model(git_repo: GitR
         git_repo.commit("edit one, add one")
         # A whole-repository estimate: m1's cached answer is the history, m0 and m2 are asked.
         quote = _quote(git_repo, fake, cache)
-        assert quote["output_basis"] == "1 cached answer(s) of claude-sonnet-5-5"
+        assert quote["output_basis"] == "1 cached answer of claude-sonnet-5-5"
         before = fake.totals()
         report = _run(git_repo, fake, cache, base=first)
         after = fake.totals()
@@ -174,7 +174,7 @@ def test_under_a_tight_budget_files_with_changed_public_symbols_go_first(
 
         assert report.documented == ["src/b.py"]  # b.py changed a public function; a.py only a private one
         assert [o.path for o in report.skipped if o.reason.startswith("skipped: budget")] == ["src/a.py"]
-        assert report.budget is not None and "documented the 1 file(s) that fit" in report.budget
+        assert report.budget is not None and "documented the 1 file that fit" in report.budget
         assert report.usage.cost_usd <= limit
         assert {s.body["messages"][0]["content"][0]["text"].split("\n")[0] for s in fake.seen} == {
             "Source file: src/b.py (language: python)."
@@ -205,7 +205,7 @@ def test_estimate_only_input_reports_the_price_and_sends_nothing(action: Harness
         assert run.outputs["operation"] == "none"
         assert action.fake.pulls == {}
         assert "::notice title=docbot::docbot estimated $" in run.stdout
-        assert "for 4 request(s)" in run.summary and "Expected cache hit rate" in run.summary
+        assert "for 4 requests" in run.summary and "Expected cache hit rate" in run.summary
 
 
 def test_without_count_tokens_the_prompt_is_counted_from_its_characters(

@@ -19,6 +19,7 @@ from docbot.docstrings import write_back
 from docbot.errors import ConfigError
 from docbot.git import Git
 from docbot.llm.providers import open_provider
+from docbot.plural import agree
 from docbot.publish import review
 from docbot.publish.github_api import GitHubApi
 
@@ -48,7 +49,9 @@ def run_check(log: ActionLog, runner: Runner, settings: Settings, git: Git) -> i
     if result.ok:
         write_summary(
             runner.summary,
-            f"### docbot check\n\nAll {result.pages} pages in {_code(result.out_dir)} are current.\n",
+            "### docbot check\n\n"
+            + ("The page" if result.pages == 1 else f"All {result.pages} pages")
+            + f" in {_code(result.out_dir)} {agree(result.pages)} current.\n",
         )
         return 0
     rows = [f"| {f.kind} | {_code(f.source)} | {_code(f.page)} |" for f in result.findings]

@@ -27,6 +27,7 @@ from docbot.config import PublishSettings
 from docbot.errors import ConfigError, PermanentError, TransientError
 from docbot.events import RunSpec
 from docbot.markers import FRONT_MATTER_MAX, TRAILER, front_matter_value, source_of
+from docbot.plural import count
 from docbot.publish.files import FilesPublisher
 from docbot.publish.github_api import GitHubApi, GitHubApiError, PullInfo, pull_info
 from docbot.publish.plan import Changes, DocsPlan, Existing, decide, git_blob_sha, neutralised, unsafe_path
@@ -435,7 +436,8 @@ class GitHubPublisher:
         comment_id, url, _ = self.api.upsert_comment(number, body)
         notes = (
             (
-                f"{len(left_out)} page(s) did not fit in the comment (GitHub's 65,536-character limit); "
+                f"{count(len(left_out), 'page')} did not fit in the comment "
+                "(GitHub's 65,536-character limit); "
                 "they are below.",
             )
             if left_out
@@ -465,7 +467,7 @@ class WorkspacePublisher:
     def publish(self, plan: DocsPlan, report: RunReport) -> PublishRecord:
         record = self.files.publish(neutralised(plan, self.trigger_phrase), report)
         note = (
-            f"{self.why}: nothing was published to GitHub; {len(record.written)} file(s) written and "
+            f"{self.why}: nothing was published to GitHub; {count(len(record.written), 'file')} written and "
             f"{len(record.deleted)} deleted in `{plan.out_dir}` in the workspace."
         )
         return replace(record, notes=(note,), workspace_dir=plan.out_dir)

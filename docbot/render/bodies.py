@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from docbot.markers import PULL_REQUEST, STICKY_COMMENT, source_of
+from docbot.plural import count
 from docbot.render.safe import DEFAULT_TRIGGER, neutralise
 from docbot.report import FileOutcome, PublishRecord, RunReport
 
@@ -57,7 +58,7 @@ def stats_table(report: RunReport) -> str:
         ),
         (
             "Model API requests",
-            f"{api['requests']} ({api['retries']} retries, {api['rate_limited']} rate-limited)",
+            f"{api['requests']} ({count(api['retries'], 'retry')}, {api['rate_limited']} rate-limited)",
         ),
         (
             "Tokens in / out / cache read / cache write",
@@ -298,7 +299,8 @@ def comment_body(
         if not left_out:
             return ""
         carried, too_big = summary_share(left_out, sizes)
-        text = f"> **{len(left_out)} page(s) not shown here**: GitHub limits a comment to 65,536 characters."
+        text = f"> **{count(len(left_out), 'page')} not shown here**: "
+        text += "GitHub limits a comment to 65,536 characters."
         if carried:
             text += f" They are in full in {where}:\n>\n" + _listed(carried)
         if too_big:

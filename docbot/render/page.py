@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from docbot.docs import FileDoc, Section
 from docbot.languages import fence_tag
 from docbot.markers import front_matter
+from docbot.plural import count
 from docbot.render.links import NameIndex, SourceLinks, anchor_ids
 from docbot.render.markdown import anchor, escape_text, fenced_block, inline_code
 from docbot.render.safe import neutralise
@@ -139,11 +140,12 @@ class _Writer:
         out: list[str] = []
         if len(doc.sections) > 1:
             by_id = {s.symbol.id: s for s in doc.sections}
-            largest = ", ".join(f"{self.to_anchor(by_id[s.id])} ({s.lines} lines)" for s in doc.largest(3))
+            largest = ", ".join(
+                f"{self.to_anchor(by_id[s.id])} ({count(s.lines, 'line')})" for s in doc.largest(3)
+            )
             out += [f"Largest: {largest}.", ""]
         if doc.missing:
-            n = len(doc.missing)
-            out += [f"> {n} symbol{'s' if n != 1 else ''} documented from the code alone (no answer).", ""]
+            out += [f"> {count(len(doc.missing), 'symbol')} documented from the code alone (no answer).", ""]
         return out
 
     def render(self) -> str:
@@ -153,10 +155,8 @@ class _Writer:
         if doc.overview:
             out += [self.text(doc.overview), ""]
         kinds = count_phrase(doc.kinds()) or "no symbols"
-        out += [
-            f"*{doc.language}, {doc.total_lines} lines, {kinds}; source sha256 `{doc.source_sha256[:12]}`*",
-            "",
-        ]
+        size = count(doc.total_lines, "line")
+        out += [f"*{doc.language}, {size}, {kinds}; source sha256 `{doc.source_sha256[:12]}`*", ""]
         out += self.metrics()
         if doc.notes:
             out += ["## Module-level code", ""]
