@@ -1,7 +1,8 @@
 """Links on the pages: each symbol's anchor, its lines in the source, and names that link to their docs.
 
 - ``anchor_ids``: a stable explicit anchor per symbol, from its id (``Class.method`` ->
-  ``class.method``), unique within the page whatever the order of the symbols.
+  ``class.method``, ``Box.__init__`` -> ``box.__init__``), unique within the page whatever the order
+  of the symbols.
 - ``SourceLinks``: where a line range links: the file at the documented commit on the repository's
   web page (``{server}/{owner}/{repo}/blob/{sha}/{path}#L3-L9``) when the repository is known, else a
   link relative to the page (which GitHub's file view and a checkout both follow).
@@ -35,7 +36,9 @@ def is_test_source(path: str) -> bool:
 
 
 def _slug(symbol_id: str) -> str:
-    slug = _NOT_SLUG.sub("-", symbol_id.lower()).strip("-._")
+    # Underscores are part of a name (``__init__``, ``_private``): only the separators docbot puts in
+    # for other characters are trimmed, so ``Box.__init__`` is ``box.__init__``, not ``box.__init``.
+    slug = _NOT_SLUG.sub("-", symbol_id.lower()).strip("-.")
     return slug or "symbol"
 
 

@@ -153,6 +153,6 @@ def fenced_block(code: str, lang: str = "") -> str:
 
 def anchor(anchor_id: str) -> str:
     """The explicit anchor ``<a id="...">`` (in ``ALLOWED_HTML``); ``anchor_id`` is already a slug."""
-    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", anchor_id):
+    if not re.fullmatch(r"[a-z0-9_][a-z0-9._-]*", anchor_id):
         raise ValueError(f"anchor id {anchor_id!r}: use lower-case letters, digits, '.', '_' and '-'")
     return f'<a id="{anchor_id}"></a>'

@@ -25,7 +25,7 @@ from docbot.symbols import count_phrase
 # The page's layout, part of the cache key of rendered pages: a page cached by a version with another
 # layout (docbot 0.1's marker line, unescaped text, "lines 7–7" for one line) is rendered again, never
 # served.
-LAYOUT = 3
+LAYOUT = 4
 
 _STATIC_NOTE = "Built from the code alone: the documentation provider gave no answer for this symbol."
 
