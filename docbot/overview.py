@@ -87,8 +87,9 @@ def render_doc(text: str, language: str) -> str:
     paragraphs = [p for p in comment.description.split("\n\n") if p.strip()]
     first = " ".join(text.strip().split("\n\n", 1)[0].split())
     if paragraphs and first != comment.summary:
-        # The first paragraph goes on after its first sentence: keep it one paragraph.
-        paragraphs[0] = f"{comment.summary} {paragraphs[0]}"
+        # The first paragraph goes on after its first sentence: keep it one paragraph (a line break, so
+        # a list that follows the sentence stays a list).
+        paragraphs[0] = f"{comment.summary}\n{paragraphs[0]}"
     else:
         paragraphs.insert(0, comment.summary)
     parts = paragraphs

@@ -286,7 +286,7 @@ def test_the_cli_runs_as_a_process(git_repo: GitRepo) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert '+    """Function `a`, taking no arguments."""' in proc.stdout
-    assert "1 docstrings proposed in 1 files" in proc.stderr
+    assert "1 docstring proposed in 1 file" in proc.stderr
 
 
 def test_pages_and_docstrings_share_the_cache(git_repo: GitRepo, tmp_path: Path) -> None:

@@ -84,3 +84,66 @@ def test_counts_are_plural_only_when_not_one(git_repo: GitRepo, tmp_path: Path) 
     source_one = "def a():\n    pass\n\n\ndef b(): pass\n"
     page = pages(git_repo, tmp_path, {"d.py": source_one})["d.py"]
     assert "Largest: [`a`](#a) (2 lines), [`b`](#b) (1 line)." in page
+
+
+BLOCKS_SOURCE = '''def retry(times: int) -> int:
+    """Retry a call.
+
+    It tries:
+    - once more on a timeout
+    - twice on a <reset> connection
+
+    Steps:
+
+    1. wait
+    2. call again, with a line
+       that wraps
+
+    Usage::
+
+        retry(3)
+
+    >>> retry(1)
+    1
+
+    Notes
+    -----
+    Never *forever*.
+    """
+    return times
+'''
+
+
+def test_a_docstring_keeps_its_lists_literal_blocks_and_doctests(git_repo: GitRepo, tmp_path: Path) -> None:
+    page = pages(git_repo, tmp_path, {"r.py": BLOCKS_SOURCE})["r.py"]
+    description = section(page, "retry").split("```\n\n", 1)[1].split("\n\n**Parameters**", 1)[0]
+    assert description == "\n".join(
+        [
+            "Retry a call.",
+            "",
+            "It tries:",
+            "",
+            "- once more on a timeout",
+            "- twice on a &lt;reset&gt; connection",
+            "",
+            "Steps:",
+            "",
+            "1. wait",
+            "2. call again, with a line that wraps",
+            "",
+            "Usage:",
+            "",
+            "```python",
+            "retry(3)",
+            "```",
+            "",
+            "```pycon",
+            ">>> retry(1)",
+            "1",
+            "```",
+            "",
+            "**Notes**",
+            "",
+            "Never \\*forever\\*.",
+        ]
+    )

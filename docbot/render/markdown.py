@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from docbot.render import blocks
+
 # The one list of raw HTML docbot publishes (tag -> the attributes it may carry); ``safe.neutralise``
 # escapes every other tag. On a page the only tag is ``<a id>``, the one explicit anchor all three
 # renderers keep (MkDocs has no heading-id syntax that MDX accepts, and MDX rejects Python-Markdown's
@@ -131,6 +133,43 @@ def escape_text(text: str, *, inline: bool = False, code: Callable[[str], str] |
         if lines:
             out.append(_escape_line(" ".join(lines), span))
     return "\n\n".join(out)
+
+
+def escape_blocks(text: str, *, code: Callable[[str], str] | None = None, lang: str = "") -> str:
+    """A docstring's or model's description as Markdown that keeps its blocks, every piece escaped.
+
+    Paragraphs, bullet and numbered lists (nested four spaces a level, which Python-Markdown needs),
+    headings underlined in the text (shown bold: a page's own headings stay the page's) and code
+    (literal ``::`` blocks, indented blocks, doctests, fences) come out as such; the text of each is
+    escaped as ``escape_text`` escapes it, so none of it is raw HTML or a block of its own making.
+
+    Args:
+        text: the description (plain text laid out by docstring convention, or a model's Markdown).
+        code: renders each code span's content, as for ``escape_text``.
+        lang: the fence tag of literal and indented code blocks (the page's language).
+    """
+    render_code = code or inline_code
+
+    def span(piece: str) -> str:
+        return "".join(render_code(c) if is_code else _escape_prose(c) for is_code, c in _split_code(piece))
+
+    out: list[str] = []
+    previous = ""
+    for block in blocks.parse(text, lang):
+        if block.kind == "code":
+            rendered = fenced_block(block.text, block.lang)
+        elif block.kind == "heading":
+            rendered = f"**{span(block.text)}**"
+        elif block.kind == "item":
+            marker = "-" if block.marker in {"-", "*", "+"} else block.marker[:-1] + "."
+            rendered = f"{'    ' * block.depth}{marker} {_escape_line(block.text, span)}"
+        else:
+            rendered = "    " * block.depth + _escape_line(block.text, span)
+        if out:
+            out.append("\n" if previous == block.kind == "item" else "\n\n")
+        out.append(rendered)
+        previous = block.kind
+    return "".join(out)
 
 
 def inline_code(text: str) -> str:

@@ -2,9 +2,10 @@
 
 Every page opens with ``markers.front_matter``; docbot only ever modifies or deletes files that do (or
 that carry docbot 0.1's marker line). All text from the code and the model goes through
-``render.markdown`` (escaped prose, code spans, fenced blocks tagged with the language), so the page
-reads the same on GitHub, MkDocs and Docusaurus. Each symbol has an explicit anchor; the Contents list,
-names in backticks and the "lines" of each symbol are links (``render.links``).
+``render.markdown`` (escaped prose, code spans, fenced blocks tagged with the language; a description
+keeps its paragraphs, lists and examples), so the page reads the same on GitHub, MkDocs and
+Docusaurus. Each symbol has an explicit anchor; the Contents list, names in backticks and the "lines"
+of each symbol are links (``render.links``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from docbot.languages import fence_tag
 from docbot.markers import front_matter
 from docbot.plural import count
 from docbot.render.links import NameIndex, SourceLinks, anchor_ids
-from docbot.render.markdown import anchor, escape_text, fenced_block, inline_code
+from docbot.render.markdown import anchor, escape_blocks, escape_text, fenced_block, inline_code
 from docbot.render.safe import neutralise
 from docbot.symbols import count_phrase
 
@@ -76,6 +77,10 @@ class _Writer:
     def text(self, text: str, *, inline: bool = False, skip: str | None = None) -> str:
         return escape_text(text, inline=inline, code=self.code(skip))
 
+    def blocks(self, text: str, *, skip: str | None = None) -> str:
+        """A description with its paragraphs, lists and code blocks kept."""
+        return escape_blocks(text, code=self.code(skip), lang=self.lang)
+
     def lines(self, start: int, end: int, *, capital: bool = False) -> str:
         text = f"line {start}" if start == end else f"lines {start}–{end}"
         text = text.capitalize() if capital else text
@@ -98,7 +103,7 @@ class _Writer:
             out += [f"**Type:** {inline_code(sym.type)}", ""]
         out += [self.text(doc.summary, skip=own), ""]
         if doc.description:
-            out += [self.text(doc.description, skip=own), ""]
+            out += [self.blocks(doc.description, skip=own), ""]
         if doc.params:
             out += ["**Parameters**", ""]
             out += [
@@ -153,7 +158,7 @@ class _Writer:
         out = [front_matter(doc.path, doc.source_sha256, _description(doc)).rstrip("\n"), ""]
         out += [f"# {inline_code(doc.path)}", ""]
         if doc.overview:
-            out += [self.text(doc.overview), ""]
+            out += [self.blocks(doc.overview), ""]
         kinds = count_phrase(doc.kinds()) or "no symbols"
         size = count(doc.total_lines, "line")
         out += [f"*{doc.language}, {size}, {kinds}; source sha256 `{doc.source_sha256[:12]}`*", ""]
