@@ -881,7 +881,8 @@ def page_links(
         {
             page_path(out_dir, f.path): [_named(s, in_tests=is_test_source(f.path)) for s in f.symbols]
             for f in files
-        }
+        },
+        sources={page_path(out_dir, f.path): f.path for f in files},
     )
     return PageLinks(out_dir=out_dir, source=SourceLinks(repo_url, commit), names=names)
 

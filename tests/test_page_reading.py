@@ -147,3 +147,20 @@ def test_a_docstring_keeps_its_lists_literal_blocks_and_doctests(git_repo: GitRe
             "Never \\*forever\\*.",
         ]
     )
+
+
+def test_module_qualified_names_link_across_pages(git_repo: GitRepo, tmp_path: Path) -> None:
+    files = {
+        "pkg/markers.py": 'def front_matter():\n    """Front."""\n',
+        "pkg/use.py": (
+            "def run():\n"
+            '    """Run.\n\n'
+            "    Calls `markers.front_matter` and `pkg.markers.front_matter()` of `pkg.markers`.\n"
+            '    """\n'
+        ),
+    }
+    page = pages(git_repo, tmp_path, files)["pkg/use.py"]
+    assert (
+        "Calls [`markers.front_matter`](markers.py.md#front_matter) and "
+        "[`pkg.markers.front_matter()`](markers.py.md#front_matter) of [`pkg.markers`](markers.py.md)."
+    ) in section(page, "run")

@@ -139,3 +139,32 @@ def test_names_link_to_the_same_page_first_and_to_one_other_page_only() -> None:
     assert names.link("nothing", "docs/a.py.md") is None
     assert names.link("LIMIT", "docs/a.py.md") == "#limit"  # data links on its own page only
     assert names.link("LIMIT", "docs/c.py.md") is None
+
+
+def test_module_qualified_names_link_to_the_symbol_and_dotted_modules_to_the_page() -> None:
+    index = NameIndex.build(
+        {
+            "docs/api/docbot/markers.py.md": [
+                ("front_matter", "front_matter", True),
+                ("Box.get", "Box.get", True),
+            ],
+            "docs/api/docbot/render/__init__.py.md": [("x", "x", True)],
+            "docs/api/docbot/cli.py.md": [],
+        },
+        sources={
+            "docs/api/docbot/markers.py.md": "docbot/markers.py",
+            "docs/api/docbot/render/__init__.py.md": "docbot/render/__init__.py",
+            "docs/api/docbot/cli.py.md": "docbot/cli.py",
+        },
+    )
+    here = "docs/api/docbot/cli.py.md"
+    assert index.link("markers.front_matter", here) == "markers.py.md#front_matter"
+    assert index.link("docbot.markers.front_matter()", here) == "markers.py.md#front_matter"
+    assert index.link("markers.Box.get", here) == "markers.py.md#box.get"
+    assert index.link("docbot.markers", here) == "markers.py.md"
+    assert index.link("docbot.render.x", here) == "render/__init__.py.md#x"
+    assert index.link("docbot.render", here) == "render/__init__.py.md"
+    # A bare file name is a word, not a link; a page does not link to its own top.
+    assert index.link("markers", here) is None and index.link("cli", here) is None
+    assert index.link("docbot.markers", "docs/api/docbot/markers.py.md") is None
+    assert index.link("other.front_matter", here) is None

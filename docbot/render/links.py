@@ -7,7 +7,8 @@
   web page (``{server}/{owner}/{repo}/blob/{sha}/{path}#L3-L9``) when the repository is known, else a
   link relative to the page (which GitHub's file view and a checkout both follow).
 - ``NameIndex``: every documented symbol of the docs folder by qualified name, so that ``Class.method``
-  in backticks anywhere in the docs links to its section, on the same page or on another one.
+  in backticks anywhere in the docs links to its section, on the same page or on another one; with
+  its module's name in front too (``markers.front_matter``, ``docbot.markers.front_matter``).
 - ``is_test_source``: a test module, whose symbols (fixtures, helpers) are linked only from their own
   page: a word in a docstring (``site``, ``repo``) must not link to a test's fixture of that name.
 """
@@ -65,6 +66,26 @@ def anchor_ids(symbol_ids: Iterable[str]) -> dict[str, str]:
             out[symbol_id] = f"{slug}-{k}"
             taken.add(out[symbol_id])
     return out
+
+
+def module_names(source: str) -> tuple[str, ...]:
+    """The dotted names a reader may give the module at ``source``, longest first.
+
+    ``docbot/render/links.py`` -> ``docbot.render.links``, ``render.links``, ``links``; a package's
+    ``__init__.py`` is named by its folder. Only parts that are identifiers make a name.
+    """
+    parts = source.split("/")
+    if not parts[-1]:
+        return ()
+    parts[-1] = parts[-1].split(".", 1)[0]
+    if parts[-1] == "__init__":
+        parts.pop()
+    names: list[str] = []
+    for start in range(len(parts) - 1, -1, -1):
+        if not parts[start].isidentifier():
+            break
+        names.append(".".join(parts[start:]))
+    return tuple(reversed(names))
 
 
 def _url_path(path: str) -> str:
@@ -133,15 +154,32 @@ class NameIndex:
     targets: Mapping[str, tuple[Target, ...]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, pages: Mapping[str, Iterable[tuple[str, str, bool]]]) -> NameIndex:
+    def build(
+        cls,
+        pages: Mapping[str, Iterable[tuple[str, str, bool]]],
+        sources: Mapping[str, str] | None = None,
+    ) -> NameIndex:
         """From page path -> (qualified name, symbol id, shared) of the symbols it documents; a symbol
-        that is not ``shared`` is linked only from its own page."""
+        that is not ``shared`` is linked only from its own page.
+
+        ``sources`` (page path -> the source it documents) adds module-qualified names: for
+        ``docbot/markers.py``, ``markers.front_matter`` and ``docbot.markers.front_matter`` name the
+        symbol ``front_matter``, and ``docbot.markers`` names the page itself.
+        """
         targets: dict[str, list[Target]] = {}
         for page, named in pages.items():
             named = list(named)
             anchors = anchor_ids(symbol_id for _, symbol_id, _ in named)
+            modules = module_names((sources or {}).get(page, ""))
+            shared_page = any(shared for _, _, shared in named)
+            # A bare file name (``site``, ``config``) is too often a plain word: a module is named by
+            # two parts or more.
+            for module in (m for m in modules if "." in m):
+                targets.setdefault(module, []).append(Target(page, "", shared_page))
             for name, symbol_id, shared in named:
-                targets.setdefault(name, []).append(Target(page, anchors[symbol_id], shared))
+                target = Target(page, anchors[symbol_id], shared)
+                for qualified in (name, *(f"{module}.{name}" for module in modules)):
+                    targets.setdefault(qualified, []).append(target)
         return cls({name: tuple(ts) for name, ts in sorted(targets.items())})
 
     def fingerprint(self) -> str:
@@ -163,8 +201,9 @@ class NameIndex:
         here = [t for t in found if t.page == page]
         if here:
             target = here[0]
-            return None if target.anchor == skip else f"#{target.anchor}"
+            return None if target.anchor in {skip, ""} else f"#{target.anchor}"
         if len(found) != 1 or not found[0].shared:
             return None
         target = found[0]
-        return f"{relative_link(page, target.page)}#{target.anchor}"
+        fragment = f"#{target.anchor}" if target.anchor else ""
+        return f"{relative_link(page, target.page)}{fragment}"
