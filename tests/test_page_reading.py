@@ -7,7 +7,11 @@ runs, and reads the page back: docbot's own markers shown in code, counts in wor
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
+from urllib.parse import unquote
+
+from markdown_it import MarkdownIt
 
 from docbot.cache.sqlite import SqliteCache
 from docbot.llm.offline import OfflineProvider
@@ -164,3 +168,26 @@ def test_module_qualified_names_link_across_pages(git_repo: GitRepo, tmp_path: P
         "Calls [`markers.front_matter`](markers.py.md#front_matter) and "
         "[`pkg.markers.front_matter()`](markers.py.md#front_matter) of [`pkg.markers`](markers.py.md)."
     ) in section(page, "run")
+
+
+MARKDOWN_BREAKING_NAMES = ["a](b.py", "[x].py", "p)q.py", "l<t>.py", "pi|pe.py", "back`tick.py", "sp ace&.py"]
+
+
+def test_paths_that_break_markdown_link_to_their_pages_from_the_index(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    files = {f"odd/{name}": f"def f():\n    '''Doc of {name}.'''\n" for name in MARKDOWN_BREAKING_NAMES}
+    pages(git_repo, tmp_path, files)
+    docs = git_repo.path / "docs/api"
+    index = (docs / "README.md").read_text(encoding="utf-8").split("\n---\n", 1)[1]
+    links: dict[str, str] = {}
+    for token in MarkdownIt("commonmark").parse(index):
+        children = token.children or []
+        for opening, label in pairwise(children):
+            if opening.type == "link_open" and label.type == "code_inline":
+                links[label.content] = str(opening.attrs["href"])
+    assert sorted(links) == sorted(MARKDOWN_BREAKING_NAMES)  # each name whole, as the link's text
+    for name, href in links.items():
+        target = (docs / unquote(href)).resolve()
+        assert target == (docs / "odd" / f"{name}.md").resolve() and target.is_file(), (name, href)
+        assert f'source: "odd/{name}"' in target.read_text(encoding="utf-8")
