@@ -676,6 +676,10 @@ class Settings:
         env=("DOCBOT_REPOSITORY_URL",),
         shown_default="the event's repository, else the `origin` remote; none: relative links",
     )  # fmt: skip
+    max_page_bytes: int = setting(
+        1_000_000, _number(int, 10_000, 1_000_000_000),
+        "a larger page ends after the last whole symbol that fits, with a note of how many were left out",
+    )  # fmt: skip
     files: FileSettings = FileSettings()
     chunking: ChunkSettings = ChunkSettings()
     llm: LlmSettings = LlmSettings()

@@ -339,7 +339,11 @@ def estimate_files(
     # The pages' keys carry their links; the repository is the setting's (the event's or the remote's
     # would only change which page entries are found, never which chunks are).
     links = pipeline.page_links(
-        tuple(files), out_dir=settings.out_dir, repo_url=settings.repository_url, commit=""
+        tuple(files),
+        out_dir=settings.out_dir,
+        repo_url=settings.repository_url,
+        commit="",
+        max_page_bytes=settings.max_page_bytes,
     )
     hits = pipeline.cached_pages(tuple(files), cache=cache, provider=provider, force=force, links=links)
     # Every file's chunk entries are read, those of cached pages too: they are the history.

@@ -42,7 +42,7 @@ from docbot.progress import NO_PROGRESS, Progress
 from docbot.publish.plan import DocsPlan
 from docbot.ranges import DiffRange, resolve_range
 from docbot.render.links import NameIndex, SourceLinks, is_test_source, web_url
-from docbot.render.page import LAYOUT, PageLinks, page_path, render_page
+from docbot.render.page import LAYOUT, MAX_PAGE_BYTES, PageLinks, page_path, render_bounded
 from docbot.report import BatchSummary, FileOutcome, RunReport
 
 if TYPE_CHECKING:  # only the Claude provider batches, and only llm/ imports the SDK
@@ -114,6 +114,7 @@ class Pages:
     symbols_invented: int = 0
     not_stored: tuple[FileOutcome, ...] = ()
     overview_failed: tuple[FileOutcome, ...] = ()  # published without an overview, and why
+    cut: tuple[FileOutcome, ...] = ()  # pages cut at the size cap, and what was left out
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,7 @@ def _file_key(f: SourceFile, provider: Provider, links: PageLinks) -> str:
             "repo": links.source.repo_url or "",
             "out_dir": links.out_dir,
             "names": hashlib.sha256(links.names.fingerprint().encode()).hexdigest(),
+            "max_bytes": links.max_bytes,
         },
     }
     return content_key(
@@ -811,6 +813,7 @@ def render_pages(
     sources: dict[str, str] = {}
     failed: list[FileOutcome] = []
     overview_failed: list[FileOutcome] = []
+    cut: list[FileOutcome] = []
     static = invented = 0
     fresh: dict[str, CacheEntry] = {}
     file_keys = {_file_key(f, provider, links): f.path for f in files}
@@ -839,9 +842,14 @@ def render_pages(
         )
         static += len(doc.missing)
         invented += doc.invented
-        text = render_page(doc, links)
+        rendered = render_bounded(doc, links)
+        text = rendered.text
         pages.append((page, text))
         sources[page] = f.path
+        if rendered.left_out:
+            # Recorded in the report, and not cached: the next run says so again.
+            cut.append(FileOutcome(f.path, _cut_reason(rendered.left_out, len(doc.sections), links)))
+            continue
         if overviews is not None and f.path in overviews.errors:
             # Published without its overview, and not cached: the next run asks for it again.
             overview_failed.append(FileOutcome(f.path, overviews.errors[f.path]))
@@ -861,7 +869,13 @@ def render_pages(
     not_stored = tuple(
         FileOutcome(file_keys[key], f"page: {reason}") for key, reason in cache.put_many(fresh).items()
     )
-    return Pages(tuple(pages), sources, tuple(failed), static, invented, not_stored, tuple(overview_failed))
+    return Pages(
+        tuple(pages), sources, tuple(failed), static, invented, not_stored, tuple(overview_failed), tuple(cut)
+    )
+
+
+def _cut_reason(left_out: int, total: int, links: PageLinks) -> str:
+    return f"page cut at {links.max_bytes:,} bytes (max_page_bytes): {left_out} of {total} symbols left out"
 
 
 def _named(sym: symbols.Symbol, *, in_tests: bool) -> tuple[str, str, bool]:
@@ -873,10 +887,16 @@ def _named(sym: symbols.Symbol, *, in_tests: bool) -> tuple[str, str, bool]:
 
 
 def page_links(
-    files: tuple[SourceFile, ...], *, out_dir: str, repo_url: str | None, commit: str
+    files: tuple[SourceFile, ...],
+    *,
+    out_dir: str,
+    repo_url: str | None,
+    commit: str,
+    max_page_bytes: int = MAX_PAGE_BYTES,
 ) -> PageLinks:
     """Where the run's pages link: source lines on ``repo_url`` at ``commit`` (relative without one),
-    and the names of every symbol the run documents, for cross-links between its pages."""
+    and the names of every symbol the run documents, for cross-links between its pages; and the
+    pages' size cap."""
     names = NameIndex.build(
         {
             page_path(out_dir, f.path): [_named(s, in_tests=is_test_source(f.path)) for s in f.symbols]
@@ -884,7 +904,9 @@ def page_links(
         },
         sources={page_path(out_dir, f.path): f.path for f in files},
     )
-    return PageLinks(out_dir=out_dir, source=SourceLinks(repo_url, commit), names=names)
+    return PageLinks(
+        out_dir=out_dir, source=SourceLinks(repo_url, commit), names=names, max_bytes=max_page_bytes
+    )
 
 
 def list_changes(spec: RunSpec, git: Git) -> tuple[DiffRange, list[FileChange]]:
@@ -945,6 +967,7 @@ def run(
         out_dir=out_dir,
         repo_url=settings.repository_url or repo_url or (web_url(remote) if remote else None),
         commit=span.head,
+        max_page_bytes=settings.max_page_bytes,
     )
     if settings.shard is not None:
         # This job's part of the same deal every shard computes; pages are the final job's business.
@@ -1021,6 +1044,7 @@ def run(
         symbols_static=pages.symbols_static,
         symbols_invented=pages.symbols_invented,
         overviews_failed=list(pages.overview_failed),
+        pages_cut=list(pages.cut),
         quality_unknown_names=answers.quality.unknown_names,
         quality_dropped_params=answers.quality.dropped_params,
         quality_reasked=answers.quality.reasked,

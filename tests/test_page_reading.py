@@ -7,6 +7,7 @@ runs, and reads the page back: docbot's own markers shown in code, counts in wor
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 from pathlib import Path
 from urllib.parse import unquote
@@ -191,3 +192,43 @@ def test_paths_that_break_markdown_link_to_their_pages_from_the_index(
         target = (docs / unquote(href)).resolve()
         assert target == (docs / "odd" / f"{name}.md").resolve() and target.is_file(), (name, href)
         assert f'source: "odd/{name}"' in target.read_text(encoding="utf-8")
+
+
+def test_a_page_beyond_the_size_cap_is_cut_at_a_symbol_with_a_note(git_repo: GitRepo, tmp_path: Path) -> None:
+    body = "    '''Return the value, explained at some length so that each section is large.'''\n"
+    git_repo.write("big.py", "".join(f"def f{i:03}():\n{body}\n\n" for i in range(200)))
+    git_repo.commit("big")
+    store = SqliteCache(tmp_path / "cache.sqlite3")
+    try:
+        runs = [
+            run_local(
+                git_repo.path, store=store, provider=OfflineProvider(), all_files=True, max_page_bytes=10_000
+            )
+            for _ in range(2)
+        ]
+    finally:
+        store.close()
+    page = (git_repo.path / "docs/api/big.py.md").read_text(encoding="utf-8")
+    assert len(page.encode()) <= 10_000
+    shown = re.findall(r'^### <a id="(f\d+)"></a>', page, flags=re.MULTILINE)
+    kept = len(shown)
+    assert 0 < kept < 200 and shown == [f"f{i:03}" for i in range(kept)]  # a prefix, each section whole
+    last = kept - 1
+    assert page.endswith(
+        f'### <a id="f{last:03}"></a>`f{last:03}`\n\n*function, [lines {4 * last + 1}–{4 * last + 2}]'
+        f"(../../big.py#L{4 * last + 1}-L{4 * last + 2})*\n\n```python\ndef f{last:03}()\n```\n\n"
+        "Return the value, explained at some length so that each section is large.\n"
+    )
+    assert (
+        f"> **{200 - kept} symbols of 200 left out:** the page reached its size cap of 10,000 bytes "
+        f"(`max_page_bytes`), so it ends after {kept} symbols; the source has the rest."
+    ) in page
+    assert f"- [`f{kept - 1:03}`](#f{kept - 1:03}) (function)\n\n## Reference" in page
+    for report in runs:  # recorded every time (a cut page is not served from the cache)
+        cut = report.to_json()["pages"]["cut"]
+        reason = f"page cut at 10,000 bytes (max_page_bytes): {200 - kept} of 200 symbols left out"
+        assert cut == [{"path": "big.py", "reason": reason}]
+        assert (
+            "Pages cut at max_page_bytes",
+            f"big.py: {200 - kept} of 200 symbols left out",
+        ) in report.extra_rows()

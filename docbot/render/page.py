@@ -39,14 +39,31 @@ def page_path(out_dir: str, source: str) -> str:
     return f"{out_dir}/{source}.md"
 
 
+# A page larger than this is cut (the ``max_page_bytes`` setting's default): GitHub stops rendering a
+# Markdown file at about 1 MB, and no reader scrolls further.
+MAX_PAGE_BYTES = 1_000_000
+# Room kept for the note that says what was cut, and for what publishing adds (``safe.neutralise``'s
+# zero-width joiners, a site's front matter keys).
+_CUT_RESERVE = 2_000
+
+
 @dataclass(frozen=True)
 class PageLinks:
     """What a page links to beyond itself: the docs folder (for relative links), the source of each
-    symbol's lines, and the other pages' symbols."""
+    symbol's lines, and the other pages' symbols; and how large the page may be (``max_bytes``)."""
 
     out_dir: str = "docs/api"
     source: SourceLinks = field(default_factory=SourceLinks)
     names: NameIndex = field(default_factory=NameIndex)
+    max_bytes: int = MAX_PAGE_BYTES
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """A page's Markdown, and how many of its symbols were left out to keep it under the size cap."""
+
+    text: str
+    left_out: int = 0
 
 
 def summary_line(doc: FileDoc) -> str:
@@ -66,6 +83,8 @@ class _Writer:
         self.page = page_path(links.out_dir, doc.path)
         self.anchors = anchor_ids(s.symbol.id for s in doc.sections)
         self.lang = fence_tag(doc.language)
+        self.kept = len(doc.sections)  # the sections shown (a prefix: the rest is cut by size)
+        self.cut: frozenset[str] = frozenset()  # the ids of the symbols cut
 
     def code(self, skip: str | None = None) -> Callable[[str], str]:
         def render(text: str) -> str:
@@ -129,6 +148,8 @@ class _Writer:
         return out
 
     def to_anchor(self, section: Section) -> str:
+        if section.symbol.id in self.cut:
+            return inline_code(section.symbol.name)  # cut from the page: no anchor to link to
         return f"[{inline_code(section.symbol.name)}](#{self.anchors[section.symbol.id]})"
 
     def contents(self) -> list[str]:
@@ -139,6 +160,17 @@ class _Writer:
             level = min(s.symbol.depth, level + 1)
             out.append(f"{'    ' * level}- {self.to_anchor(s)} ({s.symbol.kind})")
         return out
+
+    def cut_note(self) -> list[str]:
+        left_out = len(self.doc.sections) - self.kept
+        if not left_out:
+            return []
+        return [
+            f"> **{count(left_out, 'symbol')} of {len(self.doc.sections)} left out:** the page reached "
+            f"its size cap of {self.links.max_bytes:,} bytes (`max_page_bytes`), so it ends after "
+            f"{count(self.kept, 'symbol')}; the source has the rest.",
+            "",
+        ]
 
     def metrics(self) -> list[str]:
         doc = self.doc
@@ -153,7 +185,29 @@ class _Writer:
             out += [f"> {count(len(doc.missing), 'symbol')} documented from the code alone (no answer).", ""]
         return out
 
-    def render(self) -> str:
+    def render(self) -> RenderedPage:
+        """The page, cut after the last whole section that fits in ``links.max_bytes``."""
+        contents = self.contents()
+        sections = [self.section(s) for s in self.doc.sections]
+        budget = self.links.max_bytes - _CUT_RESERVE - _size(self.head())
+        used = 0
+        for kept, (line, section) in enumerate(zip(contents, sections, strict=True)):
+            used += _size([line, *section])
+            if used > budget:
+                self.kept = kept
+                self.cut = frozenset(s.symbol.id for s in self.doc.sections[kept:])
+                break
+        out = self.head()
+        if self.doc.sections:
+            out += ["## Contents", ""]
+            out += contents[: self.kept]
+            out += ["", "## Reference", ""]
+            for section in sections[: self.kept]:
+                out += section
+        return RenderedPage("\n".join(out).rstrip() + "\n", len(sections) - self.kept)
+
+    def head(self) -> list[str]:
+        """Everything above the Contents: front matter, title, overview, figures, module-level code."""
         doc = self.doc
         out = [front_matter(doc.path, doc.source_sha256, _description(doc)).rstrip("\n"), ""]
         out += [f"# {inline_code(doc.path)}", ""]
@@ -163,17 +217,17 @@ class _Writer:
         size = count(doc.total_lines, "line")
         out += [f"*{doc.language}, {size}, {kinds}; source sha256 `{doc.source_sha256[:12]}`*", ""]
         out += self.metrics()
+        out += self.cut_note()
         if doc.notes:
             out += ["## Module-level code", ""]
             for note in doc.notes:
                 out += [f"*{self.lines(note.start, note.end, capital=True)}:* {self.text(note.text)}", ""]
-        if doc.sections:
-            out += ["## Contents", ""]
-            out += self.contents()
-            out += ["", "## Reference", ""]
-            for section in doc.sections:
-                out += self.section(section)
-        return "\n".join(out).rstrip() + "\n"
+        return out
+
+
+def _size(lines: list[str]) -> int:
+    """The bytes ``lines`` take on the page, one newline each."""
+    return sum(len(line.encode("utf-8", "surrogatepass")) + 1 for line in lines)
 
 
 def _description(doc: FileDoc) -> dict[str, str]:
@@ -191,5 +245,14 @@ def render_page(doc: FileDoc, links: PageLinks | None = None) -> str:
         doc: what the page shows.
         links: the docs folder, where source lines link and the names other pages document
             (default: ``docs/api``, relative source links, no cross-page links).
+    """
+    return render_bounded(doc, links).text
+
+
+def render_bounded(doc: FileDoc, links: PageLinks | None = None) -> RenderedPage:
+    """The Markdown page of one source file, and how many symbols the size cap left out.
+
+    A page beyond ``links.max_bytes`` ends after the last whole symbol section that fits; a note at the
+    top says how many symbols were left out and why (the Contents lists the sections shown).
     """
     return _Writer(doc, links or PageLinks()).render()
