@@ -232,3 +232,28 @@ def test_a_page_beyond_the_size_cap_is_cut_at_a_symbol_with_a_note(git_repo: Git
             "Pages cut at max_page_bytes",
             f"big.py: {200 - kept} of 200 symbols left out",
         ) in report.extra_rows()
+
+
+READING_SOURCE = '''class wait_fixed:
+    """Wait a fixed time; see `stop_after(3)`.
+
+    .. warning:: Never
+                 forever.
+    """
+
+    def __init__(self, wait):
+        self.wait_fixed = wait
+
+
+def stop_after(n):
+    """Stop."""
+'''
+
+
+def test_admonitions_calls_and_a_symbols_own_name(git_repo: GitRepo, tmp_path: Path) -> None:
+    page = pages(git_repo, tmp_path, {"w.py": READING_SOURCE})["w.py"]
+    cls = section(page, "wait_fixed")
+    # A call with its arguments links to the function; a reST warning is a bold "Warning:".
+    assert "Wait a fixed time; see [`stop_after(3)`](#stop_after).\n\n**Warning:** Never forever." in cls
+    # The attribute's fallback sentence names the attribute itself, not the class that shares its name.
+    assert section(page, "wait_fixed.wait_fixed").endswith("Attribute `wait_fixed`.")

@@ -6,7 +6,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from docbot.render.links import NameIndex, SourceLinks, anchor_ids, is_test_source, web_url
-from docbot.render.markdown import anchor, escape_text, fenced_block, inline_code
+from docbot.render.markdown import anchor, escape_blocks, escape_text, fenced_block, inline_code
 
 _MD = MarkdownIt("commonmark")
 
@@ -168,3 +168,36 @@ def test_module_qualified_names_link_to_the_symbol_and_dotted_modules_to_the_pag
     assert index.link("markers", here) is None and index.link("cli", here) is None
     assert index.link("docbot.markers", "docs/api/docbot/markers.py.md") is None
     assert index.link("other.front_matter", here) is None
+
+
+def test_escape_blocks_keeps_lists_code_and_notes_and_escapes_their_text() -> None:
+    text = (
+        "Intro <b>.\n\n- one\n  more\n    - nested\n1) first\n\n.. note::\n\n    Body\n    wraps.\n\n"
+        "Example::\n\n    x = {1}\n\n>>> f()\n2\n\n```js\na`b\n```"
+    )
+    assert escape_blocks(text, lang="python") == "\n".join(
+        [
+            "Intro &lt;b&gt;.",
+            "",
+            "- one more",
+            "    - nested",
+            "1. first",
+            "",
+            "**Note:** Body wraps.",
+            "",
+            "Example:",
+            "",
+            "```python",
+            "x = {1}",
+            "```",
+            "",
+            "```pycon",
+            ">>> f()",
+            "2",
+            "```",
+            "",
+            "```js",
+            "a`b",
+            "```",
+        ]
+    )

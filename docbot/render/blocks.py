@@ -2,8 +2,9 @@
 
 A docstring's description is plain text laid out by convention, not Markdown: bullets (``-``, ``*``,
 ``+``) and numbered items (``1.``, ``2)``) with their indented continuation lines, reST literal blocks
-(a paragraph ending in ``::`` and the indented lines under it), doctest sessions (``>>>`` lines and
-their output), fenced blocks a model may write, and headings underlined with ``---`` or ``===``.
+(a paragraph ending in ``::`` and the indented lines under it), admonitions (``.. warning:: text``),
+doctest sessions (``>>>`` lines and their output), fenced blocks a model may write, and headings
+underlined with ``---`` or ``===``.
 ``parse`` reads that layout into ``Block`` values; ``render.markdown.escape_blocks`` writes them out,
 every piece of text escaped, so the page keeps the lists and examples instead of one long paragraph.
 
@@ -23,15 +24,21 @@ _ITEM = re.compile(r"([-*+]|\d{1,9}[.)])[ \t]+(\S.*)")
 _FENCE = re.compile(r"(`{3,}|~{3,})[ \t]*([^`\s]*)[^`]*")
 _UNDERLINE = re.compile(r"(-{3,}|={3,}|~{3,}|\^{3,})")
 _DOCTEST = re.compile(r">>>(?: |$)")
+# reST admonitions: ``.. warning:: text``, its body on the same line, indented under it, or both.
+_ADMONITION = re.compile(
+    r"\.\.[ \t]+(attention|caution|danger|error|hint|important|note|seealso|tip|todo|warning)::[ \t]*(.*)",
+    re.IGNORECASE,
+)
+_TITLES = {"seealso": "See also", "todo": "To do"}
 
 
 @dataclass(frozen=True)
 class Block:
-    """One block: ``kind`` is ``paragraph``, ``item``, ``code`` or ``heading``.
+    """One block: ``kind`` is ``paragraph``, ``item``, ``code``, ``heading`` or ``note``.
 
     ``depth`` is the list level of an item (0 at the top), or for a paragraph the level of the item it
-    continues plus one (0: not in a list). ``marker`` is an item's ``-`` or ``3.``; ``lang`` a code
-    block's language tag (``pycon`` for a doctest).
+    continues plus one (0: not in a list). ``marker`` is an item's ``-`` or ``3.``, or a note's title
+    (``Warning``); ``lang`` a code block's language tag (``pycon`` for a doctest).
     """
 
     kind: str
@@ -66,6 +73,7 @@ class _Reader:
         self.literal_next = False  # the last paragraph ended with "::"
         self.literal_indent = 0  # and was indented this much: its literal block is indented more
         self.blank_before = True
+        self.note_title = ""  # an admonition opened with no text: its indented body is its text
 
     def close(self) -> None:
         if not self.open:
@@ -130,6 +138,20 @@ class _Reader:
             self.code(self.lines[i:end], "pycon")
             return end
         literal = literal and indent > self.literal_indent
+        admonition = _ADMONITION.fullmatch(stripped)
+        if admonition:
+            name = admonition.group(1).lower()
+            title = _TITLES.get(name, name.capitalize())
+            self.close()
+            self.note_title = "" if admonition.group(2) else title
+            if admonition.group(2):
+                self.start("note", admonition.group(2), indent, 0, title)
+            return i + 1
+        if self.note_title and indent > 0:
+            title, self.note_title = self.note_title, ""
+            self.start("note", line, indent, 0, title)
+            return i + 1
+        self.note_title = ""
         if blank_before and not self.open and (literal or (not self.levels and indent >= 4)):
             # A literal block, or an indented block outside a list: code, as docstrings and Markdown mean.
             end = i

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 # The page's own section headings: a symbol whose slug is one of these gets a numbered anchor.
 RESERVED_ANCHORS = frozenset({"contents", "reference", "module-level-code"})
 _NOT_SLUG = re.compile(r"[^a-z0-9._]+")
-_CALL = re.compile(r"\(\s*\)$")
+_CALL = re.compile(r"\([^()]*\)$")
 _TEST_FOLDERS = frozenset({"test", "tests", "__tests__", "spec", "specs"})
 # test_x.py, x_test.py, x_test.go, x.test.ts, x.spec.js, conftest.py, XTest.java, XTests.kt, XTests.cs
 _TEST_FILE = re.compile(r"test_.*|.*_test\.\w+|.*\.(test|spec)\.\w+|conftest\.py|.*Tests?\.(java|kt|cs)")

@@ -139,7 +139,8 @@ def escape_blocks(text: str, *, code: Callable[[str], str] | None = None, lang: 
     """A docstring's or model's description as Markdown that keeps its blocks, every piece escaped.
 
     Paragraphs, bullet and numbered lists (nested four spaces a level, which Python-Markdown needs),
-    headings underlined in the text (shown bold: a page's own headings stay the page's) and code
+    headings underlined in the text (shown bold: a page's own headings stay the page's), admonitions
+    (a bold ``Warning:`` before their text) and code
     (literal ``::`` blocks, indented blocks, doctests, fences) come out as such; the text of each is
     escaped as ``escape_text`` escapes it, so none of it is raw HTML or a block of its own making.
 
@@ -160,6 +161,8 @@ def escape_blocks(text: str, *, code: Callable[[str], str] | None = None, lang: 
             rendered = fenced_block(block.text, block.lang)
         elif block.kind == "heading":
             rendered = f"**{span(block.text)}**"
+        elif block.kind == "note":
+            rendered = f"**{block.marker}:** {_escape_line(block.text, span)}"
         elif block.kind == "item":
             marker = "-" if block.marker in {"-", "*", "+"} else block.marker[:-1] + "."
             rendered = f"{'    ' * block.depth}{marker} {_escape_line(block.text, span)}"

@@ -82,12 +82,20 @@ class _Writer:
         self.links = links
         self.page = page_path(links.out_dir, doc.path)
         self.anchors = anchor_ids(s.symbol.id for s in doc.sections)
+        self.ids = {a: symbol_id for symbol_id, a in self.anchors.items()}  # anchor -> symbol id
         self.lang = fence_tag(doc.language)
         self.kept = len(doc.sections)  # the sections shown (a prefix: the rest is cut by size)
         self.cut: frozenset[str] = frozenset()  # the ids of the symbols cut
 
     def code(self, skip: str | None = None) -> Callable[[str], str]:
+        # In a symbol's own section its bare name is itself ("Attribute `wait_fixed`." of
+        # `wait_fixed.wait_fixed`), never the class or function that happens to share it.
+        symbol_id = self.ids.get(skip or "", "")
+        own = {symbol_id.split("@")[0].rsplit(".", 1)[-1]} if symbol_id else set()
+
         def render(text: str) -> str:
+            if text.strip() in own:
+                return inline_code(text)
             target = self.links.names.link(text, self.page, skip=skip)
             return f"[{inline_code(text)}]({target})" if target else inline_code(text)
 
