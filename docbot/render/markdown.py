@@ -11,6 +11,8 @@ these among them); character references for what one of them reads as syntax and
 (``<`` ``>`` ``&`` ``{`` ``}`` ``|`` ``~``, and a ``:`` that starts a line, Docusaurus's ``:::``): MDX and
 both Markdown dialects decode ``&#123;`` to a plain ``{``. Code spans in the text (``like this``) stay
 code spans; the lines of a paragraph are joined, so no line but the first can start a block.
+``escape_blocks`` is the one exception, for descriptions: it keeps the lists and code blocks a
+docstring lays out (``render.blocks``) and escapes the text inside them the same way.
 
 The only raw HTML docbot writes itself (here and in ``render.bodies``) is listed in ``ALLOWED_HTML``,
 which ``render.safe`` imports: one list for what is written and what is let through.
