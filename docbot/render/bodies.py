@@ -53,7 +53,8 @@ def stats_table(report: RunReport) -> str:
         ("Pages written / deleted", f"{len(report.written_pages)} / {len(report.deleted_pages)}"),
         (
             f"Cache ({report.cache_backend}, per {unit})",
-            f"{report.cache_hits} hits / {report.cache_misses} misses ({report.hit_rate:.0%} hit rate)"
+            f"{count(report.cache_hits, 'hit')} / {count(report.cache_misses, 'miss')} "
+            f"({report.hit_rate:.0%} hit rate)"
             + ("" if report.cache_available or report.cache_backend == "none" else ", unavailable"),
         ),
         (
