@@ -479,6 +479,12 @@ def apply(language: str, source: str, edits: Sequence[Edit]) -> str | None:
     return new
 
 
+def comment_only(f: FileEdits) -> bool:
+    """Whether ``f``'s new text differs from its old one in comments and docstrings only: checked again
+    right before a commit, whatever produced the ``FileEdits``."""
+    return code_shape(f.language, f.new) == code_shape(f.language, f.old)
+
+
 def unified_diff(path: str, old: str, new: str) -> str:
     """A ``git apply``-able unified diff of one file (``a/`` and ``b/`` prefixes)."""
     diff = difflib.unified_diff(

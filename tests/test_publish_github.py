@@ -11,7 +11,7 @@ import pytest
 from docbot.errors import ConfigError, TransientError
 from docbot.markers import STICKY_COMMENT as COMMENT_MARKER
 from docbot.markers import marker_line
-from docbot.publish.github import GitHubPublisher, Target
+from docbot.publish.github import GitHubPublisher, SourceEdit, Target
 from docbot.publish.github_api import (
     GitHubApi,
     GitHubApiError,
@@ -487,3 +487,35 @@ def test_enterprise_server_api_under_a_path_prefix(tmp_path: Path, git_repo: Git
     assert [(r.path, r.status) for r in ghes.fake.requests if r.status >= 400] == [
         ("/repos/octo/project/git/ref/heads/docbot/main", 404)
     ]
+
+
+def test_source_commits_refuse_symlinks_workflows_and_paths_outside_the_repository(
+    world: GitHubWorld, git_repo: GitRepo, clock: Clock
+) -> None:
+    (git_repo.path / "lib").symlink_to("src")  # on GitHub, lib/a.py leads through a symlink
+    (git_repo.path / "link.py").symlink_to("src/a.py")
+    git_repo.commit("links")
+    world.sync("main")
+    old = b"def a():\n    return 1\n"
+    new = b'def a():\n    """One."""\n    return 1\n'
+    publisher = GitHubPublisher(make_api(world, clock), Target("pull_request", branch="main"))
+    edits = [
+        SourceEdit(path, old, new)
+        for path in ("lib/a.py", "link.py", "../a.py", ".github/workflows/ci.yml", "src/missing.py")
+    ]
+
+    record = publisher.publish_sources(edits, title="t", body=lambda files: "b")
+
+    assert dict(record.refused) == {
+        "lib/a.py": "lib is a symlink in the repository; docbot never writes through one",
+        "link.py": "link.py is a symlink in the repository; docbot never writes through one",
+        "../a.py": "is not a clean relative path inside the repository",
+        ".github/workflows/ci.yml": "is under .github/workflows, where docbot never writes",
+        "src/missing.py": "is not in the repository on main",
+    }
+    assert world.fake.writes() == [] and world.fake.pulls == {}
+
+    # The one file that is a regular file with the text the edit was made from is committed.
+    done = publisher.publish_sources([SourceEdit("src/a.py", old, new)], title="t", body=lambda f: "b")
+    assert (done.operation, done.written) == ("created", ("src/a.py",))
+    assert world.files_at("docbot/docstrings/main")["src/a.py"] == new.decode().rstrip("\n")
