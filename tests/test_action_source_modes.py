@@ -166,3 +166,33 @@ def test_docstrings_mode_dispatched_on_a_tag_is_a_clear_error(harness: Harness) 
     assert run.code == 1
     assert "mode docstrings opens a pull request into a branch" in run.stdout
     assert harness.fake.writes() == []
+
+
+def test_docstrings_mode_dry_run_on_a_push_says_what_it_would_commit_and_writes_nothing(
+    harness: Harness,
+) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+    inputs = {"mode": "docstrings", "dry_run": "true"}
+
+    run = harness.run("push", push_payload(first, second), inputs, in_process=True)
+
+    assert run.code == 0, run.stdout
+    assert "2 docstrings in 1 files would be committed (dry run)" in run.summary
+    assert "- <code>src/greeter.py</code>: 2 docstrings" in run.summary
+    assert harness.fake.calls() == [] and harness.repo.git("status", "--porcelain") == ""
+
+
+def test_docstrings_pull_request_refused_by_settings_leaves_the_branch_and_says_how(harness: Harness) -> None:
+    first, second = two_commits(harness.repo)
+    harness.world.sync("main")
+    harness.fake.actions_may_create_prs = False
+
+    run = harness.run("push", push_payload(first, second), {"mode": "docstrings"}, in_process=True)
+
+    assert run.code == 0, run.stdout
+    assert run.outputs["operation"] == "committed" and harness.fake.pulls == {}
+    assert "Allow GitHub Actions to create and approve pull requests" in run.stdout
+    compare = "https://github.test/octo/project/compare/main...docbot/docstrings/main?expand=1"
+    assert compare in run.summary
+    assert harness.world.bare_git("rev-parse", "docbot/docstrings/main^") == second

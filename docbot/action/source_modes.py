@@ -159,9 +159,8 @@ def _docstrings_pull_request(
     if settings.publish.dry_run:
         record = PublishRecord(branch=branch, written=tuple(f.path for f in files))
     else:
-        publisher = GitHubPublisher(
-            api(), Target("pull_request", branch=spec.target_branch), local_blob=git.try_read_blob
-        )
+        target = Target("pull_request", branch=spec.target_branch, server_url=runner.server_url)
+        publisher = GitHubPublisher(api(), target, local_blob=git.try_read_blob)
         edits = [SourceEdit(f.path, f.old.encode("utf-8"), f.new.encode("utf-8")) for f in files]
         trigger = settings.publish.trigger_phrase
         record = publisher.publish_sources(
