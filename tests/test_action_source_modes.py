@@ -122,7 +122,9 @@ def test_docstrings_mode_on_a_dispatch_opens_a_pull_request_that_a_later_push_ke
     assert harness.world.bare_git("rev-parse", f"{branch}^") == third
     changed = _docstring_commit_only_adds_comments(harness, branch, "main")
     assert changed == ["src/greeter.py", "src/shapes.py"]
-    assert "<code>src/shapes.py</code>" in harness.fake.pulls[1].body
+    body = harness.fake.pulls[1].body
+    assert "- <code>src/greeter.py</code>: docstrings of an earlier run" in body
+    assert "- <code>src/shapes.py</code>: <code>circle</code>" in body
     assert len(harness.fake.pulls) == 1
 
 

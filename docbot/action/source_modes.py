@@ -122,9 +122,11 @@ def _pull_request_body(files: list[FileEdits], written: tuple[str, ...], trigger
         "change: each file was parsed again and its syntax tree without them is the same.",
         "",
     ]
-    for f in files:
-        if f.path in written:
-            lines.append(f"- {_code(f.path)}: " + ", ".join(_code(e.symbol) for e in f.edits))
+    ours = {f.path: f for f in files}
+    for path in written:
+        f = ours.get(path)
+        symbols = ", ".join(_code(e.symbol) for e in f.edits) if f else "docstrings of an earlier run"
+        lines.append(f"- {_code(path)}: {symbols}")
     return neutralise("\n".join(lines) + "\n", trigger_phrase=trigger)
 
 
