@@ -519,3 +519,26 @@ def test_source_commits_refuse_symlinks_workflows_and_paths_outside_the_reposito
     done = publisher.publish_sources([SourceEdit("src/a.py", old, new)], title="t", body=lambda f: "b")
     assert (done.operation, done.written) == ("created", ("src/a.py",))
     assert world.files_at("docbot/docstrings/main")["src/a.py"] == new.decode().rstrip("\n")
+
+
+def test_source_commits_carry_over_only_docbots_own_commit(
+    world: GitHubWorld, git_repo: GitRepo, clock: Clock
+) -> None:
+    git_repo.write("src/b.py", "def b():\n    return 2\n")
+    git_repo.commit("b")
+    world.sync("main")
+    publisher = GitHubPublisher(make_api(world, clock), Target("pull_request", branch="main"))
+    a_old, a_new = b"def a():\n    return 1\n", b'def a():\n    """One."""\n    return 1\n'
+    b_old, b_new = b"def b():\n    return 2\n", b'def b():\n    """Two."""\n    return 2\n'
+    assert publisher.publish_sources([SourceEdit("src/a.py", a_old, a_new)], title="t", body=lambda f: "b")
+    # Someone else commits to docbot's branch: the next run rebuilds it from docbot's own edits only.
+    git_repo.git("fetch", "-q", str(world.bare), "docbot/docstrings/main")
+    git_repo.git("checkout", "-q", "FETCH_HEAD")
+    git_repo.write("src/c.py", "c = 3\n")
+    human = git_repo.commit("a hand-made change")
+    git_repo.git("push", "-q", str(world.bare), f"{human}:refs/heads/docbot/docstrings/main", "--force")
+
+    again = publisher.publish_sources([SourceEdit("src/b.py", b_old, b_new)], title="t", body=lambda f: "b")
+
+    assert (again.operation, again.written) == ("updated", ("src/b.py",))
+    assert world.bare_git("diff", "--name-only", "main", "docbot/docstrings/main").split() == ["src/b.py"]

@@ -86,6 +86,10 @@ class SourceEdit:
     new: bytes
 
 
+# The subject of docbot's docstrings commits: only such a commit's files are carried into the next one.
+DOCSTRINGS_SUBJECT = "docs: add docstrings to"
+
+
 def docstrings_branch(base: str) -> str:
     """The branch of the docstrings pull request into ``base`` (beside ``docbot/<base>``, the pages')."""
     return f"docbot/docstrings/{base}"
@@ -620,7 +624,7 @@ class GitHubPublisher:
                 elements.append(InputGitTreeElement(path, mode, "blob", sha=sha))
         new_tree = self.api.call("POST tree", lambda: repo.create_git_tree(elements, base_commit.tree))
         # No trailer: a push of the merged docstrings must still start the pages run (the sources changed).
-        message = f"docs: add docstrings to {len(files)} file(s)\n\n" + "".join(f"- {p}\n" for p in files)
+        message = f"{DOCSTRINGS_SUBJECT} {len(files)} file(s)\n\n" + "".join(f"- {p}\n" for p in files)
         commit = self.api.call(
             "POST commit", lambda: repo.create_git_commit(message, new_tree, [base_commit])
         )
@@ -632,8 +636,8 @@ class GitHubPublisher:
     ) -> tuple[dict[str, Entry], dict[str, Entry]]:
         """What an open docstrings pull request's commit changed, and the part of it still to keep: the
         files unchanged on the base since (the branch is rebuilt on the new base head each time)."""
-        if len(prev.parents) != 1:
-            return {}, {}
+        if len(prev.parents) != 1 or not prev.message.startswith(DOCSTRINGS_SUBJECT):
+            return {}, {}  # not docbot's own commit: nothing on it is a file docbot was asked to edit
         parent = self.api.call("GET parent commit", lambda: self.api.repo.get_git_commit(prev.parents[0].sha))
         previous: dict[str, Entry] = {}
         kept: dict[str, Entry] = {}
