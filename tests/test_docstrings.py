@@ -362,3 +362,10 @@ def test_line_separators_other_than_lf_neither_shift_lines_nor_reach_a_comment()
     assert edit.start == 3  # the line of `export function`, counted as tree-sitter does
     new = apply("javascript", source, [edit])
     assert new is not None and "\u2028return" not in new
+
+
+def test_a_doc_comment_under_a_macro_without_a_semicolon_is_read_back() -> None:
+    # PYBIND11_NAMESPACE_BEGIN(detail) style: the parser's unfinished statement swallows the comment.
+    source = "NAMESPACE_BEGIN(detail)\n\n// forward declarations\n/** Counts. */\nint count();\n"
+    syms = symbols.extract_symbols(source, "cpp", visibility="public")
+    assert [(s.id, s.docstring, s.start) for s in syms] == [("count", "forward declarations\nCounts.", 3)]
