@@ -26,7 +26,8 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from importlib import metadata
 from pathlib import Path
 
 import griffe
@@ -265,6 +266,13 @@ def npm_package(spec: str, work: Path) -> Path:
     return dest
 
 
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:  # a module whose distribution has another name
+        return ""
+
+
 def table(results: Sequence[Result]) -> str:
     rows = [
         "| package | language | files | public API | with a heading | overloads with the implementation's "
@@ -308,9 +316,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         work = Path(tmp)
         for name in packages:
             module = __import__(name)
-            results.append(python(Path(module.__file__ or "").parent, work))
+            result = python(Path(module.__file__ or "").parent, work)
+            results.append(replace(result, package=f"{name} {_version(name)}".strip()))
         for spec in args.npm:
-            results.append(typescript(npm_package(spec, work), work))
+            results.append(replace(typescript(npm_package(spec, work), work), package=spec))
         results += [typescript(Path(p).resolve(), work) for p in args.ts]
         results += [go(Path(p).resolve(), work) for p in args.go]
     print(table(results))
