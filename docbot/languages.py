@@ -263,6 +263,9 @@ _JS_IMPORTS = r"^(import\b|export\s.*\bfrom\b|(const|let|var)\s.*=\s*require\()"
 _TS_LEADING_GENERIC = re.compile(rb"^[ \t]*([ \t])<[A-Za-z_$]", re.M)
 # What a finished member type ends with: a name, `)`, `]`, `}`, a string or a closing `>` (not `=>`).
 _TS_TYPE_END = re.compile(rb"(?:[\w$)\]}'\"`]|(?<!=)>)\Z")
+# How far back the member before such a line is looked for: the repair stays linear in the file's size
+# (a comment longer than this between two signatures just leaves that line as the grammar reads it).
+_TS_LOOKBACK = 4096
 
 
 def _before_comments(text: bytes) -> bytes:
@@ -289,8 +292,9 @@ def repair_ts_generic_signatures(data: bytes) -> bytes:
     """
     out = bytearray(data)
     for match in _TS_LEADING_GENERIC.finditer(data):
-        if _TS_TYPE_END.search(_before_comments(data[: match.start(1)])):
-            out[match.start(1)] = ord(";")
+        at = match.start(1)
+        if _TS_TYPE_END.search(_before_comments(data[max(0, at - _TS_LOOKBACK) : at])):
+            out[at] = ord(";")
     return bytes(out)
 
 
