@@ -969,7 +969,8 @@ def run(
         )
     shard_reports, unreadable = shard.read_shard_reports(_matching(settings.repo, settings.shard_reports))
     hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force, links=links)
-    # When the run may batch, the overviews the cache lacks are offered to the chunks' batch.
+    # When the run may batch, the overviews the cache lacks are offered to the chunks' batch (a run that
+    # never batches looks them up once, in the overview stage).
     batch_overviews = (
         overview.missing(
             [f.overview_request() for f in selection.files if f.path not in hits.pages],
@@ -977,7 +978,7 @@ def run(
             provider=provider,
             force=spec.force,
         )
-        if batches is not None and isinstance(provider, OverviewProvider)
+        if batches is not None and batches.may_batch() and isinstance(provider, OverviewProvider)
         else {}
     )
     answers = document_chunks(

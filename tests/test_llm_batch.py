@@ -320,3 +320,13 @@ def test_claude_on_a_cloud_platform_never_batches(platform: str) -> None:
         assert open_batches(provider, settings, event="push", everything=True) is None
         direct = AnthropicProvider(settings)
         assert open_batches(direct, settings, event="push", everything=True) is not None
+
+
+@pytest.mark.parametrize(
+    ("event", "everything", "expected"), [("pull_request", True, False), ("push", False, True)]
+)
+def test_a_pull_request_may_never_batch_and_a_push_may(event: str, everything: bool, expected: bool) -> None:
+    with running() as fake:
+        settings = settings_for(fake, batch="auto").llm
+        runner = open_batches(AnthropicProvider(settings), settings, event=event, everything=everything)
+        assert runner is not None and runner.may_batch() is expected

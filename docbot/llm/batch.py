@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -152,6 +153,10 @@ class BatchRunner:
         return wants_batch(
             s.batch, misses, s.batch_min_requests, event=self._event, everything=self._everything
         )
+
+    def may_batch(self) -> bool:
+        """Whether any number of misses would be batched (not with ``never``, nor for a pull request)."""
+        return self.wanted(sys.maxsize)
 
     def params(self, request: BatchRequest) -> dict[str, Any]:
         """The Messages params of one request: byte for byte the interactive path's first attempt."""
