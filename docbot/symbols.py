@@ -150,7 +150,7 @@ def parse(source: str, language: str) -> tree_sitter.Tree | None:
     """
     if not languages.spec(language).has_grammar:
         return None
-    return languages.parser(language).parse(_encode(source))
+    return languages.parse(language, _encode(source))
 
 
 def extract_symbols(
@@ -175,7 +175,7 @@ def extract_symbols(
         return visible([], visibility)
     data = _encode(source)
     if tree is None:
-        tree = languages.parser(language).parse(data)
+        tree = languages.parse(language, data)
     lines = data.split(b"\n")
     extractor = _EXTRACTORS.get(language)
     found = (
