@@ -27,7 +27,6 @@ from docbot.events import RunSpec, Skip
 from docbot.git import Git
 from docbot.interrupt import EXIT_INTERRUPTED, signals_interrupt
 from docbot.llm.base import Provider
-from docbot.llm.batch import open_batches
 from docbot.llm.providers import open_provider
 from docbot.plural import agree, count
 from docbot.progress import NO_PROGRESS, LogProgress, Progress, RichProgress
@@ -74,6 +73,8 @@ def document(
     Returns:
         The run's report, with the pages written, deleted and refused.
     """
+    from docbot.llm.batch import open_batches  # loads anthropic (2 s): only the commands that send do
+
     batches = open_batches(
         provider, settings.llm, event=spec.event, everything=spec.everything, clock=clock, sleep=sleep
     )
@@ -324,6 +325,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
     git = _git(settings.repo)
     provider = open_provider(settings.llm)
+    from docbot.llm.batch import open_batches  # loads anthropic (2 s): only the commands that send do
+
     batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
     with closing(open_cache(settings.cache)) as cache:
         quote = estimate.estimate_run(

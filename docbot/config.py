@@ -599,7 +599,7 @@ class PublishSettings:
     mode: Mode = setting(
         "auto", _choice(Mode),
         "`auto`, `pull_request`, `comment`, `commit`, `none`; `check` (fail on stale pages), "
-        "`docstrings` (suggest docstrings on a pull request)",
+        "`docstrings` (docstrings as review suggestions on a pull request, else as a pull request)",
         env=("DOCBOT_MODE",), input="mode",
     )  # fmt: skip
     github_token: Secret | None = setting(

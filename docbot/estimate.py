@@ -7,8 +7,8 @@ its prompt tokens from the API's free ``count_tokens`` when the provider has
 it (else a character count), its output tokens from what past answers of the same model cost per
 documented unit (a symbol, or the overview) as recorded in the cache entries this lookup found, and
 their share of cache-read and cache-write tokens. Before any such history the defaults below apply, and
-the range is wider. Batch pricing is applied to the chunk requests when the run would batch (the
-overviews are asked interactively all the same).
+the range is wider. Batch pricing is applied to every request, overviews included, when the run would
+batch: they go in the same Message Batch.
 
 The budget guard (``fit_budget``) keeps the files whose worst case (the reservation the client's
 guard makes per request) fits ``max_cost_usd`` together, in priority order: files with the most changed
@@ -226,15 +226,12 @@ def predict(
             params = build_params(request, settings, max_tokens=max_tokens)
             units = len(names) + (1 if p.want_overview else 0)
         prompt = (count(params) if count else None) or _characters(params)
-        batched = batch and p.overview is None
         per_request = history.overview_output if p.overview is not None else None
         out = min(max_tokens, per_request or history.output_per_unit * units)
         read = prompt * history.cache_read_share
         write = prompt * history.cache_write_share
 
-        def dollars(
-            output: float, reads: float, writes: float, prompt: int = prompt, batched: bool = batched
-        ) -> float:
+        def dollars(output: float, reads: float, writes: float, prompt: int = prompt) -> float:
             if price is None:
                 return 0.0
             usage = TokenUsage(
@@ -243,7 +240,8 @@ def predict(
                 cache_write_5m_tokens=round(writes),
                 cache_read_tokens=round(reads),
             )
-            return cost_usd(usage, price, batch=batched)
+            # A file overview goes in the run's batch with the chunks: the same discount.
+            return cost_usd(usage, price, batch=batch)
 
         expected = dollars(out, read, write)
         worst = 0.0 if price is None else worst_case_cost_usd(_characters(params), max_tokens, price)

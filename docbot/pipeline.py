@@ -299,6 +299,7 @@ def document_chunks(
     batches: BatchRunner | None = None,
     progress: Progress = NO_PROGRESS,
     symbol_index: frozenset[str] = frozenset(),
+    overviews: Mapping[str, OverviewRequest] | None = None,
 ) -> Answers:
     """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
 
@@ -313,7 +314,9 @@ def document_chunks(
     A provider that writes prose has its fresh answers checked by ``truth`` against the file's code and
     ``symbol_index`` (the repository's symbol names) before they are cached; batch answers are checked
     as their batch ends and asked again (interactively) here. The file overviews are not asked here
-    but once per file afterwards (``overview.document_overviews``).
+    but once per file afterwards (``overview.document_overviews``); when the run batches, the missing
+    ones (``overviews``, by cache key) go in the same batch, are stored as it ends and counted in
+    ``usage``, and their answers are in ``batch.docs``.
     """
     checked = getattr(provider, "writes_prose", True)
     known = {
@@ -379,19 +382,21 @@ def document_chunks(
     by_key = {p.key: p for p in to_ask}
     sendable = {p.key: request_of(p) for p in to_ask if not p.chunk.oversized}
     bulk = None
-    if batches is not None and batches.wanted(len(sendable)):
+    extra = dict(overviews or {})
+    if batches is not None and batches.wanted(len(sendable) + len(extra)):
 
         def store(got: Mapping[str, ChunkDoc]) -> dict[str, str]:
             # Checked before they are stored (no second request here: that is asked below, and its
             # answer replaces these entries), so a job cancelled after the batch caches no unchecked
             # answer.
-            stored = {key: _checked(by_key[key], d) for key, d in got.items()}
+            stored = {key: _checked(by_key[key], d) for key, d in got.items() if key in by_key}
             with lock:
                 batch_checked.update(stored)
             entries = {k: e for key, d in stored.items() for k, e in _entries(by_key[key], d, provider)}
+            entries |= {key: overview.entry(d) for key, d in got.items() if key in extra}
             return cache.put_many(entries)
 
-        bulk = batches.collect(sendable, cache=cache, store=store, resume=not force)
+        bulk = batches.collect({**sendable, **extra}, cache=cache, store=store, resume=not force)
 
     def guard(plan: _Plan, request: DocRequest, doc: ChunkDoc) -> tuple[ChunkDoc, truth.Quality]:
         chunk = plan.chunk
@@ -500,6 +505,9 @@ def document_chunks(
         FileOutcome(labels[key][0], f"{labels[key][1]}: {reason}") for key, reason in refused.items()
     )
     if bulk is not None:
+        labels.update({key: (r.path, "overview") for key, r in extra.items()})
+        for key in extra.keys() & bulk.docs.keys():  # billed in the batch, stored when it ended
+            usage += bulk.docs[key].usage
         not_stored += tuple(
             FileOutcome(labels[key][0], f"{labels[key][1]}: {reason}")
             for key, reason in bulk.not_stored.items()
@@ -985,6 +993,18 @@ def run(
         )
     shard_reports, unreadable = shard.read_shard_reports(_matching(settings.repo, settings.shard_reports))
     hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force, links=links)
+    # When the run may batch, the overviews the cache lacks are offered to the chunks' batch (a run that
+    # never batches looks them up once, in the overview stage).
+    batch_overviews = (
+        overview.missing(
+            [f.overview_request() for f in selection.files if f.path not in hits.pages],
+            cache=cache,
+            provider=provider,
+            force=spec.force,
+        )
+        if batches is not None and batches.may_batch() and isinstance(provider, OverviewProvider)
+        else {}
+    )
     answers = document_chunks(
         [f for f in selection.files if f.path not in hits.pages],
         cache=cache,
@@ -994,6 +1014,7 @@ def run(
         batches=batches,
         progress=progress,
         symbol_index=truth.index(s for f in selection.files for s in f.symbols),
+        overviews=batch_overviews,
     )
     # Overviews only for the files whose chunks all have answers: the others get no page anyway.
     to_ask = [
@@ -1001,8 +1022,10 @@ def run(
         for f in selection.files
         if f.path not in hits.pages and not any(_chunk_key(c, provider) in answers.errors for c in f.chunks)
     ]
-    # The one overview mechanism: a request of its own per file (interactive, also in batch mode). A
-    # provider that cannot write one (no ``overview``) leaves its pages without an overview.
+    # The one overview mechanism: a request of its own per file, answered by the run's batch when it
+    # had one, else interactively. A provider that cannot write one (no ``overview``) leaves its pages
+    # without an overview.
+    bulk = answers.batch
     asked = (
         overview.document_overviews(
             [f.overview_request() for f in to_ask],
@@ -1010,6 +1033,8 @@ def run(
             provider=provider,
             max_concurrency=settings.llm.max_concurrency,
             force=spec.force,
+            batched=bulk.docs if bulk else None,
+            unfinished=bulk.unfinished if bulk else None,
         )
         if isinstance(provider, OverviewProvider)
         else overview.Overviews()
