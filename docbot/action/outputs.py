@@ -162,7 +162,7 @@ def finished(
         + (f" comment={record.comment_url}" if record.comment_url else "")
     )
     if report.failed and settings.publish.fail_on_error:
-        log.error(f"{len(report.failed)} file(s) failed; see the job summary")
+        log.error(f"{count(len(report.failed), 'file')} failed; see the job summary")
         return 1
     return 0
 

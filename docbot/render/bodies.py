@@ -346,7 +346,8 @@ def job_summary(
         lines.append(f"Docs committed to `{record.branch}` ({(record.commit_sha or '')[:12]}).")
     lines += list(record.notes)
     if github_retries:
-        lines.append(f"GitHub API: {github_retries} request(s) retried (5xx, rate limits or network).")
+        retried = f"{count(github_retries, 'request')} retried"
+        lines.append(f"GitHub API: {retried} (5xx, rate limits or network).")
     if report is None:
         return neutralise("### docbot\n\n" + "\n\n".join(lines or ["Nothing was documented."]) + "\n")
     head = neutralise(summary_markdown(report, extra=lines))
@@ -363,8 +364,8 @@ def job_summary(
         if not left_out:
             return ""
         return (
-            f"> **{len(left_out)} page(s) not previewed**: GitHub limits a job summary to 1 MiB. {where}\n>\n"
-            + _listed(left_out)
+            f"> **{count(len(left_out), 'page')} not previewed**: GitHub limits a job summary to 1 MiB. "
+            f"{where}\n>\n" + _listed(left_out)
         )
 
     body, _ = pack_pages(
