@@ -220,7 +220,8 @@ def signature_params(sym: Symbol, language: str = "") -> list[doccomments.Param]
 
 
 def _returns(signature: str) -> str | None:
-    if "->" not in signature:
+    # Only a def has a return annotation: a constant's value may hold "->" (say an HTML comment's "-->").
+    if not signature.lstrip().startswith(("def ", "async def ")) or "->" not in signature:
         return None
     return signature.rsplit("->", 1)[1].strip().rstrip(":").strip() or None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from docbot.llm.ratelimit import RateLimiter, Window
+from docbot.llm.ratelimit import Permit, RateLimiter, Window
 from tests.fakes.clock import FakeClock
 
 
@@ -200,3 +200,37 @@ def test_the_window_holds_requests_beyond_it() -> None:
     assert got.wait(5)
     t.join(5)
     limiter.release(held)
+
+
+class _ForgetsOutput(RateLimiter):
+    """A broken limiter: its ``acquire`` reserves no output tokens (the bug this file must catch)."""
+
+    def acquire(self, input_tokens: int, output_tokens: int) -> Permit:
+        permit = super().acquire(input_tokens, 0)
+        return Permit(permit.input_tokens, output_tokens, permit.taken_at)
+
+
+def _output_waits(limiter_type: type[RateLimiter]) -> list[float]:
+    """The sleeps of a second request whose ``max_tokens`` no longer fits beside the first one's."""
+    clock = FakeClock()
+    limiter = limiter_type(
+        rpm=60,
+        itpm=6000,
+        otpm=6000,
+        max_concurrency=4,
+        start_concurrency=4,
+        clock=clock.now,
+        sleep=clock.sleep,
+    )
+    first = limiter.acquire(1, 4000)  # holds 4000 of the 6000 output tokens until it settles
+    limiter.release(limiter.acquire(1, 4000))
+    limiter.settle(first, 1, 4000)
+    limiter.release(first)
+    return clock.sleeps
+
+
+def test_acquire_reserves_the_requests_max_tokens_from_the_output_bucket() -> None:
+    # 2000 left, 2000 more needed, refilled at 100 a second: 20 s, all of it for output tokens.
+    assert _output_waits(RateLimiter) == [20.0]
+    # A limiter whose acquire forgets the output tokens lets the second request straight through.
+    assert _output_waits(_ForgetsOutput) == []

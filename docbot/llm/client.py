@@ -254,6 +254,10 @@ class AnthropicProvider:
         names = asked_names(request)
         return min(self.output.predict(len(names), request.want_overview), self.answer_limit())
 
+    def first_overview_room(self) -> int:
+        """The ``max_tokens`` of a file overview's first attempt (a batch item sends the same bytes)."""
+        return min(self.output.predict(0, True), self.answer_limit())
+
     def overview(self, request: OverviewRequest) -> ChunkDoc:
         """The file's overview, asked once per file (see ``OverviewProvider.overview``).
 
@@ -263,7 +267,7 @@ class AnthropicProvider:
         """
         tally = _Tally()
         problem: ContentError | None = None
-        room = min(self.output.predict(0, True), self.answer_limit())
+        room = self.first_overview_room()
         try:
             for _ in range(2):
                 params = build_overview_params(request, self._settings, max_tokens=room)
