@@ -266,8 +266,14 @@ def _raised(raised: doccomments.Raised) -> str:
     return _code(raised.type) if raised.type else raised.description
 
 
+# A function that returns nothing says so in its signature already; a "Returns" line would only repeat it.
+_NOTHING = frozenset({"None", "void", "()", "NoReturn", "Never"})
+
+
 def _returns_text(comment: doccomments.DocComment, declared: str | None) -> str | None:
     typ = declared or comment.returns_type
+    if typ in _NOTHING and not comment.returns:
+        return None
     if comment.returns and typ:
         return f"{_code(typ)}: {comment.returns}"
     if typ:

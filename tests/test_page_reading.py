@@ -257,3 +257,31 @@ def test_admonitions_calls_and_a_symbols_own_name(git_repo: GitRepo, tmp_path: P
     assert "Wait a fixed time; see [`stop_after(3)`](#stop_after).\n\n**Warning:** Never forever." in cls
     # The attribute's fallback sentence names the attribute itself, not the class that shares its name.
     assert section(page, "wait_fixed.wait_fixed").endswith("Attribute `wait_fixed`.")
+
+
+RETURNS_SOURCE = '''"""Returns."""
+
+
+class Box:
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def clear(self) -> None:
+        """Empty the box.
+
+        Returns:
+            None, always: the box is emptied in place.
+        """
+
+    def volume(self) -> int:
+        return self.size**3
+'''
+
+
+def test_a_function_returning_nothing_has_no_returns_line_unless_its_docs_say_more(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    page = pages(git_repo, tmp_path, {"r.py": RETURNS_SOURCE})["r.py"]
+    assert "**Returns:**" not in section(page, "Box.__init__")
+    assert "**Returns:** `None`: None, always: the box is emptied in place." in section(page, "Box.clear")
+    assert "**Returns:** `int`" in section(page, "Box.volume")
