@@ -7,7 +7,9 @@ provider, no cache); its pages are then read back and compared with an independe
   says (``__all__``, else no leading underscore), in public modules, defined there (not re-exported),
   dunder methods other than ``__init__`` and ``__call__`` left out (docbot's ``visibility: public``).
 - TypeScript: the names a regular expression finds after ``export`` in each ``.ts`` file.
-- Go: the exported (capitalised) ``func``, method, ``type``, ``const`` and ``var`` names.
+- Go: the exported (capitalised) ``func``, method, ``type``, ``const`` and ``var`` names. ``--go``
+  without a folder measures the copy of google/uuid under ``bench/corpus/uuid`` (BSD-3-Clause, its
+  LICENSE kept), so a fresh clone measures Go without a network.
 
 It prints, per package: the share of that API with a heading on its module's page (target >= 98%),
 overloaded functions whose heading shows the implementation's signature (100%), parameter lines that
@@ -24,7 +26,8 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from importlib import metadata
 from pathlib import Path
 
 import griffe
@@ -32,6 +35,8 @@ import griffe
 from docbot import cli
 
 OUT = "docs/api"
+# A small real third-party Go package kept in the repository: a fresh clone has no Go module cache.
+GO_CORPUS = Path(__file__).parent / "corpus" / "uuid"
 # A field line of a docstring or doc comment printed as written instead of parsed.
 RAW_FIELD = re.compile(
     r"^\s*(?::(?:param|parameter|arg|type|returns?|rtype|raises?|except|var|ivar|cvar)\b"
@@ -261,6 +266,13 @@ def npm_package(spec: str, work: Path) -> Path:
     return dest
 
 
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:  # a module whose distribution has another name
+        return ""
+
+
 def table(results: Sequence[Result]) -> str:
     rows = [
         "| package | language | files | public API | with a heading | overloads with the implementation's "
@@ -285,18 +297,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--npm", action="append", default=[], help="an npm package to `npm pack` (repeatable)"
     )
     parser.add_argument("--ts", action="append", default=[], help="a folder of TypeScript sources")
-    parser.add_argument("--go", action="append", default=[], help="a folder holding one Go package")
+    parser.add_argument(
+        "--go",
+        action="append",
+        nargs="?",
+        const=str(GO_CORPUS),
+        default=[],
+        help="a folder holding one Go package (without a folder: the vendored google/uuid)",
+    )
     parser.add_argument("--missing", action="store_true", help="list the API names without a heading")
     args = parser.parse_args(argv)
-    packages = args.python or ([] if args.npm or args.ts or args.go else ["tenacity"])
+    alone = not (args.python or args.npm or args.ts or args.go)
+    packages = ["tenacity"] if alone else args.python
+    if alone:  # what a fresh clone measures without a network: an installed package and the vendored Go
+        args.go = [str(GO_CORPUS)]
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="docbot-quality-") as tmp:
         work = Path(tmp)
         for name in packages:
             module = __import__(name)
-            results.append(python(Path(module.__file__ or "").parent, work))
+            result = python(Path(module.__file__ or "").parent, work)
+            results.append(replace(result, package=f"{name} {_version(name)}".strip()))
         for spec in args.npm:
-            results.append(typescript(npm_package(spec, work), work))
+            results.append(replace(typescript(npm_package(spec, work), work), package=spec))
         results += [typescript(Path(p).resolve(), work) for p in args.ts]
         results += [go(Path(p).resolve(), work) for p in args.go]
     print(table(results))

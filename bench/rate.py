@@ -214,11 +214,11 @@ def kill(opts: Options, tmp: Path) -> dict[str, Any]:
             stop.set()
             watcher.join()
         first = run.metrics()
-        answered = {json.dumps(s.body["messages"]) for s in run.fake.seen if s.status == 200 and s.body}
+        answered = {_asked(s.body) for s in run.fake.seen if s.status == 200 and s.body}
     with server(opts, HIGH) as rerun:
         report: RunReport = _docbot(rerun, repo, _bench_opts(), cache, base=ZERO_SHA, head=head)
         second = rerun.metrics()
-        asked = [json.dumps(s.body["messages"]) for s in rerun.fake.seen if s.body]
+        asked = [_asked(s.body) for s in rerun.fake.seen if s.body]
     return {
         "name": "kill",
         "interrupted": interrupted,
@@ -228,12 +228,24 @@ def kill(opts: Options, tmp: Path) -> dict[str, Any]:
         "first_answered": len(answered),
         "rerun_cost_usd": second["cost_usd"],
         "rerun_requests": second["requests"],
-        "rerun_asked_again": len(set(asked) & answered),
+        # A request answered in the first run and sent again: a chunk (work paid twice), or the file's
+        # prompt-cache warm-up (max_tokens 0, no answer to keep: every run that asks sends it).
+        "rerun_asked_again": sum(1 for a in set(asked) & answered if not a.startswith(_WARM_UP)),
+        "rerun_warm_ups_again": sum(1 for a in set(asked) & answered if a.startswith(_WARM_UP)),
         "rerun_cost_vs_unanswered": round(second["cost_usd"] / (reference["cost_usd"] - first["cost_usd"]), 3)
         if reference["cost_usd"] > first["cost_usd"]
         else None,
         "rerun_files_ok": len(report.documented),
     }
+
+
+_WARM_UP = "warm-up "
+
+
+def _asked(body: dict[str, Any]) -> str:
+    """What a request asked, comparable across runs; warm-ups (``max_tokens`` 0) marked as such."""
+    asked = json.dumps(body["messages"])
+    return _WARM_UP + asked if body.get("max_tokens") == 0 else asked
 
 
 def main(argv: list[str] | None = None) -> int:

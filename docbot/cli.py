@@ -27,8 +27,8 @@ from docbot.events import RunSpec, Skip
 from docbot.git import Git
 from docbot.interrupt import EXIT_INTERRUPTED, signals_interrupt
 from docbot.llm.base import Provider
-from docbot.llm.batch import open_batches
 from docbot.llm.providers import open_provider
+from docbot.plural import agree, count
 from docbot.progress import NO_PROGRESS, LogProgress, Progress, RichProgress
 from docbot.publish.files import FilesPublisher
 from docbot.publish.paths import docs_dir_problem, report_path_problem
@@ -73,6 +73,8 @@ def document(
     Returns:
         The run's report, with the pages written, deleted and refused.
     """
+    from docbot.llm.batch import open_batches  # loads anthropic (2 s): only the commands that send do
+
     batches = open_batches(
         provider, settings.llm, event=spec.event, everything=spec.everything, clock=clock, sleep=sleep
     )
@@ -167,6 +169,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         shard_reports=args.shard_reports,
         publish_only=args.publish_only or None,
         site=args.site,
+        max_run_minutes=args.max_run_minutes,
     )
     git = _git(settings.repo)
     spec = _run_spec(args, git)
@@ -224,7 +227,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(plan, indent=2))
         return EXIT_OK
-    table = Table(title=f"docbot plan: {plan['files']} files, {plan['chunks']} chunks", title_justify="left")
+    table = Table(
+        title=f"docbot plan: {count(plan['files'], 'file')}, {count(plan['chunks'], 'chunk')}",
+        title_justify="left",
+    )
     for column in ("shard", "files", "chunks"):
         table.add_column(column, justify="right")
     for part in plan["shards"]:
@@ -246,7 +252,8 @@ def uncommitted(git: Git, settings: Settings) -> list[str]:
 def uncommitted_hint(paths: Sequence[str]) -> str:
     shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
     return (
-        f"docbot: {len(paths)} uncommitted change(s) were not documented ({shown}): docbot compares "
+        f"docbot: {count(len(paths), 'uncommitted change')} {agree(len(paths), 'was', 'were')} not "
+        f"documented ({shown}): docbot compares "
         "commits. Commit them, or pass --worktree to document the working tree against HEAD."
     )
 
@@ -267,10 +274,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         for f in result.findings:
             print(f"{f.source}: {f.kind}: {f.message}")
     if result.ok:
-        print(f"docbot check: {result.pages} pages in {result.out_dir} are current", file=sys.stderr)
+        print(
+            f"docbot check: {count(result.pages, 'page')} in {result.out_dir} {agree(result.pages)} current",
+            file=sys.stderr,
+        )
     else:
         print(
-            f"docbot check: {len(result.findings)} pages in {result.out_dir} are not current", file=sys.stderr
+            f"docbot check: {count(len(result.findings), 'page')} in {result.out_dir} "
+            f"{agree(len(result.findings))} not current",
+            file=sys.stderr,
         )
     return EXIT_OK if result.ok else EXIT_FAILED_FILES
 
@@ -302,7 +314,8 @@ def cmd_docstrings(args: argparse.Namespace) -> int:
     written = sum(len(f.edits) for f in result.files)
     verb = "written" if args.write else "proposed"
     print(
-        f"docbot: {written} docstrings {verb} in {sum(1 for f in result.files if f.edits)} files",
+        f"docbot: {count(written, 'docstring')} {verb} in "
+        f"{count(sum(1 for f in result.files if f.edits), 'file')}",
         file=sys.stderr,
     )
     return EXIT_FAILED_FILES if result.failed else EXIT_OK
@@ -313,6 +326,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     spec = RunSpec(head=args.head or "HEAD", base=args.base, everything=args.all, force=args.force)
     git = _git(settings.repo)
     provider = open_provider(settings.llm)
+    from docbot.llm.batch import open_batches  # loads anthropic (2 s): only the commands that send do
+
     batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
     with closing(open_cache(settings.cache)) as cache:
         quote = estimate.estimate_run(
@@ -399,7 +414,7 @@ def cmd_chunks(args: argparse.Namespace) -> int:
         for c in chunks:
             extra = f", context from {c.context_start}" if c.context_start < c.start else ""
             extra += " [over budget: one indivisible line]" if c.oversized else ""
-            size = f"{len(c.symbols)} symbols, ~{c.tokens} tokens"
+            size = f"{count(len(c.symbols), 'symbol')}, ~{count(c.tokens, 'token')}"
             print(f"chunk {c.index}: lines {c.start}-{c.end}, {size}{extra}")
             for s in c.symbols:
                 print(f"  {'  ' * s.depth}{s.kind} {s.name} ({s.start}-{s.end})")
@@ -479,6 +494,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-concurrency", help="parallel provider requests (default: 32)")
     run.add_argument("--chunk-max-lines", help="line budget of one chunk (default: 2000)")
     run.add_argument("--batch", help="auto (default), always or never: the Message Batches API at half price")
+    run.add_argument(
+        "--max-run-minutes", help="time budget: after it no new request starts, the rest fails 'time budget'"
+    )
     run.add_argument("--json", action="store_true", help="print the RunReport JSON instead of the table")
     run.add_argument(
         "--quiet", action="store_true", help="print nothing but failures (exit status: 0 ok, 1 failed files)"

@@ -548,6 +548,15 @@ class LlmSettings:
         "`off`: turn upfront thinking off where the model allows it; `adaptive`: leave it to the model",
         env=("DOCBOT_THINKING",),
     )  # fmt: skip
+    # A little under the CI job's timeout: the run then stops itself, keeps what it paid for and
+    # publishes it, instead of being killed with nothing published.
+    max_run_minutes: float | None = setting(
+        None, _number(float, 0.1, 10_080, optional=True),
+        "time budget of a run: after it no new request starts; the files not yet answered fail "
+        "`time budget`, the rest is published",
+        env=("DOCBOT_MAX_RUN_MINUTES",), input="max_run_minutes", flag="--max-run-minutes",
+        shown_default="none",
+    )  # fmt: skip
 
     @property
     def provider_name(self) -> str:
@@ -599,7 +608,7 @@ class PublishSettings:
     mode: Mode = setting(
         "auto", _choice(Mode),
         "`auto`, `pull_request`, `comment`, `commit`, `none`; `check` (fail on stale pages), "
-        "`docstrings` (suggest docstrings on a pull request)",
+        "`docstrings` (docstrings as review suggestions on a pull request, else as a pull request)",
         env=("DOCBOT_MODE",), input="mode",
     )  # fmt: skip
     github_token: Secret | None = setting(
@@ -675,6 +684,10 @@ class Settings:
         None, _web_url, "the repository's web address, where each symbol's lines link (`https://HOST/OWNER/REPO`)",
         env=("DOCBOT_REPOSITORY_URL",),
         shown_default="the event's repository, else the `origin` remote; none: relative links",
+    )  # fmt: skip
+    max_page_bytes: int = setting(
+        1_000_000, _number(int, 10_000, 1_000_000_000),
+        "a larger page ends after the last whole symbol that fits, with a note of how many were left out",
     )  # fmt: skip
     files: FileSettings = FileSettings()
     chunking: ChunkSettings = ChunkSettings()

@@ -17,8 +17,10 @@ import re
 from dataclasses import dataclass
 
 import docstring_parser
+import docstring_parser.google
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+_LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d{1,9}[.)])\s+\S")
 
 
 @dataclass(frozen=True)
@@ -94,13 +96,18 @@ def parse(text: str | None, language: str) -> DocComment:
 
 
 def split_summary(text: str) -> tuple[str, str]:
-    """The first sentence of the first paragraph, and everything after it."""
+    """The first sentence of the first paragraph, and everything after it.
+
+    The rest keeps its lines, so a list that follows the summary line without a blank line in between
+    stays a list (and is never read into the summary).
+    """
     paragraphs = text.strip().split("\n\n", 1)
-    first = " ".join(paragraphs[0].split())
-    parts = _SENTENCE_END.split(first, maxsplit=1)
-    rest = parts[1] if len(parts) > 1 else ""
+    lines = paragraphs[0].split("\n")
+    cut = next((i for i, line in enumerate(lines) if i and _LIST_ITEM.match(line)), len(lines))
+    parts = _SENTENCE_END.split("\n".join(lines[:cut]), maxsplit=1)
+    rest = "\n".join(([parts[1].strip()] if len(parts) > 1 else []) + lines[cut:]).strip()
     tail = paragraphs[1].strip() if len(paragraphs) > 1 else ""
-    return parts[0], "\n\n".join(p for p in (rest, tail) if p)
+    return " ".join(parts[0].split()), "\n\n".join(p for p in (rest, tail) if p)
 
 
 # --- Python ---
@@ -141,15 +148,63 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
+# Prose sections with no field of their own (Google's ``Note:``, NumPy's ``Notes`` ...): docstring_parser
+# drops Google's and files NumPy's away as bare meta, so they are read here and kept in the description
+# under their title.
+_PROSE_SECTIONS = {
+    "note": "Note",
+    "notes": "Notes",
+    "warning": "Warning",
+    "warnings": "Warnings",
+    "todo": "Todo",
+    "tip": "Tip",
+    "hint": "Hint",
+    "important": "Important",
+    "attention": "Attention",
+    "caution": "Caution",
+    "see_also": "See also",
+    "references": "References",
+}
+
+
+def _google_parser() -> docstring_parser.google.GoogleParser:
+    parser = docstring_parser.google.GoogleParser()
+    for key, title in _PROSE_SECTIONS.items():
+        for spelling in {title, title.title()}:
+            parser.add_section(
+                docstring_parser.google.Section(spelling, key, docstring_parser.google.SectionType.SINGULAR)
+            )
+    return parser
+
+
+def _parse_python(text: str) -> docstring_parser.Docstring:
+    doc = docstring_parser.parse(text)
+    if doc.style == docstring_parser.DocstringStyle.GOOGLE:
+        doc = _google_parser().parse(text)
+    return doc
+
+
+def _prose_sections(doc: docstring_parser.Docstring) -> list[str]:
+    """Each prose section as a titled block (the title underlined, as NumPy writes it)."""
+    out = []
+    for meta in doc.meta:
+        key = meta.args[0] if meta.args else ""
+        if type(meta) is docstring_parser.DocstringMeta and key in _PROSE_SECTIONS and meta.description:
+            title = _PROSE_SECTIONS[key]
+            out.append(f"{title}\n{'-' * len(title)}\n{meta.description.strip()}")
+    return out
+
+
 def _python(text: str) -> DocComment:
     text, versions = _lift_directives(text)
     try:
-        doc = docstring_parser.parse(text)
+        doc = _parse_python(text)
     except docstring_parser.ParseError:
         summary, description = split_summary(text)
         return DocComment(summary=summary, description=description, versions=tuple(versions))
     joiner = "\n\n" if doc.blank_after_short_description else "\n"
     prose = joiner.join(p for p in (doc.short_description, doc.long_description) if p)
+    prose = "\n\n".join([prose, *_prose_sections(doc)]) if prose else prose
     summary, description = split_summary(prose) if prose else ("", "")
     params = tuple(
         Param(

@@ -220,7 +220,8 @@ def signature_params(sym: Symbol, language: str = "") -> list[doccomments.Param]
 
 
 def _returns(signature: str) -> str | None:
-    if "->" not in signature:
+    # Only a def has a return annotation: a constant's value may hold "->" (say an HTML comment's "-->").
+    if not signature.lstrip().startswith(("def ", "async def ")) or "->" not in signature:
         return None
     return signature.rsplit("->", 1)[1].strip().rstrip(":").strip() or None
 
@@ -265,8 +266,14 @@ def _raised(raised: doccomments.Raised) -> str:
     return _code(raised.type) if raised.type else raised.description
 
 
+# A function that returns nothing says so in its signature already; a "Returns" line would only repeat it.
+_NOTHING = frozenset({"None", "void", "()", "NoReturn", "Never"})
+
+
 def _returns_text(comment: doccomments.DocComment, declared: str | None) -> str | None:
     typ = declared or comment.returns_type
+    if typ in _NOTHING and not comment.returns:
+        return None
     if comment.returns and typ:
         return f"{_code(typ)}: {comment.returns}"
     if typ:

@@ -145,6 +145,13 @@ def _clean(text: str) -> str:
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
+def _one_line(text: str) -> str:
+    """A summary, parameter, return or exception text on one line: each is written after a prefix (``///``,
+    ``Args:`` indentation) that only its first line would get, and a Rust return type can bring its
+    ``where`` clause along."""
+    return " ".join(_clean(text).split())
+
+
 def _prose(description: str) -> str:
     """A description without its own parameter sections (an outdated docstring's, say): those are rebuilt."""
     try:
@@ -159,18 +166,18 @@ def _body(
     doc: SymbolDoc, sym: Symbol, language: str
 ) -> tuple[str, str, list[tuple[str, str]], str, list[str]]:
     """Summary, description, (param, text), returns, raises, all cleaned; params as the signature has them."""
-    given = {name: _clean(text) for name, text in doc.params}
+    given = {name: _one_line(text) for name, text in doc.params}
     # What the offline provider says of an undocumented parameter: its declared type and default.
-    facts = {p.name: _clean(param_text(p, None)) for p in signature_params(sym, language)}
+    facts = {p.name: _one_line(param_text(p, None)) for p in signature_params(sym, language)}
     params = []
     for name in _param_names(sym, language):
         text = given.get(name, "")
         declared = next((p for p in sym.params if name in _names_in(p, language)), name)
         # The offline provider repeats the declaration: say nothing rather than echo it.
-        params.append((name, "" if text in {declared, name, facts.get(name)} else text))
-    returns = _clean(doc.returns or "")
+        params.append((name, "" if text in {_one_line(declared), name, facts.get(name)} else text))
+    returns = _one_line(doc.returns or "")
     description = _prose(_clean(doc.description))
-    return _clean(doc.summary), description, params, returns, [_clean(r) for r in doc.raises]
+    return _one_line(doc.summary), description, params, returns, [_one_line(r) for r in doc.raises]
 
 
 def _python_text(doc: SymbolDoc, sym: Symbol, style: PythonStyle) -> list[str]:
@@ -470,6 +477,12 @@ def apply(language: str, source: str, edits: Sequence[Edit]) -> str | None:
     if code_shape(language, new) != code_shape(language, source):
         return None
     return new
+
+
+def comment_only(f: FileEdits) -> bool:
+    """Whether ``f``'s new text differs from its old one in comments and docstrings only: checked again
+    right before a commit, whatever produced the ``FileEdits``."""
+    return code_shape(f.language, f.new) == code_shape(f.language, f.old)
 
 
 def unified_diff(path: str, old: str, new: str) -> str:

@@ -7,8 +7,8 @@ its prompt tokens from the API's free ``count_tokens`` when the provider has
 it (else a character count), its output tokens from what past answers of the same model cost per
 documented unit (a symbol, or the overview) as recorded in the cache entries this lookup found, and
 their share of cache-read and cache-write tokens. Before any such history the defaults below apply, and
-the range is wider. Batch pricing is applied to the chunk requests when the run would batch (the
-overviews are asked interactively all the same).
+the range is wider. Batch pricing is applied to every request, overviews included, when the run would
+batch: they go in the same Message Batch.
 
 The budget guard (``fit_budget``) keeps the files whose worst case (the reservation the client's
 guard makes per request) fits ``max_cost_usd`` together, in priority order: files with the most changed
@@ -34,6 +34,7 @@ from docbot.git import Git
 from docbot.llm.base import DocRequest, OverviewProvider, OverviewRequest, Provider
 from docbot.llm.pricing import ModelPrice, TokenUsage, cost_usd, worst_case_cost_usd
 from docbot.llm.prompt import asked_names, build_overview_params, build_params, estimate_prompt_tokens
+from docbot.plural import count
 from docbot.report import FileOutcome
 
 if TYPE_CHECKING:
@@ -227,14 +228,18 @@ class Estimate:
     @property
     def basis(self) -> str:
         n = self.history.answers
-        return f"{n} cached answer(s) of {self.model}" if n else "docbot's default (no cached answers yet)"
+        return (
+            f"{count(n, 'cached answer')} of {self.model}"
+            if n
+            else "docbot's default (no cached answers yet)"
+        )
 
     def line(self) -> str:
         """One sentence for a notice or a summary row."""
         batch = " at the batch price" if self.batch else ""
         return (
             f"estimated ${self.expected_usd:.4f} (${self.low_usd:.4f} to ${self.high_usd:.4f}){batch} "
-            f"for {self.requests} request(s), {self.hit_rate:.0%} expected cache hit rate"
+            f"for {count(self.requests, 'request')}, {self.hit_rate:.0%} expected cache hit rate"
         )
 
     def rows(self) -> list[tuple[str, str]]:
@@ -297,7 +302,8 @@ def predict(
             params = build_params(request, settings, max_tokens=max_tokens)
             units = len(names) + (1 if p.want_overview else 0)
         prompt = (count(params) if count else None) or _characters(params)
-        batched = batch and p.overview is None
+        # A file overview goes in the run's batch with the chunks: the same discount.
+        batched = batch
         per_request = (history.overview_output or DEFAULT_OVERVIEW_OUTPUT) if p.overview is not None else None
         out = min(max_tokens, per_request or history.output_per_unit * units)
         split = cached.split(params, prompt, p.path, warm_up=warm_ups and not batched)
@@ -404,7 +410,11 @@ def estimate_files(
     # The pages' keys carry their links; the repository is the setting's (the event's or the remote's
     # would only change which page entries are found, never which chunks are).
     links = pipeline.page_links(
-        tuple(files), out_dir=settings.out_dir, repo_url=settings.repository_url, commit=""
+        tuple(files),
+        out_dir=settings.out_dir,
+        repo_url=settings.repository_url,
+        commit="",
+        max_page_bytes=settings.max_page_bytes,
     )
     hits = pipeline.cached_pages(tuple(files), cache=cache, provider=provider, force=force, links=links)
     # Every file's chunk entries are read, those of cached pages too: they are the history.
@@ -532,6 +542,6 @@ def guard(
     if not kept:
         return cut, f"{head}: refused before any request; no file fits (run `docbot estimate`)"
     return cut, (
-        f"{head}: documented the {len(kept)} file(s) that fit, changed public symbols first; "
+        f"{head}: documented the {count(len(kept), 'file')} that fit, changed public symbols first; "
         f"{len(left)} skipped"
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import PurePosixPath
@@ -51,6 +52,9 @@ class LanguageSpec:
             ``None``: the language's own name.
         fence: the language tag of the pages' code blocks (highlight.js, Pygments and Prism names);
             ``None``: the language's own name.
+        repair: rewrites a source its grammar misparses into one it parses as the language does,
+            byte for byte the same length (so every node's offsets still point into the original);
+            ``parse`` uses it only when it leaves fewer syntax errors.
     """
 
     name: str
@@ -66,6 +70,7 @@ class LanguageSpec:
     filenames: tuple[str, ...] = ()
     profile: str | None = None
     fence: str | None = None  # the code fence's language tag where it differs from ``name``
+    repair: Callable[[bytes], bytes] | None = None
 
     @property
     def has_grammar(self) -> bool:
@@ -163,6 +168,39 @@ def parser(name: str) -> tree_sitter.Parser:
     return tree_sitter.Parser(grammar(name))
 
 
+def parse(name: str, data: bytes) -> tree_sitter.Tree:
+    """The syntax tree of ``data``, through the language's ``repair`` where its grammar falls short.
+
+    The repaired text has the original's length and line breaks, so the tree's offsets and lines are
+    the original's and callers read names and signatures from ``data`` itself.
+    """
+    tree = parser(name).parse(data)
+    repair = spec(name).repair
+    if repair is None or not tree.root_node.has_error:
+        return tree
+    repaired = repair(data)
+    if repaired == data:
+        return tree
+    second = parser(name).parse(repaired)
+    return second if syntax_errors(second) < syntax_errors(tree) else tree
+
+
+def syntax_errors(tree: tree_sitter.Tree) -> int:
+    """How many error and missing nodes ``tree`` has (0 for a clean parse)."""
+    count = 0
+    cursor = tree.walk()
+    while True:
+        node = cursor.node
+        if node is not None and (node.is_error or node.is_missing):
+            count += 1
+        # Depth first, without recursion: a deeply nested file must not exhaust Python's stack.
+        if node is not None and node.has_error and cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return count
+
+
 # --- built-in languages ---
 
 # A prototype (`int f(int);`) is captured so it can join its definition (or stand alone in a header).
@@ -220,6 +258,46 @@ _TS_EXTRA = """
 _JS_WRAPPERS = frozenset({"export_statement", "lexical_declaration", "variable_declaration"})
 _JS_IMPORTS = r"^(import\b|export\s.*\bfrom\b|(const|let|var)\s.*=\s*require\()"
 
+# A line that opens with a type parameter list: the next generic call or construct signature of an
+# interface or type literal (`<T>(x: T): T`), the group being the indentation's last character.
+_TS_LEADING_GENERIC = re.compile(rb"^[ \t]*([ \t])<[A-Za-z_$]", re.M)
+# What a finished member type ends with: a name, `)`, `]`, `}`, a string or a closing `>` (not `=>`).
+_TS_TYPE_END = re.compile(rb"(?:[\w$)\]}'\"`]|(?<!=)>)\Z")
+# How far back the member before such a line is looked for: the repair stays linear in the file's size
+# (a comment longer than this between two signatures just leaves that line as the grammar reads it).
+_TS_LOOKBACK = 4096
+
+
+def _before_comments(text: bytes) -> bytes:
+    """``text`` without its trailing whitespace and comments (a simple scan: strings are not read)."""
+    while True:
+        text = text.rstrip()
+        if text.endswith(b"*/") and b"/*" in text:
+            text = text[: text.rfind(b"/*")]
+            continue
+        line_start = text.rfind(b"\n") + 1
+        comment = text.find(b"//", line_start)
+        if comment < 0:
+            return text
+        text = text[:comment]
+
+
+def repair_ts_generic_signatures(data: bytes) -> bytes:
+    """A `;` in place of the indentation before a member that starts with a type parameter list.
+
+    TypeScript never reads a `<` after a line break as type arguments of the type before it, so
+    ``): Curried`` followed by a line ``<Recipe>(recipe: Recipe): R`` are two call signatures.
+    tree-sitter-typescript 0.23 reads ``Curried<Recipe>(...`` instead and loses the rest of the file
+    to error recovery (immer's ``IProduce``). The `;` ends the member as the line break does.
+    """
+    out = bytearray(data)
+    for match in _TS_LEADING_GENERIC.finditer(data):
+        at = match.start(1)
+        if _TS_TYPE_END.search(_before_comments(data[max(0, at - _TS_LOOKBACK) : at])):
+            out[at] = ord(";")
+    return bytes(out)
+
+
 _TYPESCRIPT = LanguageSpec(
     "typescript",
     (".ts", ".mts", ".cts"),
@@ -231,6 +309,7 @@ _TYPESCRIPT = LanguageSpec(
     leading=frozenset({"comment", "decorator"}),
     imports=_JS_IMPORTS,
     profile="javascript",
+    repair=repair_ts_generic_signatures,
 )
 
 _BUILTINS = (

@@ -4,6 +4,11 @@ A provider is asked once per file (``OverviewRequest``) with the file's outline 
 signature, nested by depth) and its existing module documentation. The answer is cached under its own
 key, the outline's hash with the provider, model and prompt version, so an edit inside a function
 body leaves the overview alone, and a new, removed or re-signed symbol asks for it again.
+
+When the run batches, the overviews that miss (``missing``) go in the chunks' Message Batch; the
+batch stores each answer as its batch ends, and ``document_overviews`` takes them from there and asks
+interactively only what the batch could not answer. An interactive answer is stored through the
+write-behind buffer as soon as it is parsed, so a run killed halfway keeps the overviews it paid for.
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ import json
 import re
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from docbot import doccomments
 from docbot.cache import Cache, CacheEntry, content_key
 from docbot.cache.shapes import overview_answer
+from docbot.cache.writebehind import WriteBehind
 from docbot.docs import ChunkDoc, Usage
 from docbot.errors import DocbotError
 from docbot.llm.base import OverviewProvider, OverviewRequest
@@ -87,8 +93,9 @@ def render_doc(text: str, language: str) -> str:
     paragraphs = [p for p in comment.description.split("\n\n") if p.strip()]
     first = " ".join(text.strip().split("\n\n", 1)[0].split())
     if paragraphs and first != comment.summary:
-        # The first paragraph goes on after its first sentence: keep it one paragraph.
-        paragraphs[0] = f"{comment.summary} {paragraphs[0]}"
+        # The first paragraph goes on after its first sentence: keep it one paragraph (a line break, so
+        # a list that follows the sentence stays a list).
+        paragraphs[0] = f"{comment.summary}\n{paragraphs[0]}"
     else:
         paragraphs.insert(0, comment.summary)
     parts = paragraphs
@@ -163,6 +170,36 @@ def found(
     return {} if force or not keyed else cache.get_many(list(keyed), validate=overview_answer)
 
 
+def missing(
+    requests: Sequence[OverviewRequest],
+    *,
+    cache: Cache,
+    provider: OverviewProvider,
+    force: bool = False,
+    hits: Mapping[str, CacheEntry] | None = None,
+) -> dict[str, OverviewRequest]:
+    """The requests whose overview the cache does not hold, by their cache key (a batch's custom_id).
+
+    ``hits``: the entries ``found`` already read for them (then nothing is looked up again).
+    """
+    keyed = _keyed(requests, provider)
+    if hits is None:
+        hits = {} if force else cache.get_many(list(keyed), validate=overview_answer)
+    return {key: r for key, r in keyed.items() if key not in hits}
+
+
+def entry(doc: ChunkDoc) -> CacheEntry:
+    """The cache entry of one overview answer, with what it cost."""
+    return CacheEntry(
+        value=json.dumps({"overview": doc.overview, "model": doc.model}),
+        model=doc.model,
+        created=time.time(),
+        input_tokens=doc.usage.input_tokens,
+        output_tokens=doc.usage.output_tokens,
+        cost_usd=doc.usage.cost_usd,
+    )
+
+
 def document_overviews(
     requests: Sequence[OverviewRequest],
     *,
@@ -170,61 +207,83 @@ def document_overviews(
     provider: OverviewProvider,
     max_concurrency: int,
     force: bool = False,
+    batched: Mapping[str, ChunkDoc] | None = None,
+    unfinished: Mapping[str, str] | None = None,
     hits: Mapping[str, CacheEntry] | None = None,
 ) -> Overviews:
     """One overview per file: the cached one when the outline is unchanged, else the provider's.
 
-    ``hits``: the entries ``found`` already read for these requests (then nothing is looked up again).
+    Args:
+        batched: answers the run's Message Batch gave, by request key. They were stored as their batch
+            ended and their cost is counted with the batch's, so neither is done again here.
+        unfinished: request key -> why its batch has not ended; not asked again (the next run collects
+            the batch), the page goes without an overview this time.
+        hits: the entries ``found`` already read for these requests (then nothing is looked up again).
     """
     keyed = _keyed(requests, provider)
     texts: dict[str, str | None] = {}
     costs: dict[str, float] = {}
+    errors: dict[str, str] = {}
     saved = 0.0
+    for key, answer in (batched or {}).items():
+        if key in keyed:
+            texts[keyed[key].path] = answer.overview
+            costs[keyed[key].path] = answer.usage.cost_usd
+    for key, reason in (unfinished or {}).items():
+        if key in keyed:
+            errors[keyed[key].path] = f"overview: {reason}"
+    to_look_up = [k for k, r in keyed.items() if r.path not in texts and r.path not in errors]
     if hits is None:
-        hits = {} if force else cache.get_many(list(keyed), validate=overview_answer)
-    for key, entry in ((k, e) for k, e in hits.items() if k in keyed):
-        texts[keyed[key].path] = json.loads(entry.value)["overview"]
-        costs[keyed[key].path] = entry.cost_usd
-        saved += entry.cost_usd
-    misses = [key for key, r in keyed.items() if r.path not in texts]
+        hits = {} if force else cache.get_many(to_look_up, validate=overview_answer)
+    for key, found in ((k, hits[k]) for k in to_look_up if k in hits):
+        texts[keyed[key].path] = json.loads(found.value)["overview"]
+        costs[keyed[key].path] = found.cost_usd
+        saved += found.cost_usd
+    misses = [key for key in to_look_up if keyed[key].path not in texts]
 
     # The provider's failed requests were sent (and maybe billed) too; what failed before this was
     # counted by the chunk stage, so only what the overview requests add is counted here.
     failed_usage = getattr(provider, "failed_usage", None)
     failed_before = failed_usage() if callable(failed_usage) else Usage()
 
+    # Each answer is buffered for the cache by the thread that got it, the moment it is parsed.
+    buffer = WriteBehind(cache)
+
     def ask(key: str) -> tuple[str, ChunkDoc | None, str | None]:
         try:
-            return key, provider.overview(keyed[key]), None
+            doc = provider.overview(keyed[key])
         except DocbotError as exc:
             return key, None, str(exc) or type(exc).__name__
+        buffer.add(key, entry(doc))
+        return key, doc, None
 
-    errors: dict[str, str] = {}
     usage = Usage()
-    fresh: dict[str, CacheEntry] = {}
-    workers = max(1, max_concurrency)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="docbot-overview") as pool:
-        for key, doc, error in pool.map(ask, misses):
-            path = keyed[key].path
-            if doc is None:
-                errors[path] = f"overview: {error}"
-                continue
-            texts[path] = doc.overview
-            costs[path] = doc.usage.cost_usd
-            usage += doc.usage
-            fresh[key] = CacheEntry(
-                value=json.dumps({"overview": doc.overview, "model": doc.model}),
-                model=doc.model,
-                created=time.time(),
-                input_tokens=doc.usage.input_tokens,
-                output_tokens=doc.usage.output_tokens,
-                cost_usd=doc.usage.cost_usd,
-            )
+    pool = ThreadPoolExecutor(max_workers=max(1, max_concurrency), thread_name_prefix="docbot-overview")
+    try:
+        pending: set[Future[tuple[str, ChunkDoc | None, str | None]]] = {
+            pool.submit(ask, key) for key in misses
+        }
+        while pending:
+            done, pending = wait(pending, timeout=buffer.interval_s, return_when=FIRST_COMPLETED)
+            buffer.flush_if_due()  # also when no answer came in for a while
+            for future in done:
+                key, doc, error = future.result()
+                path = keyed[key].path
+                if doc is None:
+                    errors[path] = f"overview: {error}"
+                    continue
+                texts[path] = doc.overview
+                costs[path] = doc.usage.cost_usd
+                usage += doc.usage
+    finally:
+        # On SIGTERM/SIGINT (raised here in the main thread): store what was answered, send nothing
+        # more, let the requests in flight finish (they are paid for) and store their answers too.
+        buffer.flush()
+        pool.shutdown(wait=True, cancel_futures=True)
+        buffer.flush()
     if callable(failed_usage):
         usage += _difference(failed_usage(), failed_before)
-    not_stored = tuple(
-        (keyed[key].path, f"overview: {reason}") for key, reason in cache.put_many(fresh).items()
-    )
+    not_stored = tuple((keyed[key].path, f"overview: {reason}") for key, reason in buffer.refused.items())
     return Overviews(texts, errors, costs, usage, saved, not_stored)
 
 

@@ -42,7 +42,7 @@ from docbot.progress import NO_PROGRESS, Progress
 from docbot.publish.plan import DocsPlan
 from docbot.ranges import DiffRange, resolve_range
 from docbot.render.links import NameIndex, SourceLinks, is_test_source, web_url
-from docbot.render.page import LAYOUT, PageLinks, page_path, render_page
+from docbot.render.page import LAYOUT, MAX_PAGE_BYTES, PageLinks, page_path, render_bounded
 from docbot.report import BatchSummary, FileOutcome, RunReport
 
 if TYPE_CHECKING:  # only the Claude provider batches, and only llm/ imports the SDK
@@ -114,6 +114,7 @@ class Pages:
     symbols_invented: int = 0
     not_stored: tuple[FileOutcome, ...] = ()
     overview_failed: tuple[FileOutcome, ...] = ()  # published without an overview, and why
+    cut: tuple[FileOutcome, ...] = ()  # pages cut at the size cap, and what was left out
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,7 @@ def _file_key(f: SourceFile, provider: Provider, links: PageLinks) -> str:
             "repo": links.source.repo_url or "",
             "out_dir": links.out_dir,
             "names": hashlib.sha256(links.names.fingerprint().encode()).hexdigest(),
+            "max_bytes": links.max_bytes,
         },
     }
     return content_key(
@@ -297,6 +299,7 @@ def document_chunks(
     batches: BatchRunner | None = None,
     progress: Progress = NO_PROGRESS,
     symbol_index: frozenset[str] = frozenset(),
+    overviews: Mapping[str, OverviewRequest] | None = None,
     later_requests: int = 0,
 ) -> Answers:
     """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
@@ -312,8 +315,10 @@ def document_chunks(
     A provider that writes prose has its fresh answers checked by ``truth`` against the file's code and
     ``symbol_index`` (the repository's symbol names) before they are cached; batch answers are checked
     as their batch ends and asked again (interactively) here. The file overviews are not asked here
-    but once per file afterwards (``overview.document_overviews``); ``later_requests`` says how many,
-    since they read the same cached system block.
+    but once per file afterwards (``overview.document_overviews``); when the run batches, the missing
+    ones (``overviews``, by cache key) go in the same batch, are stored as it ends and counted in
+    ``usage``, and their answers are in ``batch.docs``. ``later_requests`` says how many overview
+    requests will follow, since they read the same cached system block.
     """
     checked = getattr(provider, "writes_prose", True)
     known = {
@@ -371,19 +376,21 @@ def document_chunks(
     by_key = {p.key: p for p in to_ask}
     sendable = {p.key: request_of(p) for p in to_ask if not p.chunk.oversized}
     bulk = None
-    if batches is not None and batches.wanted(len(sendable)):
+    extra = dict(overviews or {})
+    if batches is not None and batches.wanted(len(sendable) + len(extra)):
 
         def store(got: Mapping[str, ChunkDoc]) -> dict[str, str]:
             # Checked before they are stored (no second request here: that is asked below, and its
             # answer replaces these entries), so a job cancelled after the batch caches no unchecked
             # answer.
-            stored = {key: _checked(by_key[key], d) for key, d in got.items()}
+            stored = {key: _checked(by_key[key], d) for key, d in got.items() if key in by_key}
             with lock:
                 batch_checked.update(stored)
             entries = {k: e for key, d in stored.items() for k, e in _entries(by_key[key], d, provider)}
+            entries |= {key: overview.entry(d) for key, d in got.items() if key in extra}
             return cache.put_many(entries)
 
-        bulk = batches.collect(sendable, cache=cache, store=store, resume=not force)
+        bulk = batches.collect({**sendable, **extra}, cache=cache, store=store, resume=not force)
 
     def guard(plan: _Plan, request: DocRequest, doc: ChunkDoc) -> tuple[ChunkDoc, truth.Quality]:
         chunk = plan.chunk
@@ -465,7 +472,7 @@ def document_chunks(
     progress.begin(files=len(files), chunks=len(chunks), cached=cached)
     pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="docbot-llm")
     try:
-        pending = {pool.submit(ask_and_store, plan) for plan in to_ask}
+        pending = {pool.submit(ask_and_store, plan) for plan in dispatch_order(to_ask)}
         while pending:
             done, pending = wait(pending, timeout=buffer.interval_s, return_when=FIRST_COMPLETED)
             buffer.flush_if_due()  # also when no answer came in for a while
@@ -493,6 +500,9 @@ def document_chunks(
         FileOutcome(labels[key][0], f"{labels[key][1]}: {reason}") for key, reason in refused.items()
     )
     if bulk is not None:
+        labels.update({key: (r.path, "overview") for key, r in extra.items()})
+        for key in extra.keys() & bulk.docs.keys():  # billed in the batch, stored when it ended
+            usage += bulk.docs[key].usage
         not_stored += tuple(
             FileOutcome(labels[key][0], f"{labels[key][1]}: {reason}")
             for key, reason in bulk.not_stored.items()
@@ -675,6 +685,27 @@ class _Plan:
         return bool(self.asked) or self.want_overview
 
 
+def dispatch_order(plans: Sequence[_Plan]) -> list[_Plan]:
+    """The order requests are sent in: the longest and the shortest of what is left, by turns.
+
+    A reply's length and latency grow with the symbols asked for. Longest first alone makes the last
+    replies short, so few slots stand idle at the end of a run, but it sends all the output-heavy
+    requests together and then all the input-heavy small ones: at a tier bound by its token buckets the
+    output bucket binds for the first half and the input bucket for the second, which costs more than
+    a mix. By turns, the long ones still go early, each stretch of the run draws on both buckets
+    alike, and the run ends on middling ones. Ties keep the plans' order.
+    """
+    ordered = sorted(plans, key=lambda p: len(p.asked), reverse=True)
+    out: list[_Plan] = []
+    lo, hi = 0, len(ordered) - 1
+    while lo <= hi:
+        out.append(ordered[lo])
+        if lo != hi:
+            out.append(ordered[hi])
+        lo, hi = lo + 1, hi - 1
+    return out
+
+
 def _symbol_docs(entries: Mapping[str, CacheEntry]) -> dict[str, SymbolDoc]:
     out: dict[str, SymbolDoc] = {}
     for key, entry in entries.items():
@@ -836,6 +867,7 @@ def render_pages(
     sources: dict[str, str] = {}
     failed: list[FileOutcome] = []
     overview_failed: list[FileOutcome] = []
+    cut: list[FileOutcome] = []
     static = invented = 0
     fresh: dict[str, CacheEntry] = {}
     file_keys = {_file_key(f, provider, links): f.path for f in files}
@@ -864,9 +896,14 @@ def render_pages(
         )
         static += len(doc.missing)
         invented += doc.invented
-        text = render_page(doc, links)
+        rendered = render_bounded(doc, links)
+        text = rendered.text
         pages.append((page, text))
         sources[page] = f.path
+        if rendered.left_out:
+            # Recorded in the report, and not cached: the next run says so again.
+            cut.append(FileOutcome(f.path, _cut_reason(rendered.left_out, len(doc.sections), links)))
+            continue
         if overviews is not None and f.path in overviews.errors:
             # Published without its overview, and not cached: the next run asks for it again.
             overview_failed.append(FileOutcome(f.path, overviews.errors[f.path]))
@@ -886,7 +923,13 @@ def render_pages(
     not_stored = tuple(
         FileOutcome(file_keys[key], f"page: {reason}") for key, reason in cache.put_many(fresh).items()
     )
-    return Pages(tuple(pages), sources, tuple(failed), static, invented, not_stored, tuple(overview_failed))
+    return Pages(
+        tuple(pages), sources, tuple(failed), static, invented, not_stored, tuple(overview_failed), tuple(cut)
+    )
+
+
+def _cut_reason(left_out: int, total: int, links: PageLinks) -> str:
+    return f"page cut at {links.max_bytes:,} bytes (max_page_bytes): {left_out} of {total} symbols left out"
 
 
 def _named(sym: symbols.Symbol, *, in_tests: bool) -> tuple[str, str, bool]:
@@ -898,17 +941,26 @@ def _named(sym: symbols.Symbol, *, in_tests: bool) -> tuple[str, str, bool]:
 
 
 def page_links(
-    files: tuple[SourceFile, ...], *, out_dir: str, repo_url: str | None, commit: str
+    files: tuple[SourceFile, ...],
+    *,
+    out_dir: str,
+    repo_url: str | None,
+    commit: str,
+    max_page_bytes: int = MAX_PAGE_BYTES,
 ) -> PageLinks:
     """Where the run's pages link: source lines on ``repo_url`` at ``commit`` (relative without one),
-    and the names of every symbol the run documents, for cross-links between its pages."""
+    and the names of every symbol the run documents, for cross-links between its pages; and the
+    pages' size cap."""
     names = NameIndex.build(
         {
             page_path(out_dir, f.path): [_named(s, in_tests=is_test_source(f.path)) for s in f.symbols]
             for f in files
-        }
+        },
+        sources={page_path(out_dir, f.path): f.path for f in files},
     )
-    return PageLinks(out_dir=out_dir, source=SourceLinks(repo_url, commit), names=names)
+    return PageLinks(
+        out_dir=out_dir, source=SourceLinks(repo_url, commit), names=names, max_bytes=max_page_bytes
+    )
 
 
 def list_changes(spec: RunSpec, git: Git) -> tuple[DiffRange, list[FileChange]]:
@@ -969,6 +1021,7 @@ def run(
         out_dir=out_dir,
         repo_url=settings.repository_url or repo_url or (web_url(remote) if remote else None),
         commit=span.head,
+        max_page_bytes=settings.max_page_bytes,
     )
     if settings.shard is not None:
         # This job's part of the same deal every shard computes; pages are the final job's business.
@@ -986,12 +1039,19 @@ def run(
         )
     shard_reports, unreadable = shard.read_shard_reports(_matching(settings.repo, settings.shard_reports))
     hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force, links=links)
-    overview_hits = _overview_hits(selection.files, hits, cache=cache, provider=provider, force=spec.force)
-    overviews_due = (
-        sum(1 for f in selection.files if f.path not in hits.pages) - len(overview_hits)
-        if isinstance(provider, OverviewProvider)
-        else 0
-    )
+    # The overviews the cache holds, looked up once: how many requests follow the chunks' (they read
+    # the same cached system block), and, when the run may batch, the missing ones go in its batch.
+    overview_requests: list[OverviewRequest] = []
+    overview_hits: dict[str, CacheEntry] = {}
+    batch_overviews: dict[str, OverviewRequest] = {}
+    if isinstance(provider, OverviewProvider):
+        overview_requests = [f.overview_request() for f in selection.files if f.path not in hits.pages]
+        overview_hits = overview.found(overview_requests, cache=cache, provider=provider, force=spec.force)
+        if batches is not None and batches.may_batch():
+            batch_overviews = overview.missing(
+                overview_requests, cache=cache, provider=provider, force=spec.force, hits=overview_hits
+            )
+    overviews_due = len(overview_requests) - len(overview_hits)
     answers = document_chunks(
         [f for f in selection.files if f.path not in hits.pages],
         cache=cache,
@@ -1001,6 +1061,7 @@ def run(
         batches=batches,
         progress=progress,
         symbol_index=truth.index(s for f in selection.files for s in f.symbols),
+        overviews=batch_overviews,
         later_requests=overviews_due,
     )
     # The overviews read the system block the chunk requests cached, if there were any to cache it.
@@ -1011,8 +1072,10 @@ def run(
         for f in selection.files
         if f.path not in hits.pages and not any(_chunk_key(c, provider) in answers.errors for c in f.chunks)
     ]
-    # The one overview mechanism: a request of its own per file (interactive, also in batch mode). A
-    # provider that cannot write one (no ``overview``) leaves its pages without an overview.
+    # The one overview mechanism: a request of its own per file, answered by the run's batch when it
+    # had one, else interactively. A provider that cannot write one (no ``overview``) leaves its pages
+    # without an overview.
+    bulk = answers.batch
     asked = (
         overview.document_overviews(
             [replace(f.overview_request(), cache_system=shared_system) for f in to_ask],
@@ -1020,6 +1083,8 @@ def run(
             provider=provider,
             max_concurrency=settings.llm.max_concurrency,
             force=spec.force,
+            batched=bulk.docs if bulk else None,
+            unfinished=bulk.unfinished if bulk else None,
             hits=overview_hits,
         )
         if isinstance(provider, OverviewProvider)
@@ -1055,6 +1120,7 @@ def run(
         symbols_static=pages.symbols_static,
         symbols_invented=pages.symbols_invented,
         overviews_failed=list(pages.overview_failed),
+        pages_cut=list(pages.cut),
         quality_unknown_names=answers.quality.unknown_names,
         quality_dropped_params=answers.quality.dropped_params,
         quality_reasked=answers.quality.reasked,
@@ -1071,16 +1137,6 @@ def run(
     )
     plan = DocsPlan(out_dir, pages.pages, selection.deletions, site=settings.site)
     return RunResult(report, plan, span.head, (*span.notices, *unreadable))
-
-
-def _overview_hits(
-    files: Sequence[SourceFile], hits: PageHits, *, cache: Cache, provider: Provider, force: bool
-) -> dict[str, CacheEntry]:
-    """The cached overviews of the files whose page missed (the others ask none)."""
-    if not isinstance(provider, OverviewProvider):
-        return {}
-    asked = [f.overview_request() for f in files if f.path not in hits.pages]
-    return overview.found(asked, cache=cache, provider=provider, force=force)
 
 
 def _select(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from docbot.docs import Usage
+from docbot.plural import count
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class BatchSummary:
 
     def row(self) -> str:
         ids = len(self.created) + len(self.resumed)
-        text = f"{self.answered} answered in {ids} batch(es) for ${self.cost_usd:.4f} (half price)"
+        text = f"{self.answered} answered in {count(ids, 'batch')} for ${self.cost_usd:.4f} (half price)"
         if self.resumed:
             text += f", {len(self.resumed)} collected from an earlier run"
         if self.fallback:
@@ -131,6 +132,8 @@ class RunReport:
     symbols_invented: int = 0
     # Pages published without their file overview (its request failed), with why.
     overviews_failed: list[FileOutcome] = field(default_factory=list)
+    # Pages cut at the size cap (``max_page_bytes``), with how many symbols were left out.
+    pages_cut: list[FileOutcome] = field(default_factory=list)
     # The truthfulness guard on fresh answers (docbot/truth.py): names found nowhere in the code,
     # parameters the signature does not have (dropped), symbols asked again for naming unknown things.
     quality_unknown_names: int = 0
@@ -186,7 +189,11 @@ class RunReport:
                 "skipped": [{"path": o.path, "reason": o.reason} for o in self.skipped],
                 "failed": [{"path": o.path, "reason": o.reason} for o in self.failed],
             },
-            "pages": {"written": sorted(self.written_pages), "deleted": sorted(self.deleted_pages)},
+            "pages": {
+                "written": sorted(self.written_pages),
+                "deleted": sorted(self.deleted_pages),
+                "cut": [{"path": o.path, "reason": o.reason} for o in self.pages_cut],
+            },
             "cache": {
                 "backend": self.cache_backend,
                 "available": self.cache_available,
@@ -253,8 +260,8 @@ class RunReport:
         return [
             (
                 f"Shards ({len(self.shards)}) and this job",
-                f"${data['cost_usd']:.4f}, {data['requests']} requests, {data['input_tokens']:,} / "
-                f"{data['output_tokens']:,} tokens; {failed} file(s) failed in shards",
+                f"${data['cost_usd']:.4f}, {count(data['requests'], 'request')}, {data['input_tokens']:,} / "
+                f"{data['output_tokens']:,} tokens; {count(failed, 'file')} failed in shards",
             )
         ]
 
@@ -319,6 +326,10 @@ class RunReport:
         return f"{self.language}; " + (f"{n:,} characters of instructions" if n else "no instructions")
 
     def extra_rows(self) -> list[tuple[str, str]]:
-        """Rows only some runs have: Message Batches and the budget guard's decision."""
+        """Rows only some runs have: Message Batches, the budget guard's decision, pages cut by size."""
         rows = [("Message Batches", self.batch.row())] if self.batch else []
+        if self.pages_cut:
+            cut = "; ".join(f"{o.path}: {o.reason.split(': ', 1)[-1]}" for o in self.pages_cut[:5])
+            more = f"; and {len(self.pages_cut) - 5} more" if len(self.pages_cut) > 5 else ""
+            rows.append(("Pages cut at max_page_bytes", f"{cut}{more}"))
         return rows + ([("Budget", self.budget)] if self.budget else [])

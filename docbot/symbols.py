@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import tree_sitter
 
 from docbot import languages
+from docbot.plural import count
 
 # Kinds whose member functions are methods (a function in a namespace or module stays a function).
 CONTAINER_KINDS = frozenset({"class", "interface", "struct", "enum", "trait", "impl"})
@@ -95,18 +96,7 @@ class Symbol:
 
 def count_phrase(counts: Mapping[str, int]) -> str:
     """``{"class": 1, "method": 6}`` -> ``"1 class, 6 methods"`` (sorted by kind)."""
-    words = []
-    for kind, n in sorted(counts.items()):
-        if n == 1:
-            plural = kind
-        elif kind.endswith(("s", "sh", "ch", "x")):
-            plural = f"{kind}es"
-        elif kind.endswith("y"):
-            plural = f"{kind[:-1]}ies"  # property -> properties
-        else:
-            plural = f"{kind}s"
-        words.append(f"{n} {plural}")
-    return ", ".join(words)
+    return ", ".join(count(n, kind) for kind, n in sorted(counts.items()))
 
 
 def visible(symbols: Iterable[Symbol], visibility: str) -> list[Symbol]:
@@ -150,7 +140,7 @@ def parse(source: str, language: str) -> tree_sitter.Tree | None:
     """
     if not languages.spec(language).has_grammar:
         return None
-    return languages.parser(language).parse(_encode(source))
+    return languages.parse(language, _encode(source))
 
 
 def extract_symbols(
@@ -175,7 +165,7 @@ def extract_symbols(
         return visible([], visibility)
     data = _encode(source)
     if tree is None:
-        tree = languages.parser(language).parse(data)
+        tree = languages.parse(language, data)
     lines = data.split(b"\n")
     extractor = _EXTRACTORS.get(language)
     found = (
@@ -441,6 +431,21 @@ def _outer(node: tree_sitter.Node, wrappers: frozenset[str]) -> tree_sitter.Node
     return outer
 
 
+def _previous(node: tree_sitter.Node, spec: languages.LanguageSpec) -> tree_sitter.Node | None:
+    """The node before ``node``; a comment that ends the statement before it when there is one.
+
+    A C or C++ macro without a semicolon (``PYBIND11_NAMESPACE_BEGIN(detail)``) is parsed as an unfinished
+    statement that swallows the comments below it, so the doc comment above the next declaration would
+    otherwise belong to nobody.
+    """
+    sibling = node.prev_sibling
+    if sibling is None or sibling.type in spec.leading:
+        return sibling
+    # The parser closes such a statement with a missing (zero-width) semicolon after the comments.
+    last = next((c for c in reversed(sibling.children) if not c.is_missing), None)
+    return last if last is not None and last.type in spec.comments else sibling
+
+
 def _leading(
     outer: tree_sitter.Node, data: bytes, spec: languages.LanguageSpec
 ) -> tuple[tree_sitter.Node, list[tree_sitter.Node], list[tree_sitter.Node]]:
@@ -452,7 +457,7 @@ def _leading(
     first = outer
     top = outer
     for _ in range(10_000):  # bounded: a run of comment lines, not the file
-        sibling = first.prev_sibling
+        sibling = _previous(first, spec)
         parent = first.parent
         if sibling is None and parent is not None and parent.start_byte == first.start_byte:
             # The first statement of a block: tree-sitter-python puts a comment between `class A:` and

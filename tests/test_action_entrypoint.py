@@ -545,8 +545,7 @@ def test_dry_run_writes_the_pages_into_the_workspace_and_publishes_nothing(harne
     ]
     assert "area" in (harness.repo.path / "docs/api/src/area.py.md").read_text()
     assert (
-        "Dry run: nothing was published to GitHub; 3 file(s) written and 0 deleted in `docs/api`"
-        in run.summary
+        "Dry run: nothing was published to GitHub; 3 files written and 0 deleted in `docs/api`" in run.summary
     )
     assert "<details><summary><code>docs/api/src/greeter.py.md</code></summary>" in run.summary
     assert "::notice title=docbot::no anthropic_api_key: using the offline provider" in run.stdout
@@ -744,7 +743,7 @@ def test_failed_files_fail_the_step_unless_fail_on_error_is_false(harness: Harne
     assert strict.outputs["files_failed"] == "2"
     assert strict.outputs["operation"] == "none"
     assert "::warning title=docbot,file=src/area.py::src/area.py: " in strict.stdout
-    assert "::error title=docbot::2 file(s) failed; see the job summary" in strict.stdout
+    assert "::error title=docbot::2 files failed; see the job summary" in strict.stdout
     assert "<summary>Failed files (2)</summary>" in strict.summary
     assert relaxed.code == 0
     assert relaxed.outputs["files_failed"] == "2"
@@ -763,7 +762,7 @@ def test_github_faults_during_a_run_are_retried_and_reported(harness: Harness) -
     assert run.code == 0, run.stdout
     assert run.outputs["operation"] == "created"
     assert waits == [1.0, 60.0]  # 5xx: 1 s; secondary rate limit without retry-after: 60 s
-    assert "GitHub API: 2 request(s) retried (5xx, rate limits or network)." in run.summary
+    assert "GitHub API: 2 requests retried (5xx, rate limits or network)." in run.summary
     assert run.report is not None
     assert run.report["publish"]["github_retries"] == 2
 

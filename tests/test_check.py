@@ -153,3 +153,18 @@ def test_check_reads_a_pages_source_hash_from_its_front_matter(git_repo: GitRepo
 def test_check_outside_a_repository_is_a_clear_error(tmp_path: Path) -> None:
     proc = docbot("check", "--repo", str(tmp_path))
     assert proc.returncode == 2 and "is not a git repository" in proc.stderr
+
+
+def test_the_check_command_never_loads_the_model_sdk(git_repo: GitRepo) -> None:
+    # Importing anthropic takes about 2 s, the whole budget of a check of 1,000 files.
+    git_repo.write("src/a.py", "def a():\n    return 1\n")
+    git_repo.commit("a")
+    probe = (
+        "import sys\nfrom docbot import cli\n"
+        f"code = cli.main(['check', '--repo', {str(git_repo.path)!r}])\n"
+        "print(code, sorted(m for m in sys.modules if m.split('.')[0] in {'anthropic', 'boto3', 'github'}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert out.splitlines()[-1] == "1 []"  # a source without a page: the check ran, and failed

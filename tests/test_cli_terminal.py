@@ -57,11 +57,11 @@ def test_uncommitted_changes_are_named_with_the_way_to_document_them(
 
     assert code == 0
     assert json.loads(out)["files"]["documented"] == ["app/later.py"]  # HEAD~1..HEAD only
-    assert "2 uncommitted change(s) were not documented (app/core.py, app/new.py)" in err
+    assert "2 uncommitted changes were not documented (app/core.py, app/new.py)" in err
     assert "--worktree" in err
     # A second run leaves docbot's own pages out of the count: they are its output, not the user's work.
     _, _, again = run(repo, tmp_path, capsys)
-    assert "2 uncommitted change(s)" in again
+    assert "2 uncommitted changes" in again
 
 
 def test_worktree_documents_uncommitted_and_untracked_files_against_head(

@@ -282,6 +282,21 @@ def test_a_module_docstring_is_rendered_whole_with_its_paragraphs_and_no_directi
     text = "Retry helpers. They wrap\ncalls.\n\nSee the guide.\n\n.. versionadded:: 2.0"
     assert (
         overview.render_doc(text, "python")
-        == "Retry helpers. They wrap calls.\n\nSee the guide.\n\nAdded in 2.0."
+        == "Retry helpers.\nThey wrap\ncalls.\n\nSee the guide.\n\nAdded in 2.0."
     )
+    # Its lines are kept, so a list right under the first sentence stays a list on the page.
+    assert overview.render_doc("Helpers:\n- one\n- two", "python") == "Helpers:\n- one\n- two"
     assert overview.render_doc("One.\n\nTwo.", "python") == "One.\n\nTwo."
+
+
+def test_prose_sections_are_kept_under_their_title_not_dropped() -> None:
+    google = (
+        "Retry.\n\nArgs:\n    x: the x.\n\nNote:\n    Careful.\n\n    - a\n    - b\n\nWarning:\n    Hot.\n"
+    )
+    comment = parse(google, "python")
+    assert comment.description == "Note\n----\nCareful.\n\n- a\n- b\n\nWarning\n-------\nHot."
+    assert [p.name for p in comment.params] == ["x"]
+    numpy = "Retry.\n\nNotes\n-----\nNever forever.\n\nSee Also\n--------\nwait : pause first\n"
+    assert parse(numpy, "python").description == (
+        "Notes\n-----\nNever forever.\n\nSee also\n--------\nwait : pause first"
+    )

@@ -155,3 +155,34 @@ def test_a_killed_run_keeps_its_answers_and_the_rerun_asks_only_the_rest(
     # The overviews are asked after every chunk has its answer: by the rerun only, once per file.
     assert len(overviews) == len(texts) and all(fake.seen.index(s) >= len(run1) for s in overviews)
     assert not set(asked) & answered
+
+
+def test_a_run_killed_while_asking_overviews_keeps_those_answered(git_repo: GitRepo, tmp_path: Path) -> None:
+    files = 8
+    for f in range(files):
+        git_repo.write(f"pkg/o{f}.py", f'"""Module {f}."""\n\n\ndef g{f}(x):\n    return x + {f}\n')
+    git_repo.commit("small modules")
+    cache = tmp_path / "cache.sqlite3"
+    with running(api_key="test-key", latency=Latency(base_s=0.2)) as fake:
+        first = _docbot(git_repo, fake.url, cache)
+        deadline = time.monotonic() + 60
+        while sum(1 for s in list(fake.seen) if s.status == 200 and _is_overview(s)) < 3:
+            assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+            time.sleep(0.02)
+        first.send_signal(signal.SIGTERM)
+        _, err = first.communicate(timeout=60)
+        assert first.returncode == EXIT_INTERRUPTED, err
+        assert "Traceback" not in err
+        run1 = list(fake.seen)
+        answered = {_messages(s) for s in run1 if s.status == 200 and _is_overview(s)}
+        assert 3 <= len(answered) < files  # killed halfway through the overviews
+
+        second = _docbot(git_repo, fake.url, cache)
+        _, err = second.communicate(timeout=120)
+        assert second.returncode == 0, err
+        rerun = fake.seen[len(run1) :]
+    # Every overview paid for was stored as it was parsed: the rerun asks only the others, and no chunk.
+    asked = [_messages(s) for s in rerun if _is_overview(s)]
+    assert len(asked) == len(set(asked)) == files - len(answered)
+    assert not set(asked) & answered
+    assert not [s for s in rerun if _asks(s)]

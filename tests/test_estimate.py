@@ -17,6 +17,7 @@ from docbot.config import ZERO_SHA
 from docbot.estimate import estimate_run
 from docbot.events import RunSpec
 from docbot.git import Git
+from docbot.llm.batch import open_batches
 from docbot.llm.client import AnthropicProvider
 from docbot.report import RunReport
 from tests.conftest import GitRepo
@@ -124,7 +125,7 @@ def test_output_is_predicted_from_the_cached_answers_of_the_model(git_repo: GitR
         git_repo.commit("edit one, add one")
         # A whole-repository estimate: m1's cached answer is the history, m0 and m2 are asked.
         quote = _quote(git_repo, fake, cache)
-        assert quote["output_basis"] == "1 cached answer(s) of claude-sonnet-5-5"
+        assert quote["output_basis"] == "1 cached answer of claude-sonnet-5-5"
         before = fake.totals()
         report = _run(git_repo, fake, cache, base=first)
         after = fake.totals()
@@ -176,7 +177,7 @@ def test_under_a_tight_budget_files_with_changed_public_symbols_go_first(
 
         assert report.documented == ["src/b.py"]  # b.py changed a public function; a.py only a private one
         assert [o.path for o in report.skipped if o.reason.startswith("skipped: budget")] == ["src/a.py"]
-        assert report.budget is not None and "documented the 1 file(s) that fit" in report.budget
+        assert report.budget is not None and "documented the 1 file that fit" in report.budget
         assert report.usage.cost_usd <= limit
         assert {s.body["messages"][0]["content"][0]["text"].split("\n")[0] for s in fake.seen} == {
             "Source file: src/b.py (language: python)."
@@ -207,7 +208,7 @@ def test_estimate_only_input_reports_the_price_and_sends_nothing(action: Harness
         assert run.outputs["operation"] == "none"
         assert action.fake.pulls == {}
         assert "::notice title=docbot::docbot estimated $" in run.stdout
-        assert "for 4 request(s)" in run.summary and "Expected cache hit rate" in run.summary
+        assert "for 4 requests" in run.summary and "Expected cache hit rate" in run.summary
 
 
 def test_without_count_tokens_the_prompt_is_counted_from_its_characters(
@@ -243,3 +244,34 @@ def test_the_estimate_prices_the_prompt_cache_as_the_run_uses_it(git_repo: GitRe
     # The prefix's share is counted from characters, not tokens: close to what the server read back.
     assert sent["cache_read_tokens"] > 0
     assert abs(quote["cache_read_tokens"] - sent["cache_read_tokens"]) <= 0.1 * sent["cache_read_tokens"]
+
+
+def test_file_overviews_are_estimated_and_batched_with_the_chunks(git_repo: GitRepo, tmp_path: Path) -> None:
+    for i in range(3):
+        git_repo.write(f"src/m{i}.py", _module(i))
+    git_repo.commit("three modules")
+
+    def quote(fake: FakeAnthropic, cache: Cache, batch: str) -> dict[str, object]:
+        settings = settings_for(fake, repo=git_repo.path, batch=batch)
+        provider = AnthropicProvider(settings.llm)
+        spec = RunSpec(head="HEAD", base=ZERO_SHA, everything=True)
+        return estimate_run(
+            spec, settings, git=Git(git_repo.path), cache=cache, provider=provider,
+            batches=open_batches(provider, settings.llm, event="local", everything=True),
+        ).to_json()  # fmt: skip
+
+    with running() as fake, closing(SqliteCache(tmp_path / "c.sqlite3")) as cache:
+        interactive, batched = quote(fake, cache, "never"), quote(fake, cache, "always")
+        # A chunk and an overview request per module, in either mode; in a batch all at half price.
+        assert interactive["requests"] == batched["requests"] == 6
+        assert (interactive["batch"], batched["batch"]) == (False, True)
+        for bound in ("low", "expected", "high"):
+            assert batched["cost_usd"][bound] == pytest.approx(interactive["cost_usd"][bound] / 2)  # type: ignore[index]
+
+        report = _run(git_repo, fake, cache, batch="always")
+        sent = fake.batches.totals()
+        assert fake.totals()["requests"] == 0 and sent["items"] == batched["requests"]
+        assert batched["input_tokens"] == (
+            sent["input_tokens"] + sent["cache_read_tokens"] + sent["cache_write_tokens"]
+        )
+        assert report.usage.requests == batched["requests"]

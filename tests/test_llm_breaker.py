@@ -17,6 +17,7 @@ def test_opens_after_threshold_consecutive_failures_and_half_opens_after_cooldow
     breaker.record_failure()
     breaker.record_failure()
     breaker.record_success()  # not consecutive any more
+    clock.advance(30.0)  # and no success for a cool-down (see the test below)
     breaker.record_failure()
     breaker.record_failure()
     assert breaker.state == "closed"
@@ -40,6 +41,22 @@ def test_opens_after_threshold_consecutive_failures_and_half_opens_after_cooldow
     breaker.record_success()
     assert breaker.state == "closed"
     breaker.before_request()
+
+
+def test_failures_while_the_service_still_answers_others_do_not_open_the_circuit() -> None:
+    """A random storm: failures come back at once, the successes seconds later. Twenty failures in a
+    row within a cool-down of a success are a storm the run can ride, not an outage."""
+    clock = FakeClock()
+    breaker = CircuitBreaker(3, 30.0, clock.now)
+    breaker.record_success()
+    clock.advance(29.0)
+    for _ in range(10):
+        breaker.record_failure()
+    assert breaker.state == "closed"
+    breaker.before_request()  # nothing waits
+    clock.advance(1.0)  # a whole cool-down without a success: now it is an outage
+    breaker.record_failure()
+    assert breaker.state == "open" and breaker.times_opened == 1
 
 
 def test_a_request_waits_while_open_and_the_half_open_trial_recovers() -> None:

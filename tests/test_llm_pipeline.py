@@ -206,7 +206,8 @@ def test_budget_guard_stops_at_the_limit_and_publishes_what_succeeded(git_repo: 
     # Decided before the first request, from the estimate: the files that do not fit are skipped.
     over = [o for o in report.skipped if o.reason.startswith("skipped: budget")]
     assert report.failed == [] and len(over) == 20 - documented
-    assert report.budget is not None and f"documented the {documented} file(s) that fit" in report.budget
+    files = f"{documented} file{'' if documented == 1 else 's'}"
+    assert report.budget is not None and f"documented the {files} that fit" in report.budget
     # Refused work was never sent: every request was for a documented file (its chunk, maybe in two
     # requests when the predicted answer does not fit max_tokens, and its overview).
     sent = {re.search(r"Source file: (\S+)", json.dumps(s.body)).group(1) for s in seen if s.body}  # type: ignore[union-attr]

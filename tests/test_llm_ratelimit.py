@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from docbot.llm.ratelimit import RateLimiter, Window
+from docbot.llm.ratelimit import Permit, RateLimiter, Window
 from tests.fakes.clock import FakeClock
 
 
@@ -103,9 +103,23 @@ def test_concurrency_cap_holds_extra_threads_until_a_slot_is_free() -> None:
 def test_the_window_starts_with_one_request_and_slow_starts_without_headers() -> None:
     window = Window(ceiling=8)
     assert window.limit == 1  # nothing is known about the tier before the first response
-    for expected in (2, 3, 4, 5, 6, 7, 8, 8):
-        window.grow()
+    for expected in (2, 3, 4, 5, 6, 7, 8, 8):  # half a slot per answer
+        for _ in range(2):
+            _in_flight(window, window.limit - window.in_flight)  # the window is full when an answer comes
+            window.grow()
         assert window.limit == expected
+
+
+def test_a_window_that_was_not_full_does_not_grow() -> None:
+    window = Window(ceiling=32, start=8)
+    _in_flight(window, 3)  # the buckets hold the others back: 3 of 8 slots in use
+    for _ in range(20):
+        window.grow()
+    assert window.limit == 8
+    _in_flight(window, 5)
+    window.grow()
+    window.grow()
+    assert window.limit == 9
 
 
 def test_the_first_headers_open_the_window_to_half_the_ceiling() -> None:
@@ -115,8 +129,10 @@ def test_the_first_headers_open_the_window_to_half_the_ceiling() -> None:
     assert limiter.window.limit == 1
     limiter.observe({"anthropic-ratelimit-requests-limit": "1000"})
     assert limiter.window.limit == 8
+    _in_flight(limiter.window, 8)
     limiter.answered()
-    assert limiter.window.limit == 9  # still slow-starting: one slot per answer until a 429
+    limiter.answered()
+    assert limiter.window.limit == 9  # still slow-starting: a slot per two answers until a 429
 
 
 def _in_flight(window: Window, n: int) -> None:
@@ -129,8 +145,7 @@ def test_a_429_teaches_the_servers_concurrency_and_growth_past_it_is_slow() -> N
     _in_flight(window, 21)
     window.shrink()  # the 21st was refused: the server takes 20
     assert (window.limit, window.learned) == (20, 20)
-    for _ in range(21):
-        window.leave()
+    window.leave()  # the refused request; the 20 admitted still run, and their answers come back full
     for _ in range(150):
         window.grow()
     assert window.limit == 20  # probing past what was learned takes ten windows of answers per slot
@@ -179,7 +194,43 @@ def test_the_window_holds_requests_beyond_it() -> None:
     t = threading.Thread(target=second)
     t.start()
     assert not got.wait(0.2)  # blocked: the window is one request wide
-    limiter.answered()  # the first answer widens it to two
+    limiter.answered()  # slow start: half a slot per answer, so two answers widen it to two
+    assert not got.wait(0.05)
+    limiter.answered()
     assert got.wait(5)
     t.join(5)
     limiter.release(held)
+
+
+class _ForgetsOutput(RateLimiter):
+    """A broken limiter: its ``acquire`` reserves no output tokens (the bug this file must catch)."""
+
+    def acquire(self, input_tokens: int, output_tokens: int) -> Permit:
+        permit = super().acquire(input_tokens, 0)
+        return Permit(permit.input_tokens, output_tokens, permit.taken_at)
+
+
+def _output_waits(limiter_type: type[RateLimiter]) -> list[float]:
+    """The sleeps of a second request whose ``max_tokens`` no longer fits beside the first one's."""
+    clock = FakeClock()
+    limiter = limiter_type(
+        rpm=60,
+        itpm=6000,
+        otpm=6000,
+        max_concurrency=4,
+        start_concurrency=4,
+        clock=clock.now,
+        sleep=clock.sleep,
+    )
+    first = limiter.acquire(1, 4000)  # holds 4000 of the 6000 output tokens until it settles
+    limiter.release(limiter.acquire(1, 4000))
+    limiter.settle(first, 1, 4000)
+    limiter.release(first)
+    return clock.sleeps
+
+
+def test_acquire_reserves_the_requests_max_tokens_from_the_output_bucket() -> None:
+    # 2000 left, 2000 more needed, refilled at 100 a second: 20 s, all of it for output tokens.
+    assert _output_waits(RateLimiter) == [20.0]
+    # A limiter whose acquire forgets the output tokens lets the second request straight through.
+    assert _output_waits(_ForgetsOutput) == []

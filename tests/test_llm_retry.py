@@ -54,6 +54,32 @@ def test_backoff_doubles_and_is_capped_without_hints(fake: FakeAnthropic) -> Non
     assert doc.usage.requests == 5
 
 
+def test_backoff_grows_with_the_runs_failures_in_a_row_not_one_requests_bad_luck(fake: FakeAnthropic) -> None:
+    """While one request waits for its retry another is answered: the service is serving, so the
+    first request's backoff starts over (a random storm costs request slots, not 16 s sleeps)."""
+    from docbot.llm.client import AnthropicProvider
+    from tests.fakes.llm import settings_for
+
+    clock = FakeClock()
+    waits: list[float] = []
+    others: list[object] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock.sleep(seconds)
+        if not others:  # during the first wait, another chunk's request goes out and succeeds
+            others.append(provider.document(request(path="pkg/other.py")))
+
+    settings = settings_for(fake).llm
+    provider = AnthropicProvider(settings, clock=clock.now, sleep=sleep, uniform=lambda lo, hi: hi)
+    fake.script(status(503), ok(), status(503), status(503), ok())
+    doc = provider.document(request())
+    # Without the other answer the ceilings would be 1, 2, 4 (as in the test above this one).
+    assert waits == [1.0, 1.0, 2.0]
+    assert doc.usage.requests == 4 and len(others) == 1
+    assert [s.status for s in fake.seen] == [503, 200, 503, 503, 200]
+
+
 def test_full_jitter_draws_between_zero_and_the_ceiling(fake: FakeAnthropic) -> None:
     from docbot.llm.client import AnthropicProvider
     from tests.fakes.llm import settings_for

@@ -42,3 +42,12 @@ def test_a_real_package_has_every_public_name_on_its_page(tmp_path: Path) -> Non
     assert result.api > 50
     assert result.missing == []
     assert (result.echo_lines, result.raw_field_lines) == (0, 0)
+
+
+def test_the_vendored_go_package_has_every_export_on_its_page(tmp_path: Path) -> None:
+    # What `--go` measures without a folder: a fresh clone has it, with its licence.
+    assert (page_quality.GO_CORPUS / "LICENSE").is_file()
+    result = page_quality.go(page_quality.GO_CORPUS, tmp_path)
+    assert (result.files, result.api) == (16, 90)
+    assert result.missing == []
+    assert (result.echo_lines, result.raw_field_lines) == (0, 0)

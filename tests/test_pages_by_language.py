@@ -176,7 +176,7 @@ CASES = [
     pytest.param(
         "python",
         7,
-        '#### <a id="box.__init"></a>`Box.__init__`',
+        '#### <a id="box.__init__"></a>`Box.__init__`',
         _lines(
             "*method, [lines 32–33](../../m.py#L32-L33)*",
             "",

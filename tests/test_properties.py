@@ -17,7 +17,7 @@ from docbot.changes import parse_diff
 from docbot.chunking import split_source
 from docbot.errors import DocbotError
 from docbot.markers import marker_line, source_of
-from docbot.render.markdown import escape_text
+from docbot.render.markdown import escape_blocks, escape_text
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -142,3 +142,20 @@ def test_escaped_text_holds_no_html_and_no_block_syntax(text: str, inline: bool)
     assert blocks <= {"paragraph_open", "inline"}
     if inline:
         assert "\n" not in out
+
+
+_LAYOUT = st.sampled_from(["\n", "\n\n", "- ", "* ", "1. ", "2) ", "    ", "  ", ">>> ", "::", "```", "---"])
+_LAID_OUT_TEXT = st.lists(_MARKUP | _TAGS | _LAYOUT, max_size=12).map("".join)
+# What a description may become: paragraphs, lists and fenced code, never HTML, a heading or a quote.
+_DESCRIPTION_BLOCKS = {"paragraph_open", "inline", "bullet_list_open", "ordered_list_open", "fence"}
+
+
+@FAST
+@given(_LAID_OUT_TEXT)
+def test_a_description_keeps_lists_and_code_but_makes_no_html_and_no_other_block(text: str) -> None:
+    out = escape_blocks(text, lang="python")
+    tokens = _MD.parse(out)
+    assert _raw(tokens) == []
+    assert {t.type for t in tokens if t.level == 0 and t.nesting >= 0} <= _DESCRIPTION_BLOCKS
+    inside = {t.type for t in tokens if t.level > 0 and t.nesting >= 0}
+    assert inside <= _DESCRIPTION_BLOCKS | {"list_item_open"}

@@ -107,8 +107,8 @@ def test_summary_states_files_cache_api_tokens_cost_and_time() -> None:
 
     assert text.startswith("### docbot\n\nA note.\n\n| | |")
     assert "| Files documented / skipped / failed | 1 / 1 / 1 |" in text
-    assert "| Cache (sqlite, per chunk) | 3 hits / 1 misses (75% hit rate) |" in text
-    assert "| Model API requests | 2 (1 retries, 1 rate-limited) |" in text
+    assert "| Cache (sqlite, per chunk) | 3 hits / 1 miss (75% hit rate) |" in text
+    assert "| Model API requests | 2 (1 retry, 1 rate-limited) |" in text
     assert "| Tokens in / out / cache read / cache write | 1,200 / 300 / 0 / 0 |" in text
     assert "| Cost | $0.0123 (saved $0.0500 by the cache) |" in text
     assert "| Time | 4.0 s |" in text

@@ -11,7 +11,7 @@ import pytest
 from docbot.errors import ConfigError, TransientError
 from docbot.markers import STICKY_COMMENT as COMMENT_MARKER
 from docbot.markers import marker_line
-from docbot.publish.github import GitHubPublisher, Target
+from docbot.publish.github import GitHubPublisher, SourceEdit, Target
 from docbot.publish.github_api import (
     GitHubApi,
     GitHubApiError,
@@ -487,3 +487,58 @@ def test_enterprise_server_api_under_a_path_prefix(tmp_path: Path, git_repo: Git
     assert [(r.path, r.status) for r in ghes.fake.requests if r.status >= 400] == [
         ("/repos/octo/project/git/ref/heads/docbot/main", 404)
     ]
+
+
+def test_source_commits_refuse_symlinks_workflows_and_paths_outside_the_repository(
+    world: GitHubWorld, git_repo: GitRepo, clock: Clock
+) -> None:
+    (git_repo.path / "lib").symlink_to("src")  # on GitHub, lib/a.py leads through a symlink
+    (git_repo.path / "link.py").symlink_to("src/a.py")
+    git_repo.commit("links")
+    world.sync("main")
+    old = b"def a():\n    return 1\n"
+    new = b'def a():\n    """One."""\n    return 1\n'
+    publisher = GitHubPublisher(make_api(world, clock), Target("pull_request", branch="main"))
+    edits = [
+        SourceEdit(path, old, new)
+        for path in ("lib/a.py", "link.py", "../a.py", ".github/workflows/ci.yml", "src/missing.py")
+    ]
+
+    record = publisher.publish_sources(edits, title="t", body=lambda files: "b")
+
+    assert dict(record.refused) == {
+        "lib/a.py": "lib is a symlink in the repository; docbot never writes through one",
+        "link.py": "link.py is a symlink in the repository; docbot never writes through one",
+        "../a.py": "is not a clean relative path inside the repository",
+        ".github/workflows/ci.yml": "is under .github/workflows, where docbot never writes",
+        "src/missing.py": "is not in the repository on main",
+    }
+    assert world.fake.writes() == [] and world.fake.pulls == {}
+
+    # The one file that is a regular file with the text the edit was made from is committed.
+    done = publisher.publish_sources([SourceEdit("src/a.py", old, new)], title="t", body=lambda f: "b")
+    assert (done.operation, done.written) == ("created", ("src/a.py",))
+    assert world.files_at("docbot/docstrings/main")["src/a.py"] == new.decode().rstrip("\n")
+
+
+def test_source_commits_carry_over_only_docbots_own_commit(
+    world: GitHubWorld, git_repo: GitRepo, clock: Clock
+) -> None:
+    git_repo.write("src/b.py", "def b():\n    return 2\n")
+    git_repo.commit("b")
+    world.sync("main")
+    publisher = GitHubPublisher(make_api(world, clock), Target("pull_request", branch="main"))
+    a_old, a_new = b"def a():\n    return 1\n", b'def a():\n    """One."""\n    return 1\n'
+    b_old, b_new = b"def b():\n    return 2\n", b'def b():\n    """Two."""\n    return 2\n'
+    assert publisher.publish_sources([SourceEdit("src/a.py", a_old, a_new)], title="t", body=lambda f: "b")
+    # Someone else commits to docbot's branch: the next run rebuilds it from docbot's own edits only.
+    git_repo.git("fetch", "-q", str(world.bare), "docbot/docstrings/main")
+    git_repo.git("checkout", "-q", "FETCH_HEAD")
+    git_repo.write("src/c.py", "c = 3\n")
+    human = git_repo.commit("a hand-made change")
+    git_repo.git("push", "-q", str(world.bare), f"{human}:refs/heads/docbot/docstrings/main", "--force")
+
+    again = publisher.publish_sources([SourceEdit("src/b.py", b_old, b_new)], title="t", body=lambda f: "b")
+
+    assert (again.operation, again.written) == ("updated", ("src/b.py",))
+    assert world.bare_git("diff", "--name-only", "main", "docbot/docstrings/main").split() == ["src/b.py"]

@@ -6,7 +6,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from docbot.render.links import NameIndex, SourceLinks, anchor_ids, is_test_source, web_url
-from docbot.render.markdown import anchor, escape_text, fenced_block, inline_code
+from docbot.render.markdown import anchor, escape_blocks, escape_text, fenced_block, inline_code
 
 _MD = MarkdownIt("commonmark")
 
@@ -139,3 +139,65 @@ def test_names_link_to_the_same_page_first_and_to_one_other_page_only() -> None:
     assert names.link("nothing", "docs/a.py.md") is None
     assert names.link("LIMIT", "docs/a.py.md") == "#limit"  # data links on its own page only
     assert names.link("LIMIT", "docs/c.py.md") is None
+
+
+def test_module_qualified_names_link_to_the_symbol_and_dotted_modules_to_the_page() -> None:
+    index = NameIndex.build(
+        {
+            "docs/api/docbot/markers.py.md": [
+                ("front_matter", "front_matter", True),
+                ("Box.get", "Box.get", True),
+            ],
+            "docs/api/docbot/render/__init__.py.md": [("x", "x", True)],
+            "docs/api/docbot/cli.py.md": [],
+        },
+        sources={
+            "docs/api/docbot/markers.py.md": "docbot/markers.py",
+            "docs/api/docbot/render/__init__.py.md": "docbot/render/__init__.py",
+            "docs/api/docbot/cli.py.md": "docbot/cli.py",
+        },
+    )
+    here = "docs/api/docbot/cli.py.md"
+    assert index.link("markers.front_matter", here) == "markers.py.md#front_matter"
+    assert index.link("docbot.markers.front_matter()", here) == "markers.py.md#front_matter"
+    assert index.link("markers.Box.get", here) == "markers.py.md#box.get"
+    assert index.link("docbot.markers", here) == "markers.py.md"
+    assert index.link("docbot.render.x", here) == "render/__init__.py.md#x"
+    assert index.link("docbot.render", here) == "render/__init__.py.md"
+    # A bare file name is a word, not a link; a page does not link to its own top.
+    assert index.link("markers", here) is None and index.link("cli", here) is None
+    assert index.link("docbot.markers", "docs/api/docbot/markers.py.md") is None
+    assert index.link("other.front_matter", here) is None
+
+
+def test_escape_blocks_keeps_lists_code_and_notes_and_escapes_their_text() -> None:
+    text = (
+        "Intro <b>.\n\n- one\n  more\n    - nested\n1) first\n\n.. note::\n\n    Body\n    wraps.\n\n"
+        "Example::\n\n    x = {1}\n\n>>> f()\n2\n\n```js\na`b\n```"
+    )
+    assert escape_blocks(text, lang="python") == "\n".join(
+        [
+            "Intro &lt;b&gt;.",
+            "",
+            "- one more",
+            "    - nested",
+            "1. first",
+            "",
+            "**Note:** Body wraps.",
+            "",
+            "Example:",
+            "",
+            "```python",
+            "x = {1}",
+            "```",
+            "",
+            "```pycon",
+            ">>> f()",
+            "2",
+            "```",
+            "",
+            "```js",
+            "a`b",
+            "```",
+        ]
+    )

@@ -35,13 +35,16 @@ SOURCES = {
 class Box:
     """A box {BAD}"""
 
+    def __init__(self, n: int) -> None:
+        """Build a box of ``n``."""
+
     def get(self, key: str) -> dict[str, int]:
         """Get <name> from `Box` {BAD}"""
         return {{}}
 
 
 def make_box(n: int) -> "Box":
-    """Make a `Box.get` caller {BAD}"""
+    """Make a `Box.get` caller through `Box.__init__` {BAD}"""
     return Box()
 ''',
     "lib/odd name_{1}.py": f'def weird():\n    """Weird `make_box` {BAD}"""\n',
@@ -99,7 +102,7 @@ def site(git_repo: GitRepo, tmp_path: Path) -> dict[str, str]:
         report = run_local(
             git_repo.path,
             store=cache,
-            provider=HostileProvider(leave_out=frozenset({"Box.get", "make_box", "weird"})),
+            provider=HostileProvider(leave_out=frozenset({"Box.get", "Box.__init__", "make_box", "weird"})),
             all_files=True,
             repository_url="https://github.com/o/r",
         )
@@ -195,6 +198,8 @@ def test_mkdocs_strict_builds_every_page(site: dict[str, str], tmp_path: Path) -
     assert shown in html
     assert "<b>bold" not in html and "<script>alert" not in html and "<img" not in html
     assert 'id="box.get"' in html and 'href="#box.get"' in html
+    # A dunder's anchor keeps its underscores, and the name in backticks links to it.
+    assert 'id="box.__init__"' in html and '<a href="#box.__init__"><code>Box.__init__</code></a>' in html
     assert '<span class="k">def</span>' in html  # the fence's language tag reached the highlighter
 
 
@@ -252,13 +257,16 @@ def test_anchors_contents_source_lines_and_cross_links(site: dict[str, str]) -> 
     page = site["pkg/mod.py.md"]
     assert '### <a id="box"></a>`Box`' in page
     assert '#### <a id="box.get"></a>`Box.get`' in page
-    assert "- [`Box`](#box) (class)\n    - [`Box.get`](#box.get) (method)\n- [`make_box`](#make_box)" in page
-    assert "[lines 4–9](https://github.com/o/r/blob/" in page
-    head = page.split("[lines 4–9](https://github.com/o/r/blob/")[1][:40]
+    assert (
+        "- [`Box`](#box) (class)\n    - [`Box.__init__`](#box.__init__) (method)\n"
+        "    - [`Box.get`](#box.get) (method)\n- [`make_box`](#make_box)"
+    ) in page
+    assert "[lines 4–12](https://github.com/o/r/blob/" in page
+    head = page.split("[lines 4–12](https://github.com/o/r/blob/")[1][:40]
     assert len(head) == 40 and all(c in "0123456789abcdef" for c in head)
-    assert f"/blob/{head}/pkg/mod.py#L4-L9)" in page
+    assert f"/blob/{head}/pkg/mod.py#L4-L12)" in page
     # A name in backticks links to its section: on the same page, and from another page (relative).
-    assert "Make a [`Box.get`](#box.get) caller" in page
+    assert "Make a [`Box.get`](#box.get) caller through [`Box.__init__`](#box.__init__)" in page
     assert "Get &lt;name&gt; from [`Box`](#box)" in page
     odd = site["lib/odd name_{1}.py.md"]
     assert "Weird [`make_box`](../pkg/mod.py.md#make_box)" in odd

@@ -244,3 +244,14 @@ def test_docbot_run_writes_neutral_pages(git_repo: GitRepo, tmp_path: Path) -> N
     page = (git_repo.path / "docs/api/src/ping.py.md").read_text(encoding="utf-8")
     assert problems(page) == []
     assert planted_count([page]) >= 2
+
+
+def test_markers_in_code_are_broken_not_removed() -> None:
+    text = f"`{STICKY_COMMENT}` and `{TRAILER}`\n\n```\nX = '{REPLY}'\n```\n"
+    out = neutralise(text)
+    assert out == (
+        f"`<!-{ZWJ}- docbot:sticky-comment -->` and `Docbot{ZWJ}-Generated: true`\n\n"
+        f"```\nX = '<!-{ZWJ}- docbot:reply -->'\n```\n"
+    )
+    assert out.replace(ZWJ, "") == text  # the same text to a reader
+    assert neutralise(out) == out

@@ -301,3 +301,56 @@ def test_real_files_match_the_interpreters_own_parser(module: str) -> None:
 def test_byte_order_mark_does_not_hide_the_first_doc_comment() -> None:
     syms = extract_symbols("\ufeff// Greets.\nfunction hello() {}\n", "javascript")
     assert [(s.name, s.start, s.docstring) for s in syms] == [("hello", 1, "Greets.")]
+
+
+# immer's `IProduce`: generic call signatures on lines of their own, without `;` between them.
+# tree-sitter-typescript reads `Curried\n<Recipe>(` as type arguments and loses the rest of the file.
+GENERIC_CALL_SIGNATURES = """\
+export interface IProduce {
+\t/** Curried from the output */
+\t<Curried>(
+\t\trecipe: Curried,
+\t): Curried
+
+\t/** Curried from the recipe */
+\t<Recipe extends AnyFunc>(recipe: Recipe): Recipe // trailing comment
+\t<Base, D = Draft<Base>>(base: Base, recipe: (draft: D) => D): Base
+}
+
+export type Later = <T>(
+\tx: T,
+) =>
+\t<U>(y: U) => [T, U]
+
+export function after(x: number): number {
+\treturn x
+}
+"""
+
+
+@pytest.mark.parametrize("language", ["typescript", "tsx"])
+def test_generic_call_signatures_on_their_own_lines_do_not_hide_what_follows(language: str) -> None:
+    from docbot import languages
+
+    data = GENERIC_CALL_SIGNATURES.encode()
+    assert languages.parser(language).parse(data).root_node.has_error  # the grammar's own reading
+    assert languages.syntax_errors(languages.parse(language, data)) == 0
+    found = [(s.id, s.kind, s.start, s.end) for s in extract_symbols(GENERIC_CALL_SIGNATURES, language)]
+    assert found == [
+        ("IProduce", "interface", 1, 10),
+        ("Later", "type_alias", 12, 15),
+        ("after", "function", 17, 19),
+    ]
+    signatures = [s.signature for s in extract_symbols(GENERIC_CALL_SIGNATURES, language)]
+    assert signatures == ["interface IProduce", "type Later = <T>(", "function after(x: number): number"]
+
+
+def test_the_typescript_repair_leaves_continuations_and_first_members_alone() -> None:
+    from docbot.languages import repair_ts_generic_signatures
+
+    # After `=>`, `{`, `(` or `,` a line-leading `<T>` continues the code: no `;` goes there.
+    source = b"type A = () =>\n  <T>(x: T) => T\ninterface B {\n  <T>(x: T): T\n}\nf(\n  <T>() => 1)\n"
+    assert repair_ts_generic_signatures(source) == source
+    assert repair_ts_generic_signatures(b"interface C {\n  (): A\n  <T>(x: T): T\n}\n") == (
+        b"interface C {\n  (): A\n ;<T>(x: T): T\n}\n"
+    )

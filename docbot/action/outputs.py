@@ -12,6 +12,7 @@ from docbot.action.runner import ActionLog, summary_room, write_outputs, write_s
 from docbot.config import Settings
 from docbot.errors import ConfigError
 from docbot.events import Skip
+from docbot.plural import count
 from docbot.publish.paths import report_path_problem
 from docbot.render.bodies import job_summary, section_sizes, summary_share
 from docbot.render.safe import neutralise
@@ -70,7 +71,8 @@ def log_outcomes(log: ActionLog, report: RunReport) -> None:
         log.info(f"failed {outcome.path}: {outcome.reason}")
     log.info(
         f"docbot: {len(report.documented)} documented, {len(report.skipped)} skipped, "
-        f"{len(report.failed)} failed; {report.cache_hits} cache hits, {report.cache_misses} misses"
+        f"{len(report.failed)} failed; {count(report.cache_hits, 'cache hit')}, "
+        f"{count(report.cache_misses, 'miss')}"
     )
 
 
@@ -160,7 +162,7 @@ def finished(
         + (f" comment={record.comment_url}" if record.comment_url else "")
     )
     if report.failed and settings.publish.fail_on_error:
-        log.error(f"{len(report.failed)} file(s) failed; see the job summary")
+        log.error(f"{count(len(report.failed), 'file')} failed; see the job summary")
         return 1
     return 0
 

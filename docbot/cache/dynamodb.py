@@ -28,6 +28,7 @@ from tenacity.wait import wait_random_exponential
 
 from docbot.cache import MAX_VALUE_BYTES, CacheEntry, CacheStats, Validator, is_live, refusal, trusted_entry
 from docbot.errors import ConfigError, DocbotError, TransientError
+from docbot.plural import count
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -197,8 +198,8 @@ class DynamoCache:
         if rejected:
             self.rejected += rejected
             log.warning(
-                "ignored %d cached item(s) in %s that docbot did not write; regenerating",
-                rejected,
+                "ignored %s in %s that docbot did not write; regenerating",
+                count(rejected, "cached item"),
                 self.location,
             )
         return found

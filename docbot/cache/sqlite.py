@@ -16,6 +16,7 @@ from pathlib import Path
 
 from docbot.cache import CLOCK_SKEW_S, CacheEntry, CacheStats, Validator, refusal, trusted_entry
 from docbot.errors import ConfigError
+from docbot.plural import count
 
 log = logging.getLogger("docbot.cache")
 
@@ -116,8 +117,8 @@ class SqliteCache:
         if rejected:
             self.rejected += rejected
             log.warning(
-                "ignored %d cached value(s) in %s that docbot did not write; regenerating",
-                rejected,
+                "ignored %s in %s that docbot did not write; regenerating",
+                count(rejected, "cached value"),
                 self.path,
             )
         return found

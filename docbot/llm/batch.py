@@ -7,8 +7,9 @@ has ``batch_min_requests`` misses. ``BatchRunner.collect`` then:
 1. looks up each request's pending marker in the cache: a batch id a previous run created and did not
    collect (it was cancelled, or timed out). Those batches are collected, not paid again;
 2. sends the rest as new batches within the API's limits (100,000 requests, 256 MB), built by the same
-   ``prompt.build_params`` as an interactive request, with the chunk's cache key as ``custom_id``, and
-   records each request's batch id in the cache before waiting;
+   ``prompt.build_params`` as an interactive request (``prompt.build_overview_params`` for a file
+   overview, which goes in the same batch as the chunks), with the request's cache key as
+   ``custom_id``, and records each request's batch id in the cache before waiting;
 3. polls with capped exponential backoff (tenacity) until every batch has ended or the time limit;
 4. matches results by ``custom_id`` (they arrive in any order) and hands each ended batch's answers to
    ``store`` at once, so a job cancelled later keeps them.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,11 +36,18 @@ from anthropic.types.messages import MessageBatch
 
 from docbot.cache import Cache, CacheEntry, content_key
 from docbot.config import BatchMode, LlmSettings
-from docbot.docs import ChunkDoc, Usage
-from docbot.llm.base import DocRequest, Provider
+from docbot.docs import ChunkDoc, SymbolDoc, Usage
+from docbot.llm.base import DocRequest, OverviewRequest, Provider
 from docbot.llm.client import AnthropicProvider, token_usage
 from docbot.llm.pricing import BudgetExceededError, cost_usd, worst_case_cost_usd
-from docbot.llm.prompt import ContentError, build_params, estimate_prompt_tokens, parse_reply
+from docbot.llm.prompt import (
+    ContentError,
+    build_overview_params,
+    build_params,
+    estimate_prompt_tokens,
+    parse_overview,
+    parse_reply,
+)
 
 log = logging.getLogger("docbot.llm")
 
@@ -106,6 +115,8 @@ class BatchOutcome:
 
 
 Store = Callable[[Mapping[str, ChunkDoc]], Mapping[str, str]]
+# A chunk's request, or a file overview's (its answer: a ``ChunkDoc`` with ``overview`` and no symbols).
+BatchRequest = DocRequest | OverviewRequest
 
 
 class BatchRunner:
@@ -143,15 +154,23 @@ class BatchRunner:
             s.batch, misses, s.batch_min_requests, event=self._event, everything=self._everything
         )
 
-    def params(self, request: DocRequest) -> dict[str, Any]:
+    def may_batch(self) -> bool:
+        """Whether any number of misses would be batched (not with ``never``, nor for a pull request)."""
+        return self.wanted(sys.maxsize)
+
+    def params(self, request: BatchRequest) -> dict[str, Any]:
         """The Messages params of one request: byte for byte the interactive path's first attempt."""
-        room = getattr(self._provider, "first_room", None)
-        return build_params(request, self._settings, max_tokens=room(request) if callable(room) else None)
+        if isinstance(request, OverviewRequest):
+            room = self._provider.first_overview_room()
+            return build_overview_params(request, self._settings, max_tokens=room)
+        first_room = getattr(self._provider, "first_room", None)
+        max_tokens = first_room(request) if callable(first_room) else None
+        return build_params(request, self._settings, max_tokens=max_tokens)
 
     def collect(
-        self, requests: Mapping[str, DocRequest], *, cache: Cache, store: Store, resume: bool = True
+        self, requests: Mapping[str, BatchRequest], *, cache: Cache, store: Store, resume: bool = True
     ) -> BatchOutcome:
-        """Answers for ``requests`` (request key -> request) from pending and new batches.
+        """Answers for ``requests`` (request key -> chunk or overview request) from pending and new batches.
 
         Args:
             cache: where pending batch ids are recorded and found.
@@ -286,7 +305,7 @@ class BatchRunner:
         return batch.processing_status == "ended"
 
     def _results(
-        self, batch_id: str, requests: Mapping[str, DocRequest], fallback: dict[str, str]
+        self, batch_id: str, requests: Mapping[str, BatchRequest], fallback: dict[str, str]
     ) -> tuple[dict[str, ChunkDoc], Usage]:
         """The answers of an ended batch, matched by ``custom_id``; the rest go to ``fallback``.
 
@@ -322,7 +341,7 @@ class BatchRunner:
             )
             stop = result.message.stop_reason
             try:
-                overview, symbols = parse_reply(text, stop, want_overview=request.want_overview)
+                overview, symbols = _parsed(request, text, stop)
             except ContentError as exc:  # retried interactively, with the client's larger room and split
                 fallback[item.custom_id] = f"batch reply unusable ({exc})"
                 unusable += cost
@@ -331,6 +350,17 @@ class BatchRunner:
         missing = set(requests) - set(docs) - set(fallback)
         fallback |= dict.fromkeys(missing, "batch item without a result")
         return docs, unusable
+
+
+def _parsed(request: BatchRequest, text: str, stop: str | None) -> tuple[str | None, tuple[SymbolDoc, ...]]:
+    """The overview and symbol docs of one item's reply, read as its request's kind of answer.
+
+    Raises:
+        ContentError: cut off, not JSON or off-schema (the item is then asked interactively).
+    """
+    if isinstance(request, OverviewRequest):
+        return parse_overview(text, stop), ()
+    return parse_reply(text, stop, want_overview=request.want_overview)
 
 
 def _marker(batch_id: str) -> CacheEntry:

@@ -1,11 +1,19 @@
 """A circuit breaker shared by every request of a run: it slows a run through a storm, it does not fail it.
 
-After ``threshold`` consecutive failed requests (across all chunks and threads) the circuit opens: no
+After ``threshold`` consecutive failed requests (across all chunks and threads), with no success in
+the last ``cooldown_s``, the circuit opens: no
 request is sent, and every request that wants to go out waits (the backlog stays queued) instead of
 spending its retry schedule against an API that is down or shedding load. After ``cooldown_s`` it
 half-opens: exactly one trial request goes out; its success closes the circuit and the backlog
 resumes, its failure opens it for another cool-down. Waiting for the breaker is not an attempt: a
 request's retries are spent only by its own failures.
+
+Why the success in the last cool-down: failures come back at once (a 529, a dropped connection) and
+successes only when their reply is written, seconds later. Counted in the order they come back, a
+storm that fails 60% of requests at random while the others are answered runs twenty failures in a
+row every few hundred requests, and each opening stopped the whole run for a cool-down. A service
+that answered within the cool-down is not down; in an outage nothing is answered, and the circuit
+opens one cool-down after the last success (the retries' backoff grows meanwhile, ``llm/retry.py``).
 
 Only an outage gives up: when the circuit has stayed open for ``max_open_s`` without one success, the
 requests still waiting fail with the reason "circuit open" (the run then reports what succeeded).
@@ -64,6 +72,7 @@ class CircuitBreaker:
         self._opened_at: float | None = None
         self._down_since: float | None = None  # first opening since the last success
         self._trial_in_flight = False
+        self._answered_at: float | None = None  # the last success
         self.times_opened = 0
         self.waited_s = 0.0  # time requests spent waiting on the breaker (a figure for reports)
 
@@ -126,6 +135,10 @@ class CircuitBreaker:
             self._opened_at = None
             self._down_since = None
             self._trial_in_flight = False
+            self._answered_at = self._clock()
+
+    def _answered_lately(self) -> bool:
+        return self._answered_at is not None and self._clock() - self._answered_at < self._cooldown_s
 
     def record_failure(self) -> None:
         """A request failed in a way that says the service is unwell (5xx, 529, timeout, no connection)."""
@@ -135,7 +148,9 @@ class CircuitBreaker:
                 # The trial failed: stay open for another full cool-down.
                 self._opened_at = self._clock()
                 self.times_opened += 1
-            elif self._opened_at is None and self._failures >= self._threshold:
+            elif (
+                self._opened_at is None and self._failures >= self._threshold and not self._answered_lately()
+            ):
                 self._opened_at = self._clock()
                 self._down_since = self._down_since if self._down_since is not None else self._opened_at
                 self.times_opened += 1

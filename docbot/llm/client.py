@@ -27,9 +27,10 @@ from anthropic.types import Message
 
 from docbot.config import LlmSettings
 from docbot.docs import ChunkDoc, SymbolDoc, Usage, UsageMeter
-from docbot.errors import ConfigError, DocbotError, PermanentError
+from docbot.errors import ConfigError, DocbotError, PermanentError, TransientError
 from docbot.llm.base import DocRequest, OverviewRequest
 from docbot.llm.breaker import CircuitBreaker
+from docbot.llm.deadline import Deadline, TimeBudgetError
 from docbot.llm.output import MIN_MAX_TOKENS, OutputModel
 from docbot.llm.pricing import Budget, ModelPrice, TokenUsage, cost_usd, price_for, worst_case_cost_usd
 from docbot.llm.prompt import (
@@ -47,7 +48,7 @@ from docbot.llm.prompt import (
     warm_params,
 )
 from docbot.llm.ratelimit import Permit, RateLimiter
-from docbot.llm.retry import ApiTransientError, RetryPolicy, build_retrying, translate
+from docbot.llm.retry import ApiTransientError, FailureStreak, RetryPolicy, build_retrying, translate
 from docbot.llm.thinking import key_options
 
 log = logging.getLogger("docbot.llm")
@@ -162,6 +163,8 @@ class AnthropicProvider:
             )
         self._client = client
         self._max_tokens = settings.max_tokens
+        self.deadline = Deadline(settings.max_run_minutes, clock)
+        sleep = self.deadline.bounded(sleep)  # no wait outlasts the run's time budget
         self._sleep = sleep
         self._uniform = uniform
         self.policy = RetryPolicy(
@@ -186,6 +189,7 @@ class AnthropicProvider:
             max_open_s=settings.breaker_max_open_s,
         )
         self.budget = Budget(settings.max_cost_usd)
+        self.streak = FailureStreak()  # caps every request's backoff while the others are answered
         self.output = OutputModel(settings.model)
         self._failed = UsageMeter()
 
@@ -212,7 +216,8 @@ class AnthropicProvider:
         Raises:
             TransientError: every attempt failed with a retryable error.
             PermanentError: the API refused the request, the reply stayed unusable, the circuit is open
-                ("circuit open") or the budget would be crossed ("skipped: budget").
+                ("circuit open"), the budget would be crossed ("skipped: budget") or the run's time
+                budget is spent ("time budget").
         """
         tally = _Tally()
         names = asked_names(request)
@@ -221,6 +226,8 @@ class AnthropicProvider:
         except Exception:
             self._failed.add(tally.usage())
             raise
+        finally:
+            self.output.done()
         return ChunkDoc(overview=overview, symbols=docs, model=self.model, usage=tally.usage())
 
     def warm(self, request: DocRequest) -> Usage:
@@ -247,6 +254,10 @@ class AnthropicProvider:
         names = asked_names(request)
         return min(self.output.predict(len(names), request.want_overview), self.answer_limit())
 
+    def first_overview_room(self) -> int:
+        """The ``max_tokens`` of a file overview's first attempt (a batch item sends the same bytes)."""
+        return min(self.output.predict(0, True), self.answer_limit())
+
     def overview(self, request: OverviewRequest) -> ChunkDoc:
         """The file's overview, asked once per file (see ``OverviewProvider.overview``).
 
@@ -256,7 +267,7 @@ class AnthropicProvider:
         """
         tally = _Tally()
         problem: ContentError | None = None
-        room = min(self.output.predict(0, True), self.answer_limit())
+        room = self.first_overview_room()
         try:
             for _ in range(2):
                 params = build_overview_params(request, self._settings, max_tokens=room)
@@ -290,6 +301,10 @@ class AnthropicProvider:
             return None, ()  # nothing to ask: a later chunk of a file without symbols
         where = f"{request.chunk.path}#{request.chunk.index}"
         predicted = self.output.predict(len(names), want_overview)
+        if predicted > self.answer_limit() and len(names) > 1:
+            # Split on this run's own figure, not the recorded one alone, where a reply is due soon.
+            self.output.await_evidence(self._settings.request_timeout_s)
+            predicted = self.output.predict(len(names), want_overview)
         if predicted > self.answer_limit() and len(names) > 1:
             # The reply would not fit: ask for the symbols in two requests rather than be cut off.
             return self._halves(request, names, want_overview, tally, where)
@@ -346,6 +361,7 @@ class AnthropicProvider:
             otpm = int(self.limiter.capacity("output"))
             if int(params["max_tokens"]) > otpm:
                 params["max_tokens"] = max(MIN_MAX_TOKENS, otpm)
+            self.deadline.check()  # raises TimeBudgetError: "time budget" (a retry is a new start too)
             self.budget.reserve(worst)  # raises BudgetExceededError: "skipped: budget"
             spent = 0.0
             try:
@@ -357,12 +373,22 @@ class AnthropicProvider:
                 except BaseException:
                     self.breaker.cancel()
                     raise
+                if self.deadline.expired():  # the budget ran out while it waited for room
+                    self.limiter.settle(permit, 0, 0)
+                    self.limiter.release(permit)
+                    self.breaker.cancel()
+                    raise TimeBudgetError()
                 try:
                     attempts += 1
                     tally.add(requests=1)
                     if attempts > 1 or content_retry:
                         tally.add(retries=1)
-                    message, spent = self._attempt(params, permit, tally)
+                    try:
+                        message, spent = self._attempt(params, permit, tally)
+                    except TransientError:
+                        self.streak.failed()
+                        raise
+                    self.streak.succeeded()
                     return message
                 finally:
                     self.limiter.release(permit)
@@ -372,7 +398,9 @@ class AnthropicProvider:
         def on_retry(exc: BaseException, attempt_number: int, wait: float) -> None:
             log.warning("%s: attempt %d failed (%s); retrying in %.2f s", where, attempt_number, exc, wait)
 
-        retrying = build_retrying(self.policy, sleep=self._sleep, uniform=self._uniform, on_retry=on_retry)
+        retrying = build_retrying(
+            self.policy, sleep=self._sleep, uniform=self._uniform, on_retry=on_retry, streak=self.streak
+        )
         result: Message = retrying(attempt)
         return result
 

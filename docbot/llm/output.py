@@ -9,6 +9,11 @@ The prediction is ``(FIXED + symbols x tokens per symbol + overview) x MARGIN``.
 start from the recorded figure for the model (thinking included: it is billed as output and counts
 toward ``max_tokens``) and follow this run's own complete replies, weighted so a few odd replies do
 not swing it. A request whose prediction does not fit the answer limit is split before it is sent.
+
+Before the run's first reply the prediction is the recorded figure alone, and a run that sends its
+longest chunks first would split all of them on it. So only one request splits on the recorded figure
+(``await_evidence``): the others wait for the first complete reply and decide on this run's figure.
+That costs no time: the rate limiter lets the first request go alone anyway.
 """
 
 from __future__ import annotations
@@ -44,8 +49,29 @@ class OutputModel:
     def __init__(self, model: str) -> None:
         self.prior = RECORDED_TOKENS_PER_SYMBOL.get(model, DEFAULT_TOKENS_PER_SYMBOL)
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._symbols = 0.0
         self._tokens = 0.0
+        self._learner: int | None = None  # the thread whose request may split on the prior alone
+
+    def await_evidence(self, timeout_s: float) -> None:
+        """Call before splitting a request on the prediction: returns at once once a reply has been
+        recorded, or to the one thread that goes first (until it calls ``done``); the others wait for
+        the first reply (or for that thread to give up), at most ``timeout_s`` in all."""
+        me = threading.get_ident()
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._symbols > 0 or self._learner in (None, me), timeout=timeout_s
+            )
+            if self._symbols == 0 and self._learner is None:
+                self._learner = me
+
+    def done(self) -> None:
+        """The calling thread's request ended: if it was the one going first, another may go first."""
+        with self._changed:
+            if self._learner == threading.get_ident():
+                self._learner = None
+                self._changed.notify_all()
 
     def tokens_per_symbol(self) -> float:
         with self._lock:
@@ -61,6 +87,7 @@ class OutputModel:
         if symbols <= 0:
             return  # an overview alone says nothing about symbols
         spent = output_tokens - FIXED_TOKENS - (OVERVIEW_TOKENS if overview else 0)
-        with self._lock:
+        with self._changed:
             self._symbols += symbols
             self._tokens += max(0.0, float(spent))
+            self._changed.notify_all()

@@ -62,7 +62,9 @@ class Window:
 
     It starts at ``start`` (one request: nothing is known about the tier yet). ``open_up`` (the first
     response's rate-limit headers) lets it jump to half the ``ceiling``, and the token buckets pace
-    from there; it slow-starts on, one slot per answer, until the first 429. A 429 with ``n``
+    from there; it slow-starts on, half a slot per answer that came back to a full window, until the
+    first 429 (a whole slot per answer let a run of short replies push it several requests past the
+    server's limit before the first refusal came back: a burst of 429s). A 429 with ``n``
     requests in flight means the server's limit is below ``n``: the window drops to ``n - 1`` and
     remembers it as ``learned``; a 429 at or below what was learned before halves it. Above
     ``learned`` it grows by one slot per ten windows of answers (probing rarely, so a limit found
@@ -80,7 +82,7 @@ class Window:
         self.ceiling = ceiling
         self.size = float(max(1, min(start, ceiling)))
         self.in_flight = 0
-        self.slow_start = True  # one slot per answer until the headers or a 429 say more
+        self.slow_start = True  # half a slot per answer until a 429 says more
         self.learned: int | None = None
         self.decreases = 0
         self._cond = threading.Condition()
@@ -111,10 +113,16 @@ class Window:
                 self._cond.notify_all()
 
     def grow(self) -> None:
-        """A request was answered without a 429: additive increase."""
+        """A request was answered without a 429 (it still holds its slot): additive increase, but only
+        if the window was full. A window that was not (the buckets, or too little work, held requests
+        back) says nothing about a larger one; growing it anyway lets a burst of short replies raise it
+        far above what is in flight, and the next release of waiting requests overshoots the server's
+        concurrency limit by that much at once."""
         with self._cond:
+            if self.in_flight < self.limit:
+                return
             if self.slow_start:
-                step = 1.0
+                step = 0.5
             elif self.learned is not None and self.size >= self.learned:
                 step = 1.0 / (self.size * self.PROBE_WINDOWS)
             else:

@@ -9,6 +9,14 @@ How long to wait: max(the server's hint (``retry-after-ms`` / ``retry-after``), 
 with full jitter: uniform(0, min(cap, initial * 2**(n-1)))). The hint is a floor because retrying
 earlier is known to fail; the jitter spreads concurrent retries so they do not return in lockstep.
 
+``n`` is the request's attempt number, but never more than the run's ``FailureStreak``: the failed
+attempts since any request of the run last succeeded. A storm that fails 60% of requests at random
+keeps answering the others, so the streak stays short and an unlucky request retries within a
+second or two instead of sleeping out 16 s per attempt while the service is serving; an outage fails
+everything, so the streak grows with each attempt and the backoff is the full exponential one (and
+the circuit breaker opens). How much the run sends at once is the rate limiter's business either
+way: a request waiting for its retry holds no slot.
+
 How often: ``max_attempts`` (5) for timeouts and other errors; ``max_attempts_rate_limited`` (20)
 when the last failure was the server shedding load (429, 529, a 5xx or a dropped connection): it is
 up, and a storm that fails 60% of requests at random would otherwise fail 8% of chunks (0.6**5);
@@ -20,6 +28,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -149,16 +158,50 @@ def translate(exc: anthropic.AnthropicError) -> DocbotError:
     return ApiPermanentError(f"unexpected response: {exc}", status=None)
 
 
-class wait_full_jitter(wait_base):  # named like tenacity's own strategies
-    """uniform(0, min(max_s, initial_s * 2**(attempt-1))): AWS's "full jitter" with an injectable draw."""
+class FailureStreak:
+    """Failed attempts since the last successful one, over every request of a run. Thread-safe."""
 
-    def __init__(self, initial_s: float, max_s: float, uniform: Callable[[float, float], float]) -> None:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    @property
+    def count(self) -> int:
+        with self._lock:
+            return self._count
+
+    def failed(self) -> None:
+        with self._lock:
+            self._count += 1
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._count = 0
+
+
+class wait_full_jitter(wait_base):  # named like tenacity's own strategies
+    """uniform(0, min(max_s, initial_s * 2**(n-1))): AWS's "full jitter" with an injectable draw.
+
+    ``n`` is the attempt number, capped by ``streak`` (the run's failures in a row) when one is given.
+    """
+
+    def __init__(
+        self,
+        initial_s: float,
+        max_s: float,
+        uniform: Callable[[float, float], float],
+        streak: FailureStreak | None = None,
+    ) -> None:
         self.initial_s = initial_s
         self.max_s = max_s
         self.uniform = uniform
+        self.streak = streak
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        ceiling = min(self.max_s, self.initial_s * 2 ** (retry_state.attempt_number - 1))
+        n = retry_state.attempt_number
+        if self.streak is not None:
+            n = max(1, min(n, self.streak.count))
+        ceiling = min(self.max_s, self.initial_s * 2 ** (n - 1))
         return self.uniform(0.0, ceiling)
 
 
@@ -193,6 +236,7 @@ def build_retrying(
     sleep: Callable[[float], None] = time.sleep,
     uniform: Callable[[float, float], float] = random.uniform,
     on_retry: Callable[[BaseException, int, float], None] | None = None,
+    streak: FailureStreak | None = None,
 ) -> tenacity.Retrying:
     """A ``tenacity.Retrying`` that carries out ``policy``.
 
@@ -201,6 +245,8 @@ def build_retrying(
         sleep: how to wait between attempts (tests pass a recorder).
         uniform: the jitter draw (tests pass a fixed function to get exact waits).
         on_retry: called as ``on_retry(error, attempt_number, wait_s)`` before each wait.
+        streak: the run's failures in a row, which caps the backoff's growth (``None``: the attempt
+            number alone decides).
 
     Returns:
         The retrying object; call it with the attempt function. The last error is re-raised as is.
@@ -223,7 +269,7 @@ def build_retrying(
         stop=stop,
         # The server's hint is a floor; the jittered backoff spreads the threads that share a storm.
         wait=wait_max(
-            tenacity.wait_exception(_hint), wait_full_jitter(policy.initial_s, policy.max_s, uniform)
+            tenacity.wait_exception(_hint), wait_full_jitter(policy.initial_s, policy.max_s, uniform, streak)
         ),
         sleep=sleep,
         before_sleep=before_sleep,

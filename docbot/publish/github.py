@@ -5,7 +5,8 @@ writes: what to change is decided by ``plan.decide`` and the bodies are rendered
 ``render.bodies``. ``GitHubPublisher.publish(plan, report)`` does the whole job and returns a
 ``PublishRecord``: in ``pull_request`` and ``commit`` mode the pages land in one commit, built with the
 git data API so they appear atomically when the ref moves, then the pull request is opened or updated;
-in ``comment`` mode the sticky comment carries the pages.
+in ``comment`` mode the sticky comment carries the pages. ``publish_sources`` commits docstrings
+written back into source files to ``docbot/docstrings/<base>`` and opens or updates their pull request.
 
 Every write is idempotent: a rerun on the same input finds the branch, pull request or comment it made
 before and updates it; a 422 "already exists" is resolved by looking the object up. Nothing is kept on
@@ -15,7 +16,7 @@ the publisher between calls.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -27,9 +28,19 @@ from docbot.config import PublishSettings
 from docbot.errors import ConfigError, PermanentError, TransientError
 from docbot.events import RunSpec
 from docbot.markers import FRONT_MATTER_MAX, TRAILER, front_matter_value, source_of
+from docbot.plural import count
 from docbot.publish.files import FilesPublisher
 from docbot.publish.github_api import GitHubApi, GitHubApiError, PullInfo, pull_info
-from docbot.publish.plan import Changes, DocsPlan, Existing, decide, git_blob_sha, neutralised, unsafe_path
+from docbot.publish.plan import (
+    FORBIDDEN_PREFIX,
+    Changes,
+    DocsPlan,
+    Existing,
+    decide,
+    git_blob_sha,
+    neutralised,
+    unsafe_path,
+)
 from docbot.render.bodies import Links, comment_body, pull_request_body, refused_pull_request_comment
 from docbot.render.site import SITE_FILE_NAMES, is_site_file
 from docbot.report import PublishRecord, RunReport
@@ -67,6 +78,34 @@ class Target:
     trigger_phrase: str = "/docbot"
 
 
+@dataclass(frozen=True)
+class SourceEdit:
+    """A source file's new text (docstrings written back) and the text it was made from."""
+
+    path: str
+    old: bytes
+    new: bytes
+
+
+# The subject of docbot's docstrings commits: only such a commit's files are carried into the next one.
+DOCSTRINGS_SUBJECT = "docs: add docstrings to"
+
+
+def docstrings_branch(base: str) -> str:
+    """The branch of the docstrings pull request into ``base`` (beside ``docbot/<base>``, the pages')."""
+    return f"docbot/docstrings/{base}"
+
+
+def unsafe_source(path: str) -> str | None:
+    """Why ``path`` is no source file docbot may commit to: not a clean relative path, or a workflow."""
+    parts = path.split("/")
+    if not path or path.startswith("/") or any(p in {"", ".", ".."} for p in parts) or parts[0] == ".git":
+        return "is not a clean relative path inside the repository"
+    if path.startswith(FORBIDDEN_PREFIX):
+        return "is under .github/workflows, where docbot never writes"
+    return None
+
+
 def _head(data: bytes) -> str:
     # The marker is the page's front matter (or, from docbot 0.1, its first line).
     return data[:FRONT_MATTER_MAX].decode("utf-8", errors="replace")
@@ -93,6 +132,7 @@ class _Tree:
         # Blobs of docbot's own earlier commit (carried over): known to be generated pages, so neither
         # their marker nor their source needs a read; page_path() maps path <-> source one to one.
         self.carried: set[str] = set()
+        self.listings: dict[str, dict[str, Any]] = {}
 
     def blob(self, sha: str) -> bytes:
         if sha not in self.blobs:
@@ -158,6 +198,53 @@ class _Tree:
         return self.api.call(
             f"GET tree {sha[:12]}", lambda: self.api.repo.get_git_tree(sha, recursive=recursive)
         )
+
+    def listing(self, sha: str) -> dict[str, Any]:
+        """One tree's entries by name (not recursive), read once per publish call."""
+        if sha not in self.listings:
+            self.listings[sha] = {e.path: e for e in self.tree(sha).tree}
+        return self.listings[sha]
+
+    def lookup(self, tree_sha: str, path: str) -> tuple[Entry | None, str | None]:
+        """The file at ``path`` under ``tree_sha`` (``None`` when absent), or why docbot must not write it.
+
+        Walked one folder at a time from the root, like ``paths.unsafe_target`` in a working tree: a
+        symlink, a submodule or a file where a folder is needed makes the path unsafe.
+        """
+        parts = path.split("/")
+        sha = tree_sha
+        for depth, part in enumerate(parts, 1):
+            entry = self.listing(sha).get(part)
+            if entry is None:
+                return None, None
+            shown = "/".join(parts[:depth])
+            if entry.mode == "120000":
+                return None, f"{shown} is a symlink in the repository; docbot never writes through one"
+            if depth == len(parts):
+                if entry.mode not in _FILE_MODES:
+                    return None, f"{shown} is not a regular file in the repository"
+                return (entry.mode, entry.sha), None
+            if entry.type != "tree":
+                return None, f"{shown} is not a folder in the repository"
+            sha = entry.sha
+        return None, None
+
+    def changed(self, old: str, new: str, prefix: str = "") -> list[str]:
+        """The paths whose entries differ between trees ``old`` and ``new``, reading only the folders
+        that differ (their SHAs say so), so a small commit costs a few requests in any repository."""
+        if old == new:
+            return []
+        left, right = self.listing(old), self.listing(new)
+        out: list[str] = []
+        for name in sorted(set(left) | set(right)):
+            a, b = left.get(name), right.get(name)
+            if a is not None and b is not None and (a.mode, a.sha) == (b.mode, b.sha):
+                continue
+            if a is not None and b is not None and a.type == b.type == "tree":
+                out += self.changed(a.sha, b.sha, f"{prefix}{name}/")
+            else:
+                out.append(f"{prefix}{name}")
+        return out
 
 
 class GitHubPublisher:
@@ -435,7 +522,8 @@ class GitHubPublisher:
         comment_id, url, _ = self.api.upsert_comment(number, body)
         notes = (
             (
-                f"{len(left_out)} page(s) did not fit in the comment (GitHub's 65,536-character limit); "
+                f"{count(len(left_out), 'page')} did not fit in the comment "
+                "(GitHub's 65,536-character limit); "
                 "they are below.",
             )
             if left_out
@@ -451,6 +539,154 @@ class GitHubPublisher:
             not_shown=left_out,
         )
 
+    # --- docstrings written back: source files on docbot's branch, and their pull request ---
+
+    def publish_sources(
+        self, edits: Sequence[SourceEdit], *, title: str, body: Callable[[tuple[str, ...]], str]
+    ) -> PublishRecord:
+        """Commit ``edits`` on ``docbot/docstrings/<branch>`` and open or update its pull request, whose
+        body is ``body`` of the files committed.
+
+        Each file is committed only when it is a regular file on the base branch, reached without a
+        symlink, whose content is still the ``old`` text the edit was made from; one that already has the
+        ``new`` text (the pull request was merged) needs nothing. The docstrings of an earlier, still open
+        pull request are kept while their files are unchanged on the base. A rerun that finds the branch
+        already holding exactly this commit writes nothing.
+
+        Raises:
+            ConfigError: the event names no branch.
+            GitHubApiError, GitHubTransientError: the API refused or kept failing.
+        """
+        base_branch = self.target.branch
+        if not base_branch:
+            raise ConfigError(
+                "mode docstrings: no branch to open the pull request against (the event names none)"
+            )
+        branch = docstrings_branch(base_branch)
+        if not edits:
+            return PublishRecord(notes=("No docstrings to add: no commit.",))
+        repo, tree = self.api.repo, _Tree(self.api, self.local_blob)
+        base = self.api.call(f"GET branch {base_branch}", lambda: repo.get_branch(base_branch).commit.sha)
+        base_commit = self.api.call(f"GET commit {base[:12]}", lambda: repo.get_git_commit(base))
+        base_tree = base_commit.tree.sha
+        ref = self._ref_sha(branch)
+        open_pr = self._find_pr(branch, base_branch) if ref is not None else None
+        prev = None
+        previous: dict[str, Entry] = {}
+        wanted: dict[str, Entry] = {}
+        if ref is not None and open_pr is not None:
+            prev_sha = ref[1]
+            prev = self.api.call(f"GET commit {prev_sha[:12]}", lambda: repo.get_git_commit(prev_sha))
+            previous, wanted = self._previous_sources(tree, prev, base_tree)
+        refused: list[tuple[str, str]] = []
+        contents: dict[str, bytes] = {}
+        for edit in edits:
+            entry, why = (None, unsafe_source(edit.path))
+            if why is None:
+                entry, why = tree.lookup(base_tree, edit.path)
+            if why is None and entry is None:
+                why = f"is not in the repository on {base_branch}"
+            if entry is None:
+                refused.append((edit.path, why or ""))
+                continue
+            mode, sha = entry
+            wanted.pop(edit.path, None)
+            if sha == git_blob_sha(edit.new):
+                continue  # already on the base branch: the pull request was merged
+            if sha != git_blob_sha(edit.old):
+                refused.append((edit.path, f"changed on {base_branch} since the documented commit"))
+                continue
+            wanted[edit.path] = (mode, git_blob_sha(edit.new))
+            contents[edit.path] = edit.new
+        files = tuple(sorted(wanted))
+        done = PublishRecord(branch=branch, written=files, refused=tuple(refused))
+        if not wanted:
+            note = f"Every docstring is already on {base_branch}: no commit."
+            return PublishRecord(refused=tuple(refused), notes=(note,))
+        if (
+            prev is not None
+            and open_pr is not None
+            and [p.sha for p in prev.parents] == [base]
+            and previous == wanted
+        ):
+            note = f"Pull request #{open_pr.number} already holds these docstrings: nothing changed."
+            return replace(
+                done, operation="none", pr_number=open_pr.number, pr_url=open_pr.html_url,
+                commit_sha=prev.sha, notes=(note,),
+            )  # fmt: skip
+        elements = []
+        for path, (mode, sha) in sorted(wanted.items()):
+            data = contents.get(path)
+            if data is not None and len(data) <= INLINE_MAX_BYTES:
+                elements.append(InputGitTreeElement(path, mode, "blob", content=data.decode("utf-8")))
+            elif data is not None:
+                blob = self._create_blob(data.decode("utf-8"))
+                elements.append(InputGitTreeElement(path, mode, "blob", sha=blob.sha))
+            else:
+                elements.append(InputGitTreeElement(path, mode, "blob", sha=sha))
+        new_tree = self.api.call("POST tree", lambda: repo.create_git_tree(elements, base_commit.tree))
+        # No trailer: a push of the merged docstrings must still start the pages run (the sources changed).
+        message = f"{DOCSTRINGS_SUBJECT} {len(files)} file(s)\n\n" + "".join(f"- {p}\n" for p in files)
+        commit = self.api.call(
+            "POST commit", lambda: repo.create_git_commit(message, new_tree, [base_commit])
+        )
+        self._move_ref(branch, commit.sha, ref, force=True)
+        return self._source_pull_request(branch, open_pr, title, body(files), commit.sha, done)
+
+    def _previous_sources(
+        self, tree: _Tree, prev: Any, base_tree: str
+    ) -> tuple[dict[str, Entry], dict[str, Entry]]:
+        """What an open docstrings pull request's commit changed, and the part of it still to keep: the
+        files unchanged on the base since (the branch is rebuilt on the new base head each time)."""
+        if len(prev.parents) != 1 or not prev.message.startswith(DOCSTRINGS_SUBJECT):
+            return {}, {}  # not docbot's own commit: nothing on it is a file docbot was asked to edit
+        parent = self.api.call("GET parent commit", lambda: self.api.repo.get_git_commit(prev.parents[0].sha))
+        previous: dict[str, Entry] = {}
+        kept: dict[str, Entry] = {}
+        for path in tree.changed(parent.tree.sha, prev.tree.sha):
+            entry, _ = tree.lookup(prev.tree.sha, path)
+            if entry is None:
+                continue
+            previous[path] = entry
+            if tree.lookup(base_tree, path) == tree.lookup(parent.tree.sha, path):
+                kept[path] = entry
+        return previous, kept
+
+    def _source_pull_request(
+        self, branch: str, open_pr: PullInfo | None, title: str, body: str, sha: str, done: PublishRecord
+    ) -> PublishRecord:
+        repo, base = self.api.repo, self.target.branch or ""
+
+        def update(pr: PullInfo) -> PublishRecord:
+            self.api.call(
+                f"PATCH pull request #{pr.number}",
+                lambda: repo.get_pull(pr.number).edit(title=title, body=body),
+            )
+            return replace(done, operation="updated", pr_number=pr.number, pr_url=pr.html_url, commit_sha=sha)
+
+        if open_pr is not None:
+            return update(open_pr)
+        try:
+            pr = self.api.call(
+                "POST pull request", lambda: repo.create_pull(base=base, head=branch, title=title, body=body)
+            )
+            return replace(done, operation="created", pr_number=pr.number, pr_url=pr.html_url, commit_sha=sha)
+        except GitHubApiError as exc:
+            if exc.status == 422 and "already exists" in exc.api_message.lower():
+                existing = self._find_pr(branch, base)
+                if existing is not None:
+                    return update(existing)
+            if exc.status == 403 and ACTIONS_PR_FORBIDDEN in exc.api_message:
+                warning = (
+                    f"The docstrings are on branch {branch}, but GitHub refused to open the pull request "
+                    f"({exc.api_message}). To let docbot open it, {PR_SETTING_HINT}. Open it by hand: "
+                    f"{self._compare_url(base, branch)}"
+                )
+                return replace(
+                    done, operation="committed", commit_sha=sha, notes=(warning,), warnings=(warning,)
+                )
+            raise
+
 
 class WorkspacePublisher:
     """Publishes nothing to GitHub (``dry_run``, or mode ``none``): writes the pages into the workspace's
@@ -465,7 +701,7 @@ class WorkspacePublisher:
     def publish(self, plan: DocsPlan, report: RunReport) -> PublishRecord:
         record = self.files.publish(neutralised(plan, self.trigger_phrase), report)
         note = (
-            f"{self.why}: nothing was published to GitHub; {len(record.written)} file(s) written and "
+            f"{self.why}: nothing was published to GitHub; {count(len(record.written), 'file')} written and "
             f"{len(record.deleted)} deleted in `{plan.out_dir}` in the workspace."
         )
         return replace(record, notes=(note,), workspace_dir=plan.out_dir)

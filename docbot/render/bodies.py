@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from docbot.markers import PULL_REQUEST, STICKY_COMMENT, source_of
+from docbot.plural import count
 from docbot.render.safe import DEFAULT_TRIGGER, neutralise
 from docbot.report import FileOutcome, PublishRecord, RunReport
 
@@ -52,12 +53,13 @@ def stats_table(report: RunReport) -> str:
         ("Pages written / deleted", f"{len(report.written_pages)} / {len(report.deleted_pages)}"),
         (
             f"Cache ({report.cache_backend}, per {unit})",
-            f"{report.cache_hits} hits / {report.cache_misses} misses ({report.hit_rate:.0%} hit rate)"
+            f"{count(report.cache_hits, 'hit')} / {count(report.cache_misses, 'miss')} "
+            f"({report.hit_rate:.0%} hit rate)"
             + ("" if report.cache_available or report.cache_backend == "none" else ", unavailable"),
         ),
         (
             "Model API requests",
-            f"{api['requests']} ({api['retries']} retries, {api['rate_limited']} rate-limited)",
+            f"{api['requests']} ({count(api['retries'], 'retry')}, {api['rate_limited']} rate-limited)",
         ),
         (
             "Tokens in / out / cache read / cache write",
@@ -298,7 +300,8 @@ def comment_body(
         if not left_out:
             return ""
         carried, too_big = summary_share(left_out, sizes)
-        text = f"> **{len(left_out)} page(s) not shown here**: GitHub limits a comment to 65,536 characters."
+        text = f"> **{count(len(left_out), 'page')} not shown here**: "
+        text += "GitHub limits a comment to 65,536 characters."
         if carried:
             text += f" They are in full in {where}:\n>\n" + _listed(carried)
         if too_big:
@@ -343,7 +346,8 @@ def job_summary(
         lines.append(f"Docs committed to `{record.branch}` ({(record.commit_sha or '')[:12]}).")
     lines += list(record.notes)
     if github_retries:
-        lines.append(f"GitHub API: {github_retries} request(s) retried (5xx, rate limits or network).")
+        retried = f"{count(github_retries, 'request')} retried"
+        lines.append(f"GitHub API: {retried} (5xx, rate limits or network).")
     if report is None:
         return neutralise("### docbot\n\n" + "\n\n".join(lines or ["Nothing was documented."]) + "\n")
     head = neutralise(summary_markdown(report, extra=lines))
@@ -360,8 +364,8 @@ def job_summary(
         if not left_out:
             return ""
         return (
-            f"> **{len(left_out)} page(s) not previewed**: GitHub limits a job summary to 1 MiB. {where}\n>\n"
-            + _listed(left_out)
+            f"> **{count(len(left_out), 'page')} not previewed**: GitHub limits a job summary to 1 MiB. "
+            f"{where}\n>\n" + _listed(left_out)
         )
 
     body, _ = pack_pages(

@@ -1,12 +1,14 @@
 """Links on the pages: each symbol's anchor, its lines in the source, and names that link to their docs.
 
 - ``anchor_ids``: a stable explicit anchor per symbol, from its id (``Class.method`` ->
-  ``class.method``), unique within the page whatever the order of the symbols.
+  ``class.method``, ``Box.__init__`` -> ``box.__init__``), unique within the page whatever the order
+  of the symbols.
 - ``SourceLinks``: where a line range links: the file at the documented commit on the repository's
   web page (``{server}/{owner}/{repo}/blob/{sha}/{path}#L3-L9``) when the repository is known, else a
   link relative to the page (which GitHub's file view and a checkout both follow).
 - ``NameIndex``: every documented symbol of the docs folder by qualified name, so that ``Class.method``
-  in backticks anywhere in the docs links to its section, on the same page or on another one.
+  in backticks anywhere in the docs links to its section, on the same page or on another one; with
+  its module's name in front too (``markers.front_matter``, ``docbot.markers.front_matter``).
 - ``is_test_source``: a test module, whose symbols (fixtures, helpers) are linked only from their own
   page: a word in a docstring (``site``, ``repo``) must not link to a test's fixture of that name.
 """
@@ -22,7 +24,7 @@ from urllib.parse import quote, urlsplit
 # The page's own section headings: a symbol whose slug is one of these gets a numbered anchor.
 RESERVED_ANCHORS = frozenset({"contents", "reference", "module-level-code"})
 _NOT_SLUG = re.compile(r"[^a-z0-9._]+")
-_CALL = re.compile(r"\(\s*\)$")
+_CALL = re.compile(r"\([^()]*\)$")
 _TEST_FOLDERS = frozenset({"test", "tests", "__tests__", "spec", "specs"})
 # test_x.py, x_test.py, x_test.go, x.test.ts, x.spec.js, conftest.py, XTest.java, XTests.kt, XTests.cs
 _TEST_FILE = re.compile(r"test_.*|.*_test\.\w+|.*\.(test|spec)\.\w+|conftest\.py|.*Tests?\.(java|kt|cs)")
@@ -35,7 +37,9 @@ def is_test_source(path: str) -> bool:
 
 
 def _slug(symbol_id: str) -> str:
-    slug = _NOT_SLUG.sub("-", symbol_id.lower()).strip("-._")
+    # Underscores are part of a name (``__init__``, ``_private``): only the separators docbot puts in
+    # for other characters are trimmed, so ``Box.__init__`` is ``box.__init__``, not ``box.__init``.
+    slug = _NOT_SLUG.sub("-", symbol_id.lower()).strip("-.")
     return slug or "symbol"
 
 
@@ -62,6 +66,26 @@ def anchor_ids(symbol_ids: Iterable[str]) -> dict[str, str]:
             out[symbol_id] = f"{slug}-{k}"
             taken.add(out[symbol_id])
     return out
+
+
+def module_names(source: str) -> tuple[str, ...]:
+    """The dotted names a reader may give the module at ``source``, longest first.
+
+    ``docbot/render/links.py`` -> ``docbot.render.links``, ``render.links``, ``links``; a package's
+    ``__init__.py`` is named by its folder. Only parts that are identifiers make a name.
+    """
+    parts = source.split("/")
+    if not parts[-1]:
+        return ()
+    parts[-1] = parts[-1].split(".", 1)[0]
+    if parts[-1] == "__init__":
+        parts.pop()
+    names: list[str] = []
+    for start in range(len(parts) - 1, -1, -1):
+        if not parts[start].isidentifier():
+            break
+        names.append(".".join(parts[start:]))
+    return tuple(reversed(names))
 
 
 def _url_path(path: str) -> str:
@@ -130,15 +154,32 @@ class NameIndex:
     targets: Mapping[str, tuple[Target, ...]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, pages: Mapping[str, Iterable[tuple[str, str, bool]]]) -> NameIndex:
+    def build(
+        cls,
+        pages: Mapping[str, Iterable[tuple[str, str, bool]]],
+        sources: Mapping[str, str] | None = None,
+    ) -> NameIndex:
         """From page path -> (qualified name, symbol id, shared) of the symbols it documents; a symbol
-        that is not ``shared`` is linked only from its own page."""
+        that is not ``shared`` is linked only from its own page.
+
+        ``sources`` (page path -> the source it documents) adds module-qualified names: for
+        ``docbot/markers.py``, ``markers.front_matter`` and ``docbot.markers.front_matter`` name the
+        symbol ``front_matter``, and ``docbot.markers`` names the page itself.
+        """
         targets: dict[str, list[Target]] = {}
         for page, named in pages.items():
             named = list(named)
             anchors = anchor_ids(symbol_id for _, symbol_id, _ in named)
+            modules = module_names((sources or {}).get(page, ""))
+            shared_page = any(shared for _, _, shared in named)
+            # A bare file name (``site``, ``config``) is too often a plain word: a module is named by
+            # two parts or more.
+            for module in (m for m in modules if "." in m):
+                targets.setdefault(module, []).append(Target(page, "", shared_page))
             for name, symbol_id, shared in named:
-                targets.setdefault(name, []).append(Target(page, anchors[symbol_id], shared))
+                target = Target(page, anchors[symbol_id], shared)
+                for qualified in (name, *(f"{module}.{name}" for module in modules)):
+                    targets.setdefault(qualified, []).append(target)
         return cls({name: tuple(ts) for name, ts in sorted(targets.items())})
 
     def fingerprint(self) -> str:
@@ -160,8 +201,9 @@ class NameIndex:
         here = [t for t in found if t.page == page]
         if here:
             target = here[0]
-            return None if target.anchor == skip else f"#{target.anchor}"
+            return None if target.anchor in {skip, ""} else f"#{target.anchor}"
         if len(found) != 1 or not found[0].shared:
             return None
         target = found[0]
-        return f"{relative_link(page, target.page)}#{target.anchor}"
+        fragment = f"#{target.anchor}" if target.anchor else ""
+        return f"{relative_link(page, target.page)}{fragment}"

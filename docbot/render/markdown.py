@@ -11,6 +11,8 @@ these among them); character references for what one of them reads as syntax and
 (``<`` ``>`` ``&`` ``{`` ``}`` ``|`` ``~``, and a ``:`` that starts a line, Docusaurus's ``:::``): MDX and
 both Markdown dialects decode ``&#123;`` to a plain ``{``. Code spans in the text (``like this``) stay
 code spans; the lines of a paragraph are joined, so no line but the first can start a block.
+``escape_blocks`` is the one exception, for descriptions: it keeps the lists and code blocks a
+docstring lays out (``render.blocks``) and escapes the text inside them the same way.
 
 The only raw HTML docbot writes itself (here and in ``render.bodies``) is listed in ``ALLOWED_HTML``,
 which ``render.safe`` imports: one list for what is written and what is let through.
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+
+from docbot.render import blocks
 
 # The one list of raw HTML docbot publishes (tag -> the attributes it may carry); ``safe.neutralise``
 # escapes every other tag. On a page the only tag is ``<a id>``, the one explicit anchor all three
@@ -133,6 +137,46 @@ def escape_text(text: str, *, inline: bool = False, code: Callable[[str], str] |
     return "\n\n".join(out)
 
 
+def escape_blocks(text: str, *, code: Callable[[str], str] | None = None, lang: str = "") -> str:
+    """A docstring's or model's description as Markdown that keeps its blocks, every piece escaped.
+
+    Paragraphs, bullet and numbered lists (nested four spaces a level, which Python-Markdown needs),
+    headings underlined in the text (shown bold: a page's own headings stay the page's), admonitions
+    (a bold ``Warning:`` before their text) and code
+    (literal ``::`` blocks, indented blocks, doctests, fences) come out as such; the text of each is
+    escaped as ``escape_text`` escapes it, so none of it is raw HTML or a block of its own making.
+
+    Args:
+        text: the description (plain text laid out by docstring convention, or a model's Markdown).
+        code: renders each code span's content, as for ``escape_text``.
+        lang: the fence tag of literal and indented code blocks (the page's language).
+    """
+    render_code = code or inline_code
+
+    def span(piece: str) -> str:
+        return "".join(render_code(c) if is_code else _escape_prose(c) for is_code, c in _split_code(piece))
+
+    out: list[str] = []
+    previous = ""
+    for block in blocks.parse(text, lang):
+        if block.kind == "code":
+            rendered = fenced_block(block.text, block.lang)
+        elif block.kind == "heading":
+            rendered = f"**{span(block.text)}**"
+        elif block.kind == "note":
+            rendered = f"**{block.marker}:** {_escape_line(block.text, span)}"
+        elif block.kind == "item":
+            marker = "-" if block.marker in {"-", "*", "+"} else block.marker[:-1] + "."
+            rendered = f"{'    ' * block.depth}{marker} {_escape_line(block.text, span)}"
+        else:
+            rendered = "    " * block.depth + _escape_line(block.text, span)
+        if out:
+            out.append("\n" if previous == block.kind == "item" else "\n\n")
+        out.append(rendered)
+        previous = block.kind
+    return "".join(out)
+
+
 def inline_code(text: str) -> str:
     """``text`` as one code span: the fence is one backtick longer than any run inside."""
     text = _WHITESPACE.sub(" ", text)
@@ -153,6 +197,6 @@ def fenced_block(code: str, lang: str = "") -> str:
 
 def anchor(anchor_id: str) -> str:
     """The explicit anchor ``<a id="...">`` (in ``ALLOWED_HTML``); ``anchor_id`` is already a slug."""
-    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", anchor_id):
+    if not re.fullmatch(r"[a-z0-9_][a-z0-9._-]*", anchor_id):
         raise ValueError(f"anchor id {anchor_id!r}: use lower-case letters, digits, '.', '_' and '-'")
     return f'<a id="{anchor_id}"></a>'

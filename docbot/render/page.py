@@ -2,9 +2,10 @@
 
 Every page opens with ``markers.front_matter``; docbot only ever modifies or deletes files that do (or
 that carry docbot 0.1's marker line). All text from the code and the model goes through
-``render.markdown`` (escaped prose, code spans, fenced blocks tagged with the language), so the page
-reads the same on GitHub, MkDocs and Docusaurus. Each symbol has an explicit anchor; the Contents list,
-names in backticks and the "lines" of each symbol are links (``render.links``).
+``render.markdown`` (escaped prose, code spans, fenced blocks tagged with the language; a description
+keeps its paragraphs, lists and examples), so the page reads the same on GitHub, MkDocs and
+Docusaurus. Each symbol has an explicit anchor; the Contents list, names in backticks and the "lines"
+of each symbol are links (``render.links``).
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ from dataclasses import dataclass, field
 from docbot.docs import FileDoc, Section
 from docbot.languages import fence_tag
 from docbot.markers import front_matter
+from docbot.plural import count
 from docbot.render.links import NameIndex, SourceLinks, anchor_ids
-from docbot.render.markdown import anchor, escape_text, fenced_block, inline_code
+from docbot.render.markdown import anchor, escape_blocks, escape_text, fenced_block, inline_code
 from docbot.render.safe import neutralise
 from docbot.symbols import count_phrase
 
 # The page's layout, part of the cache key of rendered pages: a page cached by a version with another
 # layout (docbot 0.1's marker line, unescaped text, "lines 7–7" for one line) is rendered again, never
 # served.
-LAYOUT = 3
+LAYOUT = 4
 
 _STATIC_NOTE = "Built from the code alone: the documentation provider gave no answer for this symbol."
 
@@ -37,14 +39,31 @@ def page_path(out_dir: str, source: str) -> str:
     return f"{out_dir}/{source}.md"
 
 
+# A page larger than this is cut (the ``max_page_bytes`` setting's default): GitHub stops rendering a
+# Markdown file at about 1 MB, and no reader scrolls further.
+MAX_PAGE_BYTES = 1_000_000
+# Room kept for the note that says what was cut, and for what publishing adds (``safe.neutralise``'s
+# zero-width joiners, a site's front matter keys).
+_CUT_RESERVE = 2_000
+
+
 @dataclass(frozen=True)
 class PageLinks:
     """What a page links to beyond itself: the docs folder (for relative links), the source of each
-    symbol's lines, and the other pages' symbols."""
+    symbol's lines, and the other pages' symbols; and how large the page may be (``max_bytes``)."""
 
     out_dir: str = "docs/api"
     source: SourceLinks = field(default_factory=SourceLinks)
     names: NameIndex = field(default_factory=NameIndex)
+    max_bytes: int = MAX_PAGE_BYTES
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """A page's Markdown, and how many of its symbols were left out to keep it under the size cap."""
+
+    text: str
+    left_out: int = 0
 
 
 def summary_line(doc: FileDoc) -> str:
@@ -63,10 +82,20 @@ class _Writer:
         self.links = links
         self.page = page_path(links.out_dir, doc.path)
         self.anchors = anchor_ids(s.symbol.id for s in doc.sections)
+        self.ids = {a: symbol_id for symbol_id, a in self.anchors.items()}  # anchor -> symbol id
         self.lang = fence_tag(doc.language)
+        self.kept = len(doc.sections)  # the sections shown (a prefix: the rest is cut by size)
+        self.cut: frozenset[str] = frozenset()  # the ids of the symbols cut
 
     def code(self, skip: str | None = None) -> Callable[[str], str]:
+        # In a symbol's own section its bare name is itself ("Attribute `wait_fixed`." of
+        # `wait_fixed.wait_fixed`), never the class or function that happens to share it.
+        symbol_id = self.ids.get(skip or "", "")
+        own = {symbol_id.split("@")[0].rsplit(".", 1)[-1]} if symbol_id else set()
+
         def render(text: str) -> str:
+            if text.strip() in own:
+                return inline_code(text)
             target = self.links.names.link(text, self.page, skip=skip)
             return f"[{inline_code(text)}]({target})" if target else inline_code(text)
 
@@ -74,6 +103,10 @@ class _Writer:
 
     def text(self, text: str, *, inline: bool = False, skip: str | None = None) -> str:
         return escape_text(text, inline=inline, code=self.code(skip))
+
+    def blocks(self, text: str, *, skip: str | None = None) -> str:
+        """A description with its paragraphs, lists and code blocks kept."""
+        return escape_blocks(text, code=self.code(skip), lang=self.lang)
 
     def lines(self, start: int, end: int, *, capital: bool = False) -> str:
         text = f"line {start}" if start == end else f"lines {start}–{end}"
@@ -97,7 +130,7 @@ class _Writer:
             out += [f"**Type:** {inline_code(sym.type)}", ""]
         out += [self.text(doc.summary, skip=own), ""]
         if doc.description:
-            out += [self.text(doc.description, skip=own), ""]
+            out += [self.blocks(doc.description, skip=own), ""]
         if doc.params:
             out += ["**Parameters**", ""]
             out += [
@@ -123,6 +156,8 @@ class _Writer:
         return out
 
     def to_anchor(self, section: Section) -> str:
+        if section.symbol.id in self.cut:
+            return inline_code(section.symbol.name)  # cut from the page: no anchor to link to
         return f"[{inline_code(section.symbol.name)}](#{self.anchors[section.symbol.id]})"
 
     def contents(self) -> list[str]:
@@ -134,41 +169,73 @@ class _Writer:
             out.append(f"{'    ' * level}- {self.to_anchor(s)} ({s.symbol.kind})")
         return out
 
+    def cut_note(self) -> list[str]:
+        left_out = len(self.doc.sections) - self.kept
+        if not left_out:
+            return []
+        return [
+            f"> **{count(left_out, 'symbol')} of {len(self.doc.sections)} left out:** the page reached "
+            f"its size cap of {self.links.max_bytes:,} bytes (`max_page_bytes`), so it ends after "
+            f"{count(self.kept, 'symbol')}; the source has the rest.",
+            "",
+        ]
+
     def metrics(self) -> list[str]:
         doc = self.doc
         out: list[str] = []
         if len(doc.sections) > 1:
             by_id = {s.symbol.id: s for s in doc.sections}
-            largest = ", ".join(f"{self.to_anchor(by_id[s.id])} ({s.lines} lines)" for s in doc.largest(3))
+            largest = ", ".join(
+                f"{self.to_anchor(by_id[s.id])} ({count(s.lines, 'line')})" for s in doc.largest(3)
+            )
             out += [f"Largest: {largest}.", ""]
         if doc.missing:
-            n = len(doc.missing)
-            out += [f"> {n} symbol{'s' if n != 1 else ''} documented from the code alone (no answer).", ""]
+            out += [f"> {count(len(doc.missing), 'symbol')} documented from the code alone (no answer).", ""]
         return out
 
-    def render(self) -> str:
+    def render(self) -> RenderedPage:
+        """The page, cut after the last whole section that fits in ``links.max_bytes``."""
+        contents = self.contents()
+        sections = [self.section(s) for s in self.doc.sections]
+        budget = self.links.max_bytes - _CUT_RESERVE - _size(self.head())
+        used = 0
+        for kept, (line, section) in enumerate(zip(contents, sections, strict=True)):
+            used += _size([line, *section])
+            if used > budget:
+                self.kept = kept
+                self.cut = frozenset(s.symbol.id for s in self.doc.sections[kept:])
+                break
+        out = self.head()
+        if self.doc.sections:
+            out += ["## Contents", ""]
+            out += contents[: self.kept]
+            out += ["", "## Reference", ""]
+            for section in sections[: self.kept]:
+                out += section
+        return RenderedPage("\n".join(out).rstrip() + "\n", len(sections) - self.kept)
+
+    def head(self) -> list[str]:
+        """Everything above the Contents: front matter, title, overview, figures, module-level code."""
         doc = self.doc
         out = [front_matter(doc.path, doc.source_sha256, _description(doc)).rstrip("\n"), ""]
         out += [f"# {inline_code(doc.path)}", ""]
         if doc.overview:
-            out += [self.text(doc.overview), ""]
+            out += [self.blocks(doc.overview), ""]
         kinds = count_phrase(doc.kinds()) or "no symbols"
-        out += [
-            f"*{doc.language}, {doc.total_lines} lines, {kinds}; source sha256 `{doc.source_sha256[:12]}`*",
-            "",
-        ]
+        size = count(doc.total_lines, "line")
+        out += [f"*{doc.language}, {size}, {kinds}; source sha256 `{doc.source_sha256[:12]}`*", ""]
         out += self.metrics()
+        out += self.cut_note()
         if doc.notes:
             out += ["## Module-level code", ""]
             for note in doc.notes:
                 out += [f"*{self.lines(note.start, note.end, capital=True)}:* {self.text(note.text)}", ""]
-        if doc.sections:
-            out += ["## Contents", ""]
-            out += self.contents()
-            out += ["", "## Reference", ""]
-            for section in doc.sections:
-                out += self.section(section)
-        return "\n".join(out).rstrip() + "\n"
+        return out
+
+
+def _size(lines: list[str]) -> int:
+    """The bytes ``lines`` take on the page, one newline each."""
+    return sum(len(line.encode("utf-8", "surrogatepass")) + 1 for line in lines)
 
 
 def _description(doc: FileDoc) -> dict[str, str]:
@@ -186,5 +253,14 @@ def render_page(doc: FileDoc, links: PageLinks | None = None) -> str:
         doc: what the page shows.
         links: the docs folder, where source lines link and the names other pages document
             (default: ``docs/api``, relative source links, no cross-page links).
+    """
+    return render_bounded(doc, links).text
+
+
+def render_bounded(doc: FileDoc, links: PageLinks | None = None) -> RenderedPage:
+    """The Markdown page of one source file, and how many symbols the size cap left out.
+
+    A page beyond ``links.max_bytes`` ends after the last whole symbol section that fits; a note at the
+    top says how many symbols were left out and why (the Contents lists the sections shown).
     """
     return _Writer(doc, links or PageLinks()).render()

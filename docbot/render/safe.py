@@ -10,8 +10,10 @@ Each publisher passes what it sends through ``neutralise`` last, so whatever the
   MkDocs passes them through, MDX compiles them as JSX);
 - a link whose destination has a scheme other than ``http``/``https`` (``javascript:``, ``data:``,
   ``vbscript:``...) points to ``#`` instead; relative links are kept;
-- docbot's own hidden markers and commit trailer are removed everywhere, code included: text carrying
-  them would be taken for docbot's own comment, pull request or commit;
+- docbot's own hidden markers and commit trailer are removed outside code; inside code (where a reader
+  wants to see them, say in the docs of a constant that holds one) a zero-width joiner is put inside
+  them (``<!-\u200d- docbot``, ``Docbot\u200d-Generated``): they read the same but no longer match, so
+  text carrying them is never taken for docbot's own comment, pull request or commit;
 - the trigger phrase is removed outside code, where a reader (and ``events.parse_command``) would take
   a line starting with it for a ``/docbot`` command; in code it stays, so the docs of code that names
   the command still show it.
@@ -37,6 +39,9 @@ _OWN_MARKERS = (STICKY_COMMENT, PULL_REQUEST, REPLY)
 # Any HTML comment that starts like docbot's markers, and an unterminated start of one.
 _MARKER = re.compile(r"<!--\s*docbot.*?(?:-->|(?=\n)|$)", re.IGNORECASE)
 _TRAILER = re.compile(re.escape(TRAILER), re.IGNORECASE)
+# Where a zero-width joiner breaks a marker in code: inside its ``<!--`` and after the trailer's first word.
+_MARKER_IN_CODE = re.compile(r"<!-(?=-\s*docbot)", re.IGNORECASE)
+_TRAILER_IN_CODE = re.compile(r"(?<=docbot)(?=-generated:\s*true)", re.IGNORECASE)
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _BACKTICKS = re.compile(r"`+")
 # After a character that can end a word, an address or a path, an @ is not a mention.
@@ -53,10 +58,16 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 def neutralise(markdown: str, *, trigger_phrase: str = DEFAULT_TRIGGER) -> str:
     """``markdown`` with mentions, HTML, unsafe links, docbot's markers and the trigger phrase defused."""
     head, body = _split_head(markdown)
-    body = _TRAILER.sub("", _MARKER.sub("", body))
     phrases = {DEFAULT_TRIGGER, trigger_phrase}
-    out = [chunk if is_code else _defuse_text(chunk, phrases) for is_code, chunk in _segments(body)]
+    out = [
+        _defuse_code(chunk) if is_code else _defuse_text(chunk, phrases) for is_code, chunk in _segments(body)
+    ]
     return head + "".join(out)
+
+
+def _defuse_code(code: str) -> str:
+    """``code`` with docbot's markers and trailer broken by a zero-width joiner, the rest as it is."""
+    return _TRAILER_IN_CODE.sub(ZWJ, _MARKER_IN_CODE.sub("<!-" + ZWJ, code))
 
 
 def _split_head(text: str) -> tuple[str, str]:
@@ -143,6 +154,7 @@ def _escaped(text: str, index: int) -> bool:
 
 
 def _defuse_text(text: str, trigger_phrases: Iterable[str]) -> str:
+    text = _TRAILER.sub("", _MARKER.sub("", text))
     for phrase in trigger_phrases:
         text = re.sub(rf"(?<![\w/]){re.escape(phrase)}(?![\w/-])", "", text, flags=re.IGNORECASE)
     text = _defuse_links(text)

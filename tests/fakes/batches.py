@@ -86,6 +86,11 @@ class FakeBatches:
         with self._lock:
             return [r["custom_id"] for r in self._batches[batch_id].requests]
 
+    def requests(self, batch_id: str) -> list[dict[str, Any]]:
+        """A batch's requests (``custom_id`` and ``params``) as submitted."""
+        with self._lock:
+            return list(self._batches[batch_id].requests)
+
     def result_order(self, batch_id: str) -> list[str]:
         """The custom_ids of an ended batch in the order its results file lists them."""
         with self._lock:

@@ -1,0 +1,287 @@
+"""What a reader sees on a page, asserted as the exact Markdown ``docbot run`` writes (offline provider).
+
+Each test writes a small source into a repository, runs the same ``cli.document`` that ``docbot run``
+runs, and reads the page back: docbot's own markers shown in code, counts in words, docstring blocks
+(lists, literal blocks, doctests) kept, module-qualified names linked, dunder anchors whole.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+from pathlib import Path
+from urllib.parse import unquote
+
+from markdown_it import MarkdownIt
+
+from docbot.cache.sqlite import SqliteCache
+from docbot.llm.offline import OfflineProvider
+from docbot.markers import STICKY_COMMENT, TRAILER
+from docbot.render.safe import ZWJ
+from tests.conftest import GitRepo
+from tests.local_run import run_local
+
+
+def pages(repo: GitRepo, tmp_path: Path, files: dict[str, str], **overrides: object) -> dict[str, str]:
+    """The pages ``docbot run --all`` writes for ``files`` (source path -> page text)."""
+    for path, text in files.items():
+        repo.write(path, text)
+    repo.commit("sources")
+    store = SqliteCache(tmp_path / "cache.sqlite3")
+    try:
+        run_local(repo.path, store=store, provider=OfflineProvider(), all_files=True, **overrides)
+    finally:
+        store.close()
+    return {path: (repo.path / f"docs/api/{path}.md").read_text(encoding="utf-8") for path in files}
+
+
+def section(page: str, name: str) -> str:
+    """The section of symbol ``name`` on ``page``: from its heading to the next heading."""
+    start = page.index(f"`{name}`\n")
+    start = page.rindex("\n#", 0, start) + 1
+    end = page.find("\n#", start + 1)
+    return page[start : end if end != -1 else len(page)].strip()
+
+
+MARKERS_SOURCE = f'''"""Markers."""
+
+STICKY = "{STICKY_COMMENT}"
+TRAILER_LINE = "{TRAILER}"
+
+
+def find(body: str) -> bool:
+    """True when ``body`` holds `{STICKY_COMMENT}`; a {STICKY_COMMENT} in prose is escaped."""
+    return "{STICKY_COMMENT}" in body
+'''
+
+
+def test_markers_in_code_read_whole_but_no_longer_match(git_repo: GitRepo, tmp_path: Path) -> None:
+    page = pages(git_repo, tmp_path, {"m.py": MARKERS_SOURCE})["m.py"]
+    broken = f"<!-{ZWJ}- docbot:sticky-comment -->"
+    assert section(page, "STICKY") == "\n".join(
+        [
+            '### <a id="sticky"></a>`STICKY`',
+            "",
+            "*constant, [line 3](../../m.py#L3)*",
+            "",
+            "```python",
+            f'STICKY = "{broken}"',
+            "```",
+            "",
+            "Constant `STICKY`.",
+        ]
+    )
+    assert f'TRAILER_LINE = "Docbot{ZWJ}-Generated: true"' in page
+    # In prose the renderer escapes the marker's "<": it reads whole and is no HTML comment at all.
+    assert (
+        f"True when `body` holds `{broken}`; a &lt;!-- docbot:sticky-comment --&gt; in prose is escaped."
+        in section(page, "find")
+    )
+    assert STICKY_COMMENT not in page and TRAILER not in page
+
+
+def test_counts_are_plural_only_when_not_one(git_repo: GitRepo, tmp_path: Path) -> None:
+    source = 'def one():\n    pass\n\n\ndef two():\n    """Two.\n\n    More.\n    """\n'
+    page = pages(git_repo, tmp_path, {"c.py": source, "single.py": "X = 1\n"})
+    assert "*python, 9 lines, 2 functions; source sha256" in page["c.py"]
+    assert "Largest: [`two`](#two) (5 lines), [`one`](#one) (2 lines)." in page["c.py"]
+    assert "*python, 1 line, 1 constant; source sha256" in page["single.py"]
+    source_one = "def a():\n    pass\n\n\ndef b(): pass\n"
+    page = pages(git_repo, tmp_path, {"d.py": source_one})["d.py"]
+    assert "Largest: [`a`](#a) (2 lines), [`b`](#b) (1 line)." in page
+
+
+BLOCKS_SOURCE = '''def retry(times: int) -> int:
+    """Retry a call.
+
+    It tries:
+    - once more on a timeout
+    - twice on a <reset> connection
+
+    Steps:
+
+    1. wait
+    2. call again, with a line
+       that wraps
+
+    Usage::
+
+        retry(3)
+
+    >>> retry(1)
+    1
+
+    Notes
+    -----
+    Never *forever*.
+    """
+    return times
+'''
+
+
+def test_a_docstring_keeps_its_lists_literal_blocks_and_doctests(git_repo: GitRepo, tmp_path: Path) -> None:
+    page = pages(git_repo, tmp_path, {"r.py": BLOCKS_SOURCE})["r.py"]
+    description = section(page, "retry").split("```\n\n", 1)[1].split("\n\n**Parameters**", 1)[0]
+    assert description == "\n".join(
+        [
+            "Retry a call.",
+            "",
+            "It tries:",
+            "",
+            "- once more on a timeout",
+            "- twice on a &lt;reset&gt; connection",
+            "",
+            "Steps:",
+            "",
+            "1. wait",
+            "2. call again, with a line that wraps",
+            "",
+            "Usage:",
+            "",
+            "```python",
+            "retry(3)",
+            "```",
+            "",
+            "```pycon",
+            ">>> retry(1)",
+            "1",
+            "```",
+            "",
+            "**Notes**",
+            "",
+            "Never \\*forever\\*.",
+        ]
+    )
+
+
+def test_module_qualified_names_link_across_pages(git_repo: GitRepo, tmp_path: Path) -> None:
+    files = {
+        "pkg/markers.py": 'def front_matter():\n    """Front."""\n',
+        "pkg/use.py": (
+            "def run():\n"
+            '    """Run.\n\n'
+            "    Calls `markers.front_matter` and `pkg.markers.front_matter()` of `pkg.markers`.\n"
+            '    """\n'
+        ),
+    }
+    page = pages(git_repo, tmp_path, files)["pkg/use.py"]
+    assert (
+        "Calls [`markers.front_matter`](markers.py.md#front_matter) and "
+        "[`pkg.markers.front_matter()`](markers.py.md#front_matter) of [`pkg.markers`](markers.py.md)."
+    ) in section(page, "run")
+
+
+MARKDOWN_BREAKING_NAMES = ["a](b.py", "[x].py", "p)q.py", "l<t>.py", "pi|pe.py", "back`tick.py", "sp ace&.py"]
+
+
+def test_paths_that_break_markdown_link_to_their_pages_from_the_index(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    files = {f"odd/{name}": f"def f():\n    '''Doc of {name}.'''\n" for name in MARKDOWN_BREAKING_NAMES}
+    pages(git_repo, tmp_path, files)
+    docs = git_repo.path / "docs/api"
+    index = (docs / "README.md").read_text(encoding="utf-8").split("\n---\n", 1)[1]
+    links: dict[str, str] = {}
+    for token in MarkdownIt("commonmark").parse(index):
+        children = token.children or []
+        for opening, label in pairwise(children):
+            if opening.type == "link_open" and label.type == "code_inline":
+                links[label.content] = str(opening.attrs["href"])
+    assert sorted(links) == sorted(MARKDOWN_BREAKING_NAMES)  # each name whole, as the link's text
+    for name, href in links.items():
+        target = (docs / unquote(href)).resolve()
+        assert target == (docs / "odd" / f"{name}.md").resolve() and target.is_file(), (name, href)
+        assert f'source: "odd/{name}"' in target.read_text(encoding="utf-8")
+
+
+def test_a_page_beyond_the_size_cap_is_cut_at_a_symbol_with_a_note(git_repo: GitRepo, tmp_path: Path) -> None:
+    body = "    '''Return the value, explained at some length so that each section is large.'''\n"
+    git_repo.write("big.py", "".join(f"def f{i:03}():\n{body}\n\n" for i in range(200)))
+    git_repo.commit("big")
+    store = SqliteCache(tmp_path / "cache.sqlite3")
+    try:
+        runs = [
+            run_local(
+                git_repo.path, store=store, provider=OfflineProvider(), all_files=True, max_page_bytes=10_000
+            )
+            for _ in range(2)
+        ]
+    finally:
+        store.close()
+    page = (git_repo.path / "docs/api/big.py.md").read_text(encoding="utf-8")
+    assert len(page.encode()) <= 10_000
+    shown = re.findall(r'^### <a id="(f\d+)"></a>', page, flags=re.MULTILINE)
+    kept = len(shown)
+    assert 0 < kept < 200 and shown == [f"f{i:03}" for i in range(kept)]  # a prefix, each section whole
+    last = kept - 1
+    assert page.endswith(
+        f'### <a id="f{last:03}"></a>`f{last:03}`\n\n*function, [lines {4 * last + 1}–{4 * last + 2}]'
+        f"(../../big.py#L{4 * last + 1}-L{4 * last + 2})*\n\n```python\ndef f{last:03}()\n```\n\n"
+        "Return the value, explained at some length so that each section is large.\n"
+    )
+    assert (
+        f"> **{200 - kept} symbols of 200 left out:** the page reached its size cap of 10,000 bytes "
+        f"(`max_page_bytes`), so it ends after {kept} symbols; the source has the rest."
+    ) in page
+    assert f"- [`f{kept - 1:03}`](#f{kept - 1:03}) (function)\n\n## Reference" in page
+    for report in runs:  # recorded every time (a cut page is not served from the cache)
+        cut = report.to_json()["pages"]["cut"]
+        reason = f"page cut at 10,000 bytes (max_page_bytes): {200 - kept} of 200 symbols left out"
+        assert cut == [{"path": "big.py", "reason": reason}]
+        assert (
+            "Pages cut at max_page_bytes",
+            f"big.py: {200 - kept} of 200 symbols left out",
+        ) in report.extra_rows()
+
+
+READING_SOURCE = '''class wait_fixed:
+    """Wait a fixed time; see `stop_after(3)`.
+
+    .. warning:: Never
+                 forever.
+    """
+
+    def __init__(self, wait):
+        self.wait_fixed = wait
+
+
+def stop_after(n):
+    """Stop."""
+'''
+
+
+def test_admonitions_calls_and_a_symbols_own_name(git_repo: GitRepo, tmp_path: Path) -> None:
+    page = pages(git_repo, tmp_path, {"w.py": READING_SOURCE})["w.py"]
+    cls = section(page, "wait_fixed")
+    # A call with its arguments links to the function; a reST warning is a bold "Warning:".
+    assert "Wait a fixed time; see [`stop_after(3)`](#stop_after).\n\n**Warning:** Never forever." in cls
+    # The attribute's fallback sentence names the attribute itself, not the class that shares its name.
+    assert section(page, "wait_fixed.wait_fixed").endswith("Attribute `wait_fixed`.")
+
+
+RETURNS_SOURCE = '''"""Returns."""
+
+
+class Box:
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def clear(self) -> None:
+        """Empty the box.
+
+        Returns:
+            None, always: the box is emptied in place.
+        """
+
+    def volume(self) -> int:
+        return self.size**3
+'''
+
+
+def test_a_function_returning_nothing_has_no_returns_line_unless_its_docs_say_more(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    page = pages(git_repo, tmp_path, {"r.py": RETURNS_SOURCE})["r.py"]
+    assert "**Returns:**" not in section(page, "Box.__init__")
+    assert "**Returns:** `None`: None, always: the box is emptied in place." in section(page, "Box.clear")
+    assert "**Returns:** `int`" in section(page, "Box.volume")
