@@ -234,3 +234,65 @@ def test_acquire_reserves_the_requests_max_tokens_from_the_output_bucket() -> No
     assert _output_waits(RateLimiter) == [20.0]
     # A limiter whose acquire forgets the output tokens lets the second request straight through.
     assert _output_waits(_ForgetsOutput) == []
+
+
+EPOCH = 1_795_000_000.0  # the wall clock the reset timestamps are read against, moved with the fake clock
+
+
+def _reset_headers(clock: FakeClock, *, limit: int, remaining: int, full_in: float) -> dict[str, str]:
+    import datetime as dt
+
+    when = dt.datetime.fromtimestamp(EPOCH + clock.now() + full_in, dt.UTC)
+    prefix = "anthropic-ratelimit-output-tokens"
+    return {
+        f"{prefix}-limit": str(limit),
+        f"{prefix}-remaining": str(remaining),
+        f"{prefix}-reset": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def _walled(clock: FakeClock) -> RateLimiter:
+    return RateLimiter(
+        rpm=600,
+        itpm=600_000,
+        otpm=6000,
+        max_concurrency=4,
+        start_concurrency=4,
+        clock=clock.now,
+        sleep=clock.sleep,
+        wall=lambda: EPOCH + clock.now(),
+    )
+
+
+def test_a_server_whose_bucket_refills_slower_than_a_minute_paces_the_refill() -> None:
+    clock = FakeClock()
+    limiter = _walled(clock)
+    limiter.release(limiter.acquire(10, 6000))
+    # The server's bucket is empty and full again only in 180 s: 6,000 per 3 minutes, not per minute.
+    limiter.observe(_reset_headers(clock, limit=6000, remaining=0, full_in=180))
+    limiter.release(limiter.acquire(10, 3000))
+    assert clock.sleeps == [90.0]  # half the bucket at the server's rate; a per-minute refill said 30 s
+
+
+def test_reset_headers_that_agree_with_a_minute_per_limit_change_nothing() -> None:
+    # A reset is given to the second, so a per-minute bucket half empty says 29 to 31 s: still a minute.
+    for full_in in (29.0, 30.0, 31.0, 5.0):
+        clock = FakeClock()
+        limiter = _walled(clock)
+        limiter.release(limiter.acquire(10, 6000))
+        limiter.observe(_reset_headers(clock, limit=6000, remaining=3000, full_in=full_in))
+        limiter.release(limiter.acquire(10, 3000))
+        assert clock.sleeps == [30.0], full_in  # our own level is 0: 3,000 refill at 100 per second
+
+
+def test_a_later_per_minute_reset_undoes_a_slow_one_and_a_malformed_reset_is_ignored() -> None:
+    clock = FakeClock()
+    limiter = _walled(clock)
+    limiter.release(limiter.acquire(10, 6000))
+    limiter.observe(_reset_headers(clock, limit=6000, remaining=0, full_in=180))
+    limiter.observe(_reset_headers(clock, limit=6000, remaining=0, full_in=60))
+    broken = _reset_headers(clock, limit=6000, remaining=0, full_in=600)
+    broken["anthropic-ratelimit-output-tokens-reset"] = "soon"
+    limiter.observe(broken)
+    limiter.release(limiter.acquire(10, 3000))
+    assert clock.sleeps == [30.0]

@@ -4,8 +4,10 @@ concurrency cap, so docbot spaces its own requests instead of collecting 429s.
 The buckets start from the settings (``rpm_limit``, ``itpm_limit``, ``otpm_limit``) and are corrected
 from every response's ``anthropic-ratelimit-*`` headers: ``*-limit`` sets a bucket's size and refill
 rate (limit per 60 s), ``*-remaining`` lowers its level when the server knows of use we do not (other
-runs sharing the key, or our own requests still in flight). A 429's wait hint pauses every thread,
-not just the one that got it: the limit is shared, so are the consequences.
+runs sharing the key, or our own requests still in flight), and ``*-reset`` (when the bucket will be full
+again) slows the refill when the server's own bucket refills more slowly than a minute per limit. A
+429's wait hint pauses every thread, not just the one that got it: the limit is shared, so are the
+consequences.
 
 How many requests are in flight is learned (``Window``, additive increase / multiplicative decrease):
 the first request goes alone (until a response's headers say what the tier really is, the settings'
@@ -19,25 +21,33 @@ output tokens are debited by ``max_tokens`` and the unused part refunded.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 SECONDS_PER_MINUTE = 60.0
+# A reset is given to the second, so a bucket a few seconds from full says little about its refill rate;
+# and only a server clearly slower than a minute per limit is followed (rounding never makes one).
+_RESET_MIN_S = 10.0
+_SLOWER_BY = 1.15
 
 
 class TokenBucket:
-    """A bucket of ``capacity`` tokens refilled at ``capacity`` per minute. Not thread-safe by itself."""
+    """A bucket of ``capacity`` tokens refilled at ``capacity`` per ``period`` seconds (a minute unless the
+    server's reset headers say it is slower). Not thread-safe by itself."""
 
     def __init__(self, capacity: float, now: float) -> None:
         self.capacity = float(capacity)
         self.level = float(capacity)
+        self.period = SECONDS_PER_MINUTE
         self._updated = now
 
     @property
     def rate(self) -> float:
         """Tokens per second."""
-        return self.capacity / SECONDS_PER_MINUTE
+        return self.capacity / self.period
 
     def refill(self, now: float) -> None:
         if now > self._updated:
@@ -177,6 +187,7 @@ class RateLimiter:
         start_concurrency: the window's first size.
         clock: monotonic seconds (injected so tests control time).
         sleep: how to wait (injected so tests record waits instead of sleeping).
+        wall: seconds since the epoch, to read the ``*-reset`` timestamps against.
     """
 
     def __init__(
@@ -189,6 +200,7 @@ class RateLimiter:
         clock: Callable[[], float],
         sleep: Callable[[float], None],
         start_concurrency: int = 1,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         now = clock()
         self._buckets = {
@@ -200,6 +212,7 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
+        self._wall = wall
         self._paused_until = now
         self.waited_s = 0.0  # total time threads spent waiting for the buckets (a figure for reports)
 
@@ -296,6 +309,35 @@ class RateLimiter:
                 if remaining is not None:
                     refilled = 0.0 if since is None else max(0.0, now - since) * bucket.rate
                     bucket.level = min(bucket.level, min(bucket.capacity, float(remaining) + refilled))
+                    reset = _time_header(headers, f"{prefix}-reset")
+                    if reset is not None:
+                        _follow_reset(bucket, float(remaining), reset - self._wall())
+
+
+def _follow_reset(bucket: TokenBucket, remaining: float, full_in: float) -> None:
+    """Refill ``bucket`` no faster than the server says its own bucket refills.
+
+    ``full_in`` seconds until the server's bucket holds its whole limit again, from ``remaining``: its
+    rate is ``(capacity - remaining) / full_in``. A bucket that refills a minute per limit (the API's
+    rule) keeps its rate; one that the server refills more slowly is paced by the server's figure.
+    """
+    missing = bucket.capacity - remaining
+    if full_in < _RESET_MIN_S or missing <= 0:
+        return
+    period = full_in * bucket.capacity / missing
+    bucket.period = period if period > SECONDS_PER_MINUTE * _SLOWER_BY else SECONDS_PER_MINUTE
+
+
+def _time_header(headers: Mapping[str, str], name: str) -> float | None:
+    """An RFC 3339 timestamp header (``2026-12-01T12:40:59Z``) as seconds since the epoch."""
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None  # malformed: the refill stays a minute per limit
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:
