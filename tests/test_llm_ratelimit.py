@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+import time
+from collections.abc import Callable
 
 from docbot.llm.ratelimit import Permit, RateLimiter, Window
 from tests.fakes.clock import FakeClock
 
 
-def _limiter(clock: FakeClock, **kw: int) -> RateLimiter:
+def _limiter(clock: FakeClock, wall: Callable[[], float] = time.time, **kw: int) -> RateLimiter:
     # The bucket tests start with the whole window open; the window's own tests start it small.
     args = {"rpm": 60, "itpm": 6000, "otpm": 6000, "max_concurrency": 4, **kw}
     args.setdefault("start_concurrency", args["max_concurrency"])
-    return RateLimiter(clock=clock.now, sleep=clock.sleep, **args)
+    return RateLimiter(clock=clock.now, sleep=clock.sleep, wall=wall, **args)
 
 
 def test_requests_per_minute_are_spaced_once_the_burst_is_spent() -> None:
@@ -240,8 +243,6 @@ EPOCH = 1_795_000_000.0  # the wall clock the reset timestamps are read against,
 
 
 def _reset_headers(clock: FakeClock, *, limit: int, remaining: int, full_in: float) -> dict[str, str]:
-    import datetime as dt
-
     when = dt.datetime.fromtimestamp(EPOCH + clock.now() + full_in, dt.UTC)
     prefix = "anthropic-ratelimit-output-tokens"
     return {
@@ -252,16 +253,7 @@ def _reset_headers(clock: FakeClock, *, limit: int, remaining: int, full_in: flo
 
 
 def _walled(clock: FakeClock) -> RateLimiter:
-    return RateLimiter(
-        rpm=600,
-        itpm=600_000,
-        otpm=6000,
-        max_concurrency=4,
-        start_concurrency=4,
-        clock=clock.now,
-        sleep=clock.sleep,
-        wall=lambda: EPOCH + clock.now(),
-    )
+    return _limiter(clock, wall=lambda: EPOCH + clock.now(), rpm=600, itpm=600_000)
 
 
 def test_a_server_whose_bucket_refills_slower_than_a_minute_paces_the_refill() -> None:
