@@ -95,8 +95,29 @@ def test_no_secret_or_environment_value_reaches_the_prompt(fake: FakeAnthropic) 
     assert fake.url not in sent
 
 
-def test_a_cut_off_reply_is_split_not_given_more_room(fake: FakeAnthropic) -> None:
-    fake.script(truncate(), ok(), ok())
+def test_a_cut_off_reply_keeps_its_whole_entries_and_asks_only_for_the_rest(fake: FakeAnthropic) -> None:
+    fake.script(truncate(), ok())
+    doc = provider_for(fake, FakeClock()).document(request())
+    asked = [(s.body["max_tokens"], _names_asked(s.body)) for s in fake.seen if s.body]
+    # Half of the answer holds add's whole entry: kept, and only the two symbols after it asked again,
+    # in a request sized for two (never a bigger reservation than the first).
+    assert [names for _, names in asked] == [
+        ["add", "Greeter", "Greeter.greet"],
+        ["Greeter", "Greeter.greet"],
+    ]
+    assert asked[1][0] < asked[0][0]
+    assert [s.stop_reason for s in fake.seen] == ["max_tokens", "end_turn"]
+    assert [s.name for s in doc.symbols] == ["add", "Greeter", "Greeter.greet"]
+    # The cut-off reply was billed: its tokens and cost are in the chunk's usage.
+    assert doc.usage.requests == 2 and doc.usage.retries == 0
+    assert doc.usage.output_tokens == fake.totals()["output_tokens"]
+    # What was kept is the entry a whole answer gives.
+    whole = provider_for(fake, FakeClock()).document(request())
+    assert doc.symbols[0] == whole.symbols[0]
+
+
+def test_a_reply_cut_off_inside_its_first_entry_is_split_not_given_more_room(fake: FakeAnthropic) -> None:
+    fake.script(truncate(keep=0.05), ok(), ok())
     doc = provider_for(fake, FakeClock()).document(request())
     asked = [(s.body["max_tokens"], _names_asked(s.body)) for s in fake.seen if s.body]
     assert asked[:2] == [
@@ -107,7 +128,6 @@ def test_a_cut_off_reply_is_split_not_given_more_room(fake: FakeAnthropic) -> No
     assert asked[2][1] == ["Greeter", "Greeter.greet"] and asked[2][0] < 720
     assert [s.stop_reason for s in fake.seen] == ["max_tokens", "end_turn", "end_turn"]
     assert [s.name for s in doc.symbols] == ["add", "Greeter", "Greeter.greet"]
-    # The cut-off reply was billed: its tokens and cost are in the chunk's usage.
     assert doc.usage.requests == 3 and doc.usage.retries == 0
     assert doc.usage.output_tokens == fake.totals()["output_tokens"]
 
@@ -120,7 +140,7 @@ def test_a_single_cut_off_symbol_gets_twice_the_room_once(fake: FakeAnthropic) -
 
 
 def test_still_unusable_reply_splits_the_chunk(fake: FakeAnthropic) -> None:
-    fake.script(bad_json(), truncate(), ok(), ok())
+    fake.script(bad_json(), truncate(keep=0.05), ok(), ok())
     doc = provider_for(fake, FakeClock()).document(request())
     asked = [(s.body["max_tokens"], _names_asked(s.body)) for s in fake.seen if s.body]
     assert asked == [
@@ -231,3 +251,17 @@ def test_registry_builds_the_claude_provider_from_the_environment(fake: FakeAnth
     assert isinstance(settings.llm.anthropic_api_key, Secret)
     provider.document(request())
     assert fake.totals()["ok"] == 1
+
+
+def test_salvage_keeps_whole_entries_only_and_reads_no_list_inside_a_string() -> None:
+    from docbot.llm.prompt import salvage_cut_off
+
+    whole = {"name": "add", "summary": "Adds.", "params": [{"name": "a", "description": "A."}]}
+    answer = json.dumps({"overview": 'quotes "symbols": [ in prose', "symbols": [whole, whole, whole]})
+    cut = answer[: answer.rindex('{"name"') + 12]  # the third entry half written
+    assert [d.name for d in salvage_cut_off(cut)] == ["add", "add"]
+    assert salvage_cut_off(answer[: answer.index('"symbols"') + 5]) == ()  # cut before the list opens
+    assert salvage_cut_off(json.dumps({"overview": 'a "symbols": [{"name": "x"}'})[:-3]) == ()
+    # An entry that is not the schema's shape ends what is kept: nothing after it is trusted.
+    bad = json.dumps({"symbols": [whole, {"name": "b", "params": "notalist"}, whole]})[:-20]
+    assert [d.name for d in salvage_cut_off(bad)] == ["add"]

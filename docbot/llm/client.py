@@ -7,9 +7,10 @@ gives the exact tokens and cost; its ``anthropic-ratelimit-*`` headers correct t
 
 Per chunk: ``max_tokens`` is the predicted output (``llm/output.py``), capped by the answer limit
 (``max_tokens`` setting, and the tier's whole OTPM budget); a chunk whose prediction does not fit is
-asked for in halves. A reply cut off at ``max_tokens`` is split in halves (a single symbol is retried
-once with twice the room, never more than the OTPM budget); a reply not matching the schema is
-retried once, then split.
+asked for in halves. A reply cut off at ``max_tokens`` keeps the whole entries written before the cut
+and asks for the rest; with none whole it is split in halves (a single symbol is retried once with
+twice the room, never more than the OTPM budget); a reply not matching the schema is retried once,
+then split.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from docbot.llm.prompt import (
     parse_overview,
     parse_reply,
     resolve_names,
+    salvage_cut_off,
     warm_params,
 )
 from docbot.llm.ratelimit import Permit, RateLimiter
@@ -324,7 +326,16 @@ class AnthropicProvider:
                 log.warning("%s: unusable reply with max_tokens=%d (%s)", where, room, exc)
                 cut_off = message.stop_reason == "max_tokens"
                 if cut_off and len(names) > 1:
-                    break  # the answer needs more room than predicted: split, never a bigger reservation
+                    # Keep the whole entries written before the cut (they were paid for) and ask only
+                    # for the rest; with none whole, split: never a bigger reservation.
+                    kept = [d for d in resolve_names(salvage_cut_off(text), names) if d.name in names]
+                    if kept:
+                        done = {d.name for d in kept}
+                        log.info("%s: kept %d symbols of a cut-off reply", where, len(kept))
+                        rest = [n for n in names if n not in done]
+                        overview, later = self._document(request, rest, want_overview, tally)
+                        return overview, tuple(kept) + later
+                    break
                 if cut_off:
                     # One symbol: more room, but never more than the tier's whole output budget.
                     otpm = int(self.limiter.capacity("output"))

@@ -494,31 +494,65 @@ def parse_reply(
     if not isinstance(data, dict) or not isinstance(data.get("symbols"), list):
         raise ContentError("reply has no 'symbols' list")
     overview = _text(data.get("overview", ""), "overview") or None if want_overview else None
+    return overview, tuple(_symbol_doc(item, i) for i, item in enumerate(data["symbols"]))
+
+
+def _symbol_doc(item: Any, i: int) -> SymbolDoc:
+    """One entry of the answer's ``symbols`` list, or ContentError when it is not the schema's shape."""
+    if not isinstance(item, dict):
+        raise ContentError(f"symbols[{i}] is not an object")
+    params = item.get("params", [])
+    raises = item.get("raises", [])
+    if not isinstance(params, list) or not all(isinstance(p, dict) for p in params):
+        raise ContentError(f"symbols[{i}].params is not a list of objects")
+    if not isinstance(raises, list):
+        raise ContentError(f"symbols[{i}].raises is not a list")
+    return SymbolDoc(
+        name=_text(item.get("name"), f"symbols[{i}].name"),
+        summary=_text(item.get("summary"), f"symbols[{i}].summary"),
+        description=_text(item.get("description", ""), f"symbols[{i}].description"),
+        params=tuple(
+            (_text(p.get("name"), "param name"), _text(p.get("description", ""), "param description"))
+            for p in params
+        ),
+        returns=_text(item.get("returns", ""), f"symbols[{i}].returns") or None,
+        raises=tuple(_text(r, f"symbols[{i}].raises") for r in raises),
+        example=_text(item.get("example", ""), f"symbols[{i}].example") or None,
+    )
+
+
+_SYMBOLS_LIST = re.compile(r'"symbols"\s*:\s*\[')
+
+
+def salvage_cut_off(text: str) -> tuple[SymbolDoc, ...]:
+    """The whole entries at the start of the ``symbols`` list of a reply cut off at ``max_tokens``.
+
+    The model writes the answer's JSON in order, so the entries it finished before the cut are as good
+    as those of a whole answer, and they were paid for. The entry being written when the reply stopped
+    is dropped, and so is everything after the first entry that is not the schema's shape.
+    """
+    found = _SYMBOLS_LIST.search(text)
+    if found is None:
+        return ()
+    decoder = json.JSONDecoder()
     docs: list[SymbolDoc] = []
-    for i, item in enumerate(data["symbols"]):
-        if not isinstance(item, dict):
-            raise ContentError(f"symbols[{i}] is not an object")
-        params = item.get("params", [])
-        raises = item.get("raises", [])
-        if not isinstance(params, list) or not all(isinstance(p, dict) for p in params):
-            raise ContentError(f"symbols[{i}].params is not a list of objects")
-        if not isinstance(raises, list):
-            raise ContentError(f"symbols[{i}].raises is not a list")
-        docs.append(
-            SymbolDoc(
-                name=_text(item.get("name"), f"symbols[{i}].name"),
-                summary=_text(item.get("summary"), f"symbols[{i}].summary"),
-                description=_text(item.get("description", ""), f"symbols[{i}].description"),
-                params=tuple(
-                    (_text(p.get("name"), "param name"), _text(p.get("description", ""), "param description"))
-                    for p in params
-                ),
-                returns=_text(item.get("returns", ""), f"symbols[{i}].returns") or None,
-                raises=tuple(_text(r, f"symbols[{i}].raises") for r in raises),
-                example=_text(item.get("example", ""), f"symbols[{i}].example") or None,
-            )
-        )
-    return overview, tuple(docs)
+    pos = found.end()
+    while True:
+        try:
+            item, pos = decoder.raw_decode(text, _skip_space(text, pos))
+            docs.append(_symbol_doc(item, len(docs)))
+        except (ValueError, ContentError):
+            return tuple(docs)
+        pos = _skip_space(text, pos)
+        if not text.startswith(",", pos):
+            return tuple(docs)
+        pos += 1
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
 
 
 def build_overview_params(

@@ -78,6 +78,7 @@ class Fault:
     retry_after_ms: str | None = None
     # kind "rewrite": what the model "writes" instead, from the answer the schema would get.
     edit: Callable[[Any], Any] | None = field(default=None, compare=False)
+    keep: float = 0.5  # kind "truncate": the share of the answer's text written before the cut
 
 
 def ok() -> Fault:
@@ -110,9 +111,9 @@ def hang() -> Fault:
     return Fault("hang")
 
 
-def truncate() -> Fault:
-    """Answer 200 with the JSON cut in half and ``stop_reason: max_tokens``."""
-    return Fault("truncate")
+def truncate(keep: float = 0.5) -> Fault:
+    """Answer 200 with the JSON cut after ``keep`` of its text and ``stop_reason: max_tokens``."""
+    return Fault("truncate", keep=keep)
 
 
 def garbage() -> Fault:
@@ -505,7 +506,7 @@ class FakeAnthropic:
         stop_reason = "end_turn"
         max_tokens = int(body["max_tokens"])
         if fault is not None and fault.kind == "truncate":
-            text, stop_reason = text[: len(text) // 2], "max_tokens"
+            text, stop_reason = text[: int(len(text) * fault.keep)], "max_tokens"
         elif fault is not None and fault.kind == "bad_json":
             text = "Here is the documentation you asked for: " + text[:20]
         elif fault is not None and fault.kind == "rewrite" and fault.edit is not None and fmt:
