@@ -268,7 +268,10 @@ class _Run:
             "cost_usd": round(cost, 6),
             "files_ok": self.files_ok,
             "files_failed": self.files_failed,
-            "cut_off_replies": len(answered) - len(whole),
+            # A prompt-cache warm-up asks for max_tokens 0 and stops there by design: not a cut-off.
+            "cut_off_replies": sum(
+                1 for s in answered if s.stop_reason == "max_tokens" and s.body and s.body.get("max_tokens")
+            ),
             "complete": complete,
             "batch_items": len(batch_items),
         }
