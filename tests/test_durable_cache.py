@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from docbot.cache import CacheEntry, NullCache
@@ -19,7 +19,7 @@ from docbot.chunking import split_source
 from docbot.config import load_settings
 from docbot.interrupt import EXIT_INTERRUPTED
 from tests.conftest import GitRepo
-from tests.fakes.anthropic_server import Latency, Seen, running
+from tests.fakes.anthropic_server import FakeAnthropic, Latency, Seen, running
 from tests.fakes.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,6 +90,23 @@ def _is_overview(seen: Seen) -> bool:
     return seen.body is not None and "Write the overview of the whole file" in json.dumps(seen.body)
 
 
+def _terminated_after(
+    repo: GitRepo, fake: FakeAnthropic, cache: Path, counts: Callable[[Seen], bool], n: int
+) -> str:
+    """Start ``docbot run``, send it SIGTERM (what a cancelled or timed-out workflow gets) once the
+    server has seen ``n`` requests that ``counts``, and return its stderr after it stopped as
+    interrupted."""
+    run = _docbot(repo, fake.url, cache)
+    deadline = time.monotonic() + 60
+    while sum(1 for s in list(fake.seen) if counts(s)) < n:
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.02)  # polling another process's progress, bounded by the deadline
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == EXIT_INTERRUPTED, err
+    return err
+
+
 def _docbot(repo: GitRepo, url: str, cache: Path) -> subprocess.Popen[str]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DOCBOT_", "ANTHROPIC_"))},
@@ -128,14 +145,7 @@ def test_a_killed_run_keeps_its_answers_and_the_rerun_asks_only_the_rest(
     assert total >= 12  # enough work for a kill to land in the middle
     cache = tmp_path / "cache.sqlite3"
     with running(api_key="test-key", latency=Latency(base_s=0.1)) as fake:
-        first = _docbot(git_repo, fake.url, cache)
-        deadline = time.monotonic() + 60
-        while sum(1 for s in list(fake.seen) if s.status == 200 and _asks(s)) < 4:
-            assert first.poll() is None and time.monotonic() < deadline, first.communicate()
-            time.sleep(0.02)
-        first.send_signal(signal.SIGTERM)  # what a cancelled or timed-out workflow gets
-        _, err = first.communicate(timeout=60)
-        assert first.returncode == EXIT_INTERRUPTED, err
+        err = _terminated_after(git_repo, fake, cache, lambda s: s.status == 200 and _asks(s), 4)
         assert "interrupted (SIGTERM)" in err and "Traceback" not in err
         run1 = list(fake.seen)
         # Chunk requests only: a multi-chunk file's prompt-cache warm-up (max_tokens 0) answers nothing.
@@ -164,14 +174,7 @@ def test_a_run_killed_while_asking_overviews_keeps_those_answered(git_repo: GitR
     git_repo.commit("small modules")
     cache = tmp_path / "cache.sqlite3"
     with running(api_key="test-key", latency=Latency(base_s=0.2)) as fake:
-        first = _docbot(git_repo, fake.url, cache)
-        deadline = time.monotonic() + 60
-        while sum(1 for s in list(fake.seen) if s.status == 200 and _is_overview(s)) < 3:
-            assert first.poll() is None and time.monotonic() < deadline, first.communicate()
-            time.sleep(0.02)
-        first.send_signal(signal.SIGTERM)
-        _, err = first.communicate(timeout=60)
-        assert first.returncode == EXIT_INTERRUPTED, err
+        err = _terminated_after(git_repo, fake, cache, lambda s: s.status == 200 and _is_overview(s), 3)
         assert "Traceback" not in err
         run1 = list(fake.seen)
         answered = {_messages(s) for s in run1 if s.status == 200 and _is_overview(s)}
