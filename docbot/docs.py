@@ -249,7 +249,7 @@ def param_text(declared: doccomments.Param, documented: doccomments.Param | None
 
     Never the name again: an undocumented ``x: int = 3`` reads "`int`, default `3`", not "x: int = 3".
     """
-    typ = declared.type or (documented.type if documented else None)
+    typ = _unquoted(declared.type or (documented.type if documented else None))
     default = declared.default or (documented.default if documented else None)
     facts = ", ".join(
         part for part in (_code(typ) if typ else "", f"default {_code(default)}" if default else "") if part
@@ -258,6 +258,15 @@ def param_text(declared: doccomments.Param, documented: doccomments.Param | None
     if facts and description:
         return f"{facts}. {description}"
     return facts or description
+
+
+def _unquoted(annotation: str | None) -> str | None:
+    """A forward reference (``"RetryCallState"``) as the type it names, so it reads and links as one."""
+    if annotation and len(annotation) > 2 and annotation[0] == annotation[-1] and annotation[0] in "'\"":
+        inner = annotation[1:-1]
+        if "'" not in inner and '"' not in inner:
+            return inner
+    return annotation
 
 
 def _raised(raised: doccomments.Raised) -> str:
@@ -271,7 +280,7 @@ _NOTHING = frozenset({"None", "void", "()", "NoReturn", "Never"})
 
 
 def _returns_text(comment: doccomments.DocComment, declared: str | None) -> str | None:
-    typ = declared or comment.returns_type
+    typ = _unquoted(declared or comment.returns_type)
     if typ in _NOTHING and not comment.returns:
         return None
     if comment.returns and typ:

@@ -285,3 +285,20 @@ def test_a_function_returning_nothing_has_no_returns_line_unless_its_docs_say_mo
     assert "**Returns:**" not in section(page, "Box.__init__")
     assert "**Returns:** `None`: None, always: the box is emptied in place." in section(page, "Box.clear")
     assert "**Returns:** `int`" in section(page, "Box.volume")
+
+
+FORWARD_SOURCE = '''"""Forward references."""
+
+
+class Box:
+    def copy(self, other: "Box", label: 'str' = "x") -> "Box":
+        return other
+'''
+
+
+def test_a_forward_reference_reads_and_links_as_the_type_it_names(git_repo: GitRepo, tmp_path: Path) -> None:
+    text = section(pages(git_repo, tmp_path, {"f.py": FORWARD_SOURCE})["f.py"], "Box.copy")
+    assert "- `other`: [`Box`](#box)\n" in text
+    assert '- `label`: `str`, default `"x"`\n' in text
+    assert "**Returns:** [`Box`](#box)" in text
+    assert 'def copy(self, other: "Box", label: \'str\' = "x") -> "Box"' in text  # the signature as written
