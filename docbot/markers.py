@@ -19,9 +19,10 @@ One module so that the writer of a marker and every reader of it agree on its ex
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from docbot import __version__
 
@@ -161,15 +162,7 @@ def front_matter_value(head: str, key: str) -> str | None:
     if split is None:
         return None
     block = head.replace("\r\n", "\n")[: len(head) - len(split[1])]
-    for line in block.split("\n"):
-        name, sep, value = line.partition(": ")
-        if sep and name == key:
-            try:
-                found = json.loads(value)
-            except ValueError:
-                return None
-            return found if isinstance(found, str) else None
-    return None
+    return _string_value(block.split("\n"), key)
 
 
 def page_body(text: str) -> str:
@@ -195,10 +188,15 @@ def _docbot_value(head: str, key: str) -> str | None:
     if split is None:
         return None
     block = head[len(_FRONT_MATTER_OPEN) : len(head) - len(split[1])]
-    for line in block.split("\n"):
-        if not line.startswith("  "):
-            break  # the end of the docbot: mapping
-        name, sep, value = line[2:].partition(": ")
+    # The docbot: mapping ends at the first line that is not indented under it.
+    mapping = itertools.takewhile(lambda line: line.startswith("  "), block.split("\n"))
+    return _string_value((line[2:] for line in mapping), key)
+
+
+def _string_value(lines: Iterable[str], key: str) -> str | None:
+    # The JSON string value of the first ``key: value`` line (docbot writes every value as JSON).
+    for line in lines:
+        name, sep, value = line.partition(": ")
         if sep and name == key:
             try:
                 found = json.loads(value)
