@@ -34,6 +34,13 @@ def _module(i: int, body: str = "x + 1") -> str:
     )
 
 
+def _commit_modules(repo: GitRepo, n: int) -> str:
+    """Commit ``n`` small modules under src/ (``_module``); returns the commit."""
+    for i in range(n):
+        repo.write(f"src/m{i}.py", _module(i))
+    return repo.commit(f"{n} modules")
+
+
 def _provider(fake: FakeAnthropic, **overrides: object) -> tuple[AnthropicProvider, object]:
     settings = settings_for(fake, **overrides)
     clock = FakeClock()
@@ -62,9 +69,7 @@ def _quote(
 def test_estimate_json_contract_and_it_sends_no_message(
     git_repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for i in range(3):
-        git_repo.write(f"src/m{i}.py", _module(i))
-    git_repo.commit("three modules")
+    _commit_modules(git_repo, 3)
     with running() as fake:
         monkeypatch.setenv("ANTHROPIC_API_KEY", fake.api_key)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
@@ -95,9 +100,7 @@ def test_estimate_json_contract_and_it_sends_no_message(
 def test_estimate_counts_the_prompt_the_run_sends_and_is_zero_once_warm(
     git_repo: GitRepo, tmp_path: Path
 ) -> None:
-    for i in range(3):
-        git_repo.write(f"src/m{i}.py", _module(i))
-    git_repo.commit("three modules")
+    _commit_modules(git_repo, 3)
     with running() as fake, closing(SqliteCache(tmp_path / "c.sqlite3")) as cache:
         before = _quote(git_repo, fake, cache)
         report = _run(git_repo, fake, cache)
@@ -115,9 +118,7 @@ def test_estimate_counts_the_prompt_the_run_sends_and_is_zero_once_warm(
 
 
 def test_output_is_predicted_from_the_cached_answers_of_the_model(git_repo: GitRepo, tmp_path: Path) -> None:
-    for i in range(2):
-        git_repo.write(f"src/m{i}.py", _module(i))
-    first = git_repo.commit("two modules")
+    first = _commit_modules(git_repo, 2)
     with running() as fake, closing(SqliteCache(tmp_path / "c.sqlite3")) as cache:
         _run(git_repo, fake, cache)
         git_repo.write("src/m0.py", _module(0, body="x + 2"))
@@ -214,9 +215,7 @@ def test_estimate_only_input_reports_the_price_and_sends_nothing(action: Harness
 def test_without_count_tokens_the_prompt_is_counted_from_its_characters(
     git_repo: GitRepo, tmp_path: Path
 ) -> None:
-    for i in range(3):
-        git_repo.write(f"src/m{i}.py", _module(i))
-    git_repo.commit("three modules")
+    _commit_modules(git_repo, 3)
     with running() as fake, closing(SqliteCache(tmp_path / "c.sqlite3")) as cache:
         exact = _quote(git_repo, fake, cache)
         fake.count_tokens = False
@@ -247,9 +246,7 @@ def test_the_estimate_prices_the_prompt_cache_as_the_run_uses_it(git_repo: GitRe
 
 
 def test_file_overviews_are_estimated_and_batched_with_the_chunks(git_repo: GitRepo, tmp_path: Path) -> None:
-    for i in range(3):
-        git_repo.write(f"src/m{i}.py", _module(i))
-    git_repo.commit("three modules")
+    _commit_modules(git_repo, 3)
 
     def quote(fake: FakeAnthropic, cache: Cache, batch: str) -> dict[str, object]:
         settings = settings_for(fake, repo=git_repo.path, batch=batch)
