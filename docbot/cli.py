@@ -468,11 +468,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--cache", help="cache backend: sqlite (default), dynamodb[:TABLE] or none")
         p.add_argument("--cache-path", help="SQLite cache file (default: ~/.cache/docbot/cache.sqlite3)")
 
+    def revision_flags(p: argparse.ArgumentParser, *, head: str, every: str) -> None:
+        # What to document: the repository and the range of commits, or every file at head.
+        p.add_argument("--repo", default=".", help="the git repository (default: .)")
+        p.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
+        p.add_argument("--head", help=head)
+        p.add_argument("--all", action="store_true", help=every)
+
+    at_head = "head revision (default: HEAD)"
+    every_file = "every file at head, not just changes"
+
     run = sub.add_parser("run", help="document the changes between two revisions and write the pages")
-    run.add_argument("--repo", default=".", help="the git repository (default: .)")
-    run.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
-    run.add_argument("--head", help="head revision (default: HEAD)")
-    run.add_argument("--all", action="store_true", help="document every file at head, not just changes")
+    revision_flags(run, head=at_head, every="document every file at head, not just changes")
     run.add_argument(
         "--staged",
         action="store_true",
@@ -513,10 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
     quote = sub.add_parser(
         "estimate", help="what `run` with the same flags would cost, before any request (a range)"
     )
-    quote.add_argument("--repo", default=".", help="the git repository (default: .)")
-    quote.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
-    quote.add_argument("--head", help="head revision (default: HEAD)")
-    quote.add_argument("--all", action="store_true", help="every file at head, not just changes")
+    revision_flags(quote, head=at_head, every=every_file)
     quote.add_argument("--force", action="store_true", help="as if nothing were cached")
     quote.add_argument("--provider", help="auto (default), offline or anthropic")
     quote.add_argument("--model", help="model id for the anthropic provider")
@@ -526,10 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
     quote.set_defaults(func=cmd_estimate)
 
     plan = sub.add_parser("plan", help="how --shard K/N would split a run: files and chunks per shard")
-    plan.add_argument("--repo", default=".", help="the git repository (default: .)")
-    plan.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
-    plan.add_argument("--head", help="head revision (default: HEAD)")
-    plan.add_argument("--all", action="store_true", help="every file at head, not just changes")
+    revision_flags(plan, head=at_head, every=every_file)
     plan.add_argument("--out", help="docs folder inside the repository (default: docs/api)")
     plan.add_argument("--shards", type=int, required=True, help="the number of shard jobs N")
     plan.add_argument("--json", action="store_true")
@@ -545,10 +546,9 @@ def build_parser() -> argparse.ArgumentParser:
     ds = sub.add_parser(
         "docstrings", help="write docstrings for public symbols without one (a diff by default)"
     )
-    ds.add_argument("--repo", default=".", help="the git repository (default: .)")
-    ds.add_argument("--base", help="base revision (default: HEAD's parent; 40 zeros: everything)")
-    ds.add_argument("--head", help="head revision whose changed files are documented (default: HEAD)")
-    ds.add_argument("--all", action="store_true", help="every file at head, not just changes")
+    revision_flags(
+        ds, head="head revision whose changed files are documented (default: HEAD)", every=every_file
+    )
     shown = ds.add_mutually_exclusive_group()
     shown.add_argument("--diff", action="store_true", help="print a unified diff (the default)")
     shown.add_argument("--write", action="store_true", help="apply the docstrings to the working tree")
