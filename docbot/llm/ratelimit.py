@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+# The API's limits are per minute; the run's time budget (``deadline.py``) is given in minutes too.
 SECONDS_PER_MINUTE = 60.0
 # A reset is given to the second, so a bucket a few seconds from full says little about its refill rate;
 # and only a server clearly slower than a minute per limit is followed (rounding never makes one).
