@@ -418,6 +418,9 @@ _BUILTINS = (
             (class_specifier name: (_) body: (_)) @class
             (namespace_definition body: (_)) @module
             (field_declaration declarator: (function_declarator)) @function
+            (field_declaration declarator: (pointer_declarator declarator: (function_declarator))) @function
+            (field_declaration declarator: (reference_declarator (function_declarator))) @function
+            (declaration declarator: (reference_declarator (function_declarator))) @function
         """,
         wrappers=frozenset({"template_declaration"}),
         profile="c",

@@ -64,6 +64,9 @@ class Symbol:
     value: str | None = None  # its value, cut to a readable length (see ``notes``)
     public: bool = True  # part of the API under ``visibility: public``
     notes: tuple[str, ...] = ()  # what was shortened on the way (a value, a deeply nested name)
+    # A function's declared return type as written, the type alone (never a Rust `where` clause);
+    # ``None`` where the language has none to declare or the code declares none.
+    returns: str | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -213,15 +216,34 @@ _DECLARATOR_LEAVES = frozenset(
 )
 
 
+def _inner_declarator(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The next link of a C/C++ declarator chain. tree-sitter-cpp gives a reference declarator
+    (``options &f()``, ``T &&g()``) no ``declarator`` field: what it declares is its one named child."""
+    inner = node.child_by_field_name("declarator")
+    if inner is None and node.type == "reference_declarator":
+        inner = next(iter(node.named_children), None)
+    return inner
+
+
 def _declarator_name(node: tree_sitter.Node, data: bytes) -> str | None:
     """Follow a C/C++ declarator chain (pointer -> function -> identifier) to the declared name."""
-    current = node.child_by_field_name("declarator")
+    current = _inner_declarator(node)
     for _ in range(32):  # bounded: declarators nest a handful of levels, never more
         if current is None:
             return None
         if current.type in _DECLARATOR_LEAVES or current.type == "type_identifier":
             return _text(current, data).replace("::", ".")
-        current = current.child_by_field_name("declarator")
+        current = _inner_declarator(current)
+    return None
+
+
+def _function_declarator(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The ``function_declarator`` of a C/C++ function definition or prototype."""
+    current = _inner_declarator(node)
+    for _ in range(32):  # bounded like ``_declarator_name``
+        if current is None or current.type == "function_declarator":
+            return current
+        current = _inner_declarator(current)
     return None
 
 
@@ -354,7 +376,7 @@ def _parameters(node: tree_sitter.Node) -> tree_sitter.Node | None:
     for _ in range(32):  # C/C++: the parameters hang off the function declarator
         if params is not None or current is None:
             break
-        current = current.child_by_field_name("declarator")
+        current = _inner_declarator(current)
         params = current.child_by_field_name("parameters") if current is not None else None
     return params
 
@@ -366,6 +388,46 @@ def _params(node: tree_sitter.Node, data: bytes) -> tuple[str, ...]:
     if params.named_child_count == 0 and params.type == "identifier":
         return (_text(params, data),)
     return tuple(_flat(_text(child, data)) for child in params.named_children if "comment" not in child.type)
+
+
+# Function nodes of C, C++ and Java whose ``type`` field is the return type.
+_TYPE_FIRST_FUNCTIONS = frozenset(
+    {"function_definition", "declaration", "field_declaration", "method_declaration"}
+)
+
+
+def _return_type(node: tree_sitter.Node, data: bytes) -> str | None:
+    """The return type a function declares, the type alone, on one line.
+
+    Taken from the syntax tree, never by splitting the signature's text: a Rust ``where`` clause, a
+    Java ``throws`` list or a C++ ``const`` qualifier follows the type without being part of it.
+    """
+    # Rust, TypeScript, Python: `return_type`; Go: `result`. An arrow function or function expression
+    # held by a declaration or a class field declares it on the value.
+    for holder in (node, _value(node)):
+        found = None
+        if holder is not None:
+            found = holder.child_by_field_name("return_type") or holder.child_by_field_name("result")
+        if found is not None:
+            return _flat(_text(found, data)).removeprefix(":").strip() or None
+    if node.type not in _TYPE_FIRST_FUNCTIONS:
+        return None
+    type_node = node.child_by_field_name("type")
+    if type_node is None:
+        return None  # a constructor or a destructor
+    function = _function_declarator(node)
+    if function is None:  # Java: the type is all there is
+        return _flat(_text(type_node, data)) or None
+    trailing = next((c for c in function.named_children if c.type == "trailing_return_type"), None)
+    if trailing is not None and _text(type_node, data) == "auto":  # `auto f() -> int`
+        return _flat(_text(trailing, data)).removeprefix("->").strip() or None
+    # `const char *name()`, `state &global_state()`: the qualifiers before the type and the pointer
+    # and reference marks between it and the name belong to the type.
+    start = type_node.start_byte
+    for child in node.children:
+        if child.type == "type_qualifier" and child.end_byte <= type_node.start_byte:
+            start = min(start, child.start_byte)
+    return _flat(data[start : function.start_byte].decode("utf-8", errors="replace")) or None
 
 
 _PY_STRING_PREFIXES = "rRbBuUfF"
@@ -495,6 +557,7 @@ class _Raw:
     docstring: str | None
     params: tuple[str, ...]
     decorators: list[str]
+    returns: str | None = None
     type: str | None = None
     value: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -652,6 +715,7 @@ def _generic(language: str, tree: tree_sitter.Tree, data: bytes, lines: list[byt
                 whole = kind in FUNCTION_KINDS and node.type != "macro_definition"
                 raw.signature = _signature(node, sig_from, data, whole=whole)
                 raw.params = _params(node, data)
+                raw.returns = _return_type(node, data) if kind in FUNCTION_KINDS else None
             for decorator in decorators:  # `@Registry public class A`: shown once, as a decorator
                 if raw.signature.startswith(decorator):
                     raw.signature = raw.signature[len(decorator) :].lstrip()
@@ -733,8 +797,31 @@ def _absorb(target: _Raw, variants: Sequence[_Raw], *, keep_same: bool = False) 
         if keep_same or _flat(variant.signature).rstrip(";") != same:
             target.overloads.append(variant.signature)
         target.docstring = target.docstring or variant.docstring
+        if variant.node.type in _C_PROTOTYPES:
+            target.params = _declared_defaults(target.params, variant.params)
+            target.decorators += [d for d in variant.decorators if d not in target.decorators]
     target.start = min(target.start, *(v.start for v in variants))
     target.end = max(target.end, *(v.end for v in variants))
+
+
+# A C or C++ function declared without a body: its default arguments and attributes are written there,
+# not on the definition.
+_C_PROTOTYPES = frozenset({"declaration", "field_declaration"})
+_ASSIGN = re.compile(r"(?<![=!<>])=(?!=)")
+
+
+def _declared_defaults(params: tuple[str, ...], declared: tuple[str, ...]) -> tuple[str, ...]:
+    """``params`` of a C++ definition with the default arguments its declaration gives them
+    (``bool force`` and ``bool force = false`` -> ``bool force = false``)."""
+    if len(params) != len(declared):
+        return params  # another overload's declaration: nothing to pair
+    out = []
+    for mine, theirs in zip(params, declared, strict=True):
+        default = _ASSIGN.split(theirs, maxsplit=1)
+        if len(default) == 2 and not _ASSIGN.search(mine):
+            mine = f"{mine} = {default[1].strip()}"
+        out.append(mine)
+    return tuple(out)
 
 
 def _finish(raws: list[_Raw], data: bytes, profile: _Profile, exports: frozenset[str] | None) -> list[Symbol]:
@@ -769,6 +856,7 @@ def _finish(raws: list[_Raw], data: bytes, profile: _Profile, exports: frozenset
                 sha256=digest.hexdigest(),
                 docstring=raw.docstring,
                 params=raw.params,
+                returns=raw.returns,
                 parent=id_of.get(raw.parent) if raw.parent is not None else None,
                 id=ident,
                 decorators=tuple(raw.decorators),
@@ -1051,6 +1139,7 @@ def _c_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
         raw.variant = True  # a prototype: documented with its definition when the file has one
         raw.signature = _signature(node, node.start_byte, data, whole=True)
         raw.params = _params(node, data)
+        raw.returns = _return_type(node, data)
         raw.type = raw.value = None
         return True
     return not _local(raw, parent)

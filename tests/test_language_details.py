@@ -1,0 +1,198 @@
+"""Per-language details of a rendered page (offline), asserted as the exact text a reader sees.
+
+Each source goes the real way: ``extract_symbols`` -> ``chunk_file`` -> the offline provider ->
+``merge_file`` -> ``render_page``; the assertions are on the section under a symbol's heading.
+"""
+
+from __future__ import annotations
+
+import re
+
+from docbot.chunking import chunk_file
+from docbot.docs import static_doc
+from docbot.docstrings import comment_lines
+from docbot.llm.base import DocRequest
+from docbot.llm.offline import OfflineProvider
+from docbot.merge import merge_file
+from docbot.render.page import render_page
+from docbot.symbols import extract_symbols, visible
+
+
+def page(path: str, language: str, source: str) -> str:
+    syms = visible(extract_symbols(source, language), "public")
+    chunks = chunk_file(path, language, source, syms)
+    provider = OfflineProvider()
+    docs = [provider.document(DocRequest(c, want_overview=False)) for c in chunks]
+    doc = merge_file(
+        path=path,
+        language=language,
+        source_sha256="0" * 64,
+        total_lines=source.count("\n"),
+        symbols=syms,
+        chunk_docs=docs,
+        chunks=chunks,
+        file_overview=None,
+        overview_asked=True,
+    )
+    return render_page(doc)
+
+
+def section(rendered: str, name: str) -> str:
+    """The text under the heading of the symbol called ``name`` (its first one), up to the next heading."""
+    reference = rendered.split("## Reference\n", 1)[1]
+    parts = re.split(r"^#{3,6} .*`(.*)`$", reference, flags=re.M)
+    found = dict(zip(parts[1::2], parts[2::2], strict=True))
+    return found[name].strip()
+
+
+def body(text: str) -> str:
+    """``text`` without its first line (the kind and the source-line link)."""
+    return text.split("\n", 2)[2]
+
+
+def lines(*parts: str) -> str:
+    return "\n".join(parts)
+
+
+RUST = """\
+/// The first item.
+pub fn first<T>(items: &[T]) -> Option<T> where T: Clone {
+    items.first().cloned()
+}
+
+pub fn serialize<L, S>(this: &Either<L>, serializer: S) -> Result<S::Ok, S::Error>
+where
+    S: Serializer,
+    L: Serialize,
+{
+    todo!()
+}
+
+pub struct Stack;
+
+impl Stack {
+    pub fn peek(&self, depth: usize) -> &str { "" }
+    pub fn push(&mut self, item: u8) {}
+    pub fn into_vec(mut self) -> Vec<u8> { vec![] }
+    pub fn boxed(self: Box<Self>, tag: u8) -> u8 { tag }
+    pub fn with<'a>(&'a mut self, this: u8) -> &'a str { "" }
+}
+"""
+
+
+def test_a_rust_where_clause_stays_in_the_signature_and_out_of_the_return_type() -> None:
+    rendered = page("src/lib.rs", "rust", RUST)
+    assert body(section(rendered, "first")) == lines(
+        "```rust",
+        "pub fn first<T>(items: &[T]) -> Option<T> where T: Clone",
+        "```",
+        "",
+        "The first item.",
+        "",
+        "**Parameters**",
+        "",
+        "- `items`: `&[T]`",
+        "",
+        "**Returns:** `Option<T>`",
+    )
+    assert body(section(rendered, "serialize")) == lines(
+        "```rust",
+        "pub fn serialize<L, S>(this: &Either<L>, serializer: S) -> Result<S::Ok, S::Error>",
+        "where",
+        "    S: Serializer,",
+        "    L: Serialize,",
+        "```",
+        "",
+        "Function `serialize`, taking `this`, `serializer`.",
+        "",
+        "**Parameters**",
+        "",
+        "- `this`: `&Either<L>`",
+        "- `serializer`: `S`",
+        "",
+        "**Returns:** `Result<S::Ok, S::Error>`",
+    )
+
+
+def test_only_self_is_a_rust_receiver_and_this_is_an_ordinary_parameter() -> None:
+    rendered = page("src/lib.rs", "rust", RUST)
+    summaries = {
+        name: body(section(rendered, f"Stack.{name}")).split("\n\n")[1]
+        for name in ("peek", "push", "into_vec", "boxed", "with")
+    }
+    assert summaries == {
+        "peek": "Method `peek`, taking `depth`.",
+        "push": "Method `push`, taking `item`.",
+        "into_vec": "Method `into_vec`, taking no arguments.",
+        "boxed": "Method `boxed`, taking `tag`.",
+        "with": "Method `with`, taking `this`.",
+    }
+    assert body(section(rendered, "Stack.with")).endswith(
+        lines("**Parameters**", "", "- `this`: `u8`", "", "**Returns:** `&'a str`")
+    )
+
+
+def test_a_rust_doc_comment_written_back_lists_this_and_returns_the_type_alone() -> None:
+    syms = {s.name: s for s in extract_symbols(RUST, "rust")}
+    sym = syms["serialize"]
+    assert comment_lines("rust", static_doc(sym, "rust"), sym, "", "google") == [
+        "/// Function `serialize`, taking `this`, `serializer`.",
+        "///",
+        "/// # Arguments",
+        "///",
+        "/// * `this`",
+        "/// * `serializer`",
+        "///",
+        "/// # Returns",
+        "///",
+        "/// `Result<S::Ok, S::Error>`",
+    ]
+
+
+CPP = """\
+class options {
+public:
+    /// Leaves the settings as they are.
+    options() {}
+    options &operator=(const options &) = delete;
+    /// Turns docstrings off.
+    options &disable_docstrings() & { return *this; }
+    static state &global_state() { static state s; return s; }
+    const char *name() const { return ""; }
+    auto size() const -> int { return 0; }
+};
+"""
+
+
+def test_cpp_functions_that_return_a_reference_are_documented_with_their_return_type() -> None:
+    rendered = page("include/options.hpp", "cpp", CPP)
+    contents = rendered.split("## Contents\n", 1)[1].split("\n## ", 1)[0].strip()
+    assert contents == lines(
+        "- [`options`](#options) (class)",
+        "    - [`options.options`](#options.options) (method)",
+        "    - [`options.operator=`](#options.operator) (method)",
+        "    - [`options.disable_docstrings`](#options.disable_docstrings) (method)",
+        "    - [`options.global_state`](#options.global_state) (method)",
+        "    - [`options.name`](#options.name) (method)",
+        "    - [`options.size`](#options.size) (method)",
+    )
+    assert body(section(rendered, "options.disable_docstrings")) == lines(
+        "```cpp",
+        "options &disable_docstrings() &",
+        "```",
+        "",
+        "Turns docstrings off.",
+        "",
+        "**Returns:** `options &`",
+    )
+    returns = {
+        name: body(section(rendered, f"options.{name}")).rsplit("\n\n", 1)[1]
+        for name in ("global_state", "name", "size", "operator=")
+    }
+    assert returns == {
+        "global_state": "**Returns:** `state &`",
+        "name": "**Returns:** `const char *`",
+        "size": "**Returns:** `int`",
+        "operator=": "**Returns:** `options &`",
+    }
+    assert body(section(rendered, "options.options")).endswith("Leaves the settings as they are.")
