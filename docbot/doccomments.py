@@ -14,7 +14,8 @@ and a tag docbot does not know becomes a one-line note.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import docstring_parser
 import docstring_parser.google
@@ -390,6 +391,50 @@ def _tagged(text: str) -> DocComment:
         versions=tuple(versions),
         notes=tuple(notes),
     )
+
+
+# --- attributes that document: Rust `#[deprecated]`, Java `@Deprecated`, C++ `[[deprecated]]`, PEP 702 ---
+
+# The attribute's name, with what follows it: Rust `#[deprecated...`, C++ `[[deprecated...` (also
+# `[[nodiscard, deprecated(...)]]`, `[[gnu::deprecated]]`), Java `@Deprecated...`, Python
+# `@deprecated(...)` / `@warnings.deprecated(...)`.
+_DEPRECATED = re.compile(r"^(?:#\[|\[\[(?:[^\]]*[\s,:])?|@(?:[\w.]+\.)?)deprecated\b", re.IGNORECASE)
+_SINCE = re.compile(r"\bsince\s*=\s*\"((?:[^\"\\]|\\.)*)\"")
+# Rust's `note = "..."` and `#[deprecated = "..."]`; Java's, C++'s and Python's first string argument.
+_NOTE = re.compile(r"\bnote\s*=\s*\"((?:[^\"\\]|\\.)*)\"|^\s*(?:=|\(\s*)\s*\"((?:[^\"\\]|\\.)*)\"")
+
+
+def attribute_deprecation(decorators: Sequence[str]) -> Version | None:
+    """The deprecation an attribute, annotation or decorator declares (``decorators`` as written), if any.
+
+    ``#[deprecated(since = "1.2.0", note = "use g")]`` -> deprecated since 1.2.0, "use g";
+    ``@Deprecated`` -> deprecated, no version and no text.
+    """
+    for text in decorators:
+        match = _DEPRECATED.match(text)
+        if match is None:
+            continue
+        args = text[match.end() :]
+        since = _SINCE.search(args)
+        note = _NOTE.search(args)
+        return Version(
+            "deprecated",
+            since.group(1) if since else None,
+            " ".join((note.group(1) or note.group(2) or "").split()) if note else "",
+        )
+    return None
+
+
+def with_deprecation(comment: DocComment, found: Version | None) -> DocComment:
+    """``comment`` with the deprecation its symbol's attributes declare: a Javadoc ``@deprecated`` text
+    and ``@Deprecated(since = "9")`` make one note, "Deprecated since 9: ..."."""
+    if found is None:
+        return comment
+    existing = next((v for v in comment.versions if v.kind == "deprecated"), None)
+    if existing is None:
+        return replace(comment, versions=(found, *comment.versions))
+    merged = Version("deprecated", existing.version or found.version, existing.text or found.text)
+    return replace(comment, versions=tuple(merged if v is existing else v for v in comment.versions))
 
 
 def brief(comment: DocComment) -> str:

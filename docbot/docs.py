@@ -330,6 +330,7 @@ def doc_notes(comment: doccomments.DocComment) -> tuple[str, ...]:
 def static_doc(sym: Symbol, language: str = "") -> SymbolDoc:
     """Documentation of ``sym`` from its signature and its parsed docstring or doc comment alone."""
     comment = doccomments.parse(sym.docstring, language or "python")
+    comment = doccomments.with_deprecation(comment, doccomments.attribute_deprecation(sym.decorators))
     declared = signature_params(sym, language)
     names = {p.name.lstrip("*&$") for p in declared}
     params = [(p.name, param_text(p, comment.param(p.name))) for p in declared]

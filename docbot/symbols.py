@@ -616,7 +616,7 @@ def _decorators(
     current: tree_sitter.Node | None = node
     while current is not None:
         for child in current.children:
-            if child.type in {"decorator", "attribute_item"}:
+            if child.type in {"decorator", "attribute_item", "attribute_declaration"}:  # C++ `[[...]]`
                 found.append(child)
             elif child.type == "modifiers":  # Java annotations live among the modifiers
                 found.extend(c for c in child.children if c.type in {"marker_annotation", "annotation"})
@@ -716,14 +716,14 @@ def _generic(language: str, tree: tree_sitter.Tree, data: bytes, lines: list[byt
                 raw.signature = _signature(node, sig_from, data, whole=whole)
                 raw.params = _params(node, data)
                 raw.returns = _return_type(node, data) if kind in FUNCTION_KINDS else None
-            for decorator in decorators:  # `@Registry public class A`: shown once, as a decorator
-                if raw.signature.startswith(decorator):
-                    raw.signature = raw.signature[len(decorator) :].lstrip()
             raws.append(raw)
             if not profile.refine(raw, raws[raw.parent] if raw.parent is not None else None, ctx):
                 raw.dropped = True
             else:
                 ctx.scope[(raw.parent, raw.short)] = len(raws) - 1
+            for decorator in decorators:  # `@Registry public class A`: shown once, as a decorator
+                if raw.signature.startswith(decorator):
+                    raw.signature = raw.signature[len(decorator) :].lstrip()
         if not raws[first_index].dropped:
             open_.append((node.end_byte, first_index))
 

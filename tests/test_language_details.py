@@ -196,3 +196,70 @@ def test_cpp_functions_that_return_a_reference_are_documented_with_their_return_
         "operator=": "**Returns:** `options &`",
     }
     assert body(section(rendered, "options.options")).endswith("Leaves the settings as they are.")
+
+
+def test_deprecation_attributes_say_so_on_the_page_with_their_version_and_note() -> None:
+    rust = page(
+        "src/lib.rs",
+        "rust",
+        '/// Old.\n#[deprecated(since = "1.2.0", note = "use `fresh`")]\npub fn stale() {}\n'
+        '#[deprecated = "gone"]\npub fn gone() {}\n#[deprecated]\npub fn bare() {}\n',
+    )
+    assert body(section(rust, "stale")) == lines(
+        "```rust",
+        '#[deprecated(since = "1.2.0", note = "use `fresh`")]',
+        "pub fn stale()",
+        "```",
+        "",
+        "Old.",
+        "",
+        "> Deprecated since 1.2.0: use `fresh`",
+    )
+    assert body(section(rust, "gone")).endswith("> Deprecated: gone")
+    assert body(section(rust, "bare")).endswith("> Deprecated.")
+    java = page(
+        "src/A.java",
+        "java",
+        "public class A {\n"
+        "    /** Old. @deprecated use {@link #fresh} */\n"
+        '    @Deprecated(since = "9")\n'
+        "    public int old() { return 1; }\n"
+        "    @Deprecated\n"
+        "    public void bare() {}\n"
+        "}\n",
+    )
+    assert body(section(java, "A.old")).endswith(
+        lines("Old.", "", "**Returns:** `int`", "", "> Deprecated since 9: use `#fresh`")
+    )
+    assert body(section(java, "A.bare")).endswith(
+        lines("Method `bare`, taking no arguments.", "", "> Deprecated.")
+    )
+    cpp = page(
+        "src/a.hpp",
+        "cpp",
+        '/// Old.\n[[deprecated("use g")]] int f(int x = 3);\nint f(int x) { return x; }\n'
+        "[[nodiscard, deprecated]] int h() { return 0; }\n",
+    )
+    assert body(section(cpp, "f")) == lines(
+        "```cpp",
+        '[[deprecated("use g")]]',
+        "int f(int x)",
+        "```",
+        "",
+        "**Overloads**",
+        "",
+        "```cpp",
+        "int f(int x = 3)",
+        "```",
+        "",
+        "Old.",
+        "",
+        "**Parameters**",
+        "",
+        "- `x`: `int`, default `3`",
+        "",
+        "**Returns:** `int`",
+        "",
+        "> Deprecated: use g",
+    )
+    assert body(section(cpp, "h")).endswith(lines("**Returns:** `int`", "", "> Deprecated."))

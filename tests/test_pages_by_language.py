@@ -739,6 +739,8 @@ CASES = [
             "**Returns:** `boolean`: true when opened",
             "",
             "**Raises:** `IllegalStateException`: when closed",
+            "",
+            "> Deprecated.",
         ),
         id="java-method-Box.open",
     ),
