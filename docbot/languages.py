@@ -107,6 +107,28 @@ def language_for(path: str) -> str | None:
     return _BY_FILENAME.get(pure.name) or _BY_EXTENSION.get(pure.suffix.lower())
 
 
+# What only C++ writes, so a `.h` header holding it is C++ (the signs GitHub's linguist reads in a `.h`):
+# a C++ standard header, a template, a class or namespace, an access label, `std::`.
+_CPP_HEADER_SIGNS = re.compile(
+    r"^[ \t]*#[ \t]*include[ \t]*<(?:cstdint|string|vector|map|list|array|bitset|queue|stack|"
+    r"forward_list|unordered_map|unordered_set|memory|utility|(?:i|o|io)stream)>"
+    r"|^[ \t]*template[ \t]*<"
+    r"|^[ \t]*(?:class|(?:using[ \t]+)?namespace)[ \t]+\w+"
+    r"|^[ \t]*(?:private|public|protected)[ \t]*:[ \t]*$"
+    r"|\bstd::\w+",
+    re.MULTILINE,
+)
+
+
+def language_of(path: str, text: str) -> str | None:
+    """The language of ``path`` holding ``text``: its ending's, except that a ``.h`` header written in
+    C++ (a class, a template, a namespace ...) is C++, not C, which would lose its classes and methods."""
+    found = language_for(path)
+    if found == "c" and PurePosixPath(path).suffix.lower() == ".h" and _CPP_HEADER_SIGNS.search(text):
+        return "cpp"
+    return found
+
+
 def languages() -> list[str]:
     """Names of every registered language, sorted."""
     return sorted(_REGISTRY)
@@ -423,7 +445,6 @@ _BUILTINS = (
             (declaration declarator: (reference_declarator (function_declarator))) @function
         """,
         wrappers=frozenset({"template_declaration"}),
-        profile="c",
         imports=r"^\s*(#\s*include\b|import\s|using\s+namespace\s)",
     ),
     LanguageSpec(

@@ -20,6 +20,7 @@ minified file are the whole file), and qualified names are capped in depth and l
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import inspect
 import re
@@ -305,8 +306,25 @@ def _name(node: tree_sitter.Node, data: bytes) -> str | None:
             text = text.strip("\"'")
         return text or None
     if node.child_by_field_name("declarator") is not None:
-        return _declarator_name(node, data)
+        found = _declarator_name(node, data)
+        if found and _macro_type(node, data) == "~":  # `PYBIND11_NOINLINE ~G()`: a destructor
+            parent, _, last = found.rpartition(".")
+            return f"{parent}.~{last}" if parent else f"~{last}"
+        return found
     return None
+
+
+_MACRO = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def _macro_type(node: tree_sitter.Node, data: bytes) -> str | None:
+    """What follows a macro that tree-sitter took for a C++ function's type (``PYBIND11_NOINLINE void
+    f()`` parses as type ``PYBIND11_NOINLINE`` then an error ``void``): the error's text, else ``None``."""
+    type_node = node.child_by_field_name("type")
+    after = type_node.next_sibling if type_node is not None else None
+    if after is None or after.type != "ERROR" or not _MACRO.fullmatch(_text(type_node, data)):
+        return None
+    return _flat(_text(after, data))
 
 
 def _kind(node: tree_sitter.Node, captured: str, parent_kind: str | None) -> str:
@@ -354,7 +372,12 @@ def _signature(node: tree_sitter.Node, start_byte: int, data: bytes, *, whole: b
     if body is not None and body.start_byte > start_byte:
         end = body.start_byte
         for child in node.children:  # `class A:  # note` -> the comment is not part of the signature
-            if "comment" in child.type and start_byte < child.start_byte < end:
+            # nor is a C++ constructor's member initializer list (`G() : a(1) {`), which is its body's
+            # (after a macro, `PYBIND11_NOINLINE G() : a(1) {`, tree-sitter reads it as an error)
+            initializer = child.type == "field_initializer_list" or (
+                child.type == "ERROR" and data[child.start_byte : child.start_byte + 1] == b":"
+            )
+            if ("comment" in child.type or initializer) and start_byte < child.start_byte < end:
                 end = child.start_byte
                 break
         raw = data[start_byte:end]
@@ -421,6 +444,13 @@ def _return_type(node: tree_sitter.Node, data: bytes) -> str | None:
     trailing = next((c for c in function.named_children if c.type == "trailing_return_type"), None)
     if trailing is not None and _text(type_node, data) == "auto":  # `auto f() -> int`
         return _flat(_text(trailing, data)).removeprefix("->").strip() or None
+    macro = _macro_type(node, data)
+    if macro is not None:  # `PYBIND11_NOINLINE void f()`: the type is what follows the macro
+        start = type_node.next_sibling.start_byte if type_node.next_sibling else type_node.start_byte
+        shown = _flat(data[start : function.start_byte].decode("utf-8", errors="replace"))
+        return None if shown.startswith("~") else shown or None
+    if _MACRO.fullmatch(_text(type_node, data)) and _constructs(node, function, data):
+        return None  # `PYBIND11_NOINLINE G()`: a constructor after a macro
     # `const char *name()`, `state &global_state()`: the qualifiers before the type and the pointer
     # and reference marks between it and the name belong to the type.
     start = type_node.start_byte
@@ -428,6 +458,15 @@ def _return_type(node: tree_sitter.Node, data: bytes) -> str | None:
         if child.type == "type_qualifier" and child.end_byte <= type_node.start_byte:
             start = min(start, child.start_byte)
     return _flat(data[start : function.start_byte].decode("utf-8", errors="replace")) or None
+
+
+def _constructs(node: tree_sitter.Node, function: tree_sitter.Node, data: bytes) -> bool:
+    """Whether a C++ function is a constructor: named like its class (``G::G``, or ``G`` inside ``G``)."""
+    name = _text(function.child_by_field_name("declarator"), data).split("::")
+    if len(name) > 1:
+        return name[-1] == name[-2]
+    holder = node.parent.parent if node.parent is not None else None
+    return holder is not None and _text(holder.child_by_field_name("name"), data) == name[-1]
 
 
 _PY_STRING_PREFIXES = "rRbBuUfF"
@@ -563,6 +602,7 @@ class _Raw:
     notes: list[str] = field(default_factory=list)
     variant: bool = False  # an overload variant or a declaration: grouped under the implementation
     public: bool = True
+    private: bool = False  # declared private where its profile reads access from the context (C++)
     dropped: bool = False
     name: str = ""
     parts: tuple[str, ...] = ()  # outermost component, then the innermost ones (bounded)
@@ -579,6 +619,8 @@ class _Context:
     data: bytes
     # (parent index, short name) -> index of the latest kept definition there
     scope: dict[tuple[int | None, str], int] = field(default_factory=dict)
+    # C++: a class body's node id -> the start bytes and texts of its access labels (`private:`)
+    labels: dict[int, tuple[list[int], list[str]]] = field(default_factory=dict)
 
     def earlier(self, parent: int | None, short: str) -> _Raw | None:
         index = self.scope.get((parent, short))
@@ -1145,7 +1187,32 @@ def _c_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
     return not _local(raw, parent)
 
 
+def _cpp_access(outer: tree_sitter.Node, ctx: _Context) -> str:
+    """The access of a C++ class member: the last ``public:``/``protected:``/``private:`` label above
+    it, else the default of its class (private) or struct and union (public)."""
+    if outer.parent is not None and outer.parent.type == "field_declaration":
+        outer = outer.parent  # `struct state {...};` declares a member that holds the struct
+    body = outer.parent
+    if body is None or body.type != "field_declaration_list" or body.parent is None:
+        return "public"
+    if body.id not in ctx.labels:  # read once per class body, so a class of many members stays linear
+        found = [c for c in body.children if c.type == "access_specifier"]
+        ctx.labels[body.id] = ([c.start_byte for c in found], [_text(c, ctx.data) for c in found])
+    starts, texts = ctx.labels[body.id]
+    at = bisect.bisect_left(starts, outer.start_byte)
+    if at:
+        return texts[at - 1]
+    return "private" if body.parent.type == "class_specifier" else "public"
+
+
+def _cpp_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
+    raw.private = _cpp_access(raw.outer, ctx) == "private"
+    return _c_refine(raw, parent, ctx)
+
+
 _PROFILES["c"] = _Profile(refine=_c_refine)
+# Private members are not API; protected ones are, to whoever derives from the class.
+_PROFILES["cpp"] = _Profile(refine=_cpp_refine, public=lambda raw, parent, data: not raw.private)
 
 
 def _ruby_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:

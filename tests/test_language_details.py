@@ -6,8 +6,13 @@ Each source goes the real way: ``extract_symbols`` -> ``chunk_file`` -> the offl
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
+from docbot import languages
 from docbot.chunking import chunk_file
 from docbot.docs import static_doc
 from docbot.docstrings import comment_lines
@@ -263,3 +268,82 @@ def test_deprecation_attributes_say_so_on_the_page_with_their_version_and_note()
         "> Deprecated: use g",
     )
     assert body(section(cpp, "h")).endswith(lines("**Returns:** `int`", "", "> Deprecated."))
+
+
+PYBIND_STYLE_HEADER = """\
+#pragma once
+
+class gil {
+public:
+    /// Takes the lock.
+    PYBIND11_NOINLINE gil() : depth(0) { acquire(); }
+    PYBIND11_NOINLINE void acquire() {}
+    PYBIND11_NOINLINE ~gil() {}
+protected:
+    int level() const { return depth; }
+private:
+    struct state { bool on = true; };
+    static state &global() { static state s; return s; }
+    int depth;
+};
+
+struct point { int x; };
+"""
+
+
+def test_a_cpp_header_ending_in_h_is_read_as_cpp_and_private_members_are_left_out() -> None:
+    assert languages.language_for("include/gil.h") == "c"
+    assert languages.language_of("include/gil.h", PYBIND_STYLE_HEADER) == "cpp"
+    assert languages.language_of("include/stdio.h", "int puts(const char *s);\n") == "c"
+    assert languages.language_of("src/gil.hpp", PYBIND_STYLE_HEADER) == "cpp"
+    rendered = page("include/gil.h", "cpp", PYBIND_STYLE_HEADER)
+    contents = rendered.split("## Contents\n", 1)[1].split("\n## ", 1)[0].strip()
+    assert contents == lines(
+        "- [`gil`](#gil) (class)",
+        "    - [`gil.gil`](#gil.gil) (method)",
+        "    - [`gil.acquire`](#gil.acquire) (method)",
+        "    - [`gil.~gil`](#gil.-gil) (method)",
+        "    - [`gil.level`](#gil.level) (method)",
+        "- [`point`](#point) (struct)",
+        "    - [`point.x`](#point.x) (field)",
+    )
+    assert body(section(rendered, "gil.gil")) == lines(
+        "```cpp", "PYBIND11_NOINLINE gil()", "```", "", "Takes the lock."
+    )
+    assert body(section(rendered, "gil.acquire")) == lines(
+        "```cpp", "PYBIND11_NOINLINE void acquire()", "```", "", "Method `acquire`, taking no arguments."
+    )
+    assert body(section(rendered, "gil.~gil")).endswith("Method `~gil`, taking no arguments.")
+    assert body(section(rendered, "gil.level")).endswith("**Returns:** `int`")
+
+
+def test_the_pipeline_documents_a_cpp_header_ending_in_h_as_cpp(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "include").mkdir(parents=True)
+    (repo / "include" / "gil.h").write_text(PYBIND_STYLE_HEADER)
+    git = ["git", "-C", str(repo), "-c", "user.email=a@b", "-c", "user.name=a"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "header"], check=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "docbot",
+            "run",
+            "--repo",
+            str(repo),
+            "--all",
+            "--out",
+            "docs",
+            "--cache",
+            "none",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ANTHROPIC_API_KEY": ""},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    rendered = (repo / "docs" / "include" / "gil.h.md").read_text()
+    assert "*cpp, 17 lines, 1 class, 1 field, 4 methods, 1 struct;" in rendered
