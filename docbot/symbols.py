@@ -210,6 +210,12 @@ def _starts_line(node: tree_sitter.Node, data: bytes) -> bool:
     return i < 0 or data[i] == 0x0A or (i == 2 and data[:3] == b"\xef\xbb\xbf")
 
 
+def _column(node: tree_sitter.Node, data: bytes) -> int:
+    """The column ``node`` starts at, in bytes; a byte order mark before the first line is not one."""
+    row, column = node.start_point
+    return column - 3 if row == 0 and data[:3] == b"\xef\xbb\xbf" else column
+
+
 # --- names ---
 
 _DECLARATOR_LEAVES = frozenset(
@@ -570,6 +576,9 @@ def _leading(
             and sibling.type in spec.leading
             and row - 1 <= _end_row(sibling) <= row
             and _starts_line(sibling, data)
+            # A comment indented deeper than the definition goes on the trailing comment of the
+            # line above (`a = 1;  //< what a is` / `        //  and more`): it is not this one's.
+            and _column(sibling, data) <= _column(outer, data)
         ):
             break
         (comments if sibling.type in spec.comments else others).append(sibling)
@@ -578,6 +587,43 @@ def _leading(
     comments.reverse()
     others.reverse()
     return top, comments, others
+
+
+# Languages whose fields, constants and enum members are documented by a comment after them on their
+# line (Go's `Invalid = Variant(iota) // Invalid UUID`, Doxygen's `int x; ///< the x`).
+_TRAILING_DOCS = frozenset({"go", "c", "cpp"})
+_TRAILING_MARKERS = re.compile(r"^\s*(?://[/!]?|/\*[*!]?)<?\s?")
+
+
+def _trailing_doc(outer: tree_sitter.Node, data: bytes, spec: languages.LanguageSpec) -> str | None:
+    """The comment after a field, constant or enum member on its own line, with the comment lines right
+    below it at its column (its continuation); for a Go constant or variable in a group without one,
+    the group's doc comment (``// Constants returned by Variant.`` above ``const (``)."""
+    if spec.name not in _TRAILING_DOCS:
+        return None
+    parts: list[str] = []
+    row, column = outer.end_point.row, -1
+    sibling = outer.next_sibling
+    for _ in range(10_000):  # bounded: a run of comment lines, not the file
+        while sibling is not None and sibling.type in {",", ";"} and sibling.start_point.row == row:
+            sibling = sibling.next_sibling
+        if sibling is None or sibling.type not in spec.comments:
+            break
+        same_line = not parts and sibling.start_point.row == row
+        below = parts and sibling.start_point.row == row + 1 and sibling.start_point.column == column
+        if not (same_line or below):
+            break
+        text = _text(sibling, data).removesuffix("*/")
+        parts.append(_TRAILING_MARKERS.sub("", text, count=1).strip())
+        row, column = sibling.end_point.row, sibling.start_point.column
+        sibling = sibling.next_sibling
+    if parts:
+        return " ".join(p for p in parts if p) or None
+    group = outer.parent
+    if spec.name == "go" and group is not None and group.type in {"const_declaration", "var_declaration"}:
+        _, comments, _ = _leading(group, data, spec)
+        return _comment_text(comments, data)
+    return None
 
 
 @dataclass
@@ -747,7 +793,9 @@ def _generic(language: str, tree: tree_sitter.Tree, data: bytes, lines: list[byt
                 end=end,
                 lead_byte=top.start_byte,
                 signature="",
-                docstring=docstring or _comment_text(comments, data),
+                docstring=docstring
+                or _comment_text(comments, data)
+                or (_trailing_doc(outer, data, spec) if kind in DATA_KINDS else None),
                 params=(),
                 decorators=list(decorators),
             )

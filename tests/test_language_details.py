@@ -347,3 +347,60 @@ def test_the_pipeline_documents_a_cpp_header_ending_in_h_as_cpp(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     rendered = (repo / "docs" / "include" / "gil.h.md").read_text()
     assert "*cpp, 17 lines, 1 class, 1 field, 4 methods, 1 struct;" in rendered
+
+
+GO = """\
+package uuid
+
+// A Variant represents a UUID's variant.
+type Variant byte
+
+// Constants returned by Variant.
+const (
+	Invalid   = Variant(iota) // Invalid UUID
+	RFC4122                   // The variant specified in RFC4122
+	Future
+)
+
+// Point is a place.
+type Point struct {
+	X int // across
+	// Y is up.
+	Y int
+}
+"""
+
+
+def test_go_constants_and_fields_take_the_comment_on_their_line_or_their_groups() -> None:
+    rendered = page("uuid.go", "go", GO)
+    summaries = {
+        name: body(section(rendered, name)).split("\n\n")[1]
+        for name in ("Invalid", "RFC4122", "Future", "Point.X", "Point.Y")
+    }
+    assert summaries == {
+        "Invalid": "Invalid UUID",
+        "RFC4122": "The variant specified in RFC4122",
+        "Future": "Constants returned by Variant.",
+        "Point.X": "across",
+        "Point.Y": "Y is up.",
+    }
+
+
+def test_a_doxygen_comment_after_a_field_and_its_continuation_document_that_field_alone() -> None:
+    source = (
+        "struct state {\n"
+        "    bool docs = true;  //< Include user-supplied texts\n"
+        "                       //  in docstrings.\n"
+        "    bool sigs = true;  ///< Include signatures.\n"
+        "    bool bare = true;\n"
+        "};\n"
+    )
+    rendered = page("options.hpp", "cpp", source)
+    summaries = {
+        name: body(section(rendered, f"state.{name}")).split("\n\n")[1] for name in ("docs", "sigs", "bare")
+    }
+    assert summaries == {
+        "docs": "Include user-supplied texts in docstrings.",
+        "sigs": "Include signatures.",
+        "bare": "Field `bare`, of type `bool`.",
+    }
