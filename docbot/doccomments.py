@@ -93,7 +93,32 @@ def parse(text: str | None, language: str) -> DocComment:
         return DocComment()
     if language == "python":
         return _python(text)
+    if language == "rust":
+        text = rust_visible(text)
     return _tagged(text)
+
+
+_RUST_FENCE = re.compile(r"^\s*```+\s*(\S*)")
+_RUST_HIDDEN = re.compile(r"^\s*#(?:\s|$)")
+
+
+def rust_visible(text: str) -> str:
+    """``text`` as rustdoc shows it: in a Rust code block, a line that starts with ``# `` (or is ``#``)
+    is compiled but hidden (``# fn main() {``), and ``##`` is a literal ``#``."""
+    out: list[str] = []
+    rust = False
+    fenced = False
+    for line in text.split("\n"):
+        fence = _RUST_FENCE.match(line)
+        if fence:
+            rust = not fenced and (fence.group(1) in {"", "rust"} or fence.group(1).startswith("rust,"))
+            fenced = not fenced
+        elif fenced and rust and _RUST_HIDDEN.match(line):
+            continue
+        elif fenced and rust and line.lstrip().startswith("##"):
+            line = line.replace("##", "#", 1)
+        out.append(line)
+    return "\n".join(out)
 
 
 def split_summary(text: str) -> tuple[str, str]:

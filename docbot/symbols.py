@@ -553,6 +553,9 @@ def _previous(node: tree_sitter.Node, spec: languages.LanguageSpec) -> tree_sitt
     return last if last is not None and last.type in spec.comments else sibling
 
 
+_RUST_INNER_DOCS = frozenset({b"//!", b"/*!"})
+
+
 def _leading(
     outer: tree_sitter.Node, data: bytes, spec: languages.LanguageSpec
 ) -> tuple[tree_sitter.Node, list[tree_sitter.Node], list[tree_sitter.Node]]:
@@ -581,6 +584,8 @@ def _leading(
             and _column(sibling, data) <= _column(outer, data)
         ):
             break
+        if spec.name == "rust" and data[sibling.start_byte : sibling.start_byte + 3] in _RUST_INNER_DOCS:
+            break  # `//!` documents the module it is in, never the item below it
         (comments if sibling.type in spec.comments else others).append(sibling)
         row = sibling.start_point.row
         first = top = sibling

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from docbot import languages
+from docbot import languages, overview
 from docbot.chunking import chunk_file
 from docbot.docs import static_doc
 from docbot.docstrings import comment_lines
@@ -28,6 +28,10 @@ def page(path: str, language: str, source: str) -> str:
     chunks = chunk_file(path, language, source, syms)
     provider = OfflineProvider()
     docs = [provider.document(DocRequest(c, want_overview=False)) for c in chunks]
+    module = overview.module_doc(source, language, syms[0].start if syms else None)
+    file_overview = provider.overview(
+        overview.OverviewRequest(path, language, overview.outline(syms), module)
+    ).overview
     doc = merge_file(
         path=path,
         language=language,
@@ -36,7 +40,7 @@ def page(path: str, language: str, source: str) -> str:
         symbols=syms,
         chunk_docs=docs,
         chunks=chunks,
-        file_overview=None,
+        file_overview=file_overview,
         overview_asked=True,
     )
     return render_page(doc)
@@ -404,3 +408,51 @@ def test_a_doxygen_comment_after_a_field_and_its_continuation_document_that_fiel
         "sigs": "Include signatures.",
         "bare": "Field `bare`, of type `bool`.",
     }
+
+
+RUST_CRATE = """\
+// Copyright 2015 The Either Authors. Licensed under MIT or Apache-2.0.
+
+//! Untagged serialization support for `Either<L, R>`.
+//!
+//! ```rust
+//! # fn main() -> Result<(), Error> {
+//! let data = Either::Left(1);
+//! ## not hidden
+//! # Ok(())
+//! # }
+//! ```
+pub fn serialize() {}
+"""
+
+
+def test_a_rust_crate_doc_after_a_licence_header_is_the_overview_and_not_the_first_items_doc() -> None:
+    rendered = page("src/lib.rs", "rust", RUST_CRATE)
+    head = rendered.split("# `src/lib.rs`\n\n", 1)[1].split("\n\n*rust,", 1)[0]
+    assert head == lines(
+        "Untagged serialization support for `Either<L, R>`.",
+        "",
+        "```rust",
+        "let data = Either::Left(1);",
+        "# not hidden",
+        "```",
+    )
+    assert body(section(rendered, "serialize")).endswith("Function `serialize`, taking no arguments.")
+
+
+def test_a_go_package_comment_after_the_copyright_block_is_the_overview() -> None:
+    source = (
+        "// Copyright 2018 Google Inc. All rights reserved.\n"
+        "// Use of this source code is governed by a BSD-style license.\n"
+        "\n"
+        "// Package uuid generates and inspects UUIDs.\n"
+        "package uuid\n"
+        "\n"
+        "// New returns a UUID.\n"
+        'func New() string { return "" }\n'
+    )
+    rendered = page("uuid.go", "go", source)
+    assert rendered.split("# `uuid.go`\n\n", 1)[1].startswith(
+        "Package uuid generates and inspects UUIDs.\n\n*go, 8 lines"
+    )
+    assert overview.module_doc("// Copyright 2018 Google Inc.\n\npackage uuid\n", "go", None) is None
