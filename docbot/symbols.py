@@ -391,8 +391,17 @@ def _signature(node: tree_sitter.Node, start_byte: int, data: bytes, *, whole: b
         raw = data[start_byte : node.end_byte]
     else:
         raw = data[start_byte : node.end_byte].split(b"\n", 1)[0]
-    column = start_byte - (data.rfind(b"\n", max(0, start_byte - 4096), start_byte) + 1)
-    return _as_written(raw, column).rstrip("{:=; \r").rstrip()
+    return _as_written(raw, _indentation(data, start_byte)).rstrip("{:=; \r").rstrip()
+
+
+def _indentation(data: bytes, at: int) -> int:
+    """The width of the indentation of the line holding byte ``at``, a tab as four spaces (as
+    ``_as_written`` expands them): what the signature's continuation lines lose. The line's, not the
+    definition's column: after ``export`` the continuation lines are indented from the line's start."""
+    line_start = data.rfind(b"\n", max(0, at - 4096), at) + 1
+    head = data[line_start:at]
+    indent = head[: len(head) - len(head.lstrip(b" \t"))]
+    return len(indent) + 3 * indent.count(b"\t")
 
 
 def _parameters(node: tree_sitter.Node) -> tree_sitter.Node | None:

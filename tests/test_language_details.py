@@ -456,3 +456,35 @@ def test_a_go_package_comment_after_the_copyright_block_is_the_overview() -> Non
         "Package uuid generates and inspects UUIDs.\n\n*go, 8 lines"
     )
     assert overview.module_doc("// Copyright 2018 Google Inc.\n\npackage uuid\n", "go", None) is None
+
+
+def test_a_tab_indented_typescript_signature_keeps_its_shape_after_export_and_in_a_class() -> None:
+    source = (
+        "export function createProxy<T>(\n"
+        "\tvalue: T,\n"
+        "\tparent?: State\n"
+        "): Drafted<T> {\n"
+        "\treturn value as any\n"
+        "}\n"
+        "export class Immer {\n"
+        "\tconstructor(config?: {\n"
+        "\t\tautoFreeze?: boolean\n"
+        "\t}) {}\n"
+        "}\n"
+    )
+    rendered = page("src/immer.ts", "typescript", source)
+    assert body(section(rendered, "createProxy")).split("\n\n")[0] == lines(
+        "```typescript",
+        "function createProxy<T>(",
+        "    value: T,",
+        "    parent?: State",
+        "): Drafted<T>",
+        "```",
+    )
+    assert body(section(rendered, "Immer.constructor")).split("\n\n")[0] == lines(
+        "```typescript",
+        "constructor(config?: {",
+        "    autoFreeze?: boolean",
+        "})",
+        "```",
+    )
