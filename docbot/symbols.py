@@ -68,6 +68,9 @@ class Symbol:
     # A function's declared return type as written, the type alone (never a Rust `where` clause);
     # ``None`` where the language has none to declare or the code declares none.
     returns: str | None = None
+    # How many symbols enclose it; ``None``: one per dot of the name. A Go method (``UUID.String``) or
+    # a C++ method defined outside its class (``Box.open``) is named by its type but nested in nothing.
+    level: int | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -75,7 +78,7 @@ class Symbol:
 
     @property
     def depth(self) -> int:
-        return self.name.count(".")
+        return self.name.count(".") if self.level is None else self.level
 
     @property
     def lines(self) -> int:
@@ -902,6 +905,8 @@ def _absorb(target: _Raw, variants: Sequence[_Raw], *, keep_same: bool = False) 
             target.overloads.append(variant.signature)
         target.docstring = target.docstring or variant.docstring
         if variant.node.type in _C_PROTOTYPES:
+            if variant.kind == "method":  # `int Box::size() {...}` defines what `class Box` declares
+                target.kind = "method"
             target.params = _declared_defaults(target.params, variant.params)
             target.decorators += [d for d in variant.decorators if d not in target.decorators]
     target.start = min(target.start, *(v.start for v in variants))
@@ -961,6 +966,7 @@ def _finish(raws: list[_Raw], data: bytes, profile: _Profile, exports: frozenset
                 docstring=raw.docstring,
                 params=raw.params,
                 returns=raw.returns,
+                level=raw.name.count(".") - raw.short.count("."),
                 parent=id_of.get(raw.parent) if raw.parent is not None else None,
                 id=ident,
                 decorators=tuple(raw.decorators),

@@ -488,3 +488,27 @@ def test_a_tab_indented_typescript_signature_keeps_its_shape_after_export_and_in
         "})",
         "```",
     )
+
+
+def test_go_methods_and_out_of_line_cpp_methods_are_not_nested_under_the_symbol_before_them() -> None:
+    source = (
+        "package uuid\n\n"
+        "type UUID [16]byte\n\n"
+        "// Must panics on an error.\n"
+        "func Must(u UUID, err error) UUID { return u }\n\n"
+        "// String returns the text form.\n"
+        'func (u UUID) String() string { return "" }\n'
+    )
+    rendered = page("uuid.go", "go", source)
+    contents = rendered.split("## Contents\n", 1)[1].split("\n## ", 1)[0].strip()
+    assert contents == lines(
+        "- [`UUID`](#uuid) (type)",
+        "- [`Must`](#must) (function)",
+        "- [`UUID.String`](#uuid.string) (method)",
+    )
+    assert '### <a id="uuid.string"></a>`UUID.String`' in rendered
+    cpp = page("box.cpp", "cpp", "class Box {\npublic:\n    int size();\n};\nint Box::size() { return 0; }\n")
+    assert cpp.split("## Contents\n", 1)[1].split("\n## ", 1)[0].strip() == lines(
+        "- [`Box`](#box) (class)",
+        "- [`Box.size`](#box.size) (method)",
+    )

@@ -631,7 +631,7 @@ CASES = [
     pytest.param(
         "go",
         4,
-        '#### <a id="box.open"></a>`Box.Open`',
+        '### <a id="box.open"></a>`Box.Open`',
         _lines(
             "*method, [lines 16–19](../../m.go#L16-L19)*",
             "",
@@ -1146,9 +1146,9 @@ CASES = [
     pytest.param(
         "cpp",
         2,
-        '#### <a id="box.open"></a>`Box.open`',
+        '### <a id="box.open"></a>`Box.open`',
         _lines(
-            "*function, [lines 6–10](../../m.cpp#L6-L10)*",
+            "*method, [lines 6–10](../../m.cpp#L6-L10)*",
             "",
             "```cpp",
             "bool Box::open(bool force)",
@@ -1168,7 +1168,7 @@ CASES = [
             "",
             "**Returns:** `bool`",
         ),
-        id="cpp-function-Box.open",
+        id="cpp-method-Box.open",
     ),
     pytest.param(
         "cpp",
