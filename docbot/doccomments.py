@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import docstring_parser
 import docstring_parser.google
@@ -327,23 +327,57 @@ def _typed(body: str) -> tuple[str | None, str]:
     return None, " ".join(_inline(body).split())
 
 
-def _rust_sections(prose: list[str]) -> tuple[list[str], list[str], list[Raised]]:
-    """Rust's conventional ``# Examples`` / ``# Panics`` / ``# Errors`` sections lifted out of the prose."""
-    kept: list[str] = []
-    examples: list[str] = []
-    raises: list[Raised] = []
+@dataclass
+class _Sections:
+    """What Rust's conventional sections say, and the prose around them."""
+
+    kept: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+    raises: list[Raised] = field(default_factory=list)
+    params: list[Param] = field(default_factory=list)
+    returns: str | None = None
+
+
+# An item of a `# Arguments` list: "* `name` - what it is" (also `-` bullets and `:` after the name).
+_RUST_ARGUMENT = re.compile(r"^[*-]\s+`?([A-Za-z_]\w*)`?\s*(?:-|:|\u2013|\u2014)\s*(.*)$")
+
+
+def _rust_arguments(text: str) -> list[Param]:
+    """The parameters a ``# Arguments`` list documents (empty when it is not such a list)."""
+    params: list[Param] = []
+    for line in text.splitlines():
+        match = _RUST_ARGUMENT.match(line.strip())
+        if match:
+            params.append(Param(match.group(1), description=match.group(2).strip()))
+        elif params and line.strip():  # a wrapped item goes on
+            last = params[-1]
+            params[-1] = replace(last, description=f"{last.description} {line.strip()}".strip())
+        elif line.strip():
+            return []
+    return [replace(p, description=" ".join(_inline(p.description).split())) for p in params]
+
+
+def _rust_sections(prose: list[str]) -> _Sections:
+    """Rust's conventional ``# Examples`` / ``# Panics`` / ``# Errors`` / ``# Arguments`` / ``# Returns``
+    sections lifted out of the prose."""
+    out = _Sections()
     section: str | None = None
     body: list[str] = []
 
     def close() -> None:
         text = "\n".join(body).strip()
+        arguments = _rust_arguments(text) if section == "Arguments" else []
         if section in {"Example", "Examples"} and text:
             code = re.findall(r"```[^\n]*\n(.*?)```", text, re.DOTALL)
-            examples.extend(c.strip() for c in code) if code else examples.append(text)
+            out.examples.extend(c.strip() for c in code) if code else out.examples.append(text)
         elif section in {"Panics", "Errors"} and text:
-            raises.append(Raised("panic" if section == "Panics" else "error", " ".join(text.split())))
-        elif section is not None:
-            kept.extend([f"**{section}**", "", *body])
+            out.raises.append(Raised("panic" if section == "Panics" else "error", " ".join(text.split())))
+        elif arguments:
+            out.params.extend(arguments)
+        elif section == "Returns" and text and "```" not in text:
+            out.returns = " ".join(_inline(text).split())
+        elif section is not None:  # titled as the prose sections of a docstring are, for the page
+            out.kept.extend([section, "-" * len(section), *body])
 
     fenced = False
     for line in prose:
@@ -354,16 +388,17 @@ def _rust_sections(prose: list[str]) -> tuple[list[str], list[str], list[Raised]
             close()
             section, body = heading.group(1), []
         elif section is None:
-            kept.append(line)
+            out.kept.append(line)
         else:
             body.append(line)
     close()
-    return kept, examples, raises
+    return out
 
 
 def _tagged(text: str) -> DocComment:
     prose_lines, tags = _blocks(text)
-    prose_lines, examples, raises = _rust_sections(prose_lines)
+    rust = _rust_sections(prose_lines)
+    prose_lines, examples, raises = rust.kept, rust.examples, rust.raises
     brief = next((body for tag, body in tags if tag == "brief"), "")
     prose = _inline("\n".join(prose_lines)).strip()
     if brief:
@@ -378,8 +413,8 @@ def _tagged(text: str) -> DocComment:
         else:
             kept_paragraphs.append(paragraph)
     summary, description = split_summary("\n\n".join(kept_paragraphs)) if kept_paragraphs else ("", "")
-    params: list[Param] = []
-    returns: str | None = None
+    params: list[Param] = rust.params
+    returns: str | None = rust.returns
     returns_type: str | None = None
     notes: list[str] = []
     for tag, body in tags:

@@ -512,3 +512,39 @@ def test_go_methods_and_out_of_line_cpp_methods_are_not_nested_under_the_symbol_
         "- [`Box`](#box) (class)",
         "- [`Box.size`](#box.size) (method)",
     )
+
+
+def test_rust_arguments_and_returns_sections_document_the_parameters_and_the_result() -> None:
+    source = (
+        "/// Splits `text` at `at`.\n"
+        "///\n"
+        "/// # Arguments\n"
+        "///\n"
+        "/// * `text` - the text to split, which may be\n"
+        "///   empty\n"
+        "/// * `at` - where, in bytes\n"
+        "///\n"
+        "/// # Returns\n"
+        "///\n"
+        "/// The two halves.\n"
+        "///\n"
+        "/// # Safety\n"
+        "///\n"
+        "/// `at` must be a char boundary.\n"
+        "pub unsafe fn split(text: &str, at: usize) -> (&str, &str) { todo!() }\n"
+    )
+    rendered = page("src/lib.rs", "rust", source)
+    assert body(section(rendered, "split")).split("```\n\n", 1)[1] == lines(
+        "Splits `text` at `at`.",
+        "",
+        "**Safety**",
+        "",
+        "`at` must be a char boundary.",
+        "",
+        "**Parameters**",
+        "",
+        "- `text`: `&str`. the text to split, which may be empty",
+        "- `at`: `usize`. where, in bytes",
+        "",
+        "**Returns:** `(&str, &str)`: The two halves.",
+    )
