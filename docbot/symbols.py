@@ -568,6 +568,24 @@ def _previous(node: tree_sitter.Node, spec: languages.LanguageSpec) -> tree_sitt
 _RUST_INNER_DOCS = frozenset({b"//!", b"/*!"})
 
 
+# Doc comments that document the next definition even across blank lines, as tsc, javadoc, rustdoc
+# and Doxygen read them: `/** ... */` (and Rust's `///`). A plain comment, or Go's, must touch it.
+_DETACHED_DOC_LANGUAGES = frozenset({"javascript", "typescript", "tsx", "java", "rust", "c", "cpp"})
+_FILE_DOC_TAGS = re.compile(rb"@(?:file|fileoverview|module|packageDocumentation|license)\b")
+
+
+def _detached_doc(comment: tree_sitter.Node, data: bytes, spec: languages.LanguageSpec) -> bool:
+    """A doc comment above a definition with blank lines between, that still documents it: not the
+    file's first node (a file header) and no file-level tag (``@file``, ``@module`` ...)."""
+    if spec.name not in _DETACHED_DOC_LANGUAGES or comment.prev_sibling is None:
+        return False
+    head = data[comment.start_byte : comment.start_byte + 4]
+    doc = (head.startswith(b"/**") and head != b"/**/") or (
+        spec.name == "rust" and head.startswith(b"///") and head != b"////"
+    )
+    return doc and _FILE_DOC_TAGS.search(data[comment.start_byte : comment.end_byte]) is None
+
+
 def _leading(
     outer: tree_sitter.Node, data: bytes, spec: languages.LanguageSpec
 ) -> tuple[tree_sitter.Node, list[tree_sitter.Node], list[tree_sitter.Node]]:
@@ -589,7 +607,10 @@ def _leading(
         if not (
             sibling is not None
             and sibling.type in spec.leading
-            and row - 1 <= _end_row(sibling) <= row
+            and (
+                row - 1 <= _end_row(sibling) <= row
+                or (not comments and not others and _detached_doc(sibling, data, spec))
+            )
             and _starts_line(sibling, data)
             # A comment indented deeper than the definition goes on the trailing comment of the
             # line above (`a = 1;  //< what a is` / `        //  and more`): it is not this one's.

@@ -548,3 +548,25 @@ def test_rust_arguments_and_returns_sections_document_the_parameters_and_the_res
         "",
         "**Returns:** `(&str, &str)`: The two halves.",
     )
+
+
+def test_a_doc_comment_separated_by_a_blank_line_still_documents_the_definition_below() -> None:
+    source = (
+        "/** @packageDocumentation Scopes of produce calls. */\n"
+        "import { Patch } from './patch'\n"
+        "\n"
+        "/** Each scope represents a `produce` call. */\n"
+        "\n"
+        "export interface ImmerScope {\n"
+        "\tpatches_?: Patch[]\n"
+        "}\n"
+        "\n"
+        "// A plain comment.\n"
+        "\n"
+        "export function leave(): void {}\n"
+    )
+    rendered = page("src/scope.ts", "typescript", source)
+    assert body(section(rendered, "ImmerScope")).split("\n\n")[1] == "Each scope represents a `produce` call."
+    assert body(section(rendered, "leave")).split("\n\n")[1] == "Function `leave`, taking no arguments."
+    first = page("src/a.ts", "typescript", "/** @module a */\n\nexport const x = 1\n")
+    assert body(section(first, "x")).split("\n\n")[1] == "Constant `x`."
