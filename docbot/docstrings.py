@@ -43,7 +43,7 @@ PythonStyle = Literal["google", "numpy", "rest"]
 STYLES: tuple[str, ...] = ("auto", "google", "numpy", "rest")
 LANGUAGES = frozenset({"python", "javascript", "typescript", "java", "go", "rust", "c", "cpp"})
 _DOCUMENTED_KINDS = frozenset(
-    {"function", "method", "property", "class", "interface", "struct", "enum", "trait", "type"}
+    {"function", "method", "property", "class", "interface", "struct", "enum", "trait", "type", "macro"}
 )
 # Control characters, and the ones some languages end a line at (U+2028 ends a JavaScript comment).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")

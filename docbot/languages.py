@@ -26,7 +26,7 @@ from docbot.errors import ConfigError
 # Capture names a definition query may use; each is a symbol kind. A ``function`` whose nearest
 # enclosing symbol is not a function becomes a ``method``.
 KINDS = frozenset(
-    {"function", "method", "class", "interface", "struct", "enum", "trait", "impl", "module", "type"}
+    {"function", "method", "class", "interface", "struct", "enum", "trait", "impl", "module", "type", "macro"}
     # data: refined per language (a Python class attribute may become a field or an enum member)
     | {"property", "attribute", "field", "constant", "variable", "type_alias", "enum_member"}
 )
@@ -414,7 +414,7 @@ _BUILTINS = (
             (impl_item) @impl
             (mod_item body: (_)) @module
             (type_item) @type_alias
-            (macro_definition) @function
+            (macro_definition) @macro
             (const_item) @constant
             (static_item) @constant
             (field_declaration_list (field_declaration) @field)

@@ -840,7 +840,7 @@ def _generic(language: str, tree: tree_sitter.Tree, data: bytes, lines: list[byt
             if kind in DATA_KINDS:
                 _data_details(raw, data, sig_from)
             else:
-                whole = kind in FUNCTION_KINDS and node.type != "macro_definition"
+                whole = kind in FUNCTION_KINDS
                 raw.signature = _signature(node, sig_from, data, whole=whole)
                 raw.params = _params(node, data)
                 raw.returns = _return_type(node, data) if kind in FUNCTION_KINDS else None
@@ -1198,7 +1198,34 @@ def _local(raw: _Raw, parent: _Raw | None) -> bool:
     return raw.kind in DATA_KINDS and parent is not None and parent.kind in FUNCTION_KINDS
 
 
+_GO_CONVERSION = re.compile(r"([A-Za-z_][\w.]*)\(")
+
+
+def _go_repeated_type(spec: tree_sitter.Node, data: bytes) -> str | None:
+    """The type of a Go constant written without type or value (``RFC4122`` under ``Invalid =
+    Variant(iota)``): it repeats the expression above it, so it has that one's type or conversion."""
+    above = spec.prev_named_sibling
+    for _ in range(1_000):  # bounded: the specs of one `const (...)` group
+        if above is not None and above.type == "comment":
+            above = above.prev_named_sibling
+            continue
+        if above is None or above.type != "const_spec":
+            return None
+        declared = above.child_by_field_name("type")
+        if declared is not None:
+            return _flat(_text(declared, data))
+        value = above.child_by_field_name("value")
+        if value is not None:
+            conversion = _GO_CONVERSION.match(_flat(_text(value, data)))
+            return conversion.group(1) if conversion else None
+        above = above.prev_named_sibling
+    return None
+
+
 def _go_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
+    node = raw.node
+    if node.type == "const_spec" and raw.type is None and node.child_by_field_name("value") is None:
+        raw.type = _go_repeated_type(node, ctx.data)
     return not _local(raw, parent)
 
 

@@ -378,7 +378,7 @@ type Point struct {
 def test_go_constants_and_fields_take_the_comment_on_their_line_or_their_groups() -> None:
     rendered = page("uuid.go", "go", GO)
     summaries = {
-        name: body(section(rendered, name)).split("\n\n")[1]
+        name: body(section(rendered, name)).split("\n\n")[-1]
         for name in ("Invalid", "RFC4122", "Future", "Point.X", "Point.Y")
     }
     assert summaries == {
@@ -388,6 +388,15 @@ def test_go_constants_and_fields_take_the_comment_on_their_line_or_their_groups(
         "Point.X": "across",
         "Point.Y": "Y is up.",
     }
+    assert body(section(rendered, "RFC4122")) == lines(
+        "```go",
+        "RFC4122",
+        "```",
+        "",
+        "**Type:** `Variant`",
+        "",
+        "The variant specified in RFC4122",
+    )
 
 
 def test_a_doxygen_comment_after_a_field_and_its_continuation_document_that_field_alone() -> None:
@@ -570,3 +579,20 @@ def test_a_doc_comment_separated_by_a_blank_line_still_documents_the_definition_
     assert body(section(rendered, "leave")).split("\n\n")[1] == "Function `leave`, taking no arguments."
     first = page("src/a.ts", "typescript", "/** @module a */\n\nexport const x = 1\n")
     assert body(section(first, "x")).split("\n\n")[1] == "Constant `x`."
+
+
+def test_an_exported_rust_macro_is_a_macro_and_an_unexported_one_is_not_api() -> None:
+    source = (
+        "macro_rules! hidden { () => {} }\n"
+        "\n"
+        "/// Repeats `x`.\n"
+        "#[macro_export]\n"
+        "macro_rules! twice {\n"
+        "    ($x:expr) => { ($x, $x) };\n"
+        "}\n"
+    )
+    rendered = page("src/lib.rs", "rust", source)
+    assert rendered.split("## Contents\n", 1)[1].split("\n## ", 1)[0].strip() == "- [`twice`](#twice) (macro)"
+    assert body(section(rendered, "twice")) == lines(
+        "```rust", "#[macro_export]", "macro_rules! twice", "```", "", "Repeats `x`."
+    )
