@@ -321,6 +321,12 @@ def _returns_text(comment: doccomments.DocComment, declared: str | None) -> str 
     return comment.returns
 
 
+def undocumented_throws(sym: Symbol, comment: doccomments.DocComment) -> list[doccomments.Raised]:
+    """The exceptions ``sym``'s signature declares (Java's ``throws``) that its docs do not describe."""
+    described = {(r.type or "").rsplit(".", 1)[-1] for r in comment.raises}
+    return [doccomments.Raised(t) for t in sym.throws if t.rsplit(".", 1)[-1] not in described]
+
+
 def doc_notes(comment: doccomments.DocComment) -> tuple[str, ...]:
     """The version notes (deprecation first) and tag notes of a parsed doc comment, as sentences."""
     ordered = sorted(comment.versions, key=lambda v: v.kind != "deprecated")
@@ -342,7 +348,7 @@ def static_doc(sym: Symbol, language: str = "") -> SymbolDoc:
         description=comment.description,
         params=tuple(params),
         returns=_returns_text(comment, declared_returns(sym, language)),
-        raises=tuple(_raised(r) for r in comment.raises),
+        raises=tuple(_raised(r) for r in (*comment.raises, *undocumented_throws(sym, comment))),
         example="\n\n".join(comment.examples) or None,
         notes=doc_notes(comment),
     )

@@ -71,6 +71,8 @@ class Symbol:
     # How many symbols enclose it; ``None``: one per dot of the name. A Go method (``UUID.String``) or
     # a C++ method defined outside its class (``Box.open``) is named by its type but nested in nothing.
     level: int | None = None
+    # The exceptions its signature declares it throws (Java's `throws IOException`), as written.
+    throws: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -565,6 +567,12 @@ def _previous(node: tree_sitter.Node, spec: languages.LanguageSpec) -> tree_sitt
     return last if last is not None and last.type in spec.comments else sibling
 
 
+def _throws(node: tree_sitter.Node, data: bytes) -> tuple[str, ...]:
+    """The exception types a Java method or constructor declares (``throws IOException, EOFException``)."""
+    clause = next((c for c in node.children if c.type == "throws"), None)
+    return tuple(_flat(_text(t, data)) for t in clause.named_children) if clause is not None else ()
+
+
 _RUST_INNER_DOCS = frozenset({b"//!", b"/*!"})
 
 
@@ -681,6 +689,7 @@ class _Raw:
     params: tuple[str, ...]
     decorators: list[str]
     returns: str | None = None
+    throws: tuple[str, ...] = ()
     type: str | None = None
     value: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -844,6 +853,7 @@ def _generic(language: str, tree: tree_sitter.Tree, data: bytes, lines: list[byt
                 raw.signature = _signature(node, sig_from, data, whole=whole)
                 raw.params = _params(node, data)
                 raw.returns = _return_type(node, data) if kind in FUNCTION_KINDS else None
+                raw.throws = _throws(node, data)
             raws.append(raw)
             if not profile.refine(raw, raws[raw.parent] if raw.parent is not None else None, ctx):
                 raw.dropped = True
@@ -988,6 +998,7 @@ def _finish(raws: list[_Raw], data: bytes, profile: _Profile, exports: frozenset
                 params=raw.params,
                 returns=raw.returns,
                 level=raw.name.count(".") - raw.short.count("."),
+                throws=raw.throws,
                 parent=id_of.get(raw.parent) if raw.parent is not None else None,
                 id=ident,
                 decorators=tuple(raw.decorators),

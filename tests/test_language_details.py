@@ -596,3 +596,26 @@ def test_an_exported_rust_macro_is_a_macro_and_an_unexported_one_is_not_api() ->
     assert body(section(rendered, "twice")) == lines(
         "```rust", "#[macro_export]", "macro_rules! twice", "```", "", "Repeats `x`."
     )
+
+
+def test_a_java_throws_clause_is_listed_under_raises_unless_the_javadoc_describes_it() -> None:
+    source = (
+        "public class HtmlWriter {\n"
+        "    public static String asString(Node node) throws IOException, java.io.EOFException {\n"
+        "        return null;\n"
+        "    }\n"
+        "    /**\n"
+        "     * Writes one node.\n"
+        "     * @throws IOException when the stream fails\n"
+        "     */\n"
+        "    public void write(Node n) throws IOException {}\n"
+        "}\n"
+    )
+    rendered = page("src/HtmlWriter.java", "java", source)
+    assert body(section(rendered, "HtmlWriter.asString")).rsplit("\n\n", 2)[1:] == [
+        "**Returns:** `String`",
+        "**Raises:** `IOException`, `java.io.EOFException`",
+    ]
+    assert body(section(rendered, "HtmlWriter.write")).endswith(
+        "**Raises:** `IOException`: when the stream fails"
+    )
