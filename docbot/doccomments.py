@@ -32,6 +32,7 @@ class Param:
     type: str | None = None
     default: str | None = None
     description: str = ""
+    optional: bool = False  # may be left out, with no default written (TypeScript's `x?`, JSDoc's `[x]`)
 
 
 @dataclass(frozen=True)
@@ -309,7 +310,8 @@ def _param(body: str) -> Param:
         typ, body = match.group(1).strip(), body[match.end() :]
     name, _, rest = body.partition(" ")
     default = None
-    if name.startswith("[") and name.endswith("]"):  # JSDoc optional: [name] or [name=default]
+    optional = name.startswith("[") and name.endswith("]")
+    if optional:  # JSDoc optional: [name] or [name=default]
         name, _, default_text = name[1:-1].partition("=")
         default = default_text or None
     description = rest.strip()
@@ -317,7 +319,13 @@ def _param(body: str) -> Param:
     if yard and typ is None:
         typ, description = yard.group(1).strip(), description[yard.end() :]
     description = description[1:].strip() if description.startswith("-") else description
-    return Param(name=name, type=typ, default=default, description=" ".join(_inline(description).split()))
+    return Param(
+        name=name,
+        type=typ,
+        default=default,
+        description=" ".join(_inline(description).split()),
+        optional=optional,
+    )
 
 
 def _typed(body: str) -> tuple[str | None, str]:

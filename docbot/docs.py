@@ -236,9 +236,15 @@ def signature_params(sym: Symbol, language: str = "") -> list[doccomments.Param]
             continue
         name, colon, typ = head.partition(":")
         name = name.strip().removeprefix("mut ").strip()
-        if language in {"typescript", "tsx", "javascript"}:
-            name = name.rstrip("?")
-        out.append(doccomments.Param(name, type=typ.strip() if colon else None, default=default_text))
+        optional = language in {"typescript", "tsx", "javascript"} and name.endswith("?")
+        out.append(
+            doccomments.Param(
+                name.rstrip("?") if optional else name,
+                type=typ.strip() if colon else None,
+                default=default_text,
+                optional=optional,
+            )
+        )
     return out
 
 
@@ -282,8 +288,15 @@ def param_text(declared: doccomments.Param, documented: doccomments.Param | None
     """
     typ = _unquoted(declared.type or (documented.type if documented else None))
     default = declared.default or (documented.default if documented else None)
+    optional = not default and (declared.optional or (documented is not None and documented.optional))
     facts = ", ".join(
-        part for part in (_code(typ) if typ else "", f"default {_code(default)}" if default else "") if part
+        part
+        for part in (
+            _code(typ) if typ else "",
+            f"default {_code(default)}" if default else "",
+            "optional" if optional else "",
+        )
+        if part
     )
     description = documented.description if documented else ""
     if facts and description:

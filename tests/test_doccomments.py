@@ -156,7 +156,7 @@ def test_python_docstring_styles(text: str, expected: DocComment) -> None:
                 summary="Fetch rows.",
                 params=(
                     Param("table", "string", None, "The table's name."),
-                    Param("limit", "number", "10", "How many."),
+                    Param("limit", "number", "10", "How many.", optional=True),
                 ),
                 returns="The rows.",
                 returns_type="Row[]",

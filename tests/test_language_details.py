@@ -619,3 +619,20 @@ def test_a_java_throws_clause_is_listed_under_raises_unless_the_javadoc_describe
     assert body(section(rendered, "HtmlWriter.write")).endswith(
         "**Raises:** `IOException`: when the stream fails"
     )
+
+
+def test_an_optional_typescript_parameter_says_so_when_it_has_no_default() -> None:
+    source = (
+        "/**\n"
+        " * Finishes a draft.\n"
+        " * @param [listener] - called with the patches\n"
+        " */\n"
+        "export function finish(draft: Draft, listener?: Listener, depth: number = 1, tag?: string) {}\n"
+    )
+    rendered = page("src/finish.ts", "typescript", source)
+    assert body(section(rendered, "finish")).split("**Parameters**\n\n", 1)[1] == lines(
+        "- `draft`: `Draft`",
+        "- `listener`: `Listener`, optional. called with the patches",
+        "- `depth`: `number`, default `1`",
+        "- `tag`: `string`, optional",
+    )
