@@ -74,8 +74,8 @@ def _leading_comment(text: str, language: str, start: int = 0) -> tuple[list[str
 def module_doc(text: str, language: str, first_symbol_start: int | None) -> str | None:
     """The file's own documentation: the whole module docstring (Python) or the leading comment.
 
-    A leading comment directly above the first symbol is that symbol's doc comment, and a licence
-    header is not documentation: neither is returned.
+    A leading comment directly above the first symbol is that symbol's doc comment, and is not
+    returned; a licence header is not documentation either, and the comment block after it is read.
     """
     if language == "python":
         match = _PY_MODULE_DOC.match(text)
