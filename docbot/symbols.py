@@ -785,6 +785,15 @@ def _data_details(raw: _Raw, data: bytes, sig_from: int) -> None:
     raw.signature = raw.signature.rstrip(";,").rstrip()
 
 
+def _signature_start(node: tree_sitter.Node, outer: tree_sitter.Node) -> int:
+    """Where a definition's signature starts: at the wrapper for declarations whose keyword sits on it
+    (`export const`, Go's `type`, `const`, `var`) and for C++ templates (`template <typename T>` is
+    part of what the definition declares), else at the definition itself (after decorators, `export`)."""
+    if node.type in _SIGNATURE_FROM_OUTER or outer.type == "template_declaration":
+        return outer.start_byte
+    return node.start_byte
+
+
 _SIGNATURE_FROM_OUTER = frozenset(
     {"variable_declarator", "type_spec", "type_alias", "const_spec", "var_spec"}
 )
@@ -825,8 +834,7 @@ def _generic(language: str, tree: tree_sitter.Tree, data: bytes, lines: list[byt
         top, comments, others = _leading(outer, data, spec)
         start, end = top.start_point.row + 1, _end_row(outer) + 1
         docstring = _py_docstring(node, data) if spec.docstrings else None
-        # Declarations whose keyword sits on the wrapper (`export const`, Go's `type`, `const`, `var`).
-        sig_from = outer.start_byte if node.type in _SIGNATURE_FROM_OUTER else node.start_byte
+        sig_from = _signature_start(node, outer)
         decorators = _decorators(node, outer, others, data)
         first_index = len(raws)
         for short in names:
@@ -1306,7 +1314,7 @@ def _c_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
     if node.type in {"declaration", "field_declaration"} and _parameters(node) is not None:
         raw.kind = "method" if parent is not None and parent.kind in CONTAINER_KINDS else "function"
         raw.variant = True  # a prototype: documented with its definition when the file has one
-        raw.signature = _signature(node, node.start_byte, data, whole=True)
+        raw.signature = _signature(node, _signature_start(node, raw.outer), data, whole=True)
         raw.params = _params(node, data)
         raw.returns = _return_type(node, data)
         raw.type = raw.value = None

@@ -636,3 +636,22 @@ def test_an_optional_typescript_parameter_says_so_when_it_has_no_default() -> No
         "- `depth`: `number`, default `1`",
         "- `tag`: `string`, optional",
     )
+
+
+def test_a_cpp_template_keeps_its_parameter_list_in_the_signature() -> None:
+    source = (
+        "/// A vector.\n"
+        "template <typename T, int N = 4>\n"
+        "class Vec {\n"
+        "public:\n"
+        "    template <class U>\n"
+        "    U get(int i = 0) const { return U(); }\n"
+        "};\n"
+    )
+    rendered = page("vec.hpp", "cpp", source)
+    assert body(section(rendered, "Vec")) == lines(
+        "```cpp", "template <typename T, int N = 4>", "class Vec", "```", "", "A vector."
+    )
+    assert body(section(rendered, "Vec.get")).split("\n\n")[0] == lines(
+        "```cpp", "template <class U>", "U get(int i = 0) const", "```"
+    )
