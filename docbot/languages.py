@@ -375,6 +375,7 @@ _BUILTINS = (
             (const_spec) @constant
             (var_spec) @variable
             (field_declaration_list (field_declaration name: (_)) @field)
+            (field_declaration_list (field_declaration !name type: (_)) @field)
         """,
         wrappers=frozenset({"type_declaration", "const_declaration", "var_declaration"}),
         imports=r"^import\b",

@@ -271,12 +271,31 @@ def _go_receiver(node: tree_sitter.Node, data: bytes) -> str | None:
     return None
 
 
+_GO_EMBEDDABLE = frozenset({"type_identifier", "qualified_type", "generic_type"})
+
+
+def _go_embedded(node: tree_sitter.Node, data: bytes) -> str | None:
+    """The name of a Go embedded field (``io.Reader``, ``*Base``): its type's unqualified name, as Go
+    names it. ``None`` for any other node (a C field always has a declarator)."""
+    if node.type != "field_declaration" or node.child_by_field_name("name") is not None:
+        return None
+    embedded = node.child_by_field_name("type")
+    if node.child_by_field_name("declarator") is not None or embedded is None:
+        return None
+    if embedded.type not in _GO_EMBEDDABLE:
+        return None
+    return re.sub(r"\[.*$", "", _text(embedded, data)).rsplit(".", 1)[-1] or None
+
+
 def _names(node: tree_sitter.Node, data: bytes) -> list[str]:
     """The names ``node`` declares: one for most definitions, several for ``const A, B = 1, 2``."""
     kind = node.type
     if kind in {"const_spec", "var_spec", "field_declaration"} and node.child_by_field_name("name"):
         # Go: `X, Y int` (the field also lists the comma between them)
         return [_text(n, data) for n in node.children_by_field_name("name") if n.is_named]
+    embedded = _go_embedded(node, data)
+    if embedded:
+        return [embedded]
     if kind == "call":  # Ruby `attr_accessor :a, :b`
         args = node.child_by_field_name("arguments")
         found = args.named_children if args is not None else []
@@ -1243,6 +1262,9 @@ def _go_repeated_type(spec: tree_sitter.Node, data: bytes) -> str | None:
 
 def _go_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
     node = raw.node
+    embedded = node.child_by_field_name("type") if _go_embedded(node, ctx.data) else None
+    if embedded is not None:  # `*Base`: the field's type is the pointer, not the type it points to
+        raw.type = _flat(ctx.data[node.start_byte : embedded.end_byte].decode("utf-8", errors="replace"))
     if node.type == "const_spec" and raw.type is None and node.child_by_field_name("value") is None:
         raw.type = _go_repeated_type(node, ctx.data)
     return not _local(raw, parent)

@@ -655,3 +655,29 @@ def test_a_cpp_template_keeps_its_parameter_list_in_the_signature() -> None:
     assert body(section(rendered, "Vec.get")).split("\n\n")[0] == lines(
         "```cpp", "template <class U>", "U get(int i = 0) const", "```"
     )
+
+
+def test_go_embedded_fields_are_fields_named_by_their_type() -> None:
+    source = (
+        "package a\n\n"
+        "// Opts are options.\n"
+        "type Opts struct {\n"
+        "\tio.Reader\n"
+        "\t// Base holds the defaults.\n"
+        "\t*Base\n"
+        "\tName string\n"
+        "}\n"
+    )
+    rendered = page("opts.go", "go", source)
+    assert rendered.split("## Contents\n", 1)[1].split("\n## ", 1)[0].strip() == lines(
+        "- [`Opts`](#opts) (struct)",
+        "    - [`Opts.Reader`](#opts.reader) (field)",
+        "    - [`Opts.Base`](#opts.base) (field)",
+        "    - [`Opts.Name`](#opts.name) (field)",
+    )
+    assert body(section(rendered, "Opts.Reader")) == lines(
+        "```go", "io.Reader", "```", "", "Field `Reader`, of type `io.Reader`."
+    )
+    assert body(section(rendered, "Opts.Base")) == lines(
+        "```go", "*Base", "```", "", "Base holds the defaults."
+    )
