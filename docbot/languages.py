@@ -392,6 +392,7 @@ _BUILTINS = (
             (enum_declaration) @enum
             (method_declaration) @function
             (constructor_declaration) @function
+            (annotation_type_element_declaration) @function
             (class_body (field_declaration declarator: (variable_declarator) @field))
             (interface_body (constant_declaration declarator: (variable_declarator) @constant))
             (enum_body (enum_constant) @enum_member)

@@ -453,8 +453,10 @@ def _params(node: tree_sitter.Node, data: bytes) -> tuple[str, ...]:
 
 
 # Function nodes of C, C++ and Java whose ``type`` field is the return type.
+# (Java's annotation elements too: `String value() default "x";`.)
 _TYPE_FIRST_FUNCTIONS = frozenset(
     {"function_definition", "declaration", "field_declaration", "method_declaration"}
+    | {"annotation_type_element_declaration"}
 )
 
 

@@ -681,3 +681,13 @@ def test_go_embedded_fields_are_fields_named_by_their_type() -> None:
     assert body(section(rendered, "Opts.Base")) == lines(
         "```go", "*Base", "```", "", "Base holds the defaults."
     )
+
+
+def test_the_elements_of_a_java_annotation_type_are_documented() -> None:
+    source = (
+        '/** Marks. */\npublic @interface Mark {\n    /** Its value. */\n    String value() default "x";\n}\n'
+    )
+    rendered = page("Mark.java", "java", source)
+    assert body(section(rendered, "Mark.value")) == lines(
+        "```java", 'String value() default "x"', "```", "", "Its value.", "", "**Returns:** `String`"
+    )
