@@ -1120,7 +1120,7 @@ def run(
         symbols_static=pages.symbols_static,
         symbols_invented=pages.symbols_invented,
         overviews_failed=list(pages.overview_failed),
-        pages_cut=list(pages.cut),
+        pages_cut=shard.with_shard_cuts(pages.cut, shard_reports),
         quality_unknown_names=answers.quality.unknown_names,
         quality_dropped_params=answers.quality.dropped_params,
         quality_reasked=answers.quality.reasked,
