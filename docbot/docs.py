@@ -240,6 +240,15 @@ def _fallback_summary(sym: Symbol, params: list[doccomments.Param]) -> str:
     return f"{what} `{sym.name.rsplit('.', 1)[-1]}`, taking {', '.join(f'`{p}`' for p in shown)}."
 
 
+def fallback_summary(sym: Symbol, language: str = "") -> str:
+    """The sentence ``static_doc`` gives a symbol without a docstring ("Class `Box`."): its kind and name.
+
+    A page shows neither (its heading says both); a docstring written back needs a first line, and this
+    is the one it gets.
+    """
+    return _fallback_summary(sym, signature_params(sym, language))
+
+
 def _code(text: str) -> str:
     return f"``{text}``" if "`" in text else f"`{text}`"
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from docbot.docs import FileDoc, Section
+from docbot.docs import FileDoc, Section, fallback_summary
 from docbot.languages import fence_tag
 from docbot.markers import front_matter
 from docbot.plural import count
@@ -26,7 +26,7 @@ from docbot.symbols import count_phrase
 # The page's layout, part of the cache key of rendered pages: a page cached by a version with another
 # layout (docbot 0.1's marker line, unescaped text, "lines 7–7" for one line) is rendered again, never
 # served.
-LAYOUT = 4
+LAYOUT = 5
 
 _STATIC_NOTE = "Built from the code alone: the documentation provider gave no answer for this symbol."
 
@@ -128,7 +128,9 @@ class _Writer:
             out += ["**Overloads**", "", fenced_block("\n".join(sym.overloads), self.lang), ""]
         if sym.type and sym.type not in sym.signature:
             out += [f"**Type:** {inline_code(sym.type)}", ""]
-        out += [self.text(doc.summary, skip=own), ""]
+        if doc.summary and doc.summary != fallback_summary(sym, self.doc.language):
+            # Built from the kind and the name alone, the summary says no more than the heading above.
+            out += [self.text(doc.summary, skip=own), ""]
         if doc.description:
             out += [self.blocks(doc.description, skip=own), ""]
         if doc.params:
