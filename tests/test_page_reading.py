@@ -67,8 +67,6 @@ def test_markers_in_code_read_whole_but_no_longer_match(git_repo: GitRepo, tmp_p
             "```python",
             f'STICKY = "{broken}"',
             "```",
-            "",
-            "Constant `STICKY`.",
         ]
     )
     assert f'TRAILER_LINE = "Docbot{ZWJ}-Generated: true"' in page
@@ -149,7 +147,7 @@ def test_a_docstring_keeps_its_lists_literal_blocks_and_doctests(git_repo: GitRe
             "",
             "**Notes**",
             "",
-            "Never \\*forever\\*.",
+            "Never *forever*.",
         ]
     )
 
@@ -243,6 +241,7 @@ READING_SOURCE = '''class wait_fixed:
 
     def __init__(self, wait):
         self.wait_fixed = wait
+        """How long `wait_fixed` waits."""
 
 
 def stop_after(n):
@@ -255,8 +254,8 @@ def test_admonitions_calls_and_a_symbols_own_name(git_repo: GitRepo, tmp_path: P
     cls = section(page, "wait_fixed")
     # A call with its arguments links to the function; a reST warning is a bold "Warning:".
     assert "Wait a fixed time; see [`stop_after(3)`](#stop_after).\n\n**Warning:** Never forever." in cls
-    # The attribute's fallback sentence names the attribute itself, not the class that shares its name.
-    assert section(page, "wait_fixed.wait_fixed").endswith("Attribute `wait_fixed`.")
+    # The attribute's docstring names the attribute itself, not the class that shares its name.
+    assert section(page, "wait_fixed.wait_fixed").endswith("How long `wait_fixed` waits.")
 
 
 RETURNS_SOURCE = '''"""Returns."""
@@ -302,3 +301,27 @@ def test_a_forward_reference_reads_and_links_as_the_type_it_names(git_repo: GitR
     assert '- `label`: `str`, default `"x"`\n' in text
     assert "**Returns:** [`Box`](#box)" in text
     assert 'def copy(self, other: "Box", label: \'str\' = "x") -> "Box"' in text  # the signature as written
+
+
+EMPHASIS_SOURCE = '''def scale(*args, **kwargs):
+    """Scale **every** value *in place*; a * b * c is arithmetic.
+
+    Matches *.py files and passes ``**kwargs`` on; **unbalanced stays *literal.
+    """
+'''
+
+
+def test_emphasis_in_a_docstring_is_shown_as_emphasis(git_repo: GitRepo, tmp_path: Path) -> None:
+    page = pages(git_repo, tmp_path, {"s.py": EMPHASIS_SOURCE})["s.py"]
+    assert section(page, "scale").split("```\n\n", 1)[1] == "\n".join(
+        [
+            "Scale **every** value *in place*; a \\* b \\* c is arithmetic.",
+            "",
+            "Matches \\*.py files and passes `**kwargs` on; \\*\\*unbalanced stays \\*literal.",
+            "",
+            "**Parameters**",
+            "",
+            "- `*args`",
+            "- `**kwargs`",
+        ]
+    )

@@ -26,7 +26,8 @@ def _text(markdown: str) -> str:
     [
         'ReturnType<typeof createOctokit>["rest"]',
         "{value} and {/* jsx */} and <!-- comment -->",
-        "*not bold* _nor this_ [a](b) | pipes ~strike~ & &amp; \\ back",
+        "_not emphasis_ [a](b) ![i](x.png) | pipes ~strike~ & &amp; \\ back",
+        "a * b * c, x**2, **kwargs, *args, *.py and *.txt*, a*b*c, ***",
         "# not a heading",
         "- not a list",
         "1. not a list",
@@ -42,6 +43,40 @@ def test_escaped_text_shows_exactly_its_characters(text: str) -> None:
     tokens = _MD.parse(escaped)
     assert [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]
     assert not set("<{}") & set(escaped.replace("&lt;", "").replace("&#123;", "").replace("&#125;", ""))
+
+
+@pytest.mark.parametrize(
+    ("text", "markdown"),
+    [
+        ("a **bold** and *emphasis*.", "a **bold** and *emphasis*."),
+        ("**strong *and emphasis* inside**", "**strong *and emphasis* inside**"),
+        ("*emphasis **strong** inside*", "\\*emphasis **strong** inside\\*"),  # strong only: no em at all
+        ("unbalanced **bold and *em", "unbalanced \\*\\*bold and \\*em"),
+        ("**a*", "\\*\\*a\\*"),
+        ("a * b * c and x**2 + y**2", "a \\* b \\* c and x\\*\\*2 + y\\*\\*2"),
+        ("f(*args, **kwargs)", "f(\\*args, \\*\\*kwargs)"),
+        ("copy *.py and *.txt* files", "copy \\*.py and \\*.txt\\* files"),
+        ("__init__ and _private_", "\\_\\_init\\_\\_ and \\_private\\_"),
+        ("**[link](https://evil.test)**", "**\\[link\\](https://evil.test)**"),
+        ("*![img](x.png)*", "\\*!\\[img\\](x.png)\\*"),
+        ("**<b onclick=x>hi</b>**", "**&lt;b onclick=x&gt;hi&lt;/b&gt;**"),
+        ("**`code` in bold**, *see `x` here* and ``reST``", "**`code` in bold**, *see `x` here* and `reST`"),
+        ("*`code`* alone", "\\*`code`\\* alone"),
+    ],
+)
+def test_emphasis_around_words_is_markdown_and_its_text_still_escaped(text: str, markdown: str) -> None:
+    assert escape_text(text) == markdown
+    children = _MD.parse(markdown)[1].children or []
+    markup = {"em_open", "em_close", "strong_open", "strong_close"}
+    assert {t.type for t in children} <= {"text", "code_inline", *markup}
+    # Every asterisk docbot leaves unescaped is markup CommonMark reads, closed where it opened.
+    shown = "".join(
+        {"em_open": "*", "em_close": "*", "strong_open": "**", "strong_close": "**"}.get(t.type, t.content)
+        if t.type != "code_inline"
+        else f"`{t.content}`"
+        for t in children
+    )
+    assert shown.replace("``", "`") == text.replace("``", "`")
 
 
 def test_code_spans_stay_code_and_can_be_linked() -> None:

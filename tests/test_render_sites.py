@@ -171,7 +171,7 @@ def test_commonmark_sees_no_raw_html_but_the_allowed_anchors(site: dict[str, str
         rendered = MarkdownIt("commonmark").render(body)
         assert "<b>" not in rendered and "<script" not in rendered and "<img" not in rendered, name
     page = site["pkg/mod.py.md"]
-    assert "&lt;b&gt;bold&lt;/b&gt; &#123;x&#125; `tick` &#124; \\*star\\* \\_under\\_" in page
+    assert "&lt;b&gt;bold&lt;/b&gt; &#123;x&#125; `tick` &#124; *star* \\_under\\_" in page
     assert "```python\ndef get(self, key: str) -> dict[str, int]\n```" in page
     assert "```typescript\n" in site["web/client.ts.md"] and "```rust\n" in site["core/lib.rs.md"]
 

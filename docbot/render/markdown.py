@@ -55,9 +55,55 @@ def _escape_char(c: str) -> str:
     return _REFERENCES.get(c, c)
 
 
-def _escape_prose(text: str) -> str:
-    # Characters only: the line structure is handled by the caller.
-    return "".join(_escape_char(c) for c in text)
+# Emphasis a docstring means, and nothing else: the opening run follows no word character and is followed
+# by a letter or digit (emphasis) or by anything but a space (strong); the closing run follows no space and
+# is followed by no word character. So ``a * b * c``, ``x**2``, ``**kwargs`` and ``*.py`` stay as they are.
+# Underscores never emphasise: ``__init__`` and ``_private_`` are names.
+_STRONG = re.compile(r"(?<![\w*\\])\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*(?![\w*])")
+_EMPHASIS = re.compile(r"(?<![\w*\\])\*(?=[^\W_])([^*]*?)(?<=[^\s*])\*(?![\w*])")
+
+
+class _Inline:
+    """One piece of running text: its code spans (each a single backtick in ``text``, which is how the
+    emphasis rules see it) and its prose, escaped character by character but for the emphasis and
+    strong emphasis written around words. Their text is escaped like the rest, so no link, image or
+    HTML rides inside, and every run of asterisks left unescaped is one CommonMark closes."""
+
+    def __init__(self, piece: str, render_code: Callable[[str], str]) -> None:
+        self.text = ""
+        self.codes: dict[int, str] = {}  # position in ``text`` -> the rendered code span
+        for is_code, part in _split_code(piece):
+            if is_code:
+                self.codes[len(self.text)] = render_code(part)
+            self.text += "`" if is_code else part
+
+    def render(self) -> str:
+        return self._strong(0, len(self.text))
+
+    def _plain(self, start: int, end: int) -> str:
+        text, codes = self.text, self.codes
+        return "".join(codes[i] if i in codes else _escape_char(text[i]) for i in range(start, end))
+
+    def _marked(
+        self, pattern: re.Pattern[str], mark: str, start: int, end: int, inner: Callable[[int, int], str]
+    ) -> str:
+        # ``inner`` renders what lies between the marks and inside them (strong holds emphasis).
+        out, pos = [], start
+        for match in pattern.finditer(self.text, start, end):
+            out += [inner(pos, match.start()), mark, inner(*match.span(1)), mark]
+            pos = match.end()
+        return "".join(out) + inner(pos, end)
+
+    def _emphasis(self, start: int, end: int) -> str:
+        return self._marked(_EMPHASIS, "*", start, end, self._plain)
+
+    def _strong(self, start: int, end: int) -> str:
+        return self._marked(_STRONG, "**", start, end, self._emphasis)
+
+
+def _inline(piece: str, render_code: Callable[[str], str]) -> str:
+    """A piece of running text as Markdown (``_Inline``); the caller handles its lines."""
+    return _Inline(piece, render_code).render()
 
 
 def _escape_line(line: str, escape_span: Callable[[str], str]) -> str:
@@ -123,7 +169,7 @@ def escape_text(text: str, *, inline: bool = False, code: Callable[[str], str] |
         text = _WHITESPACE.sub(" ", text).strip()
 
     def span(piece: str) -> str:
-        return "".join(render_code(c) if is_code else _escape_prose(c) for is_code, c in _split_code(piece))
+        return _inline(piece, render_code)
 
     if inline:
         return _escape_line(text, span)
@@ -154,7 +200,7 @@ def escape_blocks(text: str, *, code: Callable[[str], str] | None = None, lang: 
     render_code = code or inline_code
 
     def span(piece: str) -> str:
-        return "".join(render_code(c) if is_code else _escape_prose(c) for is_code, c in _split_code(piece))
+        return _inline(piece, render_code)
 
     out: list[str] = []
     previous = ""
