@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 from docbot.cache.sqlite import SqliteCache
 from docbot.llm.offline import OfflineProvider
 from docbot.markers import STICKY_COMMENT, TRAILER
+from docbot.render.markdown import anchor
 from docbot.render.safe import ZWJ
 from tests.conftest import GitRepo
 from tests.local_run import run_local
@@ -325,3 +326,66 @@ def test_emphasis_in_a_docstring_is_shown_as_emphasis(git_repo: GitRepo, tmp_pat
             "- `**kwargs`",
         ]
     )
+
+
+def broken_links(docs: Path) -> list[str]:
+    """Every relative link on the pages under ``docs`` whose file, or whose anchor on a page, is missing."""
+    broken = []
+    for page in sorted(docs.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for token in MarkdownIt("commonmark").parse(text):
+            for link in (c for c in token.children or [] if c.type == "link_open"):
+                href = str(link.attrs["href"])
+                if "://" in href:
+                    continue
+                path, _, fragment = unquote(href).partition("#")
+                target = (page.parent / path).resolve() if path else page
+                if not target.is_file():
+                    broken.append(f"{page.relative_to(docs)}: {href} (no file)")
+                elif fragment and target.suffix == ".md" and anchor(fragment) not in target.read_text():
+                    broken.append(f"{page.relative_to(docs)}: {href} (no anchor)")
+    return broken
+
+
+def long_module(words: int) -> str:
+    """40 functions with docstrings of ``words`` words more; the first names the last two."""
+    docs = ["Start here; `f038` and `f039` end it."]
+    docs += [" ".join(["Return the value", *["again"] * words]) + "." for _ in range(39)]
+    return "".join(f"def f{i:03}():\n    {doc!r}\n\n\n" for i, doc in enumerate(docs))
+
+
+USER_SOURCE = """def use():
+    'Calls `f039`, `big.f038` and `big.f001`.'
+"""
+
+
+def test_links_to_symbols_a_page_cut_land_on_its_cap_note(git_repo: GitRepo, tmp_path: Path) -> None:
+    docs = git_repo.path / "docs/api"
+    store = SqliteCache(tmp_path / "cache.sqlite3")
+    try:
+        # First the whole page fits; then longer docstrings cut it while the page that links to it is
+        # served from the cache, as the first run rendered it.
+        for words, message in ((0, "short"), (40, "long")):
+            git_repo.write("big.py", long_module(words))
+            git_repo.write("use.py", USER_SOURCE)
+            git_repo.commit(message)
+            report = run_local(
+                git_repo.path, store=store, provider=OfflineProvider(), all_files=True, max_page_bytes=10_000
+            )
+            assert broken_links(docs) == []
+    finally:
+        store.close()
+    assert report.cache_file_hits == 1  # use.py's page, as the first run wrote it
+    page = (docs / "big.py.md").read_text(encoding="utf-8")
+    (reason,) = [c["reason"] for c in report.to_json()["pages"]["cut"]]
+    kept = len(re.findall(r"^### ", page, flags=re.MULTILINE))
+    assert reason.endswith(f"{40 - kept} of 40 symbols left out") and 1 < kept < 38
+    assert (
+        f'> <a id="f038"></a><a id="f039"></a>**{40 - kept} symbols of 40 left out:** the page reached its '
+        "size cap of 10,000 bytes"
+    ) in page
+    assert len(page.encode()) <= 10_000
+    uses = (docs / "use.py.md").read_text(encoding="utf-8")
+    calls = "Calls [`f039`](big.py.md#f039), [`big.f038`](big.py.md#f038) and [`big.f001`](big.py.md#f001)."
+    assert calls in uses
+    assert "Start here; [`f038`](#f038) and [`f039`](#f039) end it." in page

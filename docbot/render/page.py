@@ -11,8 +11,10 @@ of each symbol are links (``render.links``).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from docbot.docs import FileDoc, Section, fallback_summary
 from docbot.languages import fence_tag
@@ -60,10 +62,12 @@ class PageLinks:
 
 @dataclass(frozen=True)
 class RenderedPage:
-    """A page's Markdown, and how many of its symbols were left out to keep it under the size cap."""
+    """A page's Markdown, and how many of its symbols were left out to keep it under the size cap (the
+    anchors those symbols had are ``cut``)."""
 
     text: str
     left_out: int = 0
+    cut: frozenset[str] = frozenset()
 
 
 def summary_line(doc: FileDoc) -> str:
@@ -77,9 +81,10 @@ def summary_line(doc: FileDoc) -> str:
 class _Writer:
     """Renders one page: knows the page's path, its anchors and how to link names."""
 
-    def __init__(self, doc: FileDoc, links: PageLinks) -> None:
+    def __init__(self, doc: FileDoc, links: PageLinks, linked: frozenset[str] = frozenset()) -> None:
         self.doc = doc
         self.links = links
+        self.linked = linked  # anchors of this page that some page links to
         self.page = page_path(links.out_dir, doc.path)
         self.anchors = anchor_ids(s.symbol.id for s in doc.sections)
         self.ids = {a: symbol_id for symbol_id, a in self.anchors.items()}  # anchor -> symbol id
@@ -171,12 +176,19 @@ class _Writer:
             out.append(f"{'    ' * level}- {self.to_anchor(s)} ({s.symbol.kind})")
         return out
 
+    def landing(self, kept: int) -> str:
+        """The anchors of the symbols after the first ``kept`` that a page links to: on the cap note, so
+        that a link to a symbol that was cut lands on the note that says why it is not there."""
+        cut = {self.anchors[s.symbol.id] for s in self.doc.sections[kept:]}
+        return "".join(anchor(a) for a in sorted(cut & self.linked))
+
     def cut_note(self) -> list[str]:
         left_out = len(self.doc.sections) - self.kept
         if not left_out:
             return []
+        total, landing = len(self.doc.sections), self.landing(self.kept)
         return [
-            f"> **{count(left_out, 'symbol')} of {len(self.doc.sections)} left out:** the page reached "
+            f"> {landing}**{count(left_out, 'symbol')} of {total} left out:** the page reached "
             f"its size cap of {self.links.max_bytes:,} bytes (`max_page_bytes`), so it ends after "
             f"{count(self.kept, 'symbol')}; the source has the rest.",
             "",
@@ -195,18 +207,24 @@ class _Writer:
             out += [f"> {count(len(doc.missing), 'symbol')} documented from the code alone (no answer).", ""]
         return out
 
+    def fitting(self, sizes: list[int], budget: int) -> int:
+        """How many sections fit in ``budget`` bytes, with the anchors the cut ones keep on the note."""
+        total = list(accumulate(sizes, initial=0))  # total[k]: the bytes of the first k sections
+        kept = bisect_right(total, budget) - 1
+        # Each section left out may bring its anchor to the note: give back whole sections until the
+        # anchors fit too (with none left, the note and its anchors are the page).
+        while 0 < kept < len(sizes) and total[kept] + len(self.landing(kept).encode()) > budget:
+            kept -= 1
+        return kept
+
     def render(self) -> RenderedPage:
         """The page, cut after the last whole section that fits in ``links.max_bytes``."""
         contents = self.contents()
         sections = [self.section(s) for s in self.doc.sections]
         budget = self.links.max_bytes - _CUT_RESERVE - _size(self.head())
-        used = 0
-        for kept, (line, section) in enumerate(zip(contents, sections, strict=True)):
-            used += _size([line, *section])
-            if used > budget:
-                self.kept = kept
-                self.cut = frozenset(s.symbol.id for s in self.doc.sections[kept:])
-                break
+        sizes = [_size([line, *section]) for line, section in zip(contents, sections, strict=True)]
+        self.kept = self.fitting(sizes, budget)
+        self.cut = frozenset(s.symbol.id for s in self.doc.sections[self.kept :])
         out = self.head()
         if self.doc.sections:
             out += ["## Contents", ""]
@@ -214,7 +232,8 @@ class _Writer:
             out += ["", "## Reference", ""]
             for section in sections[: self.kept]:
                 out += section
-        return RenderedPage("\n".join(out).rstrip() + "\n", len(sections) - self.kept)
+        cut = frozenset(self.anchors[symbol_id] for symbol_id in self.cut)
+        return RenderedPage("\n".join(out).rstrip() + "\n", len(sections) - self.kept, cut)
 
     def head(self) -> list[str]:
         """Everything above the Contents: front matter, title, overview, figures, module-level code."""
@@ -259,10 +278,14 @@ def render_page(doc: FileDoc, links: PageLinks | None = None) -> str:
     return render_bounded(doc, links).text
 
 
-def render_bounded(doc: FileDoc, links: PageLinks | None = None) -> RenderedPage:
+def render_bounded(
+    doc: FileDoc, links: PageLinks | None = None, linked: frozenset[str] = frozenset()
+) -> RenderedPage:
     """The Markdown page of one source file, and how many symbols the size cap left out.
 
     A page beyond ``links.max_bytes`` ends after the last whole symbol section that fits; a note at the
-    top says how many symbols were left out and why (the Contents lists the sections shown).
+    top says how many symbols were left out and why (the Contents lists the sections shown). ``linked``:
+    the anchors of this page that pages link to (``links.linked_anchors``); those of the symbols cut are
+    kept on the note, so that no link points at an anchor the page does not have.
     """
-    return _Writer(doc, links or PageLinks()).render()
+    return _Writer(doc, links or PageLinks(), linked).render()
