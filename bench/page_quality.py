@@ -14,8 +14,8 @@ provider, no cache); its pages are then read back and compared with an independe
 It prints, per package: the share of that API with a heading on its module's page (target >= 98%),
 overloaded functions whose heading shows the implementation's signature (100%), echoing lines (0):
 parameter lines that echo their own name and summaries that only restate the section's kind and name
-("Constant `X`.", "Function `f`, taking `x`."), and raw docstring field lines outside code blocks (0). The figures and the
-command that produced them are in docs/quality.md.
+("Constant `X`.", "Function `f`, taking `x`."), and raw docstring field lines outside code blocks (0).
+The figures and the command that produced them are in docs/quality.md.
 """
 
 from __future__ import annotations
