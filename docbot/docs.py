@@ -188,6 +188,15 @@ def _c_like(param: str) -> list[doccomments.Param]:
     return [doccomments.Param(match.group(2), type=typ)]
 
 
+# An annotation laid out over several lines keeps, once joined, the spaces its line breaks left inside
+# its brackets (``tuple[ int, str, ]``) and the trailing comma.
+_INNER_SPACE = re.compile(r"(?<=[\[({])\s+|,?\s+(?=[\])}])|,(?=[\])}])")
+
+
+def _tight(annotation: str) -> str:
+    return _INNER_SPACE.sub("", annotation)
+
+
 def signature_params(sym: Symbol, language: str = "") -> list[doccomments.Param]:
     """The parameters a caller passes, from the signature: name, declared type and default."""
     out: list[doccomments.Param] = []
@@ -212,6 +221,7 @@ def signature_params(sym: Symbol, language: str = "") -> list[doccomments.Param]
             out.append(doccomments.Param(name.strip(), default=value.strip() or None))
             continue
         name, colon, typ = head.partition(":")
+        typ = _tight(typ)
         name = name.strip().removeprefix("mut ").strip()
         if language in {"typescript", "tsx", "javascript"}:
             name = name.rstrip("?")

@@ -389,3 +389,48 @@ def test_links_to_symbols_a_page_cut_land_on_its_cap_note(git_repo: GitRepo, tmp
     calls = "Calls [`f039`](big.py.md#f039), [`big.f038`](big.py.md#f038) and [`big.f001`](big.py.md#f001)."
     assert calls in uses
     assert "Start here; [`f038`](#f038) and [`f039`](#f039) end it." in page
+
+
+LAID_OUT_SOURCE = '''from typing import overload
+
+
+@overload
+def pick(
+    key: int,
+) -> int: ...
+@overload
+def pick(key: str) -> str: ...
+def pick(key):
+    """Pick."""
+
+
+def fail(
+    exc_info: tuple[
+        type[BaseException],
+        BaseException,
+    ],
+) -> None:
+    """Fail."""
+'''
+
+
+def test_types_and_overloads_laid_out_over_lines_read_as_written(git_repo: GitRepo, tmp_path: Path) -> None:
+    page = pages(git_repo, tmp_path, {"p.py": LAID_OUT_SOURCE})["p.py"]
+    # A multi-line overload is set apart from the next one; a joined annotation keeps no inner spaces.
+    overloads = "```python\ndef pick(\n    key: int,\n) -> int\n\ndef pick(key: str) -> str\n```"
+    assert f"**Overloads**\n\n{overloads}" in page
+    assert "- `exc_info`: `tuple[type[BaseException], BaseException]`" in section(page, "fail")
+
+
+ROLES_SOURCE = '''class Box:
+    """A box."""
+
+
+def make():
+    """Make a :class:`~pkg.boxes.Box`; see :ref:`the guide <guide>`."""
+'''
+
+
+def test_sphinx_roles_show_and_link_the_name(git_repo: GitRepo, tmp_path: Path) -> None:
+    page = pages(git_repo, tmp_path, {"pkg/boxes.py": ROLES_SOURCE})["pkg/boxes.py"]
+    assert section(page, "make").endswith("Make a [`pkg.boxes.Box`](#box); see the guide.")

@@ -79,6 +79,22 @@ def test_emphasis_around_words_is_markdown_and_its_text_still_escaped(text: str,
     assert shown.replace("``", "`") == text.replace("``", "`")
 
 
+@pytest.mark.parametrize(
+    ("text", "markdown"),
+    [
+        ("a :class:`~rich.text.Text` instance", "a `rich.text.Text` instance"),
+        ("see :py:meth:`Box.get`.", "see `Box.get`."),
+        (":ref:`appendix_box` first", "`appendix_box` first"),
+        ("the :ref:`box styles <appendix_box>` page", "the box styles page"),
+        (":doc:`1. Intro <intro>` opens", "1\\. Intro opens"),  # a title cannot start a list
+        (":ref:`<b>x</b> <y>`", "&lt;b&gt;x&lt;/b&gt;"),
+        ("at 10:30:`x` and a:b:`c`", "at 10:30:`x` and a:b:`c`"),  # no role: kept as written
+    ],
+)
+def test_sphinx_roles_read_as_the_name_or_title_they_show(text: str, markdown: str) -> None:
+    assert escape_text(text) == markdown
+
+
 def test_code_spans_stay_code_and_can_be_linked() -> None:
     assert escape_text("use `a<b>` and ``x ` y``") == "use `a<b>` and ``x ` y``"
     linked = escape_text("see `Box.get` now", code=lambda c: f"[{inline_code(c)}](#x)")

@@ -63,6 +63,27 @@ _STRONG = re.compile(r"(?<![\w*\\])\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*(?![\w*])")
 _EMPHASIS = re.compile(r"(?<![\w*\\])\*(?=[^\W_])([^*]*?)(?<=[^\s*])\*(?![\w*])")
 
 
+# A Sphinx cross-reference role before a code span: ``:class:`~pkg.Box```, ``:py:meth:`Box.get```.
+_ROLE = re.compile(r"(?<![\w:`]):(?:[a-z]+:)?[a-z]+:$")
+_TITLED = re.compile(r"(.+?)\s*<([^<>]+)>")
+
+
+def _roles(parts: list[tuple[bool, str]]) -> list[tuple[bool, str]]:
+    """The pieces with each Sphinx role read as the reader sees it: the name it refers to as code
+    (``~pkg.Box`` is ``pkg.Box``, which links as the module-qualified name), or its explicit title
+    (``:ref:`the guide <guide>```) as text."""
+    out: list[tuple[bool, str]] = []
+    for is_code, part in parts:
+        role = _ROLE.search(out[-1][1]) if is_code and out and not out[-1][0] else None
+        if role is None:
+            out.append((is_code, part))
+            continue
+        out[-1] = (False, out[-1][1][: role.start()])
+        titled = _TITLED.fullmatch(part.strip())
+        out.append((False, titled.group(1)) if titled else (True, part.strip().lstrip("~!.")))
+    return out
+
+
 class _Inline:
     """One piece of running text: its code spans (each a single backtick in ``text``, which is how the
     emphasis rules see it) and its prose, escaped character by character but for the emphasis and
@@ -72,7 +93,7 @@ class _Inline:
     def __init__(self, piece: str, render_code: Callable[[str], str]) -> None:
         self.text = ""
         self.codes: dict[int, str] = {}  # position in ``text`` -> the rendered code span
-        for is_code, part in _split_code(piece):
+        for is_code, part in _roles(_split_code(piece)):
             if is_code:
                 self.codes[len(self.text)] = render_code(part)
             self.text += "`" if is_code else part
@@ -108,14 +129,15 @@ def _inline(piece: str, render_code: Callable[[str], str]) -> str:
 
 def _escape_line(line: str, escape_span: Callable[[str], str]) -> str:
     # Leading spaces would make an indented code block (and MDX has none): they go. A leading "1." is
-    # an ordered list in every dialect, so its dot is escaped.
-    line = line.strip()
-    match = _ORDERED.match(line)
+    # an ordered list in every dialect, so its dot is escaped. The start is checked once the line is
+    # rendered: a Sphinx role it opens with is gone by then, and a role's title may open it instead.
+    rendered = escape_span(line.strip())
+    match = _ORDERED.match(rendered)
     if match:
-        return match.group(1) + "\\" + match.group(2) + escape_span(line[match.end() :])
-    if line[:1] in _LINE_START:
-        return _LINE_START[line[0]] + escape_span(line[1:])
-    return escape_span(line)
+        return match.group(1) + "\\" + rendered[match.end(1) :]
+    if rendered[:1] in _LINE_START:
+        return _LINE_START[rendered[0]] + rendered[1:]
+    return rendered
 
 
 def _split_code(text: str) -> list[tuple[bool, str]]:

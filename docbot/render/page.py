@@ -130,7 +130,9 @@ class _Writer:
         out += [f"*{sym.kind}, {self.lines(sym.start, sym.end)}*", ""]
         out += [fenced_block("\n".join([*sym.decorators, sym.signature]), self.lang), ""]
         if sym.overloads:
-            out += ["**Overloads**", "", fenced_block("\n".join(sym.overloads), self.lang), ""]
+            # A blank line between overloads as soon as one spans lines: else they read as one.
+            between = "\n\n" if any("\n" in o for o in sym.overloads) else "\n"
+            out += ["**Overloads**", "", fenced_block(between.join(sym.overloads), self.lang), ""]
         if sym.type and sym.type not in sym.signature:
             out += [f"**Type:** {inline_code(sym.type)}", ""]
         if doc.summary and doc.summary != fallback_summary(sym, self.doc.language):
