@@ -62,12 +62,10 @@ class PageLinks:
 
 @dataclass(frozen=True)
 class RenderedPage:
-    """A page's Markdown, and how many of its symbols were left out to keep it under the size cap (the
-    anchors those symbols had are ``cut``)."""
+    """A page's Markdown, and how many of its symbols were left out to keep it under the size cap."""
 
     text: str
     left_out: int = 0
-    cut: frozenset[str] = frozenset()
 
 
 def summary_line(doc: FileDoc) -> str:
@@ -234,8 +232,7 @@ class _Writer:
             out += ["", "## Reference", ""]
             for section in sections[: self.kept]:
                 out += section
-        cut = frozenset(self.anchors[symbol_id] for symbol_id in self.cut)
-        return RenderedPage("\n".join(out).rstrip() + "\n", len(sections) - self.kept, cut)
+        return RenderedPage("\n".join(out).rstrip() + "\n", len(sections) - self.kept)
 
     def head(self) -> list[str]:
         """Everything above the Contents: front matter, title, overview, figures, module-level code."""
