@@ -434,3 +434,13 @@ def make():
 def test_sphinx_roles_show_and_link_the_name(git_repo: GitRepo, tmp_path: Path) -> None:
     page = pages(git_repo, tmp_path, {"pkg/boxes.py": ROLES_SOURCE})["pkg/boxes.py"]
     assert section(page, "make").endswith("Make a [`pkg.boxes.Box`](#box); see the guide.")
+
+
+def test_a_markdown_doc_comment_keeps_its_underscore_emphasis(git_repo: GitRepo, tmp_path: Path) -> None:
+    source = "/**\n * Works on a __copy__ of the _base_ state; my_var_name stays a name.\n */\n"
+    source += "export function produce(base: number): number {\n  return base\n}\n"
+    page = pages(git_repo, tmp_path, {"p.ts": source})["p.ts"]
+    assert section(page, "produce").endswith(
+        "Works on a __copy__ of the _base_ state; my\\_var\\_name stays a name.\n\n"
+        "**Parameters**\n\n- `base`: `number`"
+    )

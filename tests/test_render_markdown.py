@@ -82,6 +82,23 @@ def test_emphasis_around_words_is_markdown_and_its_text_still_escaped(text: str,
 @pytest.mark.parametrize(
     ("text", "markdown"),
     [
+        ("a __copy__ of the _base_ state", "a __copy__ of the _base_ state"),
+        ("__strong _and em_ inside__", "__strong _and em_ inside__"),
+        ("snake_case_name, my_var_ and _x", "snake\\_case\\_name, my\\_var\\_ and \\_x"),
+        ("__unclosed and _[link](x)_", "\\_\\_unclosed and \\_\\[link\\](x)\\_"),
+        ("**mixed __runs** __", "**mixed \\_\\_runs** \\_\\_"),
+    ],
+)
+def test_underscores_emphasise_only_where_doc_comments_are_markdown(text: str, markdown: str) -> None:
+    assert escape_text(text, underscores=True) == markdown
+    assert "\\_" in escape_text(text)  # a Python docstring's underscores are names
+    children = _MD.parse(markdown)[1].children or []
+    assert {t.type for t in children} <= {"text", "em_open", "em_close", "strong_open", "strong_close"}
+
+
+@pytest.mark.parametrize(
+    ("text", "markdown"),
+    [
         ("a :class:`~rich.text.Text` instance", "a `rich.text.Text` instance"),
         ("see :py:meth:`Box.get`.", "see `Box.get`."),
         (":ref:`appendix_box` first", "`appendix_box` first"),

@@ -58,9 +58,23 @@ def _escape_char(c: str) -> str:
 # Emphasis a docstring means, and nothing else: the opening run follows no word character and is followed
 # by a letter or digit (emphasis) or by anything but a space (strong); the closing run follows no space and
 # is followed by no word character. So ``a * b * c``, ``x**2``, ``**kwargs`` and ``*.py`` stay as they are.
-# Underscores never emphasise: ``__init__`` and ``_private_`` are names.
-_STRONG = re.compile(r"(?<![\w*\\])\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*(?![\w*])")
-_EMPHASIS = re.compile(r"(?<![\w*\\])\*(?=[^\W_])([^*]*?)(?<=[^\s*])\*(?![\w*])")
+# Underscores emphasise only in doc comments written in Markdown (``UNDERSCORE_EMPHASIS``): in a Python
+# docstring ``__init__`` and ``_private_`` are names.
+def _strong(mark: str) -> re.Pattern[str]:
+    m = re.escape(mark)
+    return re.compile(rf"(?<![\w{m}\\]){m}{m}(?=[^\s{m}])(.+?)(?<=[^\s{m}]){m}{m}(?![\w{m}])")
+
+
+def _emphasis(mark: str) -> re.Pattern[str]:
+    m = re.escape(mark)
+    return re.compile(rf"(?<![\w{m}\\]){m}(?=[^\W_])([^{m}]*?)(?<=[^\s{m}]){m}(?![\w{m}])")
+
+
+# Strong before emphasis, so that ``**a *b* c**`` is strong holding emphasis.
+_ASTERISKS = ((_strong("*"), "**"), (_emphasis("*"), "*"))
+_UNDERSCORES = ((_strong("*"), "**"), (_strong("_"), "__"), (_emphasis("*"), "*"), (_emphasis("_"), "_"))
+# The languages whose doc comments are Markdown (JSDoc, TSDoc, rustdoc): ``__bold__`` is strong there.
+UNDERSCORE_EMPHASIS = frozenset({"typescript", "tsx", "javascript", "rust"})
 
 
 # A Sphinx cross-reference role before a code span: ``:class:`~pkg.Box```, ``:py:meth:`Box.get```.
@@ -90,41 +104,39 @@ class _Inline:
     strong emphasis written around words. Their text is escaped like the rest, so no link, image or
     HTML rides inside, and every run of asterisks left unescaped is one CommonMark closes."""
 
-    def __init__(self, piece: str, render_code: Callable[[str], str]) -> None:
+    def __init__(self, piece: str, render_code: Callable[[str], str], *, underscores: bool = False) -> None:
         self.text = ""
         self.codes: dict[int, str] = {}  # position in ``text`` -> the rendered code span
+        self.levels = _UNDERSCORES if underscores else _ASTERISKS
         for is_code, part in _roles(_split_code(piece)):
             if is_code:
                 self.codes[len(self.text)] = render_code(part)
             self.text += "`" if is_code else part
 
     def render(self) -> str:
-        return self._strong(0, len(self.text))
+        return self._level(0, 0, len(self.text))
 
     def _plain(self, start: int, end: int) -> str:
         text, codes = self.text, self.codes
         return "".join(codes[i] if i in codes else _escape_char(text[i]) for i in range(start, end))
 
-    def _marked(
-        self, pattern: re.Pattern[str], mark: str, start: int, end: int, inner: Callable[[int, int], str]
-    ) -> str:
-        # ``inner`` renders what lies between the marks and inside them (strong holds emphasis).
+    def _level(self, level: int, start: int, end: int) -> str:
+        """``text[start:end]`` with the marks of ``levels[level:]``: what lies between and inside the
+        marks of one level is rendered with those of the next (strong holds emphasis), the last plain."""
+        if level == len(self.levels):
+            return self._plain(start, end)
+        pattern, mark = self.levels[level]
         out, pos = [], start
         for match in pattern.finditer(self.text, start, end):
-            out += [inner(pos, match.start()), mark, inner(*match.span(1)), mark]
+            inside = self._level(level + 1, *match.span(1))
+            out += [self._level(level + 1, pos, match.start()), mark, inside, mark]
             pos = match.end()
-        return "".join(out) + inner(pos, end)
-
-    def _emphasis(self, start: int, end: int) -> str:
-        return self._marked(_EMPHASIS, "*", start, end, self._plain)
-
-    def _strong(self, start: int, end: int) -> str:
-        return self._marked(_STRONG, "**", start, end, self._emphasis)
+        return "".join(out) + self._level(level + 1, pos, end)
 
 
-def _inline(piece: str, render_code: Callable[[str], str]) -> str:
+def _inline(piece: str, render_code: Callable[[str], str], *, underscores: bool = False) -> str:
     """A piece of running text as Markdown (``_Inline``); the caller handles its lines."""
-    return _Inline(piece, render_code).render()
+    return _Inline(piece, render_code, underscores=underscores).render()
 
 
 def _escape_line(line: str, escape_span: Callable[[str], str]) -> str:
@@ -173,7 +185,9 @@ def _split_code(text: str) -> list[tuple[bool, str]]:
     return pieces
 
 
-def escape_text(text: str, *, inline: bool = False, code: Callable[[str], str] | None = None) -> str:
+def escape_text(
+    text: str, *, inline: bool = False, code: Callable[[str], str] | None = None, underscores: bool = False
+) -> str:
     """``text`` as Markdown that shows exactly these characters everywhere, its code spans kept.
 
     Args:
@@ -182,6 +196,7 @@ def escape_text(text: str, *, inline: bool = False, code: Callable[[str], str] |
             otherwise paragraphs (blank lines) are kept and each line is cleaned on its own.
         code: renders each code span's content (default ``inline_code``); the cross-linker passes
             one that links names it knows.
+        underscores: ``__strong__`` and ``_emphasis_`` are emphasis too (a doc comment in Markdown).
 
     Returns:
         Markdown with no raw HTML, no JSX and no block syntax of its own.
@@ -191,7 +206,7 @@ def escape_text(text: str, *, inline: bool = False, code: Callable[[str], str] |
         text = _WHITESPACE.sub(" ", text).strip()
 
     def span(piece: str) -> str:
-        return _inline(piece, render_code)
+        return _inline(piece, render_code, underscores=underscores)
 
     if inline:
         return _escape_line(text, span)
@@ -205,7 +220,9 @@ def escape_text(text: str, *, inline: bool = False, code: Callable[[str], str] |
     return "\n\n".join(out)
 
 
-def escape_blocks(text: str, *, code: Callable[[str], str] | None = None, lang: str = "") -> str:
+def escape_blocks(
+    text: str, *, code: Callable[[str], str] | None = None, lang: str = "", underscores: bool = False
+) -> str:
     """A docstring's or model's description as Markdown that keeps its blocks, every piece escaped.
 
     Paragraphs, bullet and numbered lists (nested four spaces a level, which Python-Markdown needs),
@@ -217,12 +234,13 @@ def escape_blocks(text: str, *, code: Callable[[str], str] | None = None, lang: 
     Args:
         text: the description (plain text laid out by docstring convention, or a model's Markdown).
         code: renders each code span's content, as for ``escape_text``.
+        underscores: underscores emphasise too, as for ``escape_text``.
         lang: the fence tag of literal and indented code blocks (the page's language).
     """
     render_code = code or inline_code
 
     def span(piece: str) -> str:
-        return _inline(piece, render_code)
+        return _inline(piece, render_code, underscores=underscores)
 
     out: list[str] = []
     previous = ""

@@ -21,7 +21,14 @@ from docbot.languages import fence_tag
 from docbot.markers import front_matter
 from docbot.plural import count
 from docbot.render.links import NameIndex, SourceLinks, anchor_ids
-from docbot.render.markdown import anchor, escape_blocks, escape_text, fenced_block, inline_code
+from docbot.render.markdown import (
+    UNDERSCORE_EMPHASIS,
+    anchor,
+    escape_blocks,
+    escape_text,
+    fenced_block,
+    inline_code,
+)
 from docbot.render.safe import neutralise
 from docbot.symbols import count_phrase
 
@@ -87,6 +94,7 @@ class _Writer:
         self.anchors = anchor_ids(s.symbol.id for s in doc.sections)
         self.ids = {a: symbol_id for symbol_id, a in self.anchors.items()}  # anchor -> symbol id
         self.lang = fence_tag(doc.language)
+        self.underscores = doc.language in UNDERSCORE_EMPHASIS  # its doc comments are Markdown
         self.kept = len(doc.sections)  # the sections shown (a prefix: the rest is cut by size)
         self.cut: frozenset[str] = frozenset()  # the ids of the symbols cut
 
@@ -105,11 +113,11 @@ class _Writer:
         return render
 
     def text(self, text: str, *, inline: bool = False, skip: str | None = None) -> str:
-        return escape_text(text, inline=inline, code=self.code(skip))
+        return escape_text(text, inline=inline, code=self.code(skip), underscores=self.underscores)
 
     def blocks(self, text: str, *, skip: str | None = None) -> str:
         """A description with its paragraphs, lists and code blocks kept."""
-        return escape_blocks(text, code=self.code(skip), lang=self.lang)
+        return escape_blocks(text, code=self.code(skip), lang=self.lang, underscores=self.underscores)
 
     def lines(self, start: int, end: int, *, capital: bool = False) -> str:
         text = f"line {start}" if start == end else f"lines {start}–{end}"
