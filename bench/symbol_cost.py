@@ -14,10 +14,18 @@ the real pipeline (``AnthropicProvider`` with its defaults, SQLite cache in a te
    what re-asking their three whole chunks cost (the chunk-level cache's price for the same push),
    and against the same three symbols asked alone with nothing else (their own code in, their
    answers out); with the push's cost by part of the prompt (system block, file block, the rest).
+   Against the price of each edit pushed on its own (from the same cold cache, on a fresh server):
+   what documenting one changed symbol costs docbot, fixed request costs included. And the same push
+   minutes after the cold run, on its server, so the system block is read from the prompt cache.
+
+3. ``pushes-20-min-apart``: four one-function pushes after a cold run, at 20, 40, 60 and 130 minutes,
+   on one server (its prompt cache and docbot's record of the system block carry over), against each
+   push sent to a fresh server (what every such push cost before runs kept the block for an hour).
 
 Run: ``PYTHONPATH=. .venv/bin/python -P bench/symbol_cost.py [--json PATH]`` (after ``./dev test`` has
-built ``.venv``). Each run gets a fresh server, so the server's totals are that run's; the prompt
-cache is therefore cold at the start of every run, as it is for a push minutes after the last one.
+built ``.venv``). Each run but the warm and the spaced pushes gets a fresh server, so the server's
+totals are that run's and its prompt cache is cold at the start, as it is for a push more than five
+minutes after the last run.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -151,24 +160,54 @@ def edit_2000(tmp: Path) -> dict[str, Any]:
     }
 
 
-def push_3x3(tmp: Path) -> dict[str, Any]:
-    repo = _Repo(tmp / "push")
-    texts = {f"pkg/m{i}.py": python_module(700, seed=20 + i, title=f"Module {i}") for i in range(3)}
+def _cold_files(tmp: Path, name: str, texts: dict[str, str]) -> tuple[_Repo, str]:
+    repo = _Repo(tmp / name)
     for path, text in texts.items():
         repo.write(path, text)
-    head = repo.commit("cold")
-    cache = tmp / "push.sqlite3"
+    return repo, repo.commit("cold")
+
+
+def _cost_of(seen: list[Seen], price_of: Any) -> float:
+    return sum(price_of(s) for s in seen if s.status == 200 and s.usage)
+
+
+def _single_edits(tmp: Path, texts: dict[str, str], edits: dict[str, str], cold_cache: Path) -> list[float]:
+    """What each edit costs pushed on its own, from the cache the cold run left: the price of documenting
+    that one changed symbol (its request, with the system block it cannot share, and its answer)."""
+    costs = []
+    for i, (path, edited) in enumerate(edits.items()):
+        repo, head = _cold_files(tmp, f"single{i}", texts)
+        cache = tmp / f"single{i}.sqlite3"
+        shutil.copyfile(cold_cache, cache)
+        repo.write(path, edited)
+        after = repo.commit(f"one function in {path}")
+        with _server(OPTS, "docbot") as run:
+            _docbot(run, repo, OPTS, cache, base=head, head=after)
+            costs.append(_cost_of(list(run.fake.seen), _price(run)))
+    return costs
+
+
+def push_3x3(tmp: Path) -> dict[str, Any]:
+    texts = {f"pkg/m{i}.py": python_module(700, seed=20 + i, title=f"Module {i}") for i in range(3)}
+    edits = {path: edit_one_function(text, "python") for path, text in texts.items()}
+    repo, head = _cold_files(tmp, "push", texts)
+    cache, warm_cache = tmp / "push.sqlite3", tmp / "warm.sqlite3"
     with _server(OPTS, "docbot") as run:
         _docbot(run, repo, OPTS, cache, base=ZERO_SHA, head=head)
         cold = list(run.fake.seen)
         cold_m = run.metrics()
         shares, costs, price_of = _item_tokens(cold), _cost_shares(cold, _price(run)), _price(run)
-    names = []
-    for path, text in texts.items():
-        edited = edit_one_function(text, "python")
-        names.append(_edited_name(text, edited, shares))
-        repo.write(path, edited)
-    after = repo.commit("three functions in three files")
+        names = [_edited_name(texts[path], edited, shares) for path, edited in edits.items()]
+        for path, edited in edits.items():
+            repo.write(path, edited)
+        after = repo.commit("three functions in three files")
+        # The same push minutes after the cold run, on the same server: its prompt cache still holds the
+        # system block (the cache file is a copy, so the push below starts from the same entries).
+        shutil.copyfile(cache, warm_cache)
+        _docbot(run, repo, OPTS, warm_cache, base=head, head=after)
+        warm = list(run.fake.seen)[len(cold) :]
+        warm_cost = _cost_of(warm, price_of)
+    singles = _single_edits(tmp, texts, edits, cache)
     with _server(OPTS, "docbot") as run:
         report = _docbot(run, repo, OPTS, cache, base=head, head=after)
         push = list(run.fake.seen)
@@ -196,6 +235,15 @@ def push_3x3(tmp: Path) -> dict[str, Any]:
             "cost_usd": push_m["cost_usd"],
             "symbols": report.to_json()["cache"]["symbols"],
         },
+        "three_single_edits_usd": [round(c, 6) for c in singles],
+        "push_cost_vs_single_edits": round(push_m["cost_usd"] / sum(singles), 3),
+        "warm_push": {
+            "requests": len(_answered(warm)),
+            "cache_read_tokens": sum(s.usage["cache_read_input_tokens"] for s in _answered(warm) if s.usage),
+            "cost_usd": round(warm_cost, 6),
+        },
+        "warm_push_cost_vs_single_edits": round(warm_cost / sum(singles), 3),
+        "warm_push_cost_vs_share": round(warm_cost / cost_share, 3),
         "three_symbols_output_share": out_share,
         "push_output_vs_share": round(push_m["output_tokens"] / out_share, 3),
         "three_symbols_cost_share_usd": round(cost_share, 6),
@@ -205,6 +253,65 @@ def push_3x3(tmp: Path) -> dict[str, Any]:
         "push_cost_usd_by_part": parts,
         "three_symbols_alone_usd": round(alone, 6),
         "push_cost_vs_alone": round(push_m["cost_usd"] / alone, 3),
+    }
+
+
+# Minutes after the cold run each push comes, and the file it edits: three within the hour of each
+# other, then one after a quiet hour and more.
+PUSHES = ((20, 0), (40, 1), (60, 2), (130, 0))
+
+
+def _usage_of(seen: list[Seen], price_of: Any) -> dict[str, Any]:
+    answered = _answered(seen)
+    return {
+        "requests": len(answered),
+        "cache_read_tokens": sum(s.usage["cache_read_input_tokens"] for s in answered if s.usage),
+        "cache_write_tokens": sum(s.usage["cache_creation_input_tokens"] for s in answered if s.usage),
+        "cost_usd": round(_cost_of(seen, price_of), 6),
+    }
+
+
+def pushes_apart(tmp: Path) -> dict[str, Any]:
+    """One-function pushes 20 minutes apart on one server, against each pushed to a fresh server.
+
+    On one server the prompt cache and docbot's record of the system block carry over, as they do
+    between the pushes of a busy repository; a fresh server (its own URL, so no record applies, and an
+    empty prompt cache) is what every push cost before runs kept the block for an hour.
+    """
+    texts = {f"pkg/m{i}.py": python_module(700, seed=40 + i, title=f"Module {i}") for i in range(3)}
+    repo, head = _cold_files(tmp, "apart", texts)
+    cache = tmp / "apart.sqlite3"
+    paths = list(texts)
+    current = dict(texts)
+    together: list[dict[str, Any]] = []
+    apart: list[dict[str, Any]] = []
+    with _server(OPTS, "docbot") as run:
+        _docbot(run, repo, OPTS, cache, base=ZERO_SHA, head=head)
+        price_of, started, last = _price(run), run.clock.now(), head
+        for i, (minutes, file) in enumerate(PUSHES):
+            run.clock.skip(started + minutes * 60 - run.clock.now())
+            path = paths[file]
+            current[path] = edit_one_function(current[path], "python")
+            repo.write(path, current[path])
+            after = repo.commit(f"push {i}: one function in {path}")
+            alone = tmp / f"apart{i}.sqlite3"
+            shutil.copyfile(cache, alone)
+            before = len(run.fake.seen)
+            _docbot(run, repo, OPTS, cache, base=last, head=after)
+            together.append({"minute": minutes, **_usage_of(list(run.fake.seen)[before:], price_of)})
+            with _server(OPTS, "docbot") as fresh:
+                _docbot(fresh, repo, OPTS, alone, base=last, head=after)
+                apart.append({"minute": minutes, **_usage_of(list(fresh.fake.seen), _price(fresh))})
+            last = after
+    total = sum(p["cost_usd"] for p in together)
+    before_total = sum(p["cost_usd"] for p in apart)
+    return {
+        "name": "pushes-20-min-apart",
+        "one_server": together,
+        "fresh_servers": apart,
+        "cost_usd": round(total, 6),
+        "fresh_servers_cost_usd": round(before_total, 6),
+        "cost_vs_fresh_servers": round(total / before_total, 3),
     }
 
 
@@ -251,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="docbot-symbol-cost-") as tmp:
-        results = [edit_2000(Path(tmp)), push_3x3(Path(tmp))]
+        results = [edit_2000(Path(tmp)), push_3x3(Path(tmp)), pushes_apart(Path(tmp))]
     text = json.dumps(results, indent=2)
     if args.json:
         Path(args.json).write_text(text + "\n", encoding="utf-8")

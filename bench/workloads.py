@@ -349,11 +349,14 @@ def _docbot(
     try:
         # The price quoted before the run, with the run's own settings and cache (not timed).
         batches = open_batches(provider, settings.llm, event=spec.event, everything=spec.everything)
-        quote = estimate_run(spec, settings, git=repo.git, cache=cache, provider=provider, batches=batches)
+        quote = estimate_run(
+            spec, settings, git=repo.git, cache=cache, provider=provider, batches=batches, wall=run.clock.now
+        )
         with run.timed():
+            # The server's clock dates the prompt cache's entries, so it dates docbot's record of them.
             report = document(
                 spec, settings, git=repo.git, cache=cache, provider=provider, clock=run.clock.now,
-                sleep=run.clock.sleep,
+                sleep=run.clock.sleep, wall=run.clock.now,
             )  # fmt: skip
     finally:
         cache.close()

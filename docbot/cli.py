@@ -64,11 +64,13 @@ def document(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     progress: Progress = NO_PROGRESS,
+    wall: Callable[[], float] = time.time,
 ) -> RunReport:
     """``docbot run``'s job: document ``spec`` and write the pages into the working tree.
 
     Args:
         clock, sleep: the run's time, and how it waits between polls of a batch.
+        wall: epoch seconds, for the record of when the system block was last sent (``pipeline.run``).
 
     Returns:
         The run's report, with the pages written, deleted and refused.
@@ -80,7 +82,7 @@ def document(
     )
     result = pipeline.run(
         spec, settings, git=git, cache=cache, provider=provider, clock=clock, batches=batches,
-        progress=progress,
+        progress=progress, wall=wall,
     )  # fmt: skip
     assert not isinstance(result, Skip), "a local run documents docs-only changes too"
     if settings.shard is not None:  # a shard fills the cache; the final job writes the pages

@@ -18,6 +18,7 @@ public symbols first. A run none of whose files fit is refused before its first 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -271,6 +272,7 @@ def predict(
     lookups: int = 0,
     changed_public: Mapping[str, int] | None = None,
     warm_ups: bool = True,
+    system_cached: bool = False,
 ) -> Estimate:
     """Price the requests in ``planned``.
 
@@ -283,13 +285,14 @@ def predict(
         hits, lookups: the chunk lookups that hit and that were made, for the expected hit rate.
         changed_public: path -> changed public symbols, the budget guard's priority.
         warm_ups: the provider warms a file's prefix before its chunks go out (Claude does).
+        system_cached: the server holds the system block already (an earlier run kept it for an hour).
     """
     low_f, high_f = (
         (LOW_FACTOR, HIGH_FACTOR) if history.answers else (LOW_WITHOUT_HISTORY, HIGH_WITHOUT_HISTORY)
     )
     per_file: dict[str, FileCost] = {}
     totals = {"low": 0.0, "expected": 0.0, "high": 0.0, "in": 0, "out": 0, "read": 0}
-    cached = _PromptCache()
+    cached = _PromptCache(system=system_cached)
     requests = 0
     for p in planned:
         settings = replace(llm or LlmSettings(), model=model)
@@ -401,11 +404,13 @@ def estimate_files(
     provider: Provider,
     force: bool,
     batches: BatchRunner | None,
+    wall: Callable[[], float] = time.time,
 ) -> Estimate:
     """What documenting ``files`` would cost: the run's own page and chunk lookups decide the misses.
 
     A provider with a ``price`` (Claude) is priced, one without (offline) costs nothing; one with
-    ``count_tokens`` counts each prompt exactly, for free.
+    ``count_tokens`` counts each prompt exactly, for free. The system block is priced as read from
+    the prompt cache when a run kept it for an hour not long before ``wall()`` (epoch seconds).
     """
     # The pages' keys carry their links; the repository is the setting's (the event's or the remote's
     # would only change which page entries are found, never which chunks are).
@@ -446,17 +451,20 @@ def estimate_files(
         if paid:
             history = replace(history, overview_output=sum(paid) / len(paid))
     # The requests exactly as the run builds them: narrowed, with the outline and the cache marks.
-    requests = pipeline.requests_of(plans, later_requests=len(missing))
+    now = wall()
+    _, sent = pipeline.system_sent(cache, provider)
+    keep_hour = sent is not None and sent.recent(now)
+    requests = pipeline.requests_of(plans, later_requests=len(missing), keep_hour=keep_hour)
     planned = [
         Planned(p.file.path, p.chunk, p.want_overview, p.asked, request=requests[p.key])
         for p in plans
         if p.needs_request
     ]
-    shared_system = len(planned) + len(missing) > 1
-    planned += [
-        Planned(r.path, file_of[r.path].chunks[0], False, overview=replace(r, cache_system=shared_system))
-        for r in missing
-    ]
+    # The overviews' marks, as the run sets them after its chunks (``pipeline.document``).
+    shared_system = len(planned) + len(missing) > 1 or keep_hour
+    hour = keep_hour or any(r.cache_system and r.long_run for r in requests.values())
+    marked = [replace(r, cache_system=shared_system, long_run=hour) for r in missing]
+    planned += [Planned(r.path, file_of[r.path].chunks[0], False, overview=r) for r in marked]
     by_path = {c.path: c.changed_lines for c in changes}
     priority_of = {f.path: changed_public_symbols(by_path.get(f.path, ()), f.symbols) for f in files}
     return predict(
@@ -472,6 +480,7 @@ def estimate_files(
         lookups=sum(len(f.chunks) for f in files),
         changed_public=priority_of,
         warm_ups=callable(getattr(provider, "warm", None)),
+        system_cached=sent is not None and sent.cached(now),
     )
 
 
@@ -498,13 +507,15 @@ def estimate_run(
     cache: Cache,
     provider: Provider,
     batches: BatchRunner | None = None,
+    wall: Callable[[], float] = time.time,
 ) -> Estimate:
     """``docbot estimate``: the same selection as ``pipeline.run``, priced instead of sent."""
     span, changes = pipeline.list_changes(spec, git)
     selection = pipeline._select(span, changes, spec, settings, git)
     return estimate_files(
-        selection.files, changes, settings, cache=cache, provider=provider, force=spec.force, batches=batches
-    )
+        selection.files, changes, settings, cache=cache, provider=provider, force=spec.force, batches=batches,
+        wall=wall,
+    )  # fmt: skip
 
 
 def guard(
@@ -516,6 +527,7 @@ def guard(
     provider: Provider,
     force: bool,
     batches: BatchRunner | None,
+    wall: Callable[[], float] = time.time,
 ) -> tuple[pipeline.Selection, str]:
     """The budget guard, before the first request: the selection cut to what fits ``max_cost_usd``.
 
@@ -526,8 +538,9 @@ def guard(
     limit = settings.llm.max_cost_usd
     assert limit is not None
     estimate = estimate_files(
-        selection.files, changes, settings, cache=cache, provider=provider, force=force, batches=batches
-    )
+        selection.files, changes, settings, cache=cache, provider=provider, force=force, batches=batches,
+        wall=wall,
+    )  # fmt: skip
     kept, left = fit_budget(estimate, limit)
     head = f"max_cost_usd ${limit:.4f}, {estimate.line()}"
     if not left:

@@ -34,6 +34,7 @@ from docbot.errors import DocbotError
 from docbot.events import RunSpec, Skip
 from docbot.filters import ATTRIBUTES, FileFilter, content_skip_reason, path_skip_reason
 from docbot.git import Git
+from docbot.llm import system_lifetime
 from docbot.llm.base import DocRequest, OverviewProvider, OverviewRequest, Provider
 from docbot.llm.prompt import LONG_RUN_REQUESTS
 from docbot.markers import source_of
@@ -101,6 +102,7 @@ class Answers:
     symbol_hits: int = 0  # symbol entries found for the chunks that missed
     symbol_misses: int = 0  # symbols asked for
     quality: truth.Quality = field(default_factory=truth.Quality)  # what the guard found in fresh answers
+    system_hour: bool = False  # the requests marked the system block for the 1-hour cache lifetime
 
 
 @dataclass(frozen=True)
@@ -301,6 +303,7 @@ def document_chunks(
     symbol_index: frozenset[str] = frozenset(),
     overviews: Mapping[str, OverviewRequest] | None = None,
     later_requests: int = 0,
+    keep_system_hour: bool = False,
 ) -> Answers:
     """Answers for every chunk: from the cache where possible, else from the provider, concurrently.
 
@@ -318,7 +321,8 @@ def document_chunks(
     but once per file afterwards (``overview.document_overviews``); when the run batches, the missing
     ones (``overviews``, by cache key) go in the same batch, are stored as it ends and counted in
     ``usage``, and their answers are in ``batch.docs``. ``later_requests`` says how many overview
-    requests will follow, since they read the same cached system block.
+    requests will follow, since they read the same cached system block; ``keep_system_hour`` marks it
+    for the 1-hour lifetime (``requests_of``).
     """
     checked = getattr(provider, "writes_prose", True)
     known = {
@@ -359,7 +363,7 @@ def document_chunks(
     cached = len(docs)
     per_file = Counter(p.file.path for p in to_ask if not p.chunk.oversized)
     warm_up = _WarmUp(provider, {path for path, n in per_file.items() if n > 1})
-    requests = requests_of(to_ask, later_requests=later_requests)
+    requests = requests_of(to_ask, later_requests=later_requests, keep_hour=keep_system_hour)
 
     def request_of(plan: _Plan) -> DocRequest:
         return requests[plan.key]
@@ -523,10 +527,22 @@ def document_chunks(
         symbol_hits=symbol_hits,
         symbol_misses=symbol_misses,
         quality=quality,
+        system_hour=any(r.cache_system and r.long_run for r in requests.values()),
     )
 
 
-def requests_of(plans: Sequence[_Plan], *, later_requests: int = 0) -> dict[str, DocRequest]:
+def system_sent(cache: Cache, provider: Provider) -> tuple[str | None, system_lifetime.Sent | None]:
+    """Where the provider's system block is recorded as sent (None: it has no prompt cache), and the
+    record found there (``llm/system_lifetime.py``)."""
+    key = getattr(provider, "system_record_key", None)
+    if not isinstance(key, str):
+        return None, None
+    return key, system_lifetime.last_sent(cache, key)
+
+
+def requests_of(
+    plans: Sequence[_Plan], *, later_requests: int = 0, keep_hour: bool = False
+) -> dict[str, DocRequest]:
     """The request each plan sends (by chunk key), with the prompt-cache marks that pay.
 
     A prefix is marked for the cache only when another request will read it back: the system block
@@ -534,11 +550,13 @@ def requests_of(plans: Sequence[_Plan], *, later_requests: int = 0) -> dict[str,
     file overviews), the file block and its outline when the file sends more than one. A mark that
     nobody reads is a cache write (1.25x the input price, or 2x with the 1-hour lifetime) for nothing.
     The text is the same marked or not, so a later run still reads what an earlier one cached.
+    ``keep_hour``: runs with this system block come more often than hourly, so a later run reads it
+    back: it is marked for the 1-hour lifetime even when this run sends one request.
     """
     sent = [p for p in plans if p.needs_request and not p.chunk.oversized]
     per_file = Counter(p.file.path for p in sent)
-    shared_system = len(sent) + later_requests > 1
-    long_run = len(sent) >= LONG_RUN_REQUESTS
+    shared_system = len(sent) + later_requests > 1 or keep_hour
+    long_run = len(sent) >= LONG_RUN_REQUESTS or keep_hour
     return {
         p.key: DocRequest(
             chunk=p.chunk,
@@ -1001,6 +1019,7 @@ def run(
     repo_url: str | None = None,
     batches: BatchRunner | None = None,
     progress: Progress = NO_PROGRESS,
+    wall: Callable[[], float] = time.time,
 ) -> RunResult | Skip:
     """Document what changed between ``spec.base`` and ``spec.head``; return the report and the pages.
 
@@ -1008,6 +1027,8 @@ def run(
     ``repo_url`` (the event's repository), else the one the ``origin`` remote names; relative without.
 
     ``batches`` sends the misses through the Message Batches API when it wants them (``batch`` setting).
+    ``clock`` times the run; ``wall`` (epoch seconds, shared by every runner) dates the record of when
+    the system block was last sent (``llm/system_lifetime.py``).
 
     Returns:
         The ``RunResult``, or a ``Skip`` when ``spec.skip_docs_only`` and only the docs folder changed.
@@ -1044,8 +1065,9 @@ def run(
         from docbot import estimate as costs  # it builds on this module: imported here, not at the top
 
         selection, budget = costs.guard(
-            selection, changes, settings, cache=cache, provider=provider, force=spec.force, batches=batches
-        )
+            selection, changes, settings, cache=cache, provider=provider, force=spec.force, batches=batches,
+            wall=wall,
+        )  # fmt: skip
     shard_reports, unreadable = shard.read_shard_reports(_matching(settings.repo, settings.shard_reports))
     hits = cached_pages(selection.files, cache=cache, provider=provider, force=spec.force, links=links)
     # The overviews the cache holds, looked up once: how many requests follow the chunks' (they read
@@ -1061,6 +1083,8 @@ def run(
                 overview_requests, cache=cache, provider=provider, force=spec.force, hits=overview_hits
             )
     overviews_due = len(overview_requests) - len(overview_hits)
+    system_key, sent = system_sent(cache, provider)
+    keep_hour = sent is not None and sent.recent(wall())
     answers = document_chunks(
         [f for f in selection.files if f.path not in hits.pages],
         cache=cache,
@@ -1072,9 +1096,11 @@ def run(
         symbol_index=truth.index(s for f in selection.files for s in f.symbols),
         overviews=batch_overviews,
         later_requests=overviews_due,
+        keep_system_hour=keep_hour,
     )
     # The overviews read the system block the chunk requests cached, if there were any to cache it.
-    shared_system = answers.misses + overviews_due > 1
+    shared_system = answers.misses + overviews_due > 1 or keep_hour
+    system_hour = answers.system_hour or keep_hour
     # Overviews only for the files whose chunks all have answers: the others get no page anyway.
     to_ask = [
         f
@@ -1087,7 +1113,7 @@ def run(
     bulk = answers.batch
     asked = (
         overview.document_overviews(
-            [replace(f.overview_request(), cache_system=shared_system) for f in to_ask],
+            [replace(f.overview_request(), cache_system=shared_system, long_run=system_hour) for f in to_ask],
             cache=cache,
             provider=provider,
             max_concurrency=settings.llm.max_concurrency,
@@ -1099,6 +1125,8 @@ def run(
         if isinstance(provider, OverviewProvider)
         else overview.Overviews()
     )
+    if system_key is not None and answers.usage.requests + asked.usage.requests > 0:
+        system_lifetime.record(cache, system_key, system_lifetime.Sent(wall(), system_hour))
     pages = render_pages(
         selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider, overviews=asked,
         links=links,

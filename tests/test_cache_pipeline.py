@@ -348,6 +348,10 @@ def test_cli_runs_with_claude_and_dynamodb_pay_once(
     assert saved / (spent + saved) == pytest.approx(2 / 3)
     # What was saved is what the table says producing its pages cost.
     items = dynamo.items(TABLE)
+    # Beside the entries, the record of when the system block was last sent to this server.
+    (sent,) = [i for i in items if i["model"]["S"] == "system-sent"]
+    assert float(sent["cost_usd"]["N"]) == 0
+    items = [i for i in items if i is not sent]
     assert len(items) == ENTRIES
     # Each page holds what all of it cost, each chunk entry its request's cost, the symbol entries share
     # their chunks' costs, and each file's overview entry its own request's cost (no chunk's share).

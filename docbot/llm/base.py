@@ -16,8 +16,9 @@ class DocRequest:
 
     ``names`` narrows the request to those symbol ids (the others of the chunk are shown as already
     documented); None asks for all of them. ``outline`` lists every symbol of the file (the same text
-    for all its chunks, so it can sit in a cached prompt prefix). ``long_run`` says the run sends many
-    requests, so shared prefixes are worth a longer cache lifetime. ``names`` fewer than the chunk
+    for all its chunks, so it can sit in a cached prompt prefix). ``long_run`` marks the system block for
+    the 1-hour cache lifetime: the run sends many requests, or runs with this system block come more
+    often than hourly (``llm/system_lifetime.py``). ``names`` fewer than the chunk
     owns: the request carries only their code and the signatures around it (``llm/narrowing.py``).
     """
 
@@ -43,6 +44,7 @@ class OverviewRequest:
     outline: str
     module_doc: str | None  # the module docstring or the file's leading comment, as written
     cache_system: bool = True  # the system block marked for the prompt cache (see ``DocRequest``)
+    long_run: bool = False  # ... and for the 1-hour lifetime (see ``DocRequest``)
 
     @property
     def text(self) -> str:

@@ -29,6 +29,7 @@ from anthropic.types import Message
 from docbot.config import LlmSettings
 from docbot.docs import ChunkDoc, SymbolDoc, Usage, UsageMeter
 from docbot.errors import ConfigError, DocbotError, PermanentError, TransientError
+from docbot.llm import system_lifetime
 from docbot.llm.base import DocRequest, OverviewRequest
 from docbot.llm.breaker import CircuitBreaker
 from docbot.llm.deadline import Deadline, TimeBudgetError
@@ -47,6 +48,7 @@ from docbot.llm.prompt import (
     parse_reply,
     resolve_names,
     salvage_cut_off,
+    system_prefix,
     warm_params,
 )
 from docbot.llm.ratelimit import Permit, RateLimiter
@@ -197,6 +199,11 @@ class AnthropicProvider:
 
     def failed_usage(self) -> Usage:
         return self._failed.total()
+
+    @property
+    def system_record_key(self) -> str:
+        """Where the cache records when this provider's server was last sent its system block."""
+        return system_lifetime.record_key(str(self._client.base_url), system_prefix(self._settings))
 
     @property
     def client(self) -> anthropic.Anthropic | anthropic.AnthropicBedrock | anthropic.AnthropicVertex:

@@ -354,6 +354,20 @@ def _marked(text: str, cache_control: dict[str, str] | None) -> dict[str, Any]:
     return block
 
 
+def _system(settings: LlmSettings, *, cache: bool, hour: bool) -> list[dict[str, Any]]:
+    """The system block, marked as asked. The house style ends it, after docbot's own rules: the same
+    in every request of a run, so still one prefix."""
+    mark = ({"type": "ephemeral", "ttl": "1h"} if hour else {"type": "ephemeral"}) if cache else None
+    return [_marked(SYSTEM_PROMPT + house_style_block(settings.instructions, settings.language), mark)]
+
+
+def system_prefix(settings: LlmSettings) -> str:
+    """The bytes every request of a run starts with, as the prompt cache sees them: the model, the
+    output schema and the system block (``build_params`` and ``build_overview_params`` send them)."""
+    system = _system(settings, cache=False, hour=False)[0]["text"]
+    return json.dumps({"model": settings.model, "schema": OUTPUT_SCHEMA, "system": system}, sort_keys=True)
+
+
 def build_params(
     request: DocRequest, settings: LlmSettings, *, max_tokens: int | None = None
 ) -> dict[str, Any]:
@@ -373,17 +387,13 @@ def build_params(
         where the model can turn it off.
     """
     names = asked_names(request)
-    # The house style ends the system block: the same in every request of a run, so still one prefix.
-    house_style = house_style_block(settings.instructions, settings.language)
     budget = settings.max_tokens if max_tokens is None else max_tokens
     options = request_options(settings)
-    ttl = "1h" if request.long_run else "5m"
-    system_cache: dict[str, str] = {"type": "ephemeral", "ttl": ttl} if ttl == "1h" else {"type": "ephemeral"}
     params: dict[str, Any] = {
         "model": settings.model,
         "max_tokens": room_for_thinking(settings, budget),
         # Breakpoint 1: the system block, which with the fixed schema is the same in every request.
-        "system": [_marked(SYSTEM_PROMPT + house_style, system_cache if request.cache_system else None)],
+        "system": _system(settings, cache=request.cache_system, hour=request.long_run),
         "messages": [
             {
                 "role": "user",
@@ -573,15 +583,12 @@ def build_overview_params(
         + "Write the overview of the whole file: two or three sentences on what it is for and its main "
         "parts, keeping its own documentation true. Document no symbols: leave the symbols list empty."
     )
-    house_style = house_style_block(settings.instructions, settings.language)
     budget = settings.max_tokens if max_tokens is None else max_tokens
     options = request_options(settings)
     params: dict[str, Any] = {
         "model": settings.model,
         "max_tokens": room_for_thinking(settings, budget),
-        "system": [
-            _marked(SYSTEM_PROMPT + house_style, {"type": "ephemeral"} if request.cache_system else None)
-        ],
+        "system": _system(settings, cache=request.cache_system, hour=request.long_run),
         "messages": [{"role": "user", "content": [{"type": "text", "text": ask}]}],
         "output_config": {
             "format": {"type": "json_schema", "schema": OUTPUT_SCHEMA},

@@ -91,3 +91,9 @@ class WaitScaledClock:
             with self._lock:
                 self._advance()
                 self._waiting -= 1
+
+    def skip(self, seconds: float) -> None:
+        """Let ``seconds`` pass at once: time in which nothing runs, as between two pushes."""
+        with self._lock:
+            self._advance()
+            self._virtual += max(0.0, seconds)
