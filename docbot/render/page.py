@@ -146,7 +146,8 @@ class _Writer:
             out += [self.text(doc.summary, skip=own), ""]
         if doc.description:
             out += [self.blocks(doc.description, skip=own), ""]
-        if doc.params:
+        # A list of bare names says less than the signature above it: shown once one line says more.
+        if any(text and text != name for name, text in doc.params):
             out += ["**Parameters**", ""]
             out += [
                 f"- {inline_code(name)}: {self.text(text, inline=True, skip=own)}"
