@@ -202,7 +202,10 @@ def signature_params(sym: Symbol, language: str = "") -> list[doccomments.Param]
     out: list[doccomments.Param] = []
     for raw in sym.params:
         param = " ".join(raw.split())
-        if param in _NOT_PARAMS or param.startswith(("self:", "this:")):
+        # TypeScript's ``this: T`` only types the receiver; elsewhere (Rust's ``this: &Either``) it is
+        # a parameter like any other.
+        receiver = ("self:", "this:") if language in {"typescript", "tsx"} else ("self:",)
+        if param in _NOT_PARAMS or param.startswith(receiver):
             continue
         parts = _DEFAULT.split(param, maxsplit=1)
         head = parts[0].strip()

@@ -440,3 +440,9 @@ def test_a_markdown_doc_comment_keeps_its_underscore_emphasis(git_repo: GitRepo,
         "Works on a __copy__ of the _base_ state; my\\_var\\_name stays a name.\n\n"
         "**Parameters**\n\n- `base`: `number`"
     )
+
+
+def test_a_rust_parameter_named_this_is_a_parameter(git_repo: GitRepo, tmp_path: Path) -> None:
+    source = "/// Serialize `this`.\npub fn serialize(this: &Either, serializer: S) -> Result {\n}\n"
+    page = pages(git_repo, tmp_path, {"s.rs": source})["s.rs"]
+    assert "**Parameters**\n\n- `this`: `&Either`\n- `serializer`: `S`" in section(page, "serialize")
