@@ -446,3 +446,26 @@ def test_a_rust_parameter_named_this_is_a_parameter(git_repo: GitRepo, tmp_path:
     source = "/// Serialize `this`.\npub fn serialize(this: &Either, serializer: S) -> Result {\n}\n"
     page = pages(git_repo, tmp_path, {"s.rs": source})["s.rs"]
     assert "**Parameters**\n\n- `this`: `&Either`\n- `serializer`: `S`" in section(page, "serialize")
+
+
+GO_SOURCE = """package p
+
+// Box holds a value.
+type Box struct{ v int }
+
+// New makes a Box.
+func New() Box { return Box{} }
+
+// Get returns the value.
+func (b Box) Get() int { return b.v }
+"""
+
+
+def test_a_go_method_declared_apart_is_listed_under_its_type(git_repo: GitRepo, tmp_path: Path) -> None:
+    page = pages(git_repo, tmp_path, {"p.go": GO_SOURCE})["p.go"]
+    contents = page.split("## Contents\n\n", 1)[1].split("\n\n", 1)[0]
+    assert (
+        contents
+        == "- [`Box`](#box) (struct)\n    - [`Box.Get`](#box.get) (method)\n- [`New`](#new) (function)"
+    )
+    assert re.findall(r"^#+ <a id=\"([a-z.]+)\"></a>", page, flags=re.MULTILINE) == ["box", "box.get", "new"]
