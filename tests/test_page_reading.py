@@ -469,3 +469,13 @@ def test_a_go_method_declared_apart_is_listed_under_its_type(git_repo: GitRepo, 
         == "- [`Box`](#box) (struct)\n    - [`Box.Get`](#box.get) (method)\n- [`New`](#new) (function)"
     )
     assert re.findall(r"^#+ <a id=\"([a-z.]+)\"></a>", page, flags=re.MULTILINE) == ["box", "box.get", "new"]
+
+
+def test_a_parameter_named_in_its_own_section_links_nowhere(git_repo: GitRepo, tmp_path: Path) -> None:
+    files = {
+        "words.py": 'def count(n, word):\n    """N words."""\n',
+        "deal.py": 'def total():\n    """All."""\n\n\ndef deal(files, count):\n'
+        '    """Deal `files` to `count` shards of `total()`."""\n',
+    }
+    page = pages(git_repo, tmp_path, files)["deal.py"]
+    assert "Deal `files` to `count` shards of [`total()`](#total)." in section(page, "deal")

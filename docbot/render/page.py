@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
 
-from docbot.docs import FileDoc, Section, fallback_summary
+from docbot.docs import FileDoc, Section, fallback_summary, signature_params
 from docbot.languages import fence_tag
 from docbot.markers import front_matter
 from docbot.plural import count
@@ -127,15 +127,22 @@ class _Writer:
         self.anchors = anchor_ids(s.symbol.id for s in doc.sections)
         self.ids = {a: symbol_id for symbol_id, a in self.anchors.items()}  # anchor -> symbol id
         self.lang = fence_tag(doc.language)
+        self.params = {  # symbol id -> the names of its parameters, as the signature and its docs give them
+            s.symbol.id: {p.name.lstrip("*&$") for p in signature_params(s.symbol, doc.language)}
+            | {name.lstrip("*&$") for name, _ in s.doc.params}
+            for s in doc.sections
+        }
         self.underscores = doc.language in UNDERSCORE_EMPHASIS  # its doc comments are Markdown
         self.kept = len(doc.sections)  # the sections shown (a prefix: the rest is cut by size)
         self.cut: frozenset[str] = frozenset()  # the ids of the symbols cut
 
     def code(self, skip: str | None = None) -> Callable[[str], str]:
         # In a symbol's own section its bare name is itself ("Attribute `wait_fixed`." of
-        # `wait_fixed.wait_fixed`), never the class or function that happens to share it.
+        # `wait_fixed.wait_fixed`), and its parameters' names are its parameters ("Deal `files` to
+        # `count` shards"), never the class or function elsewhere that happens to share one.
         symbol_id = self.ids.get(skip or "", "")
         own = {symbol_id.split("@")[0].rsplit(".", 1)[-1]} if symbol_id else set()
+        own |= self.params.get(symbol_id, set())
 
         def render(text: str) -> str:
             if text.strip() in own:
