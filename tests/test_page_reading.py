@@ -479,3 +479,29 @@ def test_a_parameter_named_in_its_own_section_links_nowhere(git_repo: GitRepo, t
     }
     page = pages(git_repo, tmp_path, files)["deal.py"]
     assert "Deal `files` to `count` shards of [`total()`](#total)." in section(page, "deal")
+
+
+SCOPED_SOURCE = '''from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard `index` (1-based) of `count`; see `tally`."""
+
+    index: int
+    count: int
+
+    def label(self) -> str:
+        """`index` over `count`, as `tally()` prints it."""
+        return f"{self.index}/{self.count}"
+'''
+WORDS_SOURCE = 'def count(n):\n    """N."""\n\n\ndef tally():\n    """T."""\n'
+
+
+def test_a_bare_name_is_its_class_member_before_a_word_elsewhere(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    page = pages(git_repo, tmp_path, {"shards.py": SCOPED_SOURCE, "words.py": WORDS_SOURCE})["shards.py"]
+    # Fields of the class, not words.count; a plain word from another module links only as a call.
+    assert "Shard [`index`](#shard.index) (1-based) of [`count`](#shard.count); see `tally`." in page
+    assert "[`index`](#shard.index) over [`count`](#shard.count), as [`tally()`](words.py.md#tally)" in page

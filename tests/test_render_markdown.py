@@ -207,6 +207,12 @@ def test_names_link_to_the_same_page_first_and_to_one_other_page_only() -> None:
     assert names.link("nothing", "docs/a.py.md") is None
     assert names.link("LIMIT", "docs/a.py.md") == "#limit"  # data links on its own page only
     assert names.link("LIMIT", "docs/c.py.md") is None
+    # A plain word links to another page's symbol only as a call or with its module: as a word it is
+    # more often a field or a parameter of the page it is written on.
+    words = NameIndex.build({"docs/a.py.md": [("count", "count", True)], "docs/b.py.md": []})
+    assert words.link("count", "docs/b.py.md") is None
+    assert words.link("count()", "docs/b.py.md") == "a.py.md#count"
+    assert words.link("count", "docs/a.py.md") == "#count"
 
 
 def test_module_qualified_names_link_to_the_symbol_and_dotted_modules_to_the_page() -> None:

@@ -27,6 +27,10 @@ from urllib.parse import quote, unquote, urlsplit
 RESERVED_ANCHORS = frozenset({"contents", "reference", "module-level-code"})
 _NOT_SLUG = re.compile(r"[^a-z0-9._]+")
 _CALL = re.compile(r"\([^()]*\)$")
+# A plain lower-case word (`index`, `note`, `count`) in another module's docs is far more often a word,
+# a field or a parameter there than this page's function of that name: it links on its own page only
+# (`count()`, `make_box` and `markers.count` still link across).
+_WORD = re.compile(r"[a-z]+")
 # A link docbot writes to a symbol's anchor: ``](#box.get)`` on the page, ``](../b.py.md#f)`` across.
 _ANCHOR_LINK = re.compile(r"\]\(([^()\s#]*)#([a-z0-9_][a-z0-9._-]*)\)")
 _TEST_FOLDERS = frozenset({"test", "tests", "__tests__", "spec", "specs"})
@@ -196,8 +200,8 @@ class NameIndex:
         """The link for the code span ``text`` on ``page``, or ``None`` when it names no one symbol.
 
         ``Class.method`` and ``Class.method()`` name the symbol; a name defined on ``page`` links there
-        first; a name defined on several other pages (and not on this one), or a symbol that is not
-        shared, links nowhere. ``skip``: the
+        first; a name defined on several other pages (and not on this one), a symbol that is not
+        shared, or a plain lower-case word defined elsewhere, links nowhere. ``skip``: the
         anchor of the section being written (a section does not link to itself).
         """
         name = _CALL.sub("", text.strip())
@@ -206,7 +210,7 @@ class NameIndex:
         if here:
             target = here[0]
             return None if target.anchor in {skip, ""} else f"#{target.anchor}"
-        if len(found) != 1 or not found[0].shared:
+        if len(found) != 1 or not found[0].shared or _WORD.fullmatch(text.strip()):
             return None
         target = found[0]
         fragment = f"#{target.anchor}" if target.anchor else ""

@@ -83,6 +83,12 @@ def summary_line(doc: FileDoc) -> str:
     return re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
 
 
+def _scopes(symbol_id: str) -> list[str]:
+    """``Shard.__str__`` -> ``["Shard.__str__", "Shard"]``: where a bare name in its docs is looked up."""
+    parts = symbol_id.split("@")[0].split(".") if symbol_id else []
+    return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
 def _owner(section: Section) -> str:
     sym = section.symbol
     return sym.parent or (sym.name.rsplit(".", 1)[0] if "." in sym.name else "")
@@ -144,11 +150,19 @@ class _Writer:
         own = {symbol_id.split("@")[0].rsplit(".", 1)[-1]} if symbol_id else set()
         own |= self.params.get(symbol_id, set())
 
+        # A bare name in a section is looked up in its scopes first: `index` in class Shard's docs is
+        # Shard.index, before any other module's `index`.
+        scopes = _scopes(symbol_id)
+
         def render(text: str) -> str:
             if text.strip() in own:
                 return inline_code(text)
-            target = self.links.names.link(text, self.page, skip=skip)
-            return f"[{inline_code(text)}]({target})" if target else inline_code(text)
+            names = [f"{scope}.{text.strip()}" for scope in scopes] if "." not in text else []
+            for name in [*names, text]:
+                target = self.links.names.link(name, self.page, skip=skip)
+                if target:
+                    return f"[{inline_code(text)}]({target})"
+            return inline_code(text)
 
         return render
 
