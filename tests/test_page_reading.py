@@ -498,9 +498,7 @@ class Shard:
 WORDS_SOURCE = 'def count(n):\n    """N."""\n\n\ndef tally():\n    """T."""\n'
 
 
-def test_a_bare_name_is_its_class_member_before_a_word_elsewhere(
-    git_repo: GitRepo, tmp_path: Path
-) -> None:
+def test_a_bare_name_is_its_class_member_before_a_word_elsewhere(git_repo: GitRepo, tmp_path: Path) -> None:
     page = pages(git_repo, tmp_path, {"shards.py": SCOPED_SOURCE, "words.py": WORDS_SOURCE})["shards.py"]
     # Fields of the class, not words.count; a plain word from another module links only as a call.
     assert "Shard [`index`](#shard.index) (1-based) of [`count`](#shard.count); see `tally`." in page
