@@ -397,6 +397,8 @@ def cmd_chunks(args: argparse.Namespace) -> int:
         source = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read as UTF-8 text ({exc})") from exc
+    if not args.language:
+        language = languages.language_of(path.name, source) or language
     syms, chunks = split_source(
         str(path),
         language,

@@ -14,7 +14,8 @@ and a tag docbot does not know becomes a one-line note.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import docstring_parser
 import docstring_parser.google
@@ -31,6 +32,7 @@ class Param:
     type: str | None = None
     default: str | None = None
     description: str = ""
+    optional: bool = False  # may be left out, with no default written (TypeScript's `x?`, JSDoc's `[x]`)
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,32 @@ def parse(text: str | None, language: str) -> DocComment:
         return DocComment()
     if language == "python":
         return _python(text)
+    if language == "rust":
+        text = rust_visible(text)
     return _tagged(text)
+
+
+_RUST_FENCE = re.compile(r"^\s*```+\s*(\S*)")
+_RUST_HIDDEN = re.compile(r"^\s*#(?:\s|$)")
+
+
+def rust_visible(text: str) -> str:
+    """``text`` as rustdoc shows it: in a Rust code block, a line that starts with ``# `` (or is ``#``)
+    is compiled but hidden (``# fn main() {``), and ``##`` is a literal ``#``."""
+    out: list[str] = []
+    rust = False
+    fenced = False
+    for line in text.split("\n"):
+        fence = _RUST_FENCE.match(line)
+        if fence:
+            rust = not fenced and (fence.group(1) in {"", "rust"} or fence.group(1).startswith("rust,"))
+            fenced = not fenced
+        elif fenced and rust and _RUST_HIDDEN.match(line):
+            continue
+        elif fenced and rust and line.lstrip().startswith("##"):
+            line = line.replace("##", "#", 1)
+        out.append(line)
+    return "\n".join(out)
 
 
 def split_summary(text: str) -> tuple[str, str]:
@@ -283,7 +310,8 @@ def _param(body: str) -> Param:
         typ, body = match.group(1).strip(), body[match.end() :]
     name, _, rest = body.partition(" ")
     default = None
-    if name.startswith("[") and name.endswith("]"):  # JSDoc optional: [name] or [name=default]
+    optional = name.startswith("[") and name.endswith("]")
+    if optional:  # JSDoc optional: [name] or [name=default]
         name, _, default_text = name[1:-1].partition("=")
         default = default_text or None
     description = rest.strip()
@@ -291,7 +319,13 @@ def _param(body: str) -> Param:
     if yard and typ is None:
         typ, description = yard.group(1).strip(), description[yard.end() :]
     description = description[1:].strip() if description.startswith("-") else description
-    return Param(name=name, type=typ, default=default, description=" ".join(_inline(description).split()))
+    return Param(
+        name=name,
+        type=typ,
+        default=default,
+        description=" ".join(_inline(description).split()),
+        optional=optional,
+    )
 
 
 def _typed(body: str) -> tuple[str | None, str]:
@@ -301,23 +335,57 @@ def _typed(body: str) -> tuple[str | None, str]:
     return None, " ".join(_inline(body).split())
 
 
-def _rust_sections(prose: list[str]) -> tuple[list[str], list[str], list[Raised]]:
-    """Rust's conventional ``# Examples`` / ``# Panics`` / ``# Errors`` sections lifted out of the prose."""
-    kept: list[str] = []
-    examples: list[str] = []
-    raises: list[Raised] = []
+@dataclass
+class _Sections:
+    """What Rust's conventional sections say, and the prose around them."""
+
+    kept: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+    raises: list[Raised] = field(default_factory=list)
+    params: list[Param] = field(default_factory=list)
+    returns: str | None = None
+
+
+# An item of a `# Arguments` list: "* `name` - what it is" (also `-` bullets and `:` after the name).
+_RUST_ARGUMENT = re.compile(r"^[*-]\s+`?([A-Za-z_]\w*)`?\s*(?:-|:|\u2013|\u2014)\s*(.*)$")
+
+
+def _rust_arguments(text: str) -> list[Param]:
+    """The parameters a ``# Arguments`` list documents (empty when it is not such a list)."""
+    params: list[Param] = []
+    for line in text.splitlines():
+        match = _RUST_ARGUMENT.match(line.strip())
+        if match:
+            params.append(Param(match.group(1), description=match.group(2).strip()))
+        elif params and line.strip():  # a wrapped item goes on
+            last = params[-1]
+            params[-1] = replace(last, description=f"{last.description} {line.strip()}".strip())
+        elif line.strip():
+            return []
+    return [replace(p, description=" ".join(_inline(p.description).split())) for p in params]
+
+
+def _rust_sections(prose: list[str]) -> _Sections:
+    """Rust's conventional ``# Examples`` / ``# Panics`` / ``# Errors`` / ``# Arguments`` / ``# Returns``
+    sections lifted out of the prose."""
+    out = _Sections()
     section: str | None = None
     body: list[str] = []
 
     def close() -> None:
         text = "\n".join(body).strip()
+        arguments = _rust_arguments(text) if section == "Arguments" else []
         if section in {"Example", "Examples"} and text:
             code = re.findall(r"```[^\n]*\n(.*?)```", text, re.DOTALL)
-            examples.extend(c.strip() for c in code) if code else examples.append(text)
+            out.examples.extend(c.strip() for c in code) if code else out.examples.append(text)
         elif section in {"Panics", "Errors"} and text:
-            raises.append(Raised("panic" if section == "Panics" else "error", " ".join(text.split())))
-        elif section is not None:
-            kept.extend([f"**{section}**", "", *body])
+            out.raises.append(Raised("panic" if section == "Panics" else "error", " ".join(text.split())))
+        elif arguments:
+            out.params.extend(arguments)
+        elif section == "Returns" and text and "```" not in text:
+            out.returns = " ".join(_inline(text).split())
+        elif section is not None:  # titled as the prose sections of a docstring are, for the page
+            out.kept.extend([section, "-" * len(section), *body])
 
     fenced = False
     for line in prose:
@@ -328,16 +396,17 @@ def _rust_sections(prose: list[str]) -> tuple[list[str], list[str], list[Raised]
             close()
             section, body = heading.group(1), []
         elif section is None:
-            kept.append(line)
+            out.kept.append(line)
         else:
             body.append(line)
     close()
-    return kept, examples, raises
+    return out
 
 
 def _tagged(text: str) -> DocComment:
     prose_lines, tags = _blocks(text)
-    prose_lines, examples, raises = _rust_sections(prose_lines)
+    rust = _rust_sections(prose_lines)
+    prose_lines, examples, raises = rust.kept, rust.examples, rust.raises
     brief = next((body for tag, body in tags if tag == "brief"), "")
     prose = _inline("\n".join(prose_lines)).strip()
     if brief:
@@ -352,8 +421,8 @@ def _tagged(text: str) -> DocComment:
         else:
             kept_paragraphs.append(paragraph)
     summary, description = split_summary("\n\n".join(kept_paragraphs)) if kept_paragraphs else ("", "")
-    params: list[Param] = []
-    returns: str | None = None
+    params: list[Param] = rust.params
+    returns: str | None = rust.returns
     returns_type: str | None = None
     notes: list[str] = []
     for tag, body in tags:
@@ -390,6 +459,50 @@ def _tagged(text: str) -> DocComment:
         versions=tuple(versions),
         notes=tuple(notes),
     )
+
+
+# --- attributes that document: Rust `#[deprecated]`, Java `@Deprecated`, C++ `[[deprecated]]`, PEP 702 ---
+
+# The attribute's name, with what follows it: Rust `#[deprecated...`, C++ `[[deprecated...` (also
+# `[[nodiscard, deprecated(...)]]`, `[[gnu::deprecated]]`), Java `@Deprecated...`, Python
+# `@deprecated(...)` / `@warnings.deprecated(...)`.
+_DEPRECATED = re.compile(r"^(?:#\[|\[\[(?:[^\]]*[\s,:])?|@(?:[\w.]+\.)?)deprecated\b", re.IGNORECASE)
+_SINCE = re.compile(r"\bsince\s*=\s*\"((?:[^\"\\]|\\.)*)\"")
+# Rust's `note = "..."` and `#[deprecated = "..."]`; Java's, C++'s and Python's first string argument.
+_NOTE = re.compile(r"\bnote\s*=\s*\"((?:[^\"\\]|\\.)*)\"|^\s*(?:=|\(\s*)\s*\"((?:[^\"\\]|\\.)*)\"")
+
+
+def attribute_deprecation(decorators: Sequence[str]) -> Version | None:
+    """The deprecation an attribute, annotation or decorator declares (``decorators`` as written), if any.
+
+    ``#[deprecated(since = "1.2.0", note = "use g")]`` -> deprecated since 1.2.0, "use g";
+    ``@Deprecated`` -> deprecated, no version and no text.
+    """
+    for text in decorators:
+        match = _DEPRECATED.match(text)
+        if match is None:
+            continue
+        args = text[match.end() :]
+        since = _SINCE.search(args)
+        note = _NOTE.search(args)
+        return Version(
+            "deprecated",
+            since.group(1) if since else None,
+            " ".join((note.group(1) or note.group(2) or "").split()) if note else "",
+        )
+    return None
+
+
+def with_deprecation(comment: DocComment, found: Version | None) -> DocComment:
+    """``comment`` with the deprecation its symbol's attributes declare: a Javadoc ``@deprecated`` text
+    and ``@Deprecated(since = "9")`` make one note, "Deprecated since 9: ..."."""
+    if found is None:
+        return comment
+    existing = next((v for v in comment.versions if v.kind == "deprecated"), None)
+    if existing is None:
+        return replace(comment, versions=(found, *comment.versions))
+    merged = Version("deprecated", existing.version or found.version, existing.text or found.text)
+    return replace(comment, versions=tuple(merged if v is existing else v for v in comment.versions))
 
 
 def brief(comment: DocComment) -> str:

@@ -165,10 +165,33 @@ class FileDoc:
         }
 
 
-# Receivers and the bare * and / markers are not parameters a caller passes.
-_NOT_PARAMS = frozenset({"self", "cls", "*", "/", "&self", "&mut self", "mut self", "this"})
+# Python's bare * and / markers are not parameters a caller passes (nor are receivers: ``is_receiver``).
+_NOT_PARAMS = frozenset({"*", "/"})
 _DEFAULT = re.compile(r"(?<![=!<>])=(?![=>])")
 _C_LIKE = frozenset({"java", "c", "cpp", "csharp", "kotlin"})
+
+
+_RUST_RECEIVER = re.compile(r"^(&\s*('\w+\s+)?)?(mut\s+)?self(\s*:.*)?$", re.DOTALL)
+_JS_LANGUAGES = frozenset({"javascript", "typescript", "tsx"})
+
+
+def is_receiver(param: str, language: str) -> bool:
+    """Whether ``param``, one parameter as written, is the receiver rather than something a caller passes.
+
+    Rust's receiver is spelled ``self`` (``&self``, ``&'a mut self``, ``mut self``, ``self: Box<Self>``);
+    ``this`` there is an ordinary name. TypeScript's ``this: T`` and Java's ``T this`` declare the type of
+    ``this`` and take no argument; Python's are ``self`` and ``cls`` (``language`` "" reads as Python).
+    """
+    text = " ".join(param.split())
+    if language == "rust":
+        return _RUST_RECEIVER.match(text) is not None
+    if language in _JS_LANGUAGES:
+        return text == "this" or text.startswith(("this:", "this :"))
+    if language == "java":
+        return text == "this" or text.endswith(" this")
+    if language in {"", "python"}:
+        return text in {"self", "cls"} or text.startswith(("self:", "cls:"))
+    return False
 
 
 def split_doc(doc: str | None) -> tuple[str | None, str]:
@@ -202,10 +225,7 @@ def signature_params(sym: Symbol, language: str = "") -> list[doccomments.Param]
     out: list[doccomments.Param] = []
     for raw in sym.params:
         param = " ".join(raw.split())
-        # TypeScript's ``this: T`` only types the receiver; elsewhere (Rust's ``this: &Either``) it is
-        # a parameter like any other.
-        receiver = ("self:", "this:") if language in {"typescript", "tsx"} else ("self:",)
-        if param in _NOT_PARAMS or param.startswith(receiver):
+        if param in _NOT_PARAMS or is_receiver(param, language):
             continue
         parts = _DEFAULT.split(param, maxsplit=1)
         head = parts[0].strip()
@@ -226,9 +246,15 @@ def signature_params(sym: Symbol, language: str = "") -> list[doccomments.Param]
         name, colon, typ = head.partition(":")
         typ = _tight(typ)
         name = name.strip().removeprefix("mut ").strip()
-        if language in {"typescript", "tsx", "javascript"}:
-            name = name.rstrip("?")
-        out.append(doccomments.Param(name, type=typ.strip() if colon else None, default=default_text))
+        optional = language in {"typescript", "tsx", "javascript"} and name.endswith("?")
+        out.append(
+            doccomments.Param(
+                name.rstrip("?") if optional else name,
+                type=typ.strip() if colon else None,
+                default=default_text,
+                optional=optional,
+            )
+        )
     return out
 
 
@@ -237,6 +263,14 @@ def _returns(signature: str) -> str | None:
     if not signature.lstrip().startswith(("def ", "async def ")) or "->" not in signature:
         return None
     return signature.rsplit("->", 1)[1].strip().rstrip(":").strip() or None
+
+
+def declared_returns(sym: Symbol, language: str) -> str | None:
+    """The return type ``sym`` declares: the one its syntax tree gives (``Symbol.returns``, the type
+    alone in every language), else a Python signature's annotation."""
+    if sym.returns is not None or language not in {"", "python"}:
+        return sym.returns
+    return _returns(sym.signature)
 
 
 def _fallback_summary(sym: Symbol, params: list[doccomments.Param]) -> str:
@@ -273,8 +307,15 @@ def param_text(declared: doccomments.Param, documented: doccomments.Param | None
     """
     typ = _unquoted(declared.type or (documented.type if documented else None))
     default = declared.default or (documented.default if documented else None)
+    optional = not default and (declared.optional or (documented is not None and documented.optional))
     facts = ", ".join(
-        part for part in (_code(typ) if typ else "", f"default {_code(default)}" if default else "") if part
+        part
+        for part in (
+            _code(typ) if typ else "",
+            f"default {_code(default)}" if default else "",
+            "optional" if optional else "",
+        )
+        if part
     )
     description = documented.description if documented else ""
     if facts and description:
@@ -312,6 +353,12 @@ def _returns_text(comment: doccomments.DocComment, declared: str | None) -> str 
     return comment.returns
 
 
+def undocumented_throws(sym: Symbol, comment: doccomments.DocComment) -> list[doccomments.Raised]:
+    """The exceptions ``sym``'s signature declares (Java's ``throws``) that its docs do not describe."""
+    described = {(r.type or "").rsplit(".", 1)[-1] for r in comment.raises}
+    return [doccomments.Raised(t) for t in sym.throws if t.rsplit(".", 1)[-1] not in described]
+
+
 def doc_notes(comment: doccomments.DocComment) -> tuple[str, ...]:
     """The version notes (deprecation first) and tag notes of a parsed doc comment, as sentences."""
     ordered = sorted(comment.versions, key=lambda v: v.kind != "deprecated")
@@ -321,6 +368,7 @@ def doc_notes(comment: doccomments.DocComment) -> tuple[str, ...]:
 def static_doc(sym: Symbol, language: str = "") -> SymbolDoc:
     """Documentation of ``sym`` from its signature and its parsed docstring or doc comment alone."""
     comment = doccomments.parse(sym.docstring, language or "python")
+    comment = doccomments.with_deprecation(comment, doccomments.attribute_deprecation(sym.decorators))
     declared = signature_params(sym, language)
     names = {p.name.lstrip("*&$") for p in declared}
     params = [(p.name, param_text(p, comment.param(p.name))) for p in declared]
@@ -331,8 +379,8 @@ def static_doc(sym: Symbol, language: str = "") -> SymbolDoc:
         summary=comment.summary or _fallback_summary(sym, declared),
         description=comment.description,
         params=tuple(params),
-        returns=_returns_text(comment, _returns(sym.signature) if language in {"", "python"} else None),
-        raises=tuple(_raised(r) for r in comment.raises),
+        returns=_returns_text(comment, declared_returns(sym, language)),
+        raises=tuple(_raised(r) for r in (*comment.raises, *undocumented_throws(sym, comment))),
         example="\n\n".join(comment.examples) or None,
         notes=doc_notes(comment),
     )

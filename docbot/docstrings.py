@@ -30,7 +30,7 @@ import tree_sitter
 from docbot import languages, symbols
 from docbot.cache import Cache
 from docbot.config import Settings
-from docbot.docs import SymbolDoc, param_text, signature_params
+from docbot.docs import SymbolDoc, is_receiver, param_text, signature_params
 from docbot.events import RunSpec
 from docbot.filters import ATTRIBUTES, FileFilter
 from docbot.git import Git
@@ -43,9 +43,8 @@ PythonStyle = Literal["google", "numpy", "rest"]
 STYLES: tuple[str, ...] = ("auto", "google", "numpy", "rest")
 LANGUAGES = frozenset({"python", "javascript", "typescript", "java", "go", "rust", "c", "cpp"})
 _DOCUMENTED_KINDS = frozenset(
-    {"function", "method", "property", "class", "interface", "struct", "enum", "trait", "type"}
+    {"function", "method", "property", "class", "interface", "struct", "enum", "trait", "type", "macro"}
 )
-_NOT_PARAMS = frozenset({"self", "cls", "this"})
 # Control characters, and the ones some languages end a line at (U+2028 ends a JavaScript comment).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
 
@@ -83,7 +82,7 @@ def _names_in(param: str, language: str) -> list[str]:
 
 
 def _param_names(sym: Symbol, language: str) -> list[str]:
-    return [n for p in sym.params for n in _names_in(p, language) if n not in _NOT_PARAMS]
+    return [n for p in sym.params if not is_receiver(p, language) for n in _names_in(p, language)]
 
 
 def documented_params(docstring: str) -> set[str] | None:

@@ -26,7 +26,7 @@ from docbot.errors import ConfigError
 # Capture names a definition query may use; each is a symbol kind. A ``function`` whose nearest
 # enclosing symbol is not a function becomes a ``method``.
 KINDS = frozenset(
-    {"function", "method", "class", "interface", "struct", "enum", "trait", "impl", "module", "type"}
+    {"function", "method", "class", "interface", "struct", "enum", "trait", "impl", "module", "type", "macro"}
     # data: refined per language (a Python class attribute may become a field or an enum member)
     | {"property", "attribute", "field", "constant", "variable", "type_alias", "enum_member"}
 )
@@ -105,6 +105,28 @@ def language_for(path: str) -> str | None:
     """The registered language of ``path`` by its file name or ending, or ``None``."""
     pure = PurePosixPath(path)
     return _BY_FILENAME.get(pure.name) or _BY_EXTENSION.get(pure.suffix.lower())
+
+
+# What only C++ writes, so a `.h` header holding it is C++ (the signs GitHub's linguist reads in a `.h`):
+# a C++ standard header, a template, a class or namespace, an access label, `std::`.
+_CPP_HEADER_SIGNS = re.compile(
+    r"^[ \t]*#[ \t]*include[ \t]*<(?:cstdint|string|vector|map|list|array|bitset|queue|stack|"
+    r"forward_list|unordered_map|unordered_set|memory|utility|(?:i|o|io)stream)>"
+    r"|^[ \t]*template[ \t]*<"
+    r"|^[ \t]*(?:class|(?:using[ \t]+)?namespace)[ \t]+\w+"
+    r"|^[ \t]*(?:private|public|protected)[ \t]*:[ \t]*$"
+    r"|\bstd::\w+",
+    re.MULTILINE,
+)
+
+
+def language_of(path: str, text: str) -> str | None:
+    """The language of ``path`` holding ``text``: its ending's, except that a ``.h`` header written in
+    C++ (a class, a template, a namespace ...) is C++, not C, which would lose its classes and methods."""
+    found = language_for(path)
+    if found == "c" and PurePosixPath(path).suffix.lower() == ".h" and _CPP_HEADER_SIGNS.search(text):
+        return "cpp"
+    return found
 
 
 def languages() -> list[str]:
@@ -353,6 +375,7 @@ _BUILTINS = (
             (const_spec) @constant
             (var_spec) @variable
             (field_declaration_list (field_declaration name: (_)) @field)
+            (field_declaration_list (field_declaration !name type: (_)) @field)
         """,
         wrappers=frozenset({"type_declaration", "const_declaration", "var_declaration"}),
         imports=r"^import\b",
@@ -369,6 +392,7 @@ _BUILTINS = (
             (enum_declaration) @enum
             (method_declaration) @function
             (constructor_declaration) @function
+            (annotation_type_element_declaration) @function
             (class_body (field_declaration declarator: (variable_declarator) @field))
             (interface_body (constant_declaration declarator: (variable_declarator) @constant))
             (enum_body (enum_constant) @enum_member)
@@ -392,7 +416,7 @@ _BUILTINS = (
             (impl_item) @impl
             (mod_item body: (_)) @module
             (type_item) @type_alias
-            (macro_definition) @function
+            (macro_definition) @macro
             (const_item) @constant
             (static_item) @constant
             (field_declaration_list (field_declaration) @field)
@@ -418,9 +442,11 @@ _BUILTINS = (
             (class_specifier name: (_) body: (_)) @class
             (namespace_definition body: (_)) @module
             (field_declaration declarator: (function_declarator)) @function
+            (field_declaration declarator: (pointer_declarator declarator: (function_declarator))) @function
+            (field_declaration declarator: (reference_declarator (function_declarator))) @function
+            (declaration declarator: (reference_declarator (function_declarator))) @function
         """,
         wrappers=frozenset({"template_declaration"}),
-        profile="c",
         imports=r"^\s*(#\s*include\b|import\s|using\s+namespace\s)",
     ),
     LanguageSpec(

@@ -34,6 +34,8 @@ _COMMENT_START = {"ruby": ("#",)}  # every other language with symbols comments 
 _C_COMMENTS = ("//", "/*")
 # A leading comment that is a licence header says nothing about what the file is for.
 _LICENCE = re.compile(r"copyright|licen[cs]e|spdx-license-identifier", re.IGNORECASE)
+_MARKERS = re.compile(r"^(//!|///?|/\*[*!]?|\*/|\*(?!/)|#+|--)\s?")
+_HEADER_BLOCKS = 4  # comment blocks read at the top of a file: licence headers, then its own
 
 
 def outline(symbols: Sequence[Symbol]) -> str:
@@ -46,11 +48,12 @@ def outline(symbols: Sequence[Symbol]) -> str:
     return "\n".join(lines)
 
 
-def _leading_comment(text: str, language: str) -> tuple[list[str], int]:
-    """The lines of the comment block at the top of ``text`` and the 1-based line after it."""
+def _leading_comment(text: str, language: str, start: int = 0) -> tuple[list[str], int]:
+    """The lines of the comment block at the top of ``text`` (from its 0-based line ``start`` on) and
+    the 1-based line after it."""
     block: list[str] = []
     lines = text.splitlines()
-    i = 0
+    i = start
     while i < len(lines) and not lines[i].strip():
         i += 1
     starts = _COMMENT_START.get(language, _C_COMMENTS)
@@ -71,20 +74,23 @@ def _leading_comment(text: str, language: str) -> tuple[list[str], int]:
 def module_doc(text: str, language: str, first_symbol_start: int | None) -> str | None:
     """The file's own documentation: the whole module docstring (Python) or the leading comment.
 
-    A leading comment directly above the first symbol is that symbol's doc comment, and a licence
-    header is not documentation: neither is returned.
+    A leading comment directly above the first symbol is that symbol's doc comment, and is not
+    returned; a licence header is not documentation either, and the comment block after it is read.
     """
     if language == "python":
         match = _PY_MODULE_DOC.match(text)
         return match.group(2).strip() or None if match else None
-    block, after = _leading_comment(text, language)
-    if not block or (first_symbol_start is not None and first_symbol_start < after):
-        return None
-    markers = re.compile(r"^(///?|//!|/\*\*?|\*/|\*(?!/)|#+|--)\s?")
-    body = "\n".join(markers.sub("", line.removesuffix("*/").rstrip()) for line in block).strip()
-    if not body or _LICENCE.search(body):
-        return None
-    return body
+    after = 1
+    for _ in range(_HEADER_BLOCKS):
+        block, after = _leading_comment(text, language, after - 1)
+        if not block or (first_symbol_start is not None and first_symbol_start < after):
+            return None
+        body = "\n".join(_MARKERS.sub("", line.removesuffix("*/").rstrip()) for line in block).strip()
+        if body and not _LICENCE.search(body):
+            return body
+        # A licence header (or a vendoring note) comes first: the file's own comment may follow it,
+        # as a Rust crate's `//!` docs or a Go file's package comment follow their copyright lines.
+    return None
 
 
 def render_doc(text: str, language: str) -> str:

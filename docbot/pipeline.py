@@ -191,6 +191,7 @@ def select_files(
         if reason:
             skipped.append(FileOutcome(path, reason))
             continue
+        language = languages.language_of(path, source) or language
         syms, chunks = split_source(
             path,
             language,

@@ -20,6 +20,7 @@ minified file are the whole file), and qualified names are capped in depth and l
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import inspect
 import re
@@ -64,6 +65,14 @@ class Symbol:
     value: str | None = None  # its value, cut to a readable length (see ``notes``)
     public: bool = True  # part of the API under ``visibility: public``
     notes: tuple[str, ...] = ()  # what was shortened on the way (a value, a deeply nested name)
+    # A function's declared return type as written, the type alone (never a Rust `where` clause);
+    # ``None`` where the language has none to declare or the code declares none.
+    returns: str | None = None
+    # How many symbols enclose it; ``None``: one per dot of the name. A Go method (``UUID.String``) or
+    # a C++ method defined outside its class (``Box.open``) is named by its type but nested in nothing.
+    level: int | None = None
+    # The exceptions its signature declares it throws (Java's `throws IOException`), as written.
+    throws: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -71,7 +80,7 @@ class Symbol:
 
     @property
     def depth(self) -> int:
-        return self.name.count(".")
+        return self.name.count(".") if self.level is None else self.level
 
     @property
     def lines(self) -> int:
@@ -206,6 +215,12 @@ def _starts_line(node: tree_sitter.Node, data: bytes) -> bool:
     return i < 0 or data[i] == 0x0A or (i == 2 and data[:3] == b"\xef\xbb\xbf")
 
 
+def _column(node: tree_sitter.Node, data: bytes) -> int:
+    """The column ``node`` starts at, in bytes; a byte order mark before the first line is not one."""
+    row, column = node.start_point
+    return column - 3 if row == 0 and data[:3] == b"\xef\xbb\xbf" else column
+
+
 # --- names ---
 
 _DECLARATOR_LEAVES = frozenset(
@@ -213,15 +228,34 @@ _DECLARATOR_LEAVES = frozenset(
 )
 
 
+def _inner_declarator(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The next link of a C/C++ declarator chain. tree-sitter-cpp gives a reference declarator
+    (``options &f()``, ``T &&g()``) no ``declarator`` field: what it declares is its one named child."""
+    inner = node.child_by_field_name("declarator")
+    if inner is None and node.type == "reference_declarator":
+        inner = next(iter(node.named_children), None)
+    return inner
+
+
 def _declarator_name(node: tree_sitter.Node, data: bytes) -> str | None:
     """Follow a C/C++ declarator chain (pointer -> function -> identifier) to the declared name."""
-    current = node.child_by_field_name("declarator")
+    current = _inner_declarator(node)
     for _ in range(32):  # bounded: declarators nest a handful of levels, never more
         if current is None:
             return None
         if current.type in _DECLARATOR_LEAVES or current.type == "type_identifier":
             return _text(current, data).replace("::", ".")
-        current = current.child_by_field_name("declarator")
+        current = _inner_declarator(current)
+    return None
+
+
+def _function_declarator(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The ``function_declarator`` of a C/C++ function definition or prototype."""
+    current = _inner_declarator(node)
+    for _ in range(32):  # bounded like ``_declarator_name``
+        if current is None or current.type == "function_declarator":
+            return current
+        current = _inner_declarator(current)
     return None
 
 
@@ -237,12 +271,31 @@ def _go_receiver(node: tree_sitter.Node, data: bytes) -> str | None:
     return None
 
 
+_GO_EMBEDDABLE = frozenset({"type_identifier", "qualified_type", "generic_type"})
+
+
+def _go_embedded(node: tree_sitter.Node, data: bytes) -> str | None:
+    """The name of a Go embedded field (``io.Reader``, ``*Base``): its type's unqualified name, as Go
+    names it. ``None`` for any other node (a C field always has a declarator)."""
+    if node.type != "field_declaration" or node.child_by_field_name("name") is not None:
+        return None
+    embedded = node.child_by_field_name("type")
+    if node.child_by_field_name("declarator") is not None or embedded is None:
+        return None
+    if embedded.type not in _GO_EMBEDDABLE:
+        return None
+    return re.sub(r"\[.*$", "", _text(embedded, data)).rsplit(".", 1)[-1] or None
+
+
 def _names(node: tree_sitter.Node, data: bytes) -> list[str]:
     """The names ``node`` declares: one for most definitions, several for ``const A, B = 1, 2``."""
     kind = node.type
     if kind in {"const_spec", "var_spec", "field_declaration"} and node.child_by_field_name("name"):
         # Go: `X, Y int` (the field also lists the comma between them)
         return [_text(n, data) for n in node.children_by_field_name("name") if n.is_named]
+    embedded = _go_embedded(node, data)
+    if embedded:
+        return [embedded]
     if kind == "call":  # Ruby `attr_accessor :a, :b`
         args = node.child_by_field_name("arguments")
         found = args.named_children if args is not None else []
@@ -283,8 +336,25 @@ def _name(node: tree_sitter.Node, data: bytes) -> str | None:
             text = text.strip("\"'")
         return text or None
     if node.child_by_field_name("declarator") is not None:
-        return _declarator_name(node, data)
+        found = _declarator_name(node, data)
+        if found and _macro_type(node, data) == "~":  # `PYBIND11_NOINLINE ~G()`: a destructor
+            parent, _, last = found.rpartition(".")
+            return f"{parent}.~{last}" if parent else f"~{last}"
+        return found
     return None
+
+
+_MACRO = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def _macro_type(node: tree_sitter.Node, data: bytes) -> str | None:
+    """What follows a macro that tree-sitter took for a C++ function's type (``PYBIND11_NOINLINE void
+    f()`` parses as type ``PYBIND11_NOINLINE`` then an error ``void``): the error's text, else ``None``."""
+    type_node = node.child_by_field_name("type")
+    after = type_node.next_sibling if type_node is not None else None
+    if after is None or after.type != "ERROR" or not _MACRO.fullmatch(_text(type_node, data)):
+        return None
+    return _flat(_text(after, data))
 
 
 def _kind(node: tree_sitter.Node, captured: str, parent_kind: str | None) -> str:
@@ -332,7 +402,12 @@ def _signature(node: tree_sitter.Node, start_byte: int, data: bytes, *, whole: b
     if body is not None and body.start_byte > start_byte:
         end = body.start_byte
         for child in node.children:  # `class A:  # note` -> the comment is not part of the signature
-            if "comment" in child.type and start_byte < child.start_byte < end:
+            # nor is a C++ constructor's member initializer list (`G() : a(1) {`), which is its body's
+            # (after a macro, `PYBIND11_NOINLINE G() : a(1) {`, tree-sitter reads it as an error)
+            initializer = child.type == "field_initializer_list" or (
+                child.type == "ERROR" and data[child.start_byte : child.start_byte + 1] == b":"
+            )
+            if ("comment" in child.type or initializer) and start_byte < child.start_byte < end:
                 end = child.start_byte
                 break
         raw = data[start_byte:end]
@@ -340,8 +415,17 @@ def _signature(node: tree_sitter.Node, start_byte: int, data: bytes, *, whole: b
         raw = data[start_byte : node.end_byte]
     else:
         raw = data[start_byte : node.end_byte].split(b"\n", 1)[0]
-    column = start_byte - (data.rfind(b"\n", max(0, start_byte - 4096), start_byte) + 1)
-    return _as_written(raw, column).rstrip("{:=; \r").rstrip()
+    return _as_written(raw, _indentation(data, start_byte)).rstrip("{:=; \r").rstrip()
+
+
+def _indentation(data: bytes, at: int) -> int:
+    """The width of the indentation of the line holding byte ``at``, a tab as four spaces (as
+    ``_as_written`` expands them): what the signature's continuation lines lose. The line's, not the
+    definition's column: after ``export`` the continuation lines are indented from the line's start."""
+    line_start = data.rfind(b"\n", max(0, at - 4096), at) + 1
+    head = data[line_start:at]
+    indent = head[: len(head) - len(head.lstrip(b" \t"))]
+    return len(indent) + 3 * indent.count(b"\t")
 
 
 def _parameters(node: tree_sitter.Node) -> tree_sitter.Node | None:
@@ -354,7 +438,7 @@ def _parameters(node: tree_sitter.Node) -> tree_sitter.Node | None:
     for _ in range(32):  # C/C++: the parameters hang off the function declarator
         if params is not None or current is None:
             break
-        current = current.child_by_field_name("declarator")
+        current = _inner_declarator(current)
         params = current.child_by_field_name("parameters") if current is not None else None
     return params
 
@@ -366,6 +450,64 @@ def _params(node: tree_sitter.Node, data: bytes) -> tuple[str, ...]:
     if params.named_child_count == 0 and params.type == "identifier":
         return (_text(params, data),)
     return tuple(_flat(_text(child, data)) for child in params.named_children if "comment" not in child.type)
+
+
+# Function nodes of C, C++ and Java whose ``type`` field is the return type.
+# (Java's annotation elements too: `String value() default "x";`.)
+_TYPE_FIRST_FUNCTIONS = frozenset(
+    {"function_definition", "declaration", "field_declaration", "method_declaration"}
+    | {"annotation_type_element_declaration"}
+)
+
+
+def _return_type(node: tree_sitter.Node, data: bytes) -> str | None:
+    """The return type a function declares, the type alone, on one line.
+
+    Taken from the syntax tree, never by splitting the signature's text: a Rust ``where`` clause, a
+    Java ``throws`` list or a C++ ``const`` qualifier follows the type without being part of it.
+    """
+    # Rust, TypeScript, Python: `return_type`; Go: `result`. An arrow function or function expression
+    # held by a declaration or a class field declares it on the value.
+    for holder in (node, _value(node)):
+        found = None
+        if holder is not None:
+            found = holder.child_by_field_name("return_type") or holder.child_by_field_name("result")
+        if found is not None:
+            return _flat(_text(found, data)).removeprefix(":").strip() or None
+    if node.type not in _TYPE_FIRST_FUNCTIONS:
+        return None
+    type_node = node.child_by_field_name("type")
+    if type_node is None:
+        return None  # a constructor or a destructor
+    function = _function_declarator(node)
+    if function is None:  # Java: the type is all there is
+        return _flat(_text(type_node, data)) or None
+    trailing = next((c for c in function.named_children if c.type == "trailing_return_type"), None)
+    if trailing is not None and _text(type_node, data) == "auto":  # `auto f() -> int`
+        return _flat(_text(trailing, data)).removeprefix("->").strip() or None
+    macro = _macro_type(node, data)
+    if macro is not None:  # `PYBIND11_NOINLINE void f()`: the type is what follows the macro
+        start = type_node.next_sibling.start_byte if type_node.next_sibling else type_node.start_byte
+        shown = _flat(data[start : function.start_byte].decode("utf-8", errors="replace"))
+        return None if shown.startswith("~") else shown or None
+    if _MACRO.fullmatch(_text(type_node, data)) and _constructs(node, function, data):
+        return None  # `PYBIND11_NOINLINE G()`: a constructor after a macro
+    # `const char *name()`, `state &global_state()`: the qualifiers before the type and the pointer
+    # and reference marks between it and the name belong to the type.
+    start = type_node.start_byte
+    for child in node.children:
+        if child.type == "type_qualifier" and child.end_byte <= type_node.start_byte:
+            start = min(start, child.start_byte)
+    return _flat(data[start : function.start_byte].decode("utf-8", errors="replace")) or None
+
+
+def _constructs(node: tree_sitter.Node, function: tree_sitter.Node, data: bytes) -> bool:
+    """Whether a C++ function is a constructor: named like its class (``G::G``, or ``G`` inside ``G``)."""
+    name = _text(function.child_by_field_name("declarator"), data).split("::")
+    if len(name) > 1:
+        return name[-1] == name[-2]
+    holder = node.parent.parent if node.parent is not None else None
+    return holder is not None and _text(holder.child_by_field_name("name"), data) == name[-1]
 
 
 _PY_STRING_PREFIXES = "rRbBuUfF"
@@ -446,6 +588,33 @@ def _previous(node: tree_sitter.Node, spec: languages.LanguageSpec) -> tree_sitt
     return last if last is not None and last.type in spec.comments else sibling
 
 
+def _throws(node: tree_sitter.Node, data: bytes) -> tuple[str, ...]:
+    """The exception types a Java method or constructor declares (``throws IOException, EOFException``)."""
+    clause = next((c for c in node.children if c.type == "throws"), None)
+    return tuple(_flat(_text(t, data)) for t in clause.named_children) if clause is not None else ()
+
+
+_RUST_INNER_DOCS = frozenset({b"//!", b"/*!"})
+
+
+# Doc comments that document the next definition even across blank lines, as tsc, javadoc, rustdoc
+# and Doxygen read them: `/** ... */` (and Rust's `///`). A plain comment, or Go's, must touch it.
+_DETACHED_DOC_LANGUAGES = frozenset({"javascript", "typescript", "tsx", "java", "rust", "c", "cpp"})
+_FILE_DOC_TAGS = re.compile(rb"@(?:file|fileoverview|module|packageDocumentation|license)\b")
+
+
+def _detached_doc(comment: tree_sitter.Node, data: bytes, spec: languages.LanguageSpec) -> bool:
+    """A doc comment above a definition with blank lines between, that still documents it: not the
+    file's first node (a file header) and no file-level tag (``@file``, ``@module`` ...)."""
+    if spec.name not in _DETACHED_DOC_LANGUAGES or comment.prev_sibling is None:
+        return False
+    head = data[comment.start_byte : comment.start_byte + 4]
+    doc = (head.startswith(b"/**") and head != b"/**/") or (
+        spec.name == "rust" and head.startswith(b"///") and head != b"////"
+    )
+    return doc and _FILE_DOC_TAGS.search(data[comment.start_byte : comment.end_byte]) is None
+
+
 def _leading(
     outer: tree_sitter.Node, data: bytes, spec: languages.LanguageSpec
 ) -> tuple[tree_sitter.Node, list[tree_sitter.Node], list[tree_sitter.Node]]:
@@ -467,16 +636,61 @@ def _leading(
         if not (
             sibling is not None
             and sibling.type in spec.leading
-            and row - 1 <= _end_row(sibling) <= row
+            and (
+                row - 1 <= _end_row(sibling) <= row
+                or (not comments and not others and _detached_doc(sibling, data, spec))
+            )
             and _starts_line(sibling, data)
+            # A comment indented deeper than the definition goes on the trailing comment of the
+            # line above (`a = 1;  //< what a is` / `        //  and more`): it is not this one's.
+            and _column(sibling, data) <= _column(outer, data)
         ):
             break
+        if spec.name == "rust" and data[sibling.start_byte : sibling.start_byte + 3] in _RUST_INNER_DOCS:
+            break  # `//!` documents the module it is in, never the item below it
         (comments if sibling.type in spec.comments else others).append(sibling)
         row = sibling.start_point.row
         first = top = sibling
     comments.reverse()
     others.reverse()
     return top, comments, others
+
+
+# Languages whose fields, constants and enum members are documented by a comment after them on their
+# line (Go's `Invalid = Variant(iota) // Invalid UUID`, Doxygen's `int x; ///< the x`).
+_TRAILING_DOCS = frozenset({"go", "c", "cpp"})
+_TRAILING_MARKERS = re.compile(r"^\s*(?://[/!]?|/\*[*!]?)<?\s?")
+
+
+def _trailing_doc(outer: tree_sitter.Node, data: bytes, spec: languages.LanguageSpec) -> str | None:
+    """The comment after a field, constant or enum member on its own line, with the comment lines right
+    below it at its column (its continuation); for a Go constant or variable in a group without one,
+    the group's doc comment (``// Constants returned by Variant.`` above ``const (``)."""
+    if spec.name not in _TRAILING_DOCS:
+        return None
+    parts: list[str] = []
+    row, column = outer.end_point.row, -1
+    sibling = outer.next_sibling
+    for _ in range(10_000):  # bounded: a run of comment lines, not the file
+        while sibling is not None and sibling.type in {",", ";"} and sibling.start_point.row == row:
+            sibling = sibling.next_sibling
+        if sibling is None or sibling.type not in spec.comments:
+            break
+        same_line = not parts and sibling.start_point.row == row
+        below = parts and sibling.start_point.row == row + 1 and sibling.start_point.column == column
+        if not (same_line or below):
+            break
+        text = _text(sibling, data).removesuffix("*/")
+        parts.append(_TRAILING_MARKERS.sub("", text, count=1).strip())
+        row, column = sibling.end_point.row, sibling.start_point.column
+        sibling = sibling.next_sibling
+    if parts:
+        return " ".join(p for p in parts if p) or None
+    group = outer.parent
+    if spec.name == "go" and group is not None and group.type in {"const_declaration", "var_declaration"}:
+        _, comments, _ = _leading(group, data, spec)
+        return _comment_text(comments, data)
+    return None
 
 
 @dataclass
@@ -495,11 +709,14 @@ class _Raw:
     docstring: str | None
     params: tuple[str, ...]
     decorators: list[str]
+    returns: str | None = None
+    throws: tuple[str, ...] = ()
     type: str | None = None
     value: str | None = None
     notes: list[str] = field(default_factory=list)
     variant: bool = False  # an overload variant or a declaration: grouped under the implementation
     public: bool = True
+    private: bool = False  # declared private where its profile reads access from the context (C++)
     dropped: bool = False
     name: str = ""
     parts: tuple[str, ...] = ()  # outermost component, then the innermost ones (bounded)
@@ -516,6 +733,8 @@ class _Context:
     data: bytes
     # (parent index, short name) -> index of the latest kept definition there
     scope: dict[tuple[int | None, str], int] = field(default_factory=dict)
+    # C++: a class body's node id -> the start bytes and texts of its access labels (`private:`)
+    labels: dict[int, tuple[list[int], list[str]]] = field(default_factory=dict)
 
     def earlier(self, parent: int | None, short: str) -> _Raw | None:
         index = self.scope.get((parent, short))
@@ -553,7 +772,7 @@ def _decorators(
     current: tree_sitter.Node | None = node
     while current is not None:
         for child in current.children:
-            if child.type in {"decorator", "attribute_item"}:
+            if child.type in {"decorator", "attribute_item", "attribute_declaration"}:  # C++ `[[...]]`
                 found.append(child)
             elif child.type == "modifiers":  # Java annotations live among the modifiers
                 found.extend(c for c in child.children if c.type in {"marker_annotation", "annotation"})
@@ -585,6 +804,15 @@ def _data_details(raw: _Raw, data: bytes, sig_from: int) -> None:
     else:
         raw.signature = _flat(data[sig_from : node.end_byte].decode("utf-8", errors="replace"))
     raw.signature = raw.signature.rstrip(";,").rstrip()
+
+
+def _signature_start(node: tree_sitter.Node, outer: tree_sitter.Node) -> int:
+    """Where a definition's signature starts: at the wrapper for declarations whose keyword sits on it
+    (`export const`, Go's `type`, `const`, `var`) and for C++ templates (`template <typename T>` is
+    part of what the definition declares), else at the definition itself (after decorators, `export`)."""
+    if node.type in _SIGNATURE_FROM_OUTER or outer.type == "template_declaration":
+        return outer.start_byte
+    return node.start_byte
 
 
 _SIGNATURE_FROM_OUTER = frozenset(
@@ -627,8 +855,7 @@ def _generic(language: str, tree: tree_sitter.Tree, data: bytes, lines: list[byt
         top, comments, others = _leading(outer, data, spec)
         start, end = top.start_point.row + 1, _end_row(outer) + 1
         docstring = _py_docstring(node, data) if spec.docstrings else None
-        # Declarations whose keyword sits on the wrapper (`export const`, Go's `type`, `const`, `var`).
-        sig_from = outer.start_byte if node.type in _SIGNATURE_FROM_OUTER else node.start_byte
+        sig_from = _signature_start(node, outer)
         decorators = _decorators(node, outer, others, data)
         first_index = len(raws)
         for short in names:
@@ -642,24 +869,28 @@ def _generic(language: str, tree: tree_sitter.Tree, data: bytes, lines: list[byt
                 end=end,
                 lead_byte=top.start_byte,
                 signature="",
-                docstring=docstring or _comment_text(comments, data),
+                docstring=docstring
+                or _comment_text(comments, data)
+                or (_trailing_doc(outer, data, spec) if kind in DATA_KINDS else None),
                 params=(),
                 decorators=list(decorators),
             )
             if kind in DATA_KINDS:
                 _data_details(raw, data, sig_from)
             else:
-                whole = kind in FUNCTION_KINDS and node.type != "macro_definition"
+                whole = kind in FUNCTION_KINDS
                 raw.signature = _signature(node, sig_from, data, whole=whole)
                 raw.params = _params(node, data)
-            for decorator in decorators:  # `@Registry public class A`: shown once, as a decorator
-                if raw.signature.startswith(decorator):
-                    raw.signature = raw.signature[len(decorator) :].lstrip()
+                raw.returns = _return_type(node, data) if kind in FUNCTION_KINDS else None
+                raw.throws = _throws(node, data)
             raws.append(raw)
             if not profile.refine(raw, raws[raw.parent] if raw.parent is not None else None, ctx):
                 raw.dropped = True
             else:
                 ctx.scope[(raw.parent, raw.short)] = len(raws) - 1
+            for decorator in decorators:  # `@Registry public class A`: shown once, as a decorator
+                if raw.signature.startswith(decorator):
+                    raw.signature = raw.signature[len(decorator) :].lstrip()
         if not raws[first_index].dropped:
             open_.append((node.end_byte, first_index))
 
@@ -733,8 +964,33 @@ def _absorb(target: _Raw, variants: Sequence[_Raw], *, keep_same: bool = False) 
         if keep_same or _flat(variant.signature).rstrip(";") != same:
             target.overloads.append(variant.signature)
         target.docstring = target.docstring or variant.docstring
+        if variant.node.type in _C_PROTOTYPES:
+            if variant.kind == "method":  # `int Box::size() {...}` defines what `class Box` declares
+                target.kind = "method"
+            target.params = _declared_defaults(target.params, variant.params)
+            target.decorators += [d for d in variant.decorators if d not in target.decorators]
     target.start = min(target.start, *(v.start for v in variants))
     target.end = max(target.end, *(v.end for v in variants))
+
+
+# A C or C++ function declared without a body: its default arguments and attributes are written there,
+# not on the definition.
+_C_PROTOTYPES = frozenset({"declaration", "field_declaration"})
+_ASSIGN = re.compile(r"(?<![=!<>])=(?!=)")
+
+
+def _declared_defaults(params: tuple[str, ...], declared: tuple[str, ...]) -> tuple[str, ...]:
+    """``params`` of a C++ definition with the default arguments its declaration gives them
+    (``bool force`` and ``bool force = false`` -> ``bool force = false``)."""
+    if len(params) != len(declared):
+        return params  # another overload's declaration: nothing to pair
+    out = []
+    for mine, theirs in zip(params, declared, strict=True):
+        default = _ASSIGN.split(theirs, maxsplit=1)
+        if len(default) == 2 and not _ASSIGN.search(mine):
+            mine = f"{mine} = {default[1].strip()}"
+        out.append(mine)
+    return tuple(out)
 
 
 def _finish(raws: list[_Raw], data: bytes, profile: _Profile, exports: frozenset[str] | None) -> list[Symbol]:
@@ -769,6 +1025,9 @@ def _finish(raws: list[_Raw], data: bytes, profile: _Profile, exports: frozenset
                 sha256=digest.hexdigest(),
                 docstring=raw.docstring,
                 params=raw.params,
+                returns=raw.returns,
+                level=raw.name.count(".") - raw.short.count("."),
+                throws=raw.throws,
                 parent=id_of.get(raw.parent) if raw.parent is not None else None,
                 id=ident,
                 decorators=tuple(raw.decorators),
@@ -979,7 +1238,37 @@ def _local(raw: _Raw, parent: _Raw | None) -> bool:
     return raw.kind in DATA_KINDS and parent is not None and parent.kind in FUNCTION_KINDS
 
 
+_GO_CONVERSION = re.compile(r"([A-Za-z_][\w.]*)\(")
+
+
+def _go_repeated_type(spec: tree_sitter.Node, data: bytes) -> str | None:
+    """The type of a Go constant written without type or value (``RFC4122`` under ``Invalid =
+    Variant(iota)``): it repeats the expression above it, so it has that one's type or conversion."""
+    above = spec.prev_named_sibling
+    for _ in range(1_000):  # bounded: the specs of one `const (...)` group
+        if above is not None and above.type == "comment":
+            above = above.prev_named_sibling
+            continue
+        if above is None or above.type != "const_spec":
+            return None
+        declared = above.child_by_field_name("type")
+        if declared is not None:
+            return _flat(_text(declared, data))
+        value = above.child_by_field_name("value")
+        if value is not None:
+            conversion = _GO_CONVERSION.match(_flat(_text(value, data)))
+            return conversion.group(1) if conversion else None
+        above = above.prev_named_sibling
+    return None
+
+
 def _go_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
+    node = raw.node
+    embedded = node.child_by_field_name("type") if _go_embedded(node, ctx.data) else None
+    if embedded is not None:  # `*Base`: the field's type is the pointer, not the type it points to
+        raw.type = _flat(ctx.data[node.start_byte : embedded.end_byte].decode("utf-8", errors="replace"))
+    if node.type == "const_spec" and raw.type is None and node.child_by_field_name("value") is None:
+        raw.type = _go_repeated_type(node, ctx.data)
     return not _local(raw, parent)
 
 
@@ -1049,14 +1338,40 @@ def _c_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
     if node.type in {"declaration", "field_declaration"} and _parameters(node) is not None:
         raw.kind = "method" if parent is not None and parent.kind in CONTAINER_KINDS else "function"
         raw.variant = True  # a prototype: documented with its definition when the file has one
-        raw.signature = _signature(node, node.start_byte, data, whole=True)
+        raw.signature = _signature(node, _signature_start(node, raw.outer), data, whole=True)
         raw.params = _params(node, data)
+        raw.returns = _return_type(node, data)
         raw.type = raw.value = None
         return True
     return not _local(raw, parent)
 
 
+def _cpp_access(outer: tree_sitter.Node, ctx: _Context) -> str:
+    """The access of a C++ class member: the last ``public:``/``protected:``/``private:`` label above
+    it, else the default of its class (private) or struct and union (public)."""
+    if outer.parent is not None and outer.parent.type == "field_declaration":
+        outer = outer.parent  # `struct state {...};` declares a member that holds the struct
+    body = outer.parent
+    if body is None or body.type != "field_declaration_list" or body.parent is None:
+        return "public"
+    if body.id not in ctx.labels:  # read once per class body, so a class of many members stays linear
+        found = [c for c in body.children if c.type == "access_specifier"]
+        ctx.labels[body.id] = ([c.start_byte for c in found], [_text(c, ctx.data) for c in found])
+    starts, texts = ctx.labels[body.id]
+    at = bisect.bisect_left(starts, outer.start_byte)
+    if at:
+        return texts[at - 1]
+    return "private" if body.parent.type == "class_specifier" else "public"
+
+
+def _cpp_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
+    raw.private = _cpp_access(raw.outer, ctx) == "private"
+    return _c_refine(raw, parent, ctx)
+
+
 _PROFILES["c"] = _Profile(refine=_c_refine)
+# Private members are not API; protected ones are, to whoever derives from the class.
+_PROFILES["cpp"] = _Profile(refine=_cpp_refine, public=lambda raw, parent, data: not raw.private)
 
 
 def _ruby_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:

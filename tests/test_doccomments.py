@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from docbot import overview
+from docbot import doccomments, overview
 from docbot.doccomments import DocComment, Param, Raised, Version, parse
 from docbot.docs import static_doc
 from docbot.symbols import extract_symbols
@@ -156,7 +156,7 @@ def test_python_docstring_styles(text: str, expected: DocComment) -> None:
                 summary="Fetch rows.",
                 params=(
                     Param("table", "string", None, "The table's name."),
-                    Param("limit", "number", "10", "How many."),
+                    Param("limit", "number", "10", "How many.", optional=True),
                 ),
                 returns="The rows.",
                 returns_type="Row[]",
@@ -300,3 +300,23 @@ def test_prose_sections_are_kept_under_their_title_not_dropped() -> None:
     assert parse(numpy, "python").description == (
         "Notes\n-----\nNever forever.\n\nSee also\n--------\nwait : pause first"
     )
+
+
+@pytest.mark.parametrize(
+    ("decorators", "expected"),
+    [
+        (['#[deprecated(since = "1.2.0", note = "use g")]'], Version("deprecated", "1.2.0", "use g")),
+        (['#[deprecated = "use g"]'], Version("deprecated", None, "use g")),
+        (["#[deprecated]"], Version("deprecated", None, "")),
+        (['@Deprecated(since = "9", forRemoval = true)'], Version("deprecated", "9", "")),
+        (["@java.lang.Deprecated"], Version("deprecated", None, "")),
+        (['[[deprecated("use g")]]'], Version("deprecated", None, "use g")),
+        (['[[nodiscard, gnu::deprecated("use \\"g\\"")]]'], Version("deprecated", None, 'use \\"g\\"')),
+        (['@warnings.deprecated("Use g")'], Version("deprecated", None, "Use g")),
+        (["#[derive(Debug)]", "@deprecated_alias", "@Override", "[[nodiscard]]"], None),
+    ],
+)
+def test_attribute_deprecation_reads_each_languages_spelling(
+    decorators: list[str], expected: Version | None
+) -> None:
+    assert doccomments.attribute_deprecation(decorators) == expected

@@ -438,7 +438,7 @@ def test_a_markdown_doc_comment_keeps_its_underscore_emphasis(git_repo: GitRepo,
     page = pages(git_repo, tmp_path, {"p.ts": source})["p.ts"]
     assert section(page, "produce").endswith(
         "Works on a __copy__ of the _base_ state; my\\_var\\_name stays a name.\n\n"
-        "**Parameters**\n\n- `base`: `number`"
+        "**Parameters**\n\n- `base`: `number`\n\n**Returns:** `number`"
     )
 
 
@@ -461,13 +461,14 @@ func (b Box) Get() int { return b.v }
 """
 
 
-def test_a_go_method_declared_apart_is_listed_under_its_type(git_repo: GitRepo, tmp_path: Path) -> None:
+def test_a_go_method_declared_apart_is_listed_after_its_type(git_repo: GitRepo, tmp_path: Path) -> None:
     page = pages(git_repo, tmp_path, {"p.go": GO_SOURCE})["p.go"]
     contents = page.split("## Contents\n\n", 1)[1].split("\n\n", 1)[0]
-    assert (
-        contents
-        == "- [`Box`](#box) (struct)\n    - [`Box.Get`](#box.get) (method)\n- [`New`](#new) (function)"
-    )
+    assert contents.split("\n") == [
+        "- [`Box`](#box) (struct)",
+        "- [`Box.Get`](#box.get) (method)",
+        "- [`New`](#new) (function)",
+    ]
     assert re.findall(r"^#+ <a id=\"([a-z.]+)\"></a>", page, flags=re.MULTILINE) == ["box", "box.get", "new"]
 
 

@@ -96,8 +96,8 @@ def _owner(section: Section) -> str:
 
 def grouped(sections: tuple[Section, ...]) -> tuple[Section, ...]:
     """The sections in source order, but each member right after its owner's: a Go method declared
-    after other functions (``UUID.String`` below ``Validate``) is listed, and nested, under its type,
-    not under whatever came before it. A member whose owner is not on the page stays where it is."""
+    after other functions (``UUID.String`` below ``Validate``) is listed after its type, not after
+    whatever came before it. A member whose owner is not on the page stays where it is."""
     ids = {s.symbol.id for s in sections}
     members: dict[str, list[Section]] = {}
     tops: list[Section] = []
