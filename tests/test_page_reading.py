@@ -448,30 +448,6 @@ def test_a_rust_parameter_named_this_is_a_parameter(git_repo: GitRepo, tmp_path:
     assert "**Parameters**\n\n- `this`: `&Either`\n- `serializer`: `S`" in section(page, "serialize")
 
 
-GO_SOURCE = """package p
-
-// Box holds a value.
-type Box struct{ v int }
-
-// New makes a Box.
-func New() Box { return Box{} }
-
-// Get returns the value.
-func (b Box) Get() int { return b.v }
-"""
-
-
-def test_a_go_method_declared_apart_is_listed_after_its_type(git_repo: GitRepo, tmp_path: Path) -> None:
-    page = pages(git_repo, tmp_path, {"p.go": GO_SOURCE})["p.go"]
-    contents = page.split("## Contents\n\n", 1)[1].split("\n\n", 1)[0]
-    assert contents.split("\n") == [
-        "- [`Box`](#box) (struct)",
-        "- [`Box.Get`](#box.get) (method)",
-        "- [`New`](#new) (function)",
-    ]
-    assert re.findall(r"^#+ <a id=\"([a-z.]+)\"></a>", page, flags=re.MULTILINE) == ["box", "box.get", "new"]
-
-
 def test_a_parameter_named_in_its_own_section_links_nowhere(git_repo: GitRepo, tmp_path: Path) -> None:
     files = {
         "words.py": 'def count(n, word):\n    """N words."""\n',

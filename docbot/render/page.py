@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import accumulate
 
 from docbot.docs import FileDoc, Section, fallback_summary, signature_params
@@ -89,44 +89,11 @@ def _scopes(symbol_id: str) -> list[str]:
     return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
-def _owner(section: Section) -> str:
-    sym = section.symbol
-    return sym.parent or (sym.name.rsplit(".", 1)[0] if "." in sym.name else "")
-
-
-def grouped(sections: tuple[Section, ...]) -> tuple[Section, ...]:
-    """The sections in source order, but each member right after its owner's: a Go method declared
-    after other functions (``UUID.String`` below ``Validate``) is listed after its type, not after
-    whatever came before it. A member whose owner is not on the page stays where it is."""
-    ids = {s.symbol.id for s in sections}
-    members: dict[str, list[Section]] = {}
-    tops: list[Section] = []
-    for s in sections:
-        owner = _owner(s)
-        if owner in ids and owner != s.symbol.id:
-            members.setdefault(owner, []).append(s)
-        else:
-            tops.append(s)
-    out: list[Section] = []
-    shown: set[str] = set()
-    for top in tops:
-        stack = [top]  # depth first without recursion: nesting may run thousands deep
-        while stack:
-            s = stack.pop()
-            if s.symbol.id not in shown:
-                shown.add(s.symbol.id)
-                out.append(s)
-                stack += reversed(members.get(s.symbol.id, ()))
-    # Owners that own each other (no such code, but the input is not trusted) lose nothing.
-    out += [s for s in sections if s.symbol.id not in shown]
-    return tuple(out)
-
-
 class _Writer:
     """Renders one page: knows the page's path, its anchors and how to link names."""
 
     def __init__(self, doc: FileDoc, links: PageLinks, linked: frozenset[str] = frozenset()) -> None:
-        self.doc = replace(doc, sections=grouped(doc.sections))
+        self.doc = doc
         self.links = links
         self.linked = linked  # anchors of this page that some page links to
         self.page = page_path(links.out_dir, doc.path)
