@@ -12,7 +12,7 @@ from docbot.llm.client import AnthropicProvider
 from docbot.llm.pricing import PRICES
 from docbot.llm.prompt import OUTPUT_SCHEMA, PROMPT_VERSION, SYSTEM_PROMPT
 from docbot.llm.providers import open_provider
-from tests.fakes.anthropic_server import FakeAnthropic, Limits, bad_json, ok, running, truncate
+from tests.fakes.anthropic_server import FakeAnthropic, Limits, bad_json, ok, running, status, truncate
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import SOURCE, chunk_of, provider_for, request, settings_for
 from tests.fakes.model_behaviour import asked_names
@@ -265,3 +265,16 @@ def test_salvage_keeps_whole_entries_only_and_reads_no_list_inside_a_string() ->
     # An entry that is not the schema's shape ends what is kept: nothing after it is trusted.
     bad = json.dumps({"symbols": [whole, {"name": "b", "params": "notalist"}, whole]})[:-20]
     assert [d.name for d in salvage_cut_off(bad)] == ["add"]
+
+
+def test_a_429_without_rate_limit_headers_waits_its_hint_and_leaves_the_window(fake: FakeAnthropic) -> None:
+    clock = FakeClock()
+    provider = provider_for(fake, clock)
+    provider.document(request())  # the headers of an answer open the window
+    before = provider.limiter.window.limit
+    fake.script(status(429, retry_after=1))  # a random refusal: a hint, no rate-limit figures
+    doc = provider.document(request(path="pkg/other.py"))
+    assert [s.status for s in fake.seen[1:]] == [429, 200]
+    assert doc.usage.rate_limited == 1
+    assert clock.sleeps == [1.0]  # the refused request waited out the hint once, nothing else did
+    assert provider.limiter.window.limit >= before and provider.limiter.window.decreases == 0

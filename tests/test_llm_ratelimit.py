@@ -307,3 +307,23 @@ def test_a_later_per_minute_reset_undoes_a_slow_one_and_a_malformed_reset_is_ign
     limiter.observe(broken)
     limiter.release(limiter.acquire(10, 3000))
     assert clock.sleeps == [30.0]
+
+
+def test_a_429_without_rate_limit_headers_holds_only_its_own_request() -> None:
+    clock = FakeClock()
+    limiter = _limiter(clock, max_concurrency=16)
+    held = [limiter.acquire(1, 1) for _ in range(8)]
+    # A refusal with a wait hint and no limit figure (a random storm): no pause, the window stays.
+    assert limiter.refused(1.0, {"retry-after": "1"}) is False
+    limiter.release(held.pop())
+    limiter.release(limiter.acquire(1, 1))  # another thread's next request goes at once
+    assert clock.sleeps == []
+    assert (limiter.window.limit, limiter.window.decreases) == (16, 0)
+    # The same refusal with the server's figures is a limit: every request waits, the window shrinks.
+    limit = {"anthropic-ratelimit-requests-limit": "60", "anthropic-ratelimit-requests-remaining": "40"}
+    assert limiter.refused(1.0, {"retry-after": "1", **limit}) is True
+    assert (limiter.window.limit, limiter.window.decreases) == (6, 1)  # 7 were in flight
+    for p in held:
+        limiter.release(p)
+    limiter.release(limiter.acquire(1, 1))
+    assert clock.sleeps == [1.0]

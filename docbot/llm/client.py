@@ -436,7 +436,9 @@ class AnthropicProvider:
                     tally.add(rate_limited=1)
             if isinstance(error, ApiTransientError):
                 if error.status == 429:
-                    self.limiter.pause(error.retry_after or 0.0)  # also halves the concurrency window
+                    # Pauses every request and shrinks the window only when the headers tell a limit.
+                    if not self.limiter.refused(error.retry_after or 0.0, exc.response.headers):
+                        log.debug("429 without rate-limit headers: only this request waits")
                 elif error.rate_limited and error.retry_after:
                     self.limiter.pause(error.retry_after, shrink=False)
                 if error.service_failure:
