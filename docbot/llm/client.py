@@ -19,7 +19,7 @@ import hashlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -430,14 +430,16 @@ class AnthropicProvider:
         except anthropic.AnthropicError as exc:  # every SDK error, so none escapes untranslated
             error = translate(exc)
             self.limiter.settle(permit, 0, 0)  # refused or lost: the tokens were not used
+            headers: Mapping[str, str] = {}
             if isinstance(exc, anthropic.APIStatusError):
-                self.limiter.observe(exc.response.headers, since=permit.taken_at)
+                headers = exc.response.headers
+                self.limiter.observe(headers, since=permit.taken_at)
                 if exc.status_code == 429:
                     tally.add(rate_limited=1)
             if isinstance(error, ApiTransientError):
                 if error.status == 429:
                     # Pauses every request and shrinks the window only when the headers tell a limit.
-                    if not self.limiter.refused(error.retry_after or 0.0, exc.response.headers):
+                    if not self.limiter.refused(error.retry_after or 0.0, headers):
                         log.debug("429 without rate-limit headers: only this request waits")
                 elif error.rate_limited and error.retry_after:
                     self.limiter.pause(error.retry_after, shrink=False)
