@@ -35,6 +35,7 @@ from docbot.publish.paths import docs_dir_problem, report_path_problem
 from docbot.report import PublishRecord, RunReport
 
 EXIT_OK, EXIT_FAILED_FILES, EXIT_ERROR = 0, 1, 2
+EXIT_BROKEN_PIPE = 128 + 13  # 128 + SIGPIPE: what the shell reports for a reader that left
 
 
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
@@ -609,17 +610,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
-        with signals_interrupt():
-            code: int = args.func(args)
-    except DocbotError as exc:
-        print(f"docbot: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM through signals_interrupt
-        print(f"docbot: interrupted ({exc or 'SIGINT'}); answers received so far are cached", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        args = build_parser().parse_args(argv)
+        try:
+            with signals_interrupt():
+                code: int = args.func(args)
+        except DocbotError as exc:
+            print(f"docbot: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM through signals_interrupt
+            reason = exc or "SIGINT"
+            print(f"docbot: interrupted ({reason}); answers received so far are cached", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        sys.stdout.flush()  # a reader that left (`| head`) is found here, not at interpreter exit
+    except BrokenPipeError:
+        return reader_gone()
     return code
+
+
+def reader_gone() -> int:
+    """The reader of stdout closed the pipe (``docbot chunks F | head``): stop quietly, as ``cat`` does.
+
+    Python flushes stdout once more at exit and would print a second BrokenPipeError there, so stdout
+    is pointed at devnull first. The status is the shell's for a death by SIGPIPE.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":
