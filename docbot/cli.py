@@ -20,7 +20,7 @@ from docbot import shard as shard_mod
 from docbot.cache import Cache, open_cache
 from docbot.changes import FileChange
 from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, split_source
-from docbot.config import ZERO_SHA, PublishSettings, Settings, load_settings
+from docbot.config import ZERO_SHA, PublishSettings, Settings, env_typos, load_settings
 from docbot.docstrings import STYLES
 from docbot.errors import ConfigError, DocbotError
 from docbot.events import RunSpec, Skip
@@ -45,6 +45,8 @@ def _settings(args: argparse.Namespace, **extra: object) -> Settings:
         "cache_path": getattr(args, "cache_path", None),
         **extra,
     }
+    for warning in env_typos(os.environ):
+        print(f"docbot: warning: {warning}", file=sys.stderr)
     return load_settings(overrides, os.environ)
 
 
@@ -261,12 +263,31 @@ def uncommitted_hint(paths: Sequence[str]) -> str:
     )
 
 
+def repo_relative(repo: Path, name: str) -> str:
+    """A file named on the command line as the repository path it stands for.
+
+    Relative names are the repository's (pre-commit passes them so); an absolute name, or one whose
+    symlinks lead elsewhere, must still land inside the repository, or the check would pass over it and
+    report green.
+
+    Raises:
+        ConfigError: the file is outside the repository.
+    """
+    root = repo.resolve()
+    full = (root / name).resolve()  # an absolute `name` replaces the root, as intended
+    if not full.is_relative_to(root) or full == root:
+        raise ConfigError(f"{name}: not a file inside the repository {repo}; name files inside it")
+    return full.relative_to(root).as_posix()
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from docbot.action.runner import ActionLog
     from docbot.check import check
 
     settings = _settings(args, out_dir=args.out)
-    result = check(settings, _git(settings.repo), paths=args.files)
+    git = _git(settings.repo)
+    paths = [repo_relative(settings.repo, f) for f in args.files]
+    result = check(settings, git, paths=paths)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     elif os.environ.get("GITHUB_ACTIONS") == "true":
@@ -379,6 +400,34 @@ def cmd_changes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def read_source(path: Path) -> str:
+    """The text of one file for ``docbot chunks``, or an error that says what is wrong with it.
+
+    Bytes, then decode: ``read_text()`` would turn CR and CRLF into LF, and the line numbers would no
+    longer be the ones ``docbot run`` uses.
+
+    Raises:
+        ConfigError: the file is missing, unreadable, binary or not UTF-8.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder; name one source file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if b"\0" in data[:8192]:  # git's test for binary content
+        raise ConfigError(f"{path}: a binary file, not source code")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); "
+            "docbot reads source as UTF-8"
+        ) from None
+
+
 def cmd_chunks(args: argparse.Namespace) -> int:
     path = Path(args.file)
     language = args.language or languages.language_for(path.name)
@@ -392,12 +441,7 @@ def cmd_chunks(args: argparse.Namespace) -> int:
             raise ConfigError(f"{flag} {value}: must be at least {low}")
     if args.overlap < 0:
         raise ConfigError(f"--overlap {args.overlap}: must be 0 or more")
-    try:
-        # Bytes, then decode: read_text() would turn CR and CRLF into LF, and the line numbers would
-        # no longer be the ones `docbot run` uses.
-        source = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read as UTF-8 text ({exc})") from exc
+    source = read_source(path)
     if not args.language:
         language = languages.language_of(path.name, source) or language
     syms, chunks = split_source(
@@ -619,7 +663,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"docbot: error: {exc}", file=sys.stderr)
             return EXIT_ERROR
         except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM through signals_interrupt
-            reason = exc or "SIGINT"
+            reason = str(exc) or "SIGINT"  # a plain KeyboardInterrupt carries no name
             print(f"docbot: interrupted ({reason}); answers received so far are cached", file=sys.stderr)
             return EXIT_INTERRUPTED
         sys.stdout.flush()  # a reader that left (`| head`) is found here, not at interpreter exit

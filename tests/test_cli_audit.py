@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from docbot.cache.sqlite import SqliteCache
 from docbot.cli import EXIT_BROKEN_PIPE
+from docbot.interrupt import EXIT_INTERRUPTED
 from tests.conftest import GitRepo
+from tests.fakes.anthropic_server import Latency, running
 
 PIPE_BUFFER = 64 * 1024  # Linux's pipe capacity: more output than this blocks until the reader reads
 
@@ -66,3 +75,164 @@ def test_a_reader_that_closes_the_pipe_early_ends_changes_quietly(git_repo: GitR
     git_repo.commit("many files")
     code, err = read_one_line_then_close("changes", "--repo", str(git_repo.path), "--all", "--json")
     assert (code, err) == (EXIT_BROKEN_PIPE, "")
+
+
+def test_ctrl_c_during_a_run_exits_130_with_one_line_and_a_consistent_cache(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    from tests.test_durable_cache import _asks, _docbot, _write_sources
+
+    _write_sources(git_repo)
+    cache = tmp_path / "cache.sqlite3"
+    with running(api_key="test-key", latency=Latency(base_s=0.1)) as fake:
+        run = _docbot(git_repo, fake.url, cache)
+        deadline = time.monotonic() + 60
+        while sum(1 for s in list(fake.seen) if s.status == 200 and _asks(s)) < 3:
+            assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+            time.sleep(0.02)  # polling another process's progress, bounded by the deadline
+        run.send_signal(signal.SIGINT)  # what Ctrl-C at a terminal sends
+        _, err = run.communicate(timeout=60)
+    assert run.returncode == EXIT_INTERRUPTED == 130, err
+    problems = [line for line in err.splitlines() if line.startswith("docbot: ") and "chunks," not in line]
+    assert problems == ["docbot: interrupted (SIGINT); answers received so far are cached"]
+    assert "Traceback" not in err
+    with closing(sqlite3.connect(cache)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    stored = SqliteCache(cache, ttl_seconds=3600, clock=time.time)
+    try:
+        assert stored.count() >= 3  # the answers paid for before Ctrl-C
+    finally:
+        stored.close()
+    assert not (git_repo.path / "docs").exists()  # interrupted before publishing: nothing half-written
+    assert git_repo.git("status", "--porcelain") == ""
+
+
+def one_error(proc: subprocess.CompletedProcess[str]) -> str:
+    """The single line a failed command prints: ``docbot: error: ...``, no traceback, no repr noise."""
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "Errno" not in proc.stderr and "codec" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("docbot: error: ")]
+    assert len(lines) == 1, proc.stderr
+    return lines[0].removeprefix("docbot: error: ")
+
+
+def test_chunks_names_what_is_wrong_with_the_file(tmp_path: Path) -> None:
+    (tmp_path / "binary.py").write_bytes(b"def f():\x00\n")
+    (tmp_path / "latin1.py").write_bytes(b"caf\xe9 = 1\n")
+    assert one_error(docbot("chunks", str(tmp_path / "gone.py"))).endswith("gone.py: no such file")
+    assert one_error(docbot("chunks", str(tmp_path), "--language", "python")).endswith(
+        ": is a folder; name one source file"
+    )
+    assert one_error(docbot("chunks", str(tmp_path / "binary.py"))).endswith(
+        "binary.py: a binary file, not source code"
+    )
+    assert one_error(docbot("chunks", str(tmp_path / "latin1.py"))).endswith(
+        "latin1.py: not UTF-8 text (byte 0xe9 at offset 3); docbot reads source as UTF-8"
+    )
+
+
+@pytest.mark.parametrize("name", ["../x.py", "/etc/passwd", "outside/passwd"])
+def test_check_refuses_a_file_outside_the_repository_instead_of_passing_it(
+    git_repo: GitRepo, name: str
+) -> None:
+    git_repo.write("a.py", "def f():\n    return 1\n")
+    git_repo.commit("one")
+    (git_repo.path / "outside").symlink_to("/etc")
+    message = one_error(docbot("check", "--repo", str(git_repo.path), name))
+    assert message == f"{name}: not a file inside the repository {git_repo.path}; name files inside it"
+
+
+def test_check_reads_an_absolute_path_inside_the_repository_as_its_own(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", "def f():\n    return 1\n")
+    git_repo.commit("one")
+    proc = docbot("check", "--repo", str(git_repo.path), str(git_repo.path / "a.py"))
+    assert proc.returncode == 1 and "a.py: missing:" in proc.stdout  # found, and it has no page yet
+
+
+@pytest.mark.parametrize(
+    ("settings_file", "expected"),
+    [
+        (
+            b"max_concurrency: true\n",
+            "max_concurrency (in .github/docbot.yml): expected a whole number, got true",
+        ),
+        (
+            b"max_concurrency: -4\n",
+            "max_concurrency (in .github/docbot.yml): -4 is out of range; use a value from 1 to 256",
+        ),
+        (b"max_cost_usd: lots\n", "max_cost_usd (in .github/docbot.yml): expected a number, got 'lots'"),
+        (b"max_concurency: 4\n", "unknown setting(s) max_concurency; known: "),
+        (b"caf\xe9: 1\n", "not UTF-8 text (byte 0xe9 at offset 3); save it as UTF-8"),
+    ],
+    ids=["bool-for-int", "negative", "word-for-number", "unknown-key", "not-utf8"],
+)
+def test_a_bad_settings_file_is_one_line_naming_the_key_and_where_it_is(
+    git_repo: GitRepo, settings_file: bytes, expected: str
+) -> None:
+    git_repo.write("a.py", "x = 1\n")
+    git_repo.commit("one")
+    (git_repo.path / ".github").mkdir()
+    (git_repo.path / ".github" / "docbot.yml").write_bytes(settings_file)
+    message = one_error(
+        docbot("run", "--repo", str(git_repo.path), "--provider", "offline", "--cache", "none")
+    )
+    assert expected in message
+    assert not (git_repo.path / "docs").exists()
+
+
+def test_a_folder_where_the_settings_file_belongs_is_named_not_ignored(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", "x = 1\n")
+    git_repo.commit("one")
+    (git_repo.path / ".github" / "docbot.yml").mkdir(parents=True)
+    message = one_error(docbot("plan", "--repo", str(git_repo.path), "--shards", "2"))
+    assert message.endswith(
+        ".github/docbot.yml: is not a file; put the settings in a YAML file at .github/docbot.yml"
+    )
+
+
+def test_a_bad_environment_value_names_its_variable(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", "x = 1\n")
+    git_repo.commit("one")
+    proc = subprocess.run(
+        [sys.executable, "-m", "docbot", "plan", "--repo", str(git_repo.path), "--shards", "1"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "DOCBOT_CHUNK_MAX_LINES": "-5"},
+    )  # fmt: skip
+    assert one_error(proc) == "DOCBOT_CHUNK_MAX_LINES: -5 is out of range; use a value from 20 to 100000"
+
+
+def test_a_misspelt_environment_variable_is_a_warning_naming_the_setting(git_repo: GitRepo) -> None:
+    git_repo.write("a.py", "x = 1\n")
+    git_repo.commit("one")
+    proc = subprocess.run(
+        [sys.executable, "-m", "docbot", "plan", "--repo", str(git_repo.path), "--shards", "1"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "DOCBOT_MAX_CONCURENCY": "4", "DOCBOT_APP_ID": "12345"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "docbot: warning: DOCBOT_MAX_CONCURENCY is not a docbot setting and is ignored; "
+        "did you mean DOCBOT_MAX_CONCURRENCY?"
+    ]  # a workflow's own DOCBOT_APP_ID is not a near miss: no warning
+
+
+def test_a_source_that_vanished_from_the_working_tree_is_documented_from_the_commit(
+    git_repo: GitRepo,
+) -> None:
+    git_repo.write("kept.py", "def f():\n    return 1\n")
+    git_repo.write("gone.py", "def g():\n    return 2\n")
+    git_repo.write("latin1.py", b"caf\xe9 = 1\n")
+    git_repo.write("binary.py", b"def h():\x00\n")
+    git_repo.commit("one")
+    (git_repo.path / "gone.py").unlink()
+    proc = docbot(
+        "run", "--repo", str(git_repo.path), "--all", "--provider", "offline", "--cache", "none", "--json"
+    )
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    files = json.loads(proc.stdout)["files"]
+    assert files["documented"] == ["gone.py", "kept.py"]
+    assert files["skipped"] == [
+        {"path": "binary.py", "reason": "binary"},
+        {"path": "latin1.py", "reason": "not UTF-8 text"},
+    ]
+    assert not (git_repo.path / "gone.py").exists()  # read from git, never restored or touched
