@@ -93,8 +93,33 @@ def document(
             notes=(f"Shard {settings.shard}: documented into the cache, nothing written.",)
         )
     else:
-        record = FilesPublisher(settings.repo).publish(result.plan, result.report)
+        try:
+            record = FilesPublisher(settings.repo).publish(result.plan, result.report)
+        except OSError as exc:  # a folder made read-only, a full disk, a name too long for the file system
+            raise ConfigError(write_failure(settings.repo, settings.out_dir, exc)) from None
     return result.report.published(record)
+
+
+def write_failure(repo: Path, out_dir: str, exc: OSError) -> str:
+    """The one line for a page that could not be written: which file, why, and that nothing paid is lost."""
+    where = Path(exc.filename) if exc.filename else repo / out_dir
+    shown = where.relative_to(repo.resolve()) if where.is_relative_to(repo.resolve()) else where
+    return (
+        f"--out {out_dir}: cannot write {shown} ({exc.strerror or exc}); the answers are cached, "
+        "so a run after the fix pays nothing again"
+    )
+
+
+def unwritable_problem(repo: Path, out_dir: str) -> str | None:
+    """Why the pages could not be written under ``out_dir``, found before anything is paid for: the
+    nearest folder that exists must let docbot create files in it."""
+    folder = repo / out_dir
+    while not folder.exists() and folder != repo:
+        folder = folder.parent
+    if os.access(folder, os.W_OK | os.X_OK):
+        return None
+    shown = folder.relative_to(repo).as_posix()
+    return f"{shown} is not writable; make it writable or choose another --out"
 
 
 def cache_location(settings: Settings) -> str:
@@ -181,6 +206,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = style.resolved(settings, style.worktree_reader(settings.repo))
     # Both targets are checked before anything is paid for, not when the work is done.
     if problem := docs_dir_problem(settings.repo.resolve(), settings.out_dir):
+        raise ConfigError(f"--out {settings.out_dir}: {problem}")
+    if problem := unwritable_problem(settings.repo.resolve(), settings.out_dir):
         raise ConfigError(f"--out {settings.out_dir}: {problem}")
     if settings.report_path and (problem := report_path_problem(settings.report_path)):
         raise ConfigError(f"--report: {problem}")

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -236,3 +237,57 @@ def test_a_source_that_vanished_from_the_working_tree_is_documented_from_the_com
         {"path": "latin1.py", "reason": "not UTF-8 text"},
     ]
     assert not (git_repo.path / "gone.py").exists()  # read from git, never restored or touched
+
+
+@pytest.fixture
+def read_only(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
+    """Makes a folder read-only for this process: by its mode, or for root (whom modes do not stop) by
+    the immutable attribute; undone afterwards so the folder can be removed."""
+    made: list[Path] = []
+
+    def make(folder: Path) -> None:
+        if os.geteuid() != 0:
+            folder.chmod(0o555)
+        elif subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False).returncode:
+            pytest.skip("running as root without chattr +i (CAP_LINUX_IMMUTABLE): no folder is read-only")
+        made.append(folder)
+
+    yield make
+    for folder in made:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o755)
+
+
+def test_a_read_only_docs_folder_is_refused_before_anything_is_asked(
+    git_repo: GitRepo, tmp_path: Path, read_only: Callable[[Path], None]
+) -> None:
+    git_repo.write("a.py", "def f():\n    '''One.'''\n    return 1\n")
+    git_repo.commit("one")
+    docs = git_repo.path / "docs" / "api"
+    docs.mkdir(parents=True)
+    read_only(docs)
+    cache = tmp_path / "cache.sqlite3"
+    args = ("run", "--repo", str(git_repo.path), "--all", "--provider", "offline", "--cache-path", str(cache))
+    message = one_error(docbot(*args))
+    assert message.startswith("--out docs/api: ")
+    assert message == "--out docs/api: docs/api is not writable; make it writable or choose another --out"
+    assert list(docs.iterdir()) == [] and not cache.exists()  # refused before the cache or a request
+    assert git_repo.git("status", "--porcelain") == ""
+
+
+def test_a_page_the_file_system_refuses_is_one_line_and_its_answer_stays_cached(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    long_name = "m" * 250 + ".py"  # 253 characters fit a file name; its page's 256 do not
+    git_repo.write(long_name, "def f():\n    return 1\n")
+    git_repo.commit("a long name")
+    cache = tmp_path / "cache.sqlite3"
+    args = ("run", "--repo", str(git_repo.path), "--all", "--provider", "offline", "--cache-path", str(cache))
+    message = one_error(docbot(*args))
+    assert message == (
+        f"--out docs/api: cannot write docs/api/{long_name}.md (File name too long); "
+        "the answers are cached, so a run after the fix pays nothing again"
+    )
+    stats = docbot("cache", "stats", "--cache-path", str(cache), "--json")
+    assert json.loads(stats.stdout)["entries"] > 0
