@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from docbot.cache.sqlite import SqliteCache
-from docbot.cli import EXIT_BROKEN_PIPE
+from docbot.cli import EXIT_BROKEN_PIPE, main
 from docbot.interrupt import EXIT_INTERRUPTED
 from tests.conftest import GitRepo
 from tests.fakes.anthropic_server import Latency, running
@@ -291,3 +291,79 @@ def test_a_page_the_file_system_refuses_is_one_line_and_its_answer_stays_cached(
     )
     stats = docbot("cache", "stats", "--cache-path", str(cache), "--json")
     assert json.loads(stats.stdout)["entries"] > 0
+
+
+REVISION_COMMANDS = {
+    "run": ["--provider", "offline", "--cache", "none"],
+    "estimate": ["--provider", "offline", "--cache", "none"],
+    "plan": ["--shards", "2"],
+    "docstrings": ["--provider", "offline", "--cache", "none"],
+    "changes": [],
+}
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+@pytest.mark.parametrize("command", [*REVISION_COMMANDS, "check"])
+def test_every_command_names_a_folder_that_is_not_a_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    code, err = run_main(capsys, command, "--repo", str(plain), *REVISION_COMMANDS.get(command, []))
+    assert (code, err) == (2, f"docbot: error: {plain} is not a git repository; pass --repo PATH to one\n")
+    assert list(plain.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", REVISION_COMMANDS)
+def test_every_command_says_an_empty_repository_has_no_commits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    empty = GitRepo(tmp_path / "empty")
+    code, err = run_main(capsys, command, "--repo", str(empty.path), *REVISION_COMMANDS[command])
+    assert code == 2
+    assert err.endswith("has no commits yet; commit the code to document, then run again\n")
+    assert empty.git("status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("role", ["--base", "--head"])
+@pytest.mark.parametrize("command", REVISION_COMMANDS)
+def test_every_command_names_a_revision_that_does_not_exist(
+    git_repo: GitRepo, capsys: pytest.CaptureFixture[str], command: str, role: str
+) -> None:
+    git_repo.write("a.py", "def f():\n    return 1\n")
+    git_repo.commit("one")
+    args = [command, "--repo", str(git_repo.path), role, "no-such-rev", *REVISION_COMMANDS[command]]
+    code, err = run_main(capsys, *args)
+    assert code == 2
+    assert f"{role.removeprefix('--')} commit 'no-such-rev' is not in {git_repo.path}" in err
+    assert err.count("\n") == 1 and git_repo.git("status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("command", REVISION_COMMANDS)
+def test_every_command_works_on_a_detached_head_and_a_shallow_clone(
+    git_repo: GitRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    git_repo.write("a.py", "def f():\n    return 1\n")
+    first = git_repo.commit("one")
+    git_repo.write("a.py", "def f():\n    return 2\n")
+    git_repo.commit("two")
+    git_repo.git("checkout", "-q", "--detach", "HEAD")
+    code, _ = run_main(capsys, command, "--repo", str(git_repo.path), *REVISION_COMMANDS[command])
+    assert code == 0
+
+    shallow = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{git_repo.path}", str(shallow)],
+        check=True,
+        timeout=60,
+    )
+    # The base is outside the clone: docbot fetches it from the remote rather than failing.
+    args = [command, "--repo", str(shallow), "--base", first, *REVISION_COMMANDS[command]]
+    code, err = run_main(capsys, *args)
+    assert code == 0, err
