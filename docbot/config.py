@@ -846,7 +846,7 @@ def load_settings(
     for var, key in ENV_VARS.items():
         if env.get(var, "") != "":
             raw[key] = env[var]
-            labels[key] = var
+            labels[key] = f"{key} (from {var})"
     raw.update(explicit)
     for key in explicit:
         labels.pop(key, None)

@@ -199,7 +199,9 @@ def test_a_bad_environment_value_names_its_variable(git_repo: GitRepo) -> None:
         capture_output=True, text=True, timeout=120, check=False,
         env={**os.environ, "DOCBOT_CHUNK_MAX_LINES": "-5"},
     )  # fmt: skip
-    assert one_error(proc) == "DOCBOT_CHUNK_MAX_LINES: -5 is out of range; use a value from 20 to 100000"
+    assert one_error(proc) == (
+        "chunk_max_lines (from DOCBOT_CHUNK_MAX_LINES): -5 is out of range; use a value from 20 to 100000"
+    )
 
 
 def test_a_misspelt_environment_variable_is_a_warning_naming_the_setting(git_repo: GitRepo) -> None:

@@ -63,13 +63,13 @@ def main(
             request = events.from_event(
                 runner.event_name, runner.payload(), sha=runner.sha or None, trigger=trigger
             )
-            _require_checkout(git, runner)
             admitted = gate.admit(request, settings.publish, git, api, warn=log.warning)
             spec = (
                 admitted if isinstance(admitted, events.Skip) else events.plan_run(admitted, settings.publish)
             )
             if isinstance(spec, events.Skip):
                 return outputs.skipped(log, runner, spec, api.retries)
+            _require_checkout(git, runner)  # an event that is skipped needs no checkout
             inputs.notice_offline(log, settings)
             # On a pull request the house style comes from the base: the change under review cannot set it.
             style_rev = spec.base if spec.pr_number is not None and spec.base else spec.head
