@@ -12,9 +12,10 @@ provider, no cache); its pages are then read back and compared with an independe
   LICENSE kept), so a fresh clone measures Go without a network.
 
 It prints, per package: the share of that API with a heading on its module's page (target >= 98%),
-overloaded functions whose heading shows the implementation's signature (100%), parameter lines that
-echo their own name (0), and raw docstring field lines outside code blocks (0). The figures and the
-command that produced them are in docs/quality.md.
+overloaded functions whose heading shows the implementation's signature (100%), echoing lines (0):
+parameter lines that echo their own name and summaries that only restate the section's kind and name
+("Constant `X`.", "Function `f`, taking `x`."), and raw docstring field lines outside code blocks (0).
+The figures and the command that produced them are in docs/quality.md.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ RAW_FIELD = re.compile(
 )
 _ANCHOR = r'(?:<a id="[^"]*"></a>)?'
 PARAM_LINE = re.compile(r"^- `([^`]+)`: (.*)$")
+HEADING = re.compile(rf"^#{{3,6}} {_ANCHOR}`+\s?(.+?)\s?`+$")
+# A sentence of a few words around the section's own name and nothing the signature does not show:
+# "Class `Box`.", "Enum member `RED`.", "Method `get`, taking `key`.", "Attribute `x`, of type `int`."
+_RESTATED = r"^(?:[A-Z][a-z]*)(?: [a-z]+){{0,2}} `+{name}`+(?:, (?:taking|of type) .*)?\.$"
 _TS_EXPORT = re.compile(
     r"^export\s+(?:declare\s+)?(?:default\s+)?(?:abstract\s+)?(?:async\s+)?"
     r"(?:function\*?|class|const\s+enum|const|let|var|type|interface|enum)\s+([A-Za-z_$][\w$]*)",
@@ -111,9 +116,22 @@ def outside_code(page: str) -> Iterator[str]:
             yield line
 
 
+def restates(line: str, heading: str) -> bool:
+    """True when ``line`` says only the kind and the name of the section headed ``heading``."""
+    names = {heading, heading.rsplit(".", 1)[-1]}
+    return any(re.match(_RESTATED.format(name=re.escape(n)), line) for n in names)
+
+
 def check_lines(result: Result, page: str) -> None:
-    """Count parameter lines that echo their own name and raw docstring field lines outside code."""
+    """Count echoing lines (a parameter's name again, a summary that restates its section's kind and
+    name) and raw docstring field lines, outside code."""
+    heading = ""
     for line in outside_code(page):
+        title = HEADING.match(line)
+        if title:
+            heading = title.group(1)
+        elif heading and restates(line, heading):
+            result.echo_lines += 1
         match = PARAM_LINE.match(line)
         if match:
             name, text = match.group(1), match.group(2).strip()
@@ -276,7 +294,7 @@ def _version(distribution: str) -> str:
 def table(results: Sequence[Result]) -> str:
     rows = [
         "| package | language | files | public API | with a heading | overloads with the implementation's "
-        "signature | parameter lines echoing their name | raw field lines outside code |",
+        "signature | echoing lines | raw field lines outside code |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:

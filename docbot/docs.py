@@ -211,6 +211,15 @@ def _c_like(param: str) -> list[doccomments.Param]:
     return [doccomments.Param(match.group(2), type=typ)]
 
 
+# An annotation laid out over several lines keeps, once joined, the spaces its line breaks left inside
+# its brackets (``tuple[ int, str, ]``) and the trailing comma.
+_INNER_SPACE = re.compile(r"(?<=[\[({])\s+|,?\s+(?=[\])}])|,(?=[\])}])")
+
+
+def _tight(annotation: str) -> str:
+    return _INNER_SPACE.sub("", annotation)
+
+
 def signature_params(sym: Symbol, language: str = "") -> list[doccomments.Param]:
     """The parameters a caller passes, from the signature: name, declared type and default."""
     out: list[doccomments.Param] = []
@@ -235,6 +244,7 @@ def signature_params(sym: Symbol, language: str = "") -> list[doccomments.Param]
             out.append(doccomments.Param(name.strip(), default=value.strip() or None))
             continue
         name, colon, typ = head.partition(":")
+        typ = _tight(typ)
         name = name.strip().removeprefix("mut ").strip()
         optional = language in {"typescript", "tsx", "javascript"} and name.endswith("?")
         out.append(
@@ -275,6 +285,15 @@ def _fallback_summary(sym: Symbol, params: list[doccomments.Param]) -> str:
     if not shown:
         return f"{what} `{sym.name.rsplit('.', 1)[-1]}`, taking no arguments."
     return f"{what} `{sym.name.rsplit('.', 1)[-1]}`, taking {', '.join(f'`{p}`' for p in shown)}."
+
+
+def fallback_summary(sym: Symbol, language: str = "") -> str:
+    """The sentence ``static_doc`` gives a symbol without a docstring ("Class `Box`."): its kind and name.
+
+    A page shows neither (its heading says both); a docstring written back needs a first line, and this
+    is the one it gets.
+    """
+    return _fallback_summary(sym, signature_params(sym, language))
 
 
 def _code(text: str) -> str:

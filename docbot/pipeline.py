@@ -29,7 +29,7 @@ from docbot.cache.writebehind import WriteBehind
 from docbot.changes import FileChange, changed_files
 from docbot.chunking import Chunk, split_source
 from docbot.config import ChunkSettings, Settings
-from docbot.docs import ChunkDoc, SymbolDoc, Usage, UsageMeter
+from docbot.docs import ChunkDoc, FileDoc, SymbolDoc, Usage, UsageMeter
 from docbot.errors import DocbotError
 from docbot.events import RunSpec, Skip
 from docbot.filters import ATTRIBUTES, FileFilter, content_skip_reason, path_skip_reason
@@ -42,7 +42,7 @@ from docbot.merge import combine, merge_file, missing_symbols
 from docbot.progress import NO_PROGRESS, Progress
 from docbot.publish.plan import DocsPlan
 from docbot.ranges import DiffRange, resolve_range
-from docbot.render.links import NameIndex, SourceLinks, is_test_source, web_url
+from docbot.render.links import NameIndex, SourceLinks, is_test_source, linked_anchors, web_url
 from docbot.render.page import LAYOUT, MAX_PAGE_BYTES, PageLinks, page_path, render_bounded
 from docbot.report import BatchSummary, FileOutcome, RunReport
 
@@ -887,6 +887,7 @@ def render_pages(
     failed: list[FileOutcome] = []
     overview_failed: list[FileOutcome] = []
     cut: list[FileOutcome] = []
+    cut_docs: dict[str, FileDoc] = {}
     static = invented = 0
     fresh: dict[str, CacheEntry] = {}
     file_keys = {_file_key(f, provider, links): f.path for f in files}
@@ -920,8 +921,8 @@ def render_pages(
         pages.append((page, text))
         sources[page] = f.path
         if rendered.left_out:
-            # Recorded in the report, and not cached: the next run says so again.
-            cut.append(FileOutcome(f.path, _cut_reason(rendered.left_out, len(doc.sections), links)))
+            # Rendered again below, recorded in the report, and not cached: the next run says so again.
+            cut_docs[page] = doc
             continue
         if overviews is not None and f.path in overviews.errors:
             # Published without its overview, and not cached: the next run asks for it again.
@@ -939,6 +940,14 @@ def render_pages(
             cost_usd=sum(u.cost_usd for u in usage)
             + (overviews.costs.get(f.path, 0.0) if overviews else 0.0),
         )
+    # A cut page keeps, on its cap note, the anchors of its cut symbols that any page links to.
+    linked = linked_anchors(pages) if cut_docs else {}
+    for i, (page, _) in enumerate(pages):
+        if page in cut_docs:
+            doc = cut_docs[page]
+            rendered = render_bounded(doc, links, linked.get(page, frozenset()))
+            pages[i] = (page, rendered.text)
+            cut.append(FileOutcome(sources[page], _cut_reason(rendered.left_out, len(doc.sections), links)))
     not_stored = tuple(
         FileOutcome(file_keys[key], f"page: {reason}") for key, reason in cache.put_many(fresh).items()
     )
@@ -1149,7 +1158,7 @@ def run(
         symbols_static=pages.symbols_static,
         symbols_invented=pages.symbols_invented,
         overviews_failed=list(pages.overview_failed),
-        pages_cut=list(pages.cut),
+        pages_cut=shard.with_shard_cuts(pages.cut, shard_reports),
         quality_unknown_names=answers.quality.unknown_names,
         quality_dropped_params=answers.quality.dropped_params,
         quality_reasked=answers.quality.reasked,

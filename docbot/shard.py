@@ -5,7 +5,8 @@ partition without talking to the others: files are dealt to shards by chunk coun
 the least-loaded shard, ties broken by a hash of the path. Shard ``K`` documents only its part into the
 shared cache (DynamoDB: every job must write the same cache) and publishes nothing; the final job runs
 the whole selection, finds every answer in the cache, and publishes once, with each shard's report
-(``read_shard_reports``, summarised by ``shard_summary``) merged into its own.
+(``read_shard_reports``, summarised by ``shard_summary``) merged into its own; the pages a shard cut at
+the size cap stay listed as cut (``with_shard_cuts``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from docbot.errors import PermanentError
+from docbot.report import FileOutcome
 
 _SPEC = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
 MAX_SHARDS = 256  # a GitHub Actions matrix holds at most 256 jobs
@@ -113,10 +115,21 @@ def read_shard_reports(paths: Iterable[Path]) -> tuple[list[dict[str, Any]], lis
     return reports, problems
 
 
+def _outcomes(entries: object) -> list[dict[str, str]]:
+    # A report file is read back, not trusted: entries that are not {path, reason} objects are dropped.
+    if not isinstance(entries, list):
+        return []
+    return [
+        {"path": str(e.get("path")), "reason": str(e.get("reason"))} for e in entries if isinstance(e, dict)
+    ]
+
+
 def shard_summary(report: dict[str, Any]) -> dict[str, Any]:
-    """One shard's line in the final report: its cost, tokens, requests, retries and failures."""
+    """One shard's line in the final report: its cost, tokens, requests, retries, failures and the pages
+    it cut at the size cap."""
     api = report.get("api", {}) if isinstance(report.get("api"), dict) else {}
     files = report.get("files", {}) if isinstance(report.get("files"), dict) else {}
+    pages = report.get("pages", {}) if isinstance(report.get("pages"), dict) else {}
 
     def number(value: object) -> float:
         return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
@@ -130,13 +143,23 @@ def shard_summary(report: dict[str, Any]) -> dict[str, Any]:
         "input_tokens": int(number(api.get("input_tokens"))),
         "output_tokens": int(number(api.get("output_tokens"))),
         "documented": len(files.get("documented", []) or []),
-        "failed": [
-            {"path": str(f.get("path")), "reason": str(f.get("reason"))}
-            for f in files.get("failed", []) or []
-            if isinstance(f, dict)
-        ],
+        "failed": _outcomes(files.get("failed")),
+        "cut": _outcomes(pages.get("cut")),
         "duration_s": number(report.get("duration_s")),
     }
+
+
+def with_shard_cuts(cut: Iterable[FileOutcome], reports: Iterable[dict[str, Any]]) -> list[FileOutcome]:
+    """The final job's cut pages, then each shard's that it does not list already (one entry a path).
+
+    The final job renders every page again and normally cuts the same ones; a page it could not render
+    (its answers gone from the cache) or rendered with another cap keeps the shard's word that it was cut.
+    """
+    out = {o.path: o for o in cut}
+    for report in reports:
+        for entry in shard_summary(report)["cut"]:
+            out.setdefault(entry["path"], FileOutcome(entry["path"], entry["reason"]))
+    return list(out.values())
 
 
 class CacheOnly:

@@ -112,8 +112,6 @@ def test_a_rust_where_clause_stays_in_the_signature_and_out_of_the_return_type()
         "    L: Serialize,",
         "```",
         "",
-        "Function `serialize`, taking `this`, `serializer`.",
-        "",
         "**Parameters**",
         "",
         "- `this`: `&Either<L>`",
@@ -125,8 +123,10 @@ def test_a_rust_where_clause_stays_in_the_signature_and_out_of_the_return_type()
 
 def test_only_self_is_a_rust_receiver_and_this_is_an_ordinary_parameter() -> None:
     rendered = page("src/lib.rs", "rust", RUST)
+    # The parameters static_doc sees (the page shows no such summary: its heading and signature say it).
+    syms = {s.name: s for s in extract_symbols(RUST, "rust")}
     summaries = {
-        name: body(section(rendered, f"Stack.{name}")).split("\n\n")[1]
+        name: static_doc(syms[f"Stack.{name}"], "rust").summary
         for name in ("peek", "push", "into_vec", "boxed", "with")
     }
     assert summaries == {
@@ -240,9 +240,7 @@ def test_deprecation_attributes_say_so_on_the_page_with_their_version_and_note()
     assert body(section(java, "A.old")).endswith(
         lines("Old.", "", "**Returns:** `int`", "", "> Deprecated since 9: use `#fresh`")
     )
-    assert body(section(java, "A.bare")).endswith(
-        lines("Method `bare`, taking no arguments.", "", "> Deprecated.")
-    )
+    assert body(section(java, "A.bare")).endswith(lines("public void bare()", "```", "", "> Deprecated."))
     cpp = page(
         "src/a.hpp",
         "cpp",
@@ -315,9 +313,9 @@ def test_a_cpp_header_ending_in_h_is_read_as_cpp_and_private_members_are_left_ou
         "```cpp", "PYBIND11_NOINLINE gil()", "```", "", "Takes the lock."
     )
     assert body(section(rendered, "gil.acquire")) == lines(
-        "```cpp", "PYBIND11_NOINLINE void acquire()", "```", "", "Method `acquire`, taking no arguments."
+        "```cpp", "PYBIND11_NOINLINE void acquire()", "```"
     )
-    assert body(section(rendered, "gil.~gil")).endswith("Method `~gil`, taking no arguments.")
+    assert body(section(rendered, "gil.~gil")).endswith("```")  # no sentence that only restates the heading
     assert body(section(rendered, "gil.level")).endswith("**Returns:** `int`")
 
 
@@ -410,12 +408,13 @@ def test_a_doxygen_comment_after_a_field_and_its_continuation_document_that_fiel
     )
     rendered = page("options.hpp", "cpp", source)
     summaries = {
-        name: body(section(rendered, f"state.{name}")).split("\n\n")[1] for name in ("docs", "sigs", "bare")
+        name: [*body(section(rendered, f"state.{name}")).split("\n\n"), ""][1]
+        for name in ("docs", "sigs", "bare")
     }
     assert summaries == {
         "docs": "Include user-supplied texts in docstrings.",
         "sigs": "Include signatures.",
-        "bare": "Field `bare`, of type `bool`.",
+        "bare": "",
     }
 
 
@@ -446,7 +445,7 @@ def test_a_rust_crate_doc_after_a_licence_header_is_the_overview_and_not_the_fir
         "# not hidden",
         "```",
     )
-    assert body(section(rendered, "serialize")).endswith("Function `serialize`, taking no arguments.")
+    assert body(section(rendered, "serialize")).endswith("pub fn serialize()\n```")
 
 
 def test_a_go_package_comment_after_the_copyright_block_is_the_overview() -> None:
@@ -576,9 +575,9 @@ def test_a_doc_comment_separated_by_a_blank_line_still_documents_the_definition_
     )
     rendered = page("src/scope.ts", "typescript", source)
     assert body(section(rendered, "ImmerScope")).split("\n\n")[1] == "Each scope represents a `produce` call."
-    assert body(section(rendered, "leave")).split("\n\n")[1] == "Function `leave`, taking no arguments."
+    assert len(body(section(rendered, "leave")).split("\n\n")) == 1  # its signature alone
     first = page("src/a.ts", "typescript", "/** @module a */\n\nexport const x = 1\n")
-    assert body(section(first, "x")).split("\n\n")[1] == "Constant `x`."
+    assert len(body(section(first, "x")).split("\n\n")) == 1
 
 
 def test_an_exported_rust_macro_is_a_macro_and_an_unexported_one_is_not_api() -> None:
@@ -675,9 +674,7 @@ def test_go_embedded_fields_are_fields_named_by_their_type() -> None:
         "    - [`Opts.Base`](#opts.base) (field)",
         "    - [`Opts.Name`](#opts.name) (field)",
     )
-    assert body(section(rendered, "Opts.Reader")) == lines(
-        "```go", "io.Reader", "```", "", "Field `Reader`, of type `io.Reader`."
-    )
+    assert body(section(rendered, "Opts.Reader")) == lines("```go", "io.Reader", "```")
     assert body(section(rendered, "Opts.Base")) == lines(
         "```go", "*Base", "```", "", "Base holds the defaults."
     )

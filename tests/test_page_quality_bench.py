@@ -28,6 +28,27 @@ def test_echoing_parameter_lines_and_raw_fields_are_counted_outside_code_only() 
     assert (result.echo_lines, result.raw_field_lines) == (1, 3)
 
 
+def test_summaries_that_restate_the_heading_are_echoing_lines() -> None:
+    result = page_quality.Result("p", "python")
+    page = "\n".join(
+        [
+            '### <a id="max"></a>`MAX`',
+            "Constant `MAX`.",  # kind and name: echoes
+            '#### <a id="box.get"></a>`Box.get`',
+            "Method `get`, taking `key`, `default`.",  # and the parameters the signature shows
+            "Return the value of `get` for a key.",  # says something
+            '### <a id="retry"></a>`retry`',
+            "Attribute `retry`, of type `int`.",  # the type the heading's block shows
+            "Retry `stop` when it fails.",  # another name: not a restatement
+            "```",
+            "Function `retry`.",  # inside code is fine
+            "```",
+        ]
+    )
+    page_quality.check_lines(result, page)
+    assert result.echo_lines == 3
+
+
 def test_go_exports_skip_unexported_names_and_methods_of_unexported_types() -> None:
     source = (
         "package p\n\nconst (\n\tA = 1\n\tb = 2\n)\n\ntype T struct{}\ntype t struct{}\n\n"

@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 from docbot.cache.sqlite import SqliteCache
 from docbot.llm.offline import OfflineProvider
 from docbot.markers import STICKY_COMMENT, TRAILER
+from docbot.render.markdown import anchor
 from docbot.render.safe import ZWJ
 from tests.conftest import GitRepo
 from tests.local_run import run_local
@@ -67,8 +68,6 @@ def test_markers_in_code_read_whole_but_no_longer_match(git_repo: GitRepo, tmp_p
             "```python",
             f'STICKY = "{broken}"',
             "```",
-            "",
-            "Constant `STICKY`.",
         ]
     )
     assert f'TRAILER_LINE = "Docbot{ZWJ}-Generated: true"' in page
@@ -149,7 +148,7 @@ def test_a_docstring_keeps_its_lists_literal_blocks_and_doctests(git_repo: GitRe
             "",
             "**Notes**",
             "",
-            "Never \\*forever\\*.",
+            "Never *forever*.",
         ]
     )
 
@@ -243,6 +242,7 @@ READING_SOURCE = '''class wait_fixed:
 
     def __init__(self, wait):
         self.wait_fixed = wait
+        """How long `wait_fixed` waits."""
 
 
 def stop_after(n):
@@ -255,8 +255,8 @@ def test_admonitions_calls_and_a_symbols_own_name(git_repo: GitRepo, tmp_path: P
     cls = section(page, "wait_fixed")
     # A call with its arguments links to the function; a reST warning is a bold "Warning:".
     assert "Wait a fixed time; see [`stop_after(3)`](#stop_after).\n\n**Warning:** Never forever." in cls
-    # The attribute's fallback sentence names the attribute itself, not the class that shares its name.
-    assert section(page, "wait_fixed.wait_fixed").endswith("Attribute `wait_fixed`.")
+    # The attribute's docstring names the attribute itself, not the class that shares its name.
+    assert section(page, "wait_fixed.wait_fixed").endswith("How long `wait_fixed` waits.")
 
 
 RETURNS_SOURCE = '''"""Returns."""
@@ -302,3 +302,181 @@ def test_a_forward_reference_reads_and_links_as_the_type_it_names(git_repo: GitR
     assert '- `label`: `str`, default `"x"`\n' in text
     assert "**Returns:** [`Box`](#box)" in text
     assert 'def copy(self, other: "Box", label: \'str\' = "x") -> "Box"' in text  # the signature as written
+
+
+EMPHASIS_SOURCE = '''def scale(*args, **kwargs):
+    """Scale **every** value *in place*; a * b * c is arithmetic.
+
+    Matches *.py files and passes ``**kwargs`` on; **unbalanced stays *literal.
+    """
+'''
+
+
+def test_emphasis_in_a_docstring_is_shown_as_emphasis(git_repo: GitRepo, tmp_path: Path) -> None:
+    page = pages(git_repo, tmp_path, {"s.py": EMPHASIS_SOURCE})["s.py"]
+    # (and no Parameters list of bare names: the signature shows them)
+    assert section(page, "scale").split("```\n\n", 1)[1] == "\n".join(
+        [
+            "Scale **every** value *in place*; a \\* b \\* c is arithmetic.",
+            "",
+            "Matches \\*.py files and passes `**kwargs` on; \\*\\*unbalanced stays \\*literal.",
+        ]
+    )
+
+
+def broken_links(docs: Path) -> list[str]:
+    """Every relative link on the pages under ``docs`` whose file, or whose anchor on a page, is missing."""
+    broken = []
+    for page in sorted(docs.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for token in MarkdownIt("commonmark").parse(text):
+            for link in (c for c in token.children or [] if c.type == "link_open"):
+                href = str(link.attrs["href"])
+                if "://" in href:
+                    continue
+                path, _, fragment = unquote(href).partition("#")
+                target = (page.parent / path).resolve() if path else page
+                if not target.is_file():
+                    broken.append(f"{page.relative_to(docs)}: {href} (no file)")
+                elif fragment and target.suffix == ".md" and anchor(fragment) not in target.read_text():
+                    broken.append(f"{page.relative_to(docs)}: {href} (no anchor)")
+    return broken
+
+
+def long_module(words: int) -> str:
+    """40 functions with docstrings of ``words`` words more; the first names the last two."""
+    docs = ["Start here; `f038` and `f039` end it."]
+    docs += [" ".join(["Return the value", *["again"] * words]) + "." for _ in range(39)]
+    return "".join(f"def f{i:03}():\n    {doc!r}\n\n\n" for i, doc in enumerate(docs))
+
+
+USER_SOURCE = """def use():
+    'Calls `f039`, `big.f038` and `big.f001`.'
+"""
+
+
+def test_links_to_symbols_a_page_cut_land_on_its_cap_note(git_repo: GitRepo, tmp_path: Path) -> None:
+    docs = git_repo.path / "docs/api"
+    store = SqliteCache(tmp_path / "cache.sqlite3")
+    try:
+        # First the whole page fits; then longer docstrings cut it while the page that links to it is
+        # served from the cache, as the first run rendered it.
+        for words, message in ((0, "short"), (40, "long")):
+            git_repo.write("big.py", long_module(words))
+            git_repo.write("use.py", USER_SOURCE)
+            git_repo.commit(message)
+            report = run_local(
+                git_repo.path, store=store, provider=OfflineProvider(), all_files=True, max_page_bytes=10_000
+            )
+            assert broken_links(docs) == []
+    finally:
+        store.close()
+    assert report.cache_file_hits == 1  # use.py's page, as the first run wrote it
+    page = (docs / "big.py.md").read_text(encoding="utf-8")
+    (reason,) = [c["reason"] for c in report.to_json()["pages"]["cut"]]
+    kept = len(re.findall(r"^### ", page, flags=re.MULTILINE))
+    assert reason.endswith(f"{40 - kept} of 40 symbols left out") and 1 < kept < 38
+    assert (
+        f'> <a id="f038"></a><a id="f039"></a>**{40 - kept} symbols of 40 left out:** the page reached its '
+        "size cap of 10,000 bytes"
+    ) in page
+    assert len(page.encode()) <= 10_000
+    uses = (docs / "use.py.md").read_text(encoding="utf-8")
+    calls = "Calls [`f039`](big.py.md#f039), [`big.f038`](big.py.md#f038) and [`big.f001`](big.py.md#f001)."
+    assert calls in uses
+    assert "Start here; [`f038`](#f038) and [`f039`](#f039) end it." in page
+
+
+LAID_OUT_SOURCE = '''from typing import overload
+
+
+@overload
+def pick(
+    key: int,
+) -> int: ...
+@overload
+def pick(key: str) -> str: ...
+def pick(key):
+    """Pick."""
+
+
+def fail(
+    exc_info: tuple[
+        type[BaseException],
+        BaseException,
+    ],
+) -> None:
+    """Fail."""
+'''
+
+
+def test_types_and_overloads_laid_out_over_lines_read_as_written(git_repo: GitRepo, tmp_path: Path) -> None:
+    page = pages(git_repo, tmp_path, {"p.py": LAID_OUT_SOURCE})["p.py"]
+    # A multi-line overload is set apart from the next one; a joined annotation keeps no inner spaces.
+    overloads = "```python\ndef pick(\n    key: int,\n) -> int\n\ndef pick(key: str) -> str\n```"
+    assert f"**Overloads**\n\n{overloads}" in page
+    assert "- `exc_info`: `tuple[type[BaseException], BaseException]`" in section(page, "fail")
+
+
+ROLES_SOURCE = '''class Box:
+    """A box."""
+
+
+def make():
+    """Make a :class:`~pkg.boxes.Box`; see :ref:`the guide <guide>`."""
+'''
+
+
+def test_sphinx_roles_show_and_link_the_name(git_repo: GitRepo, tmp_path: Path) -> None:
+    page = pages(git_repo, tmp_path, {"pkg/boxes.py": ROLES_SOURCE})["pkg/boxes.py"]
+    assert section(page, "make").endswith("Make a [`pkg.boxes.Box`](#box); see the guide.")
+
+
+def test_a_markdown_doc_comment_keeps_its_underscore_emphasis(git_repo: GitRepo, tmp_path: Path) -> None:
+    source = "/**\n * Works on a __copy__ of the _base_ state; my_var_name stays a name.\n */\n"
+    source += "export function produce(base: number): number {\n  return base\n}\n"
+    page = pages(git_repo, tmp_path, {"p.ts": source})["p.ts"]
+    assert section(page, "produce").endswith(
+        "Works on a __copy__ of the _base_ state; my\\_var\\_name stays a name.\n\n"
+        "**Parameters**\n\n- `base`: `number`\n\n**Returns:** `number`"
+    )
+
+
+def test_a_rust_parameter_named_this_is_a_parameter(git_repo: GitRepo, tmp_path: Path) -> None:
+    source = "/// Serialize `this`.\npub fn serialize(this: &Either, serializer: S) -> Result {\n}\n"
+    page = pages(git_repo, tmp_path, {"s.rs": source})["s.rs"]
+    assert "**Parameters**\n\n- `this`: `&Either`\n- `serializer`: `S`" in section(page, "serialize")
+
+
+def test_a_parameter_named_in_its_own_section_links_nowhere(git_repo: GitRepo, tmp_path: Path) -> None:
+    files = {
+        "words.py": 'def count(n, word):\n    """N words."""\n',
+        "deal.py": 'def total():\n    """All."""\n\n\ndef deal(files, count):\n'
+        '    """Deal `files` to `count` shards of `total()`."""\n',
+    }
+    page = pages(git_repo, tmp_path, files)["deal.py"]
+    assert "Deal `files` to `count` shards of [`total()`](#total)." in section(page, "deal")
+
+
+SCOPED_SOURCE = '''from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard `index` (1-based) of `count`; see `tally`."""
+
+    index: int
+    count: int
+
+    def label(self) -> str:
+        """`index` over `count`, as `tally()` prints it."""
+        return f"{self.index}/{self.count}"
+'''
+WORDS_SOURCE = 'def count(n):\n    """N."""\n\n\ndef tally():\n    """T."""\n'
+
+
+def test_a_bare_name_is_its_class_member_before_a_word_elsewhere(git_repo: GitRepo, tmp_path: Path) -> None:
+    page = pages(git_repo, tmp_path, {"shards.py": SCOPED_SOURCE, "words.py": WORDS_SOURCE})["shards.py"]
+    # Fields of the class, not words.count; a plain word from another module links only as a call.
+    assert "Shard [`index`](#shard.index) (1-based) of [`count`](#shard.count); see `tally`." in page
+    assert "[`index`](#shard.index) over [`count`](#shard.count), as [`tally()`](words.py.md#tally)" in page

@@ -26,7 +26,8 @@ def _text(markdown: str) -> str:
     [
         'ReturnType<typeof createOctokit>["rest"]',
         "{value} and {/* jsx */} and <!-- comment -->",
-        "*not bold* _nor this_ [a](b) | pipes ~strike~ & &amp; \\ back",
+        "_not emphasis_ [a](b) ![i](x.png) | pipes ~strike~ & &amp; \\ back",
+        "a * b * c, x**2, **kwargs, *args, *.py and *.txt*, a*b*c, ***",
         "# not a heading",
         "- not a list",
         "1. not a list",
@@ -42,6 +43,73 @@ def test_escaped_text_shows_exactly_its_characters(text: str) -> None:
     tokens = _MD.parse(escaped)
     assert [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]
     assert not set("<{}") & set(escaped.replace("&lt;", "").replace("&#123;", "").replace("&#125;", ""))
+
+
+@pytest.mark.parametrize(
+    ("text", "markdown"),
+    [
+        ("a **bold** and *emphasis*.", "a **bold** and *emphasis*."),
+        ("**strong *and emphasis* inside**", "**strong *and emphasis* inside**"),
+        ("*emphasis **strong** inside*", "\\*emphasis **strong** inside\\*"),  # strong only: no em at all
+        ("unbalanced **bold and *em", "unbalanced \\*\\*bold and \\*em"),
+        ("**a*", "\\*\\*a\\*"),
+        ("a * b * c and x**2 + y**2", "a \\* b \\* c and x\\*\\*2 + y\\*\\*2"),
+        ("f(*args, **kwargs)", "f(\\*args, \\*\\*kwargs)"),
+        ("copy *.py and *.txt* files", "copy \\*.py and \\*.txt\\* files"),
+        ("__init__ and _private_", "\\_\\_init\\_\\_ and \\_private\\_"),
+        ("**[link](https://evil.test)**", "**\\[link\\](https://evil.test)**"),
+        ("*![img](x.png)*", "\\*!\\[img\\](x.png)\\*"),
+        ("**<b onclick=x>hi</b>**", "**&lt;b onclick=x&gt;hi&lt;/b&gt;**"),
+        ("**`code` in bold**, *see `x` here* and ``reST``", "**`code` in bold**, *see `x` here* and `reST`"),
+        ("*`code`* alone", "\\*`code`\\* alone"),
+    ],
+)
+def test_emphasis_around_words_is_markdown_and_its_text_still_escaped(text: str, markdown: str) -> None:
+    assert escape_text(text) == markdown
+    children = _MD.parse(markdown)[1].children or []
+    markup = {"em_open", "em_close", "strong_open", "strong_close"}
+    assert {t.type for t in children} <= {"text", "code_inline", *markup}
+    # Every asterisk docbot leaves unescaped is markup CommonMark reads, closed where it opened.
+    shown = "".join(
+        {"em_open": "*", "em_close": "*", "strong_open": "**", "strong_close": "**"}.get(t.type, t.content)
+        if t.type != "code_inline"
+        else f"`{t.content}`"
+        for t in children
+    )
+    assert shown.replace("``", "`") == text.replace("``", "`")
+
+
+@pytest.mark.parametrize(
+    ("text", "markdown"),
+    [
+        ("a __copy__ of the _base_ state", "a __copy__ of the _base_ state"),
+        ("__strong _and em_ inside__", "__strong _and em_ inside__"),
+        ("snake_case_name, my_var_ and _x", "snake\\_case\\_name, my\\_var\\_ and \\_x"),
+        ("__unclosed and _[link](x)_", "\\_\\_unclosed and \\_\\[link\\](x)\\_"),
+        ("**mixed __runs** __", "**mixed \\_\\_runs** \\_\\_"),
+    ],
+)
+def test_underscores_emphasise_only_where_doc_comments_are_markdown(text: str, markdown: str) -> None:
+    assert escape_text(text, underscores=True) == markdown
+    assert "\\_" in escape_text(text)  # a Python docstring's underscores are names
+    children = _MD.parse(markdown)[1].children or []
+    assert {t.type for t in children} <= {"text", "em_open", "em_close", "strong_open", "strong_close"}
+
+
+@pytest.mark.parametrize(
+    ("text", "markdown"),
+    [
+        ("a :class:`~rich.text.Text` instance", "a `rich.text.Text` instance"),
+        ("see :py:meth:`Box.get`.", "see `Box.get`."),
+        (":ref:`appendix_box` first", "`appendix_box` first"),
+        ("the :ref:`box styles <appendix_box>` page", "the box styles page"),
+        (":doc:`1. Intro <intro>` opens", "1\\. Intro opens"),  # a title cannot start a list
+        (":ref:`<b>x</b> <y>`", "&lt;b&gt;x&lt;/b&gt;"),
+        ("at 10:30:`x` and a:b:`c`", "at 10:30:`x` and a:b:`c`"),  # no role: kept as written
+    ],
+)
+def test_sphinx_roles_read_as_the_name_or_title_they_show(text: str, markdown: str) -> None:
+    assert escape_text(text) == markdown
 
 
 def test_code_spans_stay_code_and_can_be_linked() -> None:
@@ -139,6 +207,12 @@ def test_names_link_to_the_same_page_first_and_to_one_other_page_only() -> None:
     assert names.link("nothing", "docs/a.py.md") is None
     assert names.link("LIMIT", "docs/a.py.md") == "#limit"  # data links on its own page only
     assert names.link("LIMIT", "docs/c.py.md") is None
+    # A plain word links to another page's symbol only as a call or with its module: as a word it is
+    # more often a field or a parameter of the page it is written on.
+    words = NameIndex.build({"docs/a.py.md": [("count", "count", True)], "docs/b.py.md": []})
+    assert words.link("count", "docs/b.py.md") is None
+    assert words.link("count()", "docs/b.py.md") == "a.py.md#count"
+    assert words.link("count", "docs/a.py.md") == "#count"
 
 
 def test_module_qualified_names_link_to_the_symbol_and_dotted_modules_to_the_page() -> None:

@@ -22,6 +22,7 @@ from docbot.render.markdown import ALLOWED_HTML
 from tests.conftest import GitRepo
 from tests.fakes.hostile import HostileProvider
 from tests.local_run import run_local
+from tests.test_page_reading import EMPHASIS_SOURCE, USER_SOURCE, long_module, pages
 
 MDX_VERSION = "3.1.0"
 FRONTMATTER_VERSION = "5.0.0"
@@ -171,7 +172,7 @@ def test_commonmark_sees_no_raw_html_but_the_allowed_anchors(site: dict[str, str
         rendered = MarkdownIt("commonmark").render(body)
         assert "<b>" not in rendered and "<script" not in rendered and "<img" not in rendered, name
     page = site["pkg/mod.py.md"]
-    assert "&lt;b&gt;bold&lt;/b&gt; &#123;x&#125; `tick` &#124; \\*star\\* \\_under\\_" in page
+    assert "&lt;b&gt;bold&lt;/b&gt; &#123;x&#125; `tick` &#124; *star* \\_under\\_" in page
     assert "```python\ndef get(self, key: str) -> dict[str, int]\n```" in page
     assert "```typescript\n" in site["web/client.ts.md"] and "```rust\n" in site["core/lib.rs.md"]
 
@@ -296,3 +297,24 @@ def test_pages_of_docbot_0_1_are_upgraded_in_place(git_repo: GitRepo, tmp_path: 
     assert page.startswith("---\ndocbot:\n") and source_of(page) == "a.py" and "old page" not in page
     assert source_of((docs / "README.md").read_text()) == "README.md"
     assert (docs / "notes.md").read_text() == "hand-written\n"
+
+
+def test_a_cut_page_with_anchors_on_its_note_and_emphasis_compiles_with_mdx_3(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    script = _mdx_compiler()
+    files = {"big.py": long_module(40), "use.py": USER_SOURCE, "s.py": EMPHASIS_SOURCE}
+    written = pages(git_repo, tmp_path, files, max_page_bytes=10_000)
+    assert '> <a id="f038"></a><a id="f039"></a>**' in written["big.py"]
+    paths = []
+    for name, text in written.items():
+        path = tmp_path / "mdx" / f"{name}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        paths.append(str(path))
+    proc = subprocess.run(
+        ["node", str(script)], input=json.dumps(paths), capture_output=True, text=True, timeout=120,
+        cwd=MDX_DIR,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == []

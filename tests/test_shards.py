@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,3 +146,35 @@ def test_publish_only_reports_what_no_shard_documented(tmp_path: Path, git_repo:
     assert final["files"]["documented"] == shard_one["files"]["documented"]
     (failed,) = final["files"]["failed"]
     assert failed["reason"].startswith("not in the cache: no shard documented it")
+
+
+def test_the_final_report_lists_every_page_a_shard_cut(tmp_path: Path, git_repo: GitRepo) -> None:
+    # Four modules of 60 documented functions each: every page is beyond a 10,000-byte cap.
+    git_repo.write(".github/docbot.yml", "max_page_bytes: 10000\n")
+    for i in range(4):
+        doc = '    """Return x plus {n}, which fills the page up."""\n'
+        functions = (f"def f{j}(x):\n{doc.format(n=i * j)}    return x + {i * j}\n" for j in range(60))
+        git_repo.write(f"src/m{i}.py", "\n\n".join(functions))
+    git_repo.commit("four long modules")
+    common = ["run", "--repo", str(git_repo.path), "--all", "--provider", "offline"]
+    # Shard 2 fills a cache of its own: the final job cannot render its pages, but they were cut.
+    for k, cache in ((1, "one"), (2, "two")):
+        assert main([*common, "--cache-path", str(tmp_path / f"{cache}.sqlite3"), "--shard", f"{k}/2",
+                     "--report", str(tmp_path / f"s{k}.json")]) == 0  # fmt: skip
+    final_job = ["--cache-path", str(tmp_path / "one.sqlite3"), "--publish-only"]
+    code = main([*common, *final_job, "--shard-reports", str(tmp_path / "s*.json"),
+                 "--report", str(tmp_path / "final.json")])  # fmt: skip
+
+    shards = [json.loads((tmp_path / f"s{k}.json").read_text()) for k in (1, 2)]
+    final = json.loads((tmp_path / "final.json").read_text())
+    assert code == 1  # shard 2's files are not in the final job's cache
+    cut_by_shard = [s["pages"]["cut"] for s in shards]
+    assert [len(c) for c in cut_by_shard] == [2, 2]
+    assert [s["cut"] for s in final["shards"]] == cut_by_shard
+    by_path = sorted(final["pages"]["cut"], key=lambda c: c["path"])
+    assert by_path == sorted(cut_by_shard[0] + cut_by_shard[1], key=lambda c: c["path"])
+    assert [c["path"] for c in by_path] == [f"src/m{i}.py" for i in range(4)]
+    reason = re.compile(r"page cut at 10,000 bytes \(max_page_bytes\): \d+ of 60 symbols left out")
+    assert all(reason.fullmatch(c["reason"]) for c in by_path)
+    failed = sorted(f["path"] for f in final["files"]["failed"])
+    assert failed == sorted(c["path"] for c in cut_by_shard[1])

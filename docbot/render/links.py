@@ -9,6 +9,8 @@
 - ``NameIndex``: every documented symbol of the docs folder by qualified name, so that ``Class.method``
   in backticks anywhere in the docs links to its section, on the same page or on another one; with
   its module's name in front too (``markers.front_matter``, ``docbot.markers.front_matter``).
+- ``linked_anchors``: the anchors the written pages link to, so that a page cut at its size cap keeps
+  the anchors of the symbols it cut that someone links to (on its cap note).
 - ``is_test_source``: a test module, whose symbols (fixtures, helpers) are linked only from their own
   page: a word in a docstring (``site``, ``repo``) must not link to a test's fixture of that name.
 """
@@ -19,12 +21,18 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 # The page's own section headings: a symbol whose slug is one of these gets a numbered anchor.
 RESERVED_ANCHORS = frozenset({"contents", "reference", "module-level-code"})
 _NOT_SLUG = re.compile(r"[^a-z0-9._]+")
 _CALL = re.compile(r"\([^()]*\)$")
+# A plain lower-case word (`index`, `note`, `count`) in another module's docs is far more often a word,
+# a field or a parameter there than this page's function of that name: it links on its own page only
+# (`count()`, `make_box` and `markers.count` still link across).
+_WORD = re.compile(r"[a-z]+")
+# A link docbot writes to a symbol's anchor: ``](#box.get)`` on the page, ``](../b.py.md#f)`` across.
+_ANCHOR_LINK = re.compile(r"\]\(([^()\s#]*)#([a-z0-9_][a-z0-9._-]*)\)")
 _TEST_FOLDERS = frozenset({"test", "tests", "__tests__", "spec", "specs"})
 # test_x.py, x_test.py, x_test.go, x.test.ts, x.spec.js, conftest.py, XTest.java, XTests.kt, XTests.cs
 _TEST_FILE = re.compile(r"test_.*|.*_test\.\w+|.*\.(test|spec)\.\w+|conftest\.py|.*Tests?\.(java|kt|cs)")
@@ -192,8 +200,8 @@ class NameIndex:
         """The link for the code span ``text`` on ``page``, or ``None`` when it names no one symbol.
 
         ``Class.method`` and ``Class.method()`` name the symbol; a name defined on ``page`` links there
-        first; a name defined on several other pages (and not on this one), or a symbol that is not
-        shared, links nowhere. ``skip``: the
+        first; a name defined on several other pages (and not on this one), a symbol that is not
+        shared, or a plain lower-case word defined elsewhere, links nowhere. ``skip``: the
         anchor of the section being written (a section does not link to itself).
         """
         name = _CALL.sub("", text.strip())
@@ -202,8 +210,22 @@ class NameIndex:
         if here:
             target = here[0]
             return None if target.anchor in {skip, ""} else f"#{target.anchor}"
-        if len(found) != 1 or not found[0].shared:
+        if len(found) != 1 or not found[0].shared or _WORD.fullmatch(text.strip()):
             return None
         target = found[0]
         fragment = f"#{target.anchor}" if target.anchor else ""
         return f"{relative_link(page, target.page)}{fragment}"
+
+
+def linked_anchors(pages: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    """Page path -> the anchors on it that the ``pages`` (path, Markdown) link to, themselves included.
+
+    Read from the text, code and all: a code block that happens to hold such a link only makes the
+    answer larger, and a larger answer costs a cut page a few bytes, never a broken link.
+    """
+    found: dict[str, set[str]] = {}
+    for page, text in pages:
+        for href, fragment in _ANCHOR_LINK.findall(text):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(page), unquote(href)))
+            found.setdefault(target if href else page, set()).add(fragment)
+    return {page: frozenset(anchors) for page, anchors in found.items()}

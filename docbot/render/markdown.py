@@ -55,21 +55,101 @@ def _escape_char(c: str) -> str:
     return _REFERENCES.get(c, c)
 
 
-def _escape_prose(text: str) -> str:
-    # Characters only: the line structure is handled by the caller.
-    return "".join(_escape_char(c) for c in text)
+# Emphasis a docstring means, and nothing else: the opening run follows no word character and is followed
+# by a letter or digit (emphasis) or by anything but a space (strong); the closing run follows no space and
+# is followed by no word character. So ``a * b * c``, ``x**2``, ``**kwargs`` and ``*.py`` stay as they are.
+# Underscores emphasise only in doc comments written in Markdown (``UNDERSCORE_EMPHASIS``): in a Python
+# docstring ``__init__`` and ``_private_`` are names.
+def _strong(mark: str) -> re.Pattern[str]:
+    m = re.escape(mark)
+    return re.compile(rf"(?<![\w{m}\\]){m}{m}(?=[^\s{m}])(.+?)(?<=[^\s{m}]){m}{m}(?![\w{m}])")
+
+
+def _emphasis(mark: str) -> re.Pattern[str]:
+    m = re.escape(mark)
+    return re.compile(rf"(?<![\w{m}\\]){m}(?=[^\W_])([^{m}]*?)(?<=[^\s{m}]){m}(?![\w{m}])")
+
+
+# Strong before emphasis, so that ``**a *b* c**`` is strong holding emphasis.
+_ASTERISKS = ((_strong("*"), "**"), (_emphasis("*"), "*"))
+_UNDERSCORES = ((_strong("*"), "**"), (_strong("_"), "__"), (_emphasis("*"), "*"), (_emphasis("_"), "_"))
+# The languages whose doc comments are Markdown (JSDoc, TSDoc, rustdoc): ``__bold__`` is strong there.
+UNDERSCORE_EMPHASIS = frozenset({"typescript", "tsx", "javascript", "rust"})
+
+
+# A Sphinx cross-reference role before a code span: ``:class:`~pkg.Box```, ``:py:meth:`Box.get```.
+_ROLE = re.compile(r"(?<![\w:`]):(?:[a-z]+:)?[a-z]+:$")
+_TITLED = re.compile(r"(.+?)\s*<([^<>]+)>")
+
+
+def _roles(parts: list[tuple[bool, str]]) -> list[tuple[bool, str]]:
+    """The pieces with each Sphinx role read as the reader sees it: the name it refers to as code
+    (``~pkg.Box`` is ``pkg.Box``, which links as the module-qualified name), or its explicit title
+    (``:ref:`the guide <guide>```) as text."""
+    out: list[tuple[bool, str]] = []
+    for is_code, part in parts:
+        role = _ROLE.search(out[-1][1]) if is_code and out and not out[-1][0] else None
+        if role is None:
+            out.append((is_code, part))
+            continue
+        out[-1] = (False, out[-1][1][: role.start()])
+        titled = _TITLED.fullmatch(part.strip())
+        out.append((False, titled.group(1)) if titled else (True, part.strip().lstrip("~!.")))
+    return out
+
+
+class _Inline:
+    """One piece of running text: its code spans (each a single backtick in ``text``, which is how the
+    emphasis rules see it) and its prose, escaped character by character but for the emphasis and
+    strong emphasis written around words. Their text is escaped like the rest, so no link, image or
+    HTML rides inside, and every run of asterisks left unescaped is one CommonMark closes."""
+
+    def __init__(self, piece: str, render_code: Callable[[str], str], *, underscores: bool = False) -> None:
+        self.text = ""
+        self.codes: dict[int, str] = {}  # position in ``text`` -> the rendered code span
+        self.levels = _UNDERSCORES if underscores else _ASTERISKS
+        for is_code, part in _roles(_split_code(piece)):
+            if is_code:
+                self.codes[len(self.text)] = render_code(part)
+            self.text += "`" if is_code else part
+
+    def render(self) -> str:
+        return self._level(0, 0, len(self.text))
+
+    def _plain(self, start: int, end: int) -> str:
+        text, codes = self.text, self.codes
+        return "".join(codes[i] if i in codes else _escape_char(text[i]) for i in range(start, end))
+
+    def _level(self, level: int, start: int, end: int) -> str:
+        """``text[start:end]`` with the marks of ``levels[level:]``: what lies between and inside the
+        marks of one level is rendered with those of the next (strong holds emphasis), the last plain."""
+        if level == len(self.levels):
+            return self._plain(start, end)
+        pattern, mark = self.levels[level]
+        out, pos = [], start
+        for match in pattern.finditer(self.text, start, end):
+            inside = self._level(level + 1, *match.span(1))
+            out += [self._level(level + 1, pos, match.start()), mark, inside, mark]
+            pos = match.end()
+        return "".join(out) + self._level(level + 1, pos, end)
+
+
+def _inline(piece: str, render_code: Callable[[str], str], *, underscores: bool = False) -> str:
+    """A piece of running text as Markdown (``_Inline``); the caller handles its lines."""
+    return _Inline(piece, render_code, underscores=underscores).render()
 
 
 def _escape_line(line: str, escape_span: Callable[[str], str]) -> str:
     # Leading spaces would make an indented code block (and MDX has none): they go. A leading "1." is
-    # an ordered list in every dialect, so its dot is escaped.
-    line = line.strip()
-    match = _ORDERED.match(line)
+    # an ordered list in every dialect, so its dot is escaped. The start is checked once the line is
+    # rendered: a Sphinx role it opens with is gone by then, and a role's title may open it instead.
+    rendered = escape_span(line.strip())
+    match = _ORDERED.match(rendered)
     if match:
-        return match.group(1) + "\\" + match.group(2) + escape_span(line[match.end() :])
-    if line[:1] in _LINE_START:
-        return _LINE_START[line[0]] + escape_span(line[1:])
-    return escape_span(line)
+        return match.group(1) + "\\" + rendered[match.end(1) :]
+    if rendered[:1] in _LINE_START:
+        return _LINE_START[rendered[0]] + rendered[1:]
+    return rendered
 
 
 def _split_code(text: str) -> list[tuple[bool, str]]:
@@ -105,7 +185,9 @@ def _split_code(text: str) -> list[tuple[bool, str]]:
     return pieces
 
 
-def escape_text(text: str, *, inline: bool = False, code: Callable[[str], str] | None = None) -> str:
+def escape_text(
+    text: str, *, inline: bool = False, code: Callable[[str], str] | None = None, underscores: bool = False
+) -> str:
     """``text`` as Markdown that shows exactly these characters everywhere, its code spans kept.
 
     Args:
@@ -114,6 +196,7 @@ def escape_text(text: str, *, inline: bool = False, code: Callable[[str], str] |
             otherwise paragraphs (blank lines) are kept and each line is cleaned on its own.
         code: renders each code span's content (default ``inline_code``); the cross-linker passes
             one that links names it knows.
+        underscores: ``__strong__`` and ``_emphasis_`` are emphasis too (a doc comment in Markdown).
 
     Returns:
         Markdown with no raw HTML, no JSX and no block syntax of its own.
@@ -123,7 +206,7 @@ def escape_text(text: str, *, inline: bool = False, code: Callable[[str], str] |
         text = _WHITESPACE.sub(" ", text).strip()
 
     def span(piece: str) -> str:
-        return "".join(render_code(c) if is_code else _escape_prose(c) for is_code, c in _split_code(piece))
+        return _inline(piece, render_code, underscores=underscores)
 
     if inline:
         return _escape_line(text, span)
@@ -137,7 +220,9 @@ def escape_text(text: str, *, inline: bool = False, code: Callable[[str], str] |
     return "\n\n".join(out)
 
 
-def escape_blocks(text: str, *, code: Callable[[str], str] | None = None, lang: str = "") -> str:
+def escape_blocks(
+    text: str, *, code: Callable[[str], str] | None = None, lang: str = "", underscores: bool = False
+) -> str:
     """A docstring's or model's description as Markdown that keeps its blocks, every piece escaped.
 
     Paragraphs, bullet and numbered lists (nested four spaces a level, which Python-Markdown needs),
@@ -149,12 +234,13 @@ def escape_blocks(text: str, *, code: Callable[[str], str] | None = None, lang: 
     Args:
         text: the description (plain text laid out by docstring convention, or a model's Markdown).
         code: renders each code span's content, as for ``escape_text``.
+        underscores: underscores emphasise too, as for ``escape_text``.
         lang: the fence tag of literal and indented code blocks (the page's language).
     """
     render_code = code or inline_code
 
     def span(piece: str) -> str:
-        return "".join(render_code(c) if is_code else _escape_prose(c) for is_code, c in _split_code(piece))
+        return _inline(piece, render_code, underscores=underscores)
 
     out: list[str] = []
     previous = ""

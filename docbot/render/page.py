@@ -11,22 +11,31 @@ of each symbol are links (``render.links``).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import accumulate
 
-from docbot.docs import FileDoc, Section
+from docbot.docs import FileDoc, Section, fallback_summary, signature_params
 from docbot.languages import fence_tag
 from docbot.markers import front_matter
 from docbot.plural import count
 from docbot.render.links import NameIndex, SourceLinks, anchor_ids
-from docbot.render.markdown import anchor, escape_blocks, escape_text, fenced_block, inline_code
+from docbot.render.markdown import (
+    UNDERSCORE_EMPHASIS,
+    anchor,
+    escape_blocks,
+    escape_text,
+    fenced_block,
+    inline_code,
+)
 from docbot.render.safe import neutralise
 from docbot.symbols import count_phrase
 
 # The page's layout, part of the cache key of rendered pages: a page cached by a version with another
 # layout (docbot 0.1's marker line, unescaped text, "lines 7–7" for one line) is rendered again, never
 # served.
-LAYOUT = 4
+LAYOUT = 5
 
 _STATIC_NOTE = "Built from the code alone: the documentation provider gave no answer for this symbol."
 
@@ -74,39 +83,62 @@ def summary_line(doc: FileDoc) -> str:
     return re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
 
 
+def _scopes(symbol_id: str) -> list[str]:
+    """``Shard.__str__`` -> ``["Shard.__str__", "Shard"]``: where a bare name in its docs is looked up."""
+    parts = symbol_id.split("@")[0].split(".") if symbol_id else []
+    return [".".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
 class _Writer:
     """Renders one page: knows the page's path, its anchors and how to link names."""
 
-    def __init__(self, doc: FileDoc, links: PageLinks) -> None:
+    def __init__(self, doc: FileDoc, links: PageLinks, linked: frozenset[str] = frozenset()) -> None:
         self.doc = doc
         self.links = links
+        self.linked = linked  # anchors of this page that some page links to
         self.page = page_path(links.out_dir, doc.path)
         self.anchors = anchor_ids(s.symbol.id for s in doc.sections)
         self.ids = {a: symbol_id for symbol_id, a in self.anchors.items()}  # anchor -> symbol id
         self.lang = fence_tag(doc.language)
+        self.params = {  # symbol id -> the names of its parameters, as the signature and its docs give them
+            s.symbol.id: {p.name.lstrip("*&$") for p in signature_params(s.symbol, doc.language)}
+            | {name.lstrip("*&$") for name, _ in s.doc.params}
+            for s in doc.sections
+        }
+        self.underscores = doc.language in UNDERSCORE_EMPHASIS  # its doc comments are Markdown
         self.kept = len(doc.sections)  # the sections shown (a prefix: the rest is cut by size)
         self.cut: frozenset[str] = frozenset()  # the ids of the symbols cut
 
     def code(self, skip: str | None = None) -> Callable[[str], str]:
         # In a symbol's own section its bare name is itself ("Attribute `wait_fixed`." of
-        # `wait_fixed.wait_fixed`), never the class or function that happens to share it.
+        # `wait_fixed.wait_fixed`), and its parameters' names are its parameters ("Deal `files` to
+        # `count` shards"), never the class or function elsewhere that happens to share one.
         symbol_id = self.ids.get(skip or "", "")
         own = {symbol_id.split("@")[0].rsplit(".", 1)[-1]} if symbol_id else set()
+        own |= self.params.get(symbol_id, set())
+
+        # A bare name in a section is looked up in its scopes first: `index` in class Shard's docs is
+        # Shard.index, before any other module's `index`.
+        scopes = _scopes(symbol_id)
 
         def render(text: str) -> str:
             if text.strip() in own:
                 return inline_code(text)
-            target = self.links.names.link(text, self.page, skip=skip)
-            return f"[{inline_code(text)}]({target})" if target else inline_code(text)
+            names = [f"{scope}.{text.strip()}" for scope in scopes] if "." not in text else []
+            for name in [*names, text]:
+                target = self.links.names.link(name, self.page, skip=skip)
+                if target:
+                    return f"[{inline_code(text)}]({target})"
+            return inline_code(text)
 
         return render
 
     def text(self, text: str, *, inline: bool = False, skip: str | None = None) -> str:
-        return escape_text(text, inline=inline, code=self.code(skip))
+        return escape_text(text, inline=inline, code=self.code(skip), underscores=self.underscores)
 
     def blocks(self, text: str, *, skip: str | None = None) -> str:
         """A description with its paragraphs, lists and code blocks kept."""
-        return escape_blocks(text, code=self.code(skip), lang=self.lang)
+        return escape_blocks(text, code=self.code(skip), lang=self.lang, underscores=self.underscores)
 
     def lines(self, start: int, end: int, *, capital: bool = False) -> str:
         text = f"line {start}" if start == end else f"lines {start}–{end}"
@@ -125,13 +157,18 @@ class _Writer:
         out += [f"*{sym.kind}, {self.lines(sym.start, sym.end)}*", ""]
         out += [fenced_block("\n".join([*sym.decorators, sym.signature]), self.lang), ""]
         if sym.overloads:
-            out += ["**Overloads**", "", fenced_block("\n".join(sym.overloads), self.lang), ""]
+            # A blank line between overloads as soon as one spans lines: else they read as one.
+            between = "\n\n" if any("\n" in o for o in sym.overloads) else "\n"
+            out += ["**Overloads**", "", fenced_block(between.join(sym.overloads), self.lang), ""]
         if sym.type and sym.type not in sym.signature:
             out += [f"**Type:** {inline_code(sym.type)}", ""]
-        out += [self.text(doc.summary, skip=own), ""]
+        if doc.summary and doc.summary != fallback_summary(sym, self.doc.language):
+            # Built from the kind and the name alone, the summary says no more than the heading above.
+            out += [self.text(doc.summary, skip=own), ""]
         if doc.description:
             out += [self.blocks(doc.description, skip=own), ""]
-        if doc.params:
+        # A list of bare names says less than the signature above it: shown once one line says more.
+        if any(text and text != name for name, text in doc.params):
             out += ["**Parameters**", ""]
             out += [
                 f"- {inline_code(name)}: {self.text(text, inline=True, skip=own)}"
@@ -169,12 +206,19 @@ class _Writer:
             out.append(f"{'    ' * level}- {self.to_anchor(s)} ({s.symbol.kind})")
         return out
 
+    def landing(self, kept: int) -> str:
+        """The anchors of the symbols after the first ``kept`` that a page links to: on the cap note, so
+        that a link to a symbol that was cut lands on the note that says why it is not there."""
+        cut = {self.anchors[s.symbol.id] for s in self.doc.sections[kept:]}
+        return "".join(anchor(a) for a in sorted(cut & self.linked))
+
     def cut_note(self) -> list[str]:
         left_out = len(self.doc.sections) - self.kept
         if not left_out:
             return []
+        total, landing = len(self.doc.sections), self.landing(self.kept)
         return [
-            f"> **{count(left_out, 'symbol')} of {len(self.doc.sections)} left out:** the page reached "
+            f"> {landing}**{count(left_out, 'symbol')} of {total} left out:** the page reached "
             f"its size cap of {self.links.max_bytes:,} bytes (`max_page_bytes`), so it ends after "
             f"{count(self.kept, 'symbol')}; the source has the rest.",
             "",
@@ -193,18 +237,24 @@ class _Writer:
             out += [f"> {count(len(doc.missing), 'symbol')} documented from the code alone (no answer).", ""]
         return out
 
+    def fitting(self, sizes: list[int], budget: int) -> int:
+        """How many sections fit in ``budget`` bytes, with the anchors the cut ones keep on the note."""
+        total = list(accumulate(sizes, initial=0))  # total[k]: the bytes of the first k sections
+        kept = bisect_right(total, budget) - 1
+        # Each section left out may bring its anchor to the note: give back whole sections until the
+        # anchors fit too (with none left, the note and its anchors are the page).
+        while 0 < kept < len(sizes) and total[kept] + len(self.landing(kept).encode()) > budget:
+            kept -= 1
+        return kept
+
     def render(self) -> RenderedPage:
         """The page, cut after the last whole section that fits in ``links.max_bytes``."""
         contents = self.contents()
         sections = [self.section(s) for s in self.doc.sections]
         budget = self.links.max_bytes - _CUT_RESERVE - _size(self.head())
-        used = 0
-        for kept, (line, section) in enumerate(zip(contents, sections, strict=True)):
-            used += _size([line, *section])
-            if used > budget:
-                self.kept = kept
-                self.cut = frozenset(s.symbol.id for s in self.doc.sections[kept:])
-                break
+        sizes = [_size([line, *section]) for line, section in zip(contents, sections, strict=True)]
+        self.kept = self.fitting(sizes, budget)
+        self.cut = frozenset(s.symbol.id for s in self.doc.sections[self.kept :])
         out = self.head()
         if self.doc.sections:
             out += ["## Contents", ""]
@@ -257,10 +307,14 @@ def render_page(doc: FileDoc, links: PageLinks | None = None) -> str:
     return render_bounded(doc, links).text
 
 
-def render_bounded(doc: FileDoc, links: PageLinks | None = None) -> RenderedPage:
+def render_bounded(
+    doc: FileDoc, links: PageLinks | None = None, linked: frozenset[str] = frozenset()
+) -> RenderedPage:
     """The Markdown page of one source file, and how many symbols the size cap left out.
 
     A page beyond ``links.max_bytes`` ends after the last whole symbol section that fits; a note at the
-    top says how many symbols were left out and why (the Contents lists the sections shown).
+    top says how many symbols were left out and why (the Contents lists the sections shown). ``linked``:
+    the anchors of this page that pages link to (``links.linked_anchors``); those of the symbols cut are
+    kept on the note, so that no link points at an anchor the page does not have.
     """
-    return _Writer(doc, links or PageLinks()).render()
+    return _Writer(doc, links or PageLinks(), linked).render()
