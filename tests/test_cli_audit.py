@@ -278,19 +278,31 @@ def test_a_read_only_docs_folder_is_refused_before_anything_is_asked(
     assert git_repo.git("status", "--porcelain") == ""
 
 
-def test_a_page_the_file_system_refuses_is_one_line_and_its_answer_stays_cached(
+def test_a_page_the_file_system_refuses_fails_its_file_and_the_other_pages_are_written(
     git_repo: GitRepo, tmp_path: Path
 ) -> None:
     long_name = "m" * 250 + ".py"  # 253 characters fit a file name; its page's 256 do not
     git_repo.write(long_name, "def f():\n    return 1\n")
-    git_repo.commit("a long name")
+    git_repo.write("short.py", "def g():\n    return 2\n")
+    git_repo.commit("a long name and a short one")
     cache = tmp_path / "cache.sqlite3"
+    report = tmp_path / "report.json"
     args = ("run", "--repo", str(git_repo.path), "--all", "--provider", "offline", "--cache-path", str(cache))
-    message = one_error(docbot(*args))
-    assert message == (
-        f"--out docs/api: cannot write docs/api/{long_name}.md (File name too long); "
-        "the answers are cached, so a run after the fix pays nothing again"
-    )
+    proc = docbot(*args, "--report", str(report))
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "Errno" not in proc.stderr
+    data = json.loads(report.read_text())
+    assert data["files"]["failed"] == [
+        {
+            "path": long_name,
+            "reason": f"page docs/api/{long_name}.md could not be written (File name too long); "
+            "its answers are cached",
+        }
+    ]
+    assert data["files"]["documented"] == ["short.py"]
+    # What succeeded is published: the other page and the index that lists it.
+    assert (git_repo.path / "docs/api/short.py.md").is_file()
+    assert "short.py" in (git_repo.path / "docs/api/README.md").read_text()
     stats = docbot("cache", "stats", "--cache-path", str(cache), "--json")
     assert json.loads(stats.stdout)["entries"] > 0
 
