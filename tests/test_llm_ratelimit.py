@@ -168,6 +168,25 @@ def test_a_429_below_what_was_learned_halves_the_window() -> None:
     assert window.decreases == 2
 
 
+def test_a_429_at_the_learned_level_steps_down_once_more_instead_of_halving() -> None:
+    clock = FakeClock()
+    limiter = _limiter(clock, max_concurrency=32)
+    # 22 counted in flight when the server (20 at once) refuses one: 20 it is answering, the refused
+    # one, and one whose reply the server has finished but the client has not read yet.
+    held = [limiter.acquire(1, 1) for _ in range(22)]
+    limiter.pause(1.0)
+    limiter.release(held.pop())  # the refused request
+    assert (limiter.window.limit, limiter.window.learned) == (21, 21)  # a slot above the server's 20
+    clock.advance(1.4)  # the pause is over: the next refusal is a fresh one
+    limiter.pause(1.0)  # the 21st slot is refused again, at the level just learned
+    assert (limiter.window.limit, limiter.window.learned) == (20, 20)  # not halved to 10
+    for _ in range(2):  # the second refused request, and one answered
+        limiter.release(held.pop())
+    clock.advance(1.4)
+    limiter.pause(1.0)  # refused with 19 in flight, below what was learned: that halves it
+    assert limiter.window.limit == 10
+
+
 def test_429s_that_arrive_together_pause_once_and_leave_what_was_admitted() -> None:
     clock = FakeClock()
     limiter = _limiter(clock, max_concurrency=16)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from docbot.errors import PermanentError
+from docbot.llm.ratelimit import SECONDS_PER_MINUTE
 
 TIME_BUDGET = "time budget"
-SECONDS_PER_MINUTE = 60.0
 
 
 class TimeBudgetError(PermanentError):

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+# The API's limits are per minute; the run's time budget (``deadline.py``) is given in minutes too.
 SECONDS_PER_MINUTE = 60.0
 # A reset is given to the second, so a bucket a few seconds from full says little about its refill rate;
 # and only a server clearly slower than a minute per limit is followed (rounding never makes one).
@@ -76,7 +77,8 @@ class Window:
     first 429 (a whole slot per answer let a run of short replies push it several requests past the
     server's limit before the first refusal came back: a burst of 429s). A 429 with ``n``
     requests in flight means the server's limit is below ``n``: the window drops to ``n - 1`` and
-    remembers it as ``learned``; a 429 at or below what was learned before halves it. Above
+    remembers it as ``learned``; a 429 at that level again steps it down once more, one below it
+    halves it. Above
     ``learned`` it grows by one slot per ten windows of answers (probing rarely, so a limit found
     once costs few 429s); below, by one slot per window. The refusals of one burst each lower it to
     what was still in flight (``shrink``).
@@ -146,12 +148,17 @@ class Window:
         Args:
             fresh: the first 429 of a burst. The refusals of one burst come back one after another
                 while the admitted requests are still running, so the last one counts just those: the
-                window takes the smallest level seen. A fresh 429 at or below the level learned before
+                window takes the smallest level seen. A fresh 429 below the level learned before
                 means that was too much after all (a token bucket, or a smaller limit now): it halves.
+                One at the learned level steps down to ``n - 1`` like the first: the count in flight
+                includes replies the server has finished writing but the client has not yet read, so
+                a level learned from one refusal can be a slot above the server's limit, and the next
+                request to fill that slot is refused for it. Halving there cut the window of a
+                20-request tier to 10 for the rest of the run (growth past a learned level is slow).
         """
         with self._cond:
             target = float(max(1, self.in_flight - 1))
-            if fresh and self.learned is not None and self.in_flight <= self.learned:
+            if fresh and self.learned is not None and self.in_flight < self.learned:
                 target = min(target, max(1.0, self.size / 2))
             self.slow_start = False
             self.size = min(self.size, target) if not fresh else target
