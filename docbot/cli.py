@@ -17,7 +17,7 @@ from rich.table import Table
 
 from docbot import __version__, estimate, events, languages, metrics, pipeline, style, symbols
 from docbot import shard as shard_mod
-from docbot.cache import Cache, open_cache
+from docbot.cache import Cache, CacheStats, open_cache
 from docbot.changes import FileChange
 from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, split_source
 from docbot.config import ZERO_SHA, PublishSettings, Settings, env_typos, load_settings
@@ -516,6 +516,11 @@ def cmd_cache(args: argparse.Namespace) -> int:
         data: dict[str, object] = init_table(
             c.cache_table, region=c.cache_region, endpoint_url=c.cache_endpoint_url
         )
+    elif settings.cache.backend == "sqlite" and not settings.cache.sqlite_path().exists():
+        # Nothing was ever cached there: say so without creating the file (and its folders) to say it.
+        where = settings.cache.sqlite_path()
+        empty = CacheStats(backend="sqlite", location=str(where), entries=0)
+        data = empty.to_json() if args.action == "stats" else {"backend": "sqlite", "purged": 0}
     else:
         cache = open_cache(settings.cache)
         try:

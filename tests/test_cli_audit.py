@@ -381,3 +381,14 @@ def test_every_command_works_on_a_detached_head_and_a_shallow_clone(
     args = [command, "--repo", str(shallow), "--base", first, *REVISION_COMMANDS[command]]
     code, err = run_main(capsys, *args)
     assert code == 0, err
+
+
+@pytest.mark.parametrize(("action", "expected"), [("stats", "entries"), ("purge", "purged")])
+def test_cache_commands_on_a_cache_file_not_made_yet_report_nothing_and_create_nothing(
+    tmp_path: Path, action: str, expected: str
+) -> None:
+    where = tmp_path / "not" / "yet" / "cache.sqlite3"
+    proc = docbot("cache", action, "--cache-path", str(where), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)[expected] == 0
+    assert not (tmp_path / "not").exists()
