@@ -17,10 +17,10 @@ from rich.table import Table
 
 from docbot import __version__, estimate, events, languages, metrics, pipeline, style, symbols
 from docbot import shard as shard_mod
-from docbot.cache import Cache, open_cache
+from docbot.cache import Cache, CacheStats, open_cache
 from docbot.changes import FileChange
 from docbot.chunking import DEFAULT_MAX_LINES, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP, split_source
-from docbot.config import ZERO_SHA, PublishSettings, Settings, load_settings
+from docbot.config import ZERO_SHA, PublishSettings, Settings, env_typos, load_settings
 from docbot.docstrings import STYLES
 from docbot.errors import ConfigError, DocbotError
 from docbot.events import RunSpec, Skip
@@ -35,6 +35,7 @@ from docbot.publish.paths import docs_dir_problem, report_path_problem
 from docbot.report import PublishRecord, RunReport
 
 EXIT_OK, EXIT_FAILED_FILES, EXIT_ERROR = 0, 1, 2
+EXIT_BROKEN_PIPE = 128 + 13  # 128 + SIGPIPE: what the shell reports for a reader that left
 
 
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
@@ -44,6 +45,8 @@ def _settings(args: argparse.Namespace, **extra: object) -> Settings:
         "cache_path": getattr(args, "cache_path", None),
         **extra,
     }
+    for warning in env_typos(os.environ):
+        print(f"docbot: warning: {warning}", file=sys.stderr)
     return load_settings(overrides, os.environ)
 
 
@@ -90,8 +93,33 @@ def document(
             notes=(f"Shard {settings.shard}: documented into the cache, nothing written.",)
         )
     else:
-        record = FilesPublisher(settings.repo).publish(result.plan, result.report)
+        try:
+            record = FilesPublisher(settings.repo).publish(result.plan, result.report)
+        except OSError as exc:  # a folder made read-only, a full disk, a name too long for the file system
+            raise ConfigError(write_failure(settings.repo, settings.out_dir, exc)) from None
     return result.report.published(record)
+
+
+def write_failure(repo: Path, out_dir: str, exc: OSError) -> str:
+    """The one line for a page that could not be written: which file, why, and that nothing paid is lost."""
+    where = Path(exc.filename) if exc.filename else repo / out_dir
+    shown = where.relative_to(repo.resolve()) if where.is_relative_to(repo.resolve()) else where
+    return (
+        f"--out {out_dir}: cannot write {shown} ({exc.strerror or exc}); the answers are cached, "
+        "so a run after the fix pays nothing again"
+    )
+
+
+def unwritable_problem(repo: Path, out_dir: str) -> str | None:
+    """Why the pages could not be written under ``out_dir``, found before anything is paid for: the
+    nearest folder that exists must let docbot create files in it."""
+    folder = repo / out_dir
+    while not folder.exists() and folder != repo:
+        folder = folder.parent
+    if os.access(folder, os.W_OK | os.X_OK):
+        return None
+    shown = folder.relative_to(repo).as_posix()
+    return f"{shown} is not writable; make it writable or choose another --out"
 
 
 def cache_location(settings: Settings) -> str:
@@ -179,6 +207,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Both targets are checked before anything is paid for, not when the work is done.
     if problem := docs_dir_problem(settings.repo.resolve(), settings.out_dir):
         raise ConfigError(f"--out {settings.out_dir}: {problem}")
+    if problem := unwritable_problem(settings.repo.resolve(), settings.out_dir):
+        raise ConfigError(f"--out {settings.out_dir}: {problem}")
     if settings.report_path and (problem := report_path_problem(settings.report_path)):
         raise ConfigError(f"--report: {problem}")
     # --staged and --worktree say what to document; a pre-commit hook's unstaged edits are not news.
@@ -260,12 +290,31 @@ def uncommitted_hint(paths: Sequence[str]) -> str:
     )
 
 
+def repo_relative(repo: Path, name: str) -> str:
+    """A file named on the command line as the repository path it stands for.
+
+    Relative names are the repository's (pre-commit passes them so); an absolute name, or one whose
+    symlinks lead elsewhere, must still land inside the repository, or the check would pass over it and
+    report green.
+
+    Raises:
+        ConfigError: the file is outside the repository.
+    """
+    root = repo.resolve()
+    full = (root / name).resolve()  # an absolute `name` replaces the root, as intended
+    if not full.is_relative_to(root) or full == root:
+        raise ConfigError(f"{name}: not a file inside the repository {repo}; name files inside it")
+    return full.relative_to(root).as_posix()
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from docbot.action.runner import ActionLog
     from docbot.check import check
 
     settings = _settings(args, out_dir=args.out)
-    result = check(settings, _git(settings.repo), paths=args.files)
+    git = _git(settings.repo)
+    paths = [repo_relative(settings.repo, f) for f in args.files]
+    result = check(settings, git, paths=paths)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     elif os.environ.get("GITHUB_ACTIONS") == "true":
@@ -378,6 +427,34 @@ def cmd_changes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def read_source(path: Path) -> str:
+    """The text of one file for ``docbot chunks``, or an error that says what is wrong with it.
+
+    Bytes, then decode: ``read_text()`` would turn CR and CRLF into LF, and the line numbers would no
+    longer be the ones ``docbot run`` uses.
+
+    Raises:
+        ConfigError: the file is missing, unreadable, binary or not UTF-8.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder; name one source file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if b"\0" in data[:8192]:  # git's test for binary content
+        raise ConfigError(f"{path}: a binary file, not source code")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); "
+            "docbot reads source as UTF-8"
+        ) from None
+
+
 def cmd_chunks(args: argparse.Namespace) -> int:
     path = Path(args.file)
     language = args.language or languages.language_for(path.name)
@@ -391,12 +468,7 @@ def cmd_chunks(args: argparse.Namespace) -> int:
             raise ConfigError(f"{flag} {value}: must be at least {low}")
     if args.overlap < 0:
         raise ConfigError(f"--overlap {args.overlap}: must be 0 or more")
-    try:
-        # Bytes, then decode: read_text() would turn CR and CRLF into LF, and the line numbers would
-        # no longer be the ones `docbot run` uses.
-        source = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read as UTF-8 text ({exc})") from exc
+    source = read_source(path)
     if not args.language:
         language = languages.language_of(path.name, source) or language
     syms, chunks = split_source(
@@ -444,6 +516,11 @@ def cmd_cache(args: argparse.Namespace) -> int:
         data: dict[str, object] = init_table(
             c.cache_table, region=c.cache_region, endpoint_url=c.cache_endpoint_url
         )
+    elif settings.cache.backend == "sqlite" and not settings.cache.sqlite_path().exists():
+        # Nothing was ever cached there: say so without creating the file (and its folders) to say it.
+        where = settings.cache.sqlite_path()
+        empty = CacheStats(backend="sqlite", location=str(where), entries=0)
+        data = empty.to_json() if args.action == "stats" else {"backend": "sqlite", "purged": 0}
     else:
         cache = open_cache(settings.cache)
         try:
@@ -609,17 +686,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
-        with signals_interrupt():
-            code: int = args.func(args)
-    except DocbotError as exc:
-        print(f"docbot: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM through signals_interrupt
-        print(f"docbot: interrupted ({exc or 'SIGINT'}); answers received so far are cached", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        args = build_parser().parse_args(argv)
+        try:
+            with signals_interrupt():
+                code: int = args.func(args)
+        except DocbotError as exc:
+            print(f"docbot: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM through signals_interrupt
+            reason = str(exc) or "SIGINT"  # a plain KeyboardInterrupt carries no name
+            print(f"docbot: interrupted ({reason}); answers received so far are cached", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        sys.stdout.flush()  # a reader that left (`| head`) is found here, not at interpreter exit
+    except BrokenPipeError:
+        return reader_gone()
     return code
+
+
+def reader_gone() -> int:
+    """The reader of stdout closed the pipe (``docbot chunks F | head``): stop quietly, as ``cat`` does.
+
+    Python flushes stdout once more at exit and would print a second BrokenPipeError there, so stdout
+    is pointed at devnull first. The status is the shell's for a death by SIGPIPE.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

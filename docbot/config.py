@@ -16,6 +16,7 @@ callers pass ``env`` in.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import reprlib
@@ -118,14 +119,18 @@ def parse_bool(value: object, name: str) -> bool:
 
 
 def _number(kind: type[int] | type[float], low: float, high: float, *, optional: bool = False) -> Parser:
+    wanted = "a whole number" if kind is int else "a number"
+
     def parse(value: object, name: str) -> int | float | None:
+        if isinstance(value, bool):  # YAML's `true`: a string parser would call it "not a string"
+            raise ConfigError(f"{name}: expected {wanted}, got {str(value).lower()}")
         text = _str(value, name)
         if optional and not text:
             return None  # the Action passes an unset input as ""
         try:
             number = kind(text)
         except ValueError:
-            raise ConfigError(f"{name}: expected a {kind.__name__}, got {_brief(value)}") from None
+            raise ConfigError(f"{name}: expected {wanted}, got {_brief(value)}") from None
         if not low <= number <= high:
             raise ConfigError(f"{name}: {number} is out of range; use a value from {low:g} to {high:g}")
         return number
@@ -724,6 +729,8 @@ def _default(f: Field[Any]) -> Any:
 OPTIONS: dict[str, Option] = {o.key: o for o in _rows(Settings, None)}
 # Environment variable -> setting, in the table's order (a later variable of the same setting wins).
 ENV_VARS: dict[str, str] = {var: o.key for o in OPTIONS.values() for var in o.meta.env}
+# Variables docbot reads that are not settings (the Action's user switch).
+OTHER_ENV_VARS = ("DOCBOT_RUN_AS_ROOT",)
 # Action input -> setting.
 ACTION_INPUTS: dict[str, str] = {o.meta.input: o.key for o in OPTIONS.values() if o.meta.input}
 SECRET_SETTINGS = frozenset(k for k, o in OPTIONS.items() if o.meta.parse is _secret)
@@ -753,14 +760,25 @@ class _NoAliasLoader(yaml.SafeLoader):
 
 def _read_repo_config(repo: Path) -> dict[str, object]:
     path = repo / REPO_CONFIG_FILE
-    if not path.is_file():
+    if not path.exists():
         return {}
+    if not path.is_file():  # a folder there is a mistake to name, not a file to pass over in silence
+        raise ConfigError(f"{path}: is not a file; put the settings in a YAML file at {REPO_CONFIG_FILE}")
     size = path.stat().st_size
     if size > MAX_CONFIG_BYTES:
         raise ConfigError(f"{path}: {size} bytes is too large for a settings file (limit {MAX_CONFIG_BYTES})")
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliasLoader)  # noqa: S506 (safe loader)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (safe loader)
+    except yaml.YAMLError as exc:
         reason = _cut(str(exc), 300)
         raise ConfigError(f"{path}: not valid YAML ({reason}); fix or delete the file") from exc
     if data is None:
@@ -773,6 +791,21 @@ def _read_repo_config(repo: Path) -> dict[str, object]:
             f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(_FILE_KEYS))}"
         )
     return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+def env_typos(env: Mapping[str, str]) -> list[str]:
+    """Warnings for ``DOCBOT_*`` variables that look like a misspelt setting (``DOCBOT_MAX_CONCURENCY``).
+
+    Such a variable is ignored, so a typo would silently run with the default. Only near misses are
+    named: other ``DOCBOT_*`` names (a workflow's own secrets) are the user's business.
+    """
+    known = [*ENV_VARS, *OTHER_ENV_VARS]
+    warnings = []
+    for var in sorted(v for v in env if v.startswith("DOCBOT_") and v not in known):
+        close = difflib.get_close_matches(var, known, n=1, cutoff=0.85)
+        if close:
+            warnings.append(f"{var} is not a docbot setting and is ignored; did you mean {close[0]}?")
+    return warnings
 
 
 def _split_cache_spec(raw: dict[str, object]) -> None:
@@ -808,10 +841,15 @@ def load_settings(
 
     repo = _path(explicit.get("repo", "."), "repo")
     raw: dict[str, object] = _read_repo_config(repo)
+    # An error names the value where the user typed it: the variable, the file, or the flag's setting.
+    labels = {key: f"{key} (in {REPO_CONFIG_FILE})" for key in raw}
     for var, key in ENV_VARS.items():
         if env.get(var, "") != "":
             raw[key] = env[var]
+            labels[key] = f"{key} (from {var})"
     raw.update(explicit)
+    for key in explicit:
+        labels.pop(key, None)
     raw["repo"] = repo
     _split_cache_spec(raw)
 
@@ -819,7 +857,7 @@ def load_settings(
     slices: dict[str, dict[str, Any]] = {}
     for key, value in raw.items():
         option = OPTIONS[key]
-        parsed = option.meta.parse(value, key)
+        parsed = option.meta.parse(value, labels.get(key, key))
         (slices.setdefault(option.group, {}) if option.group else top)[option.attr] = parsed
     base = Settings()
     for group, values in slices.items():

@@ -202,13 +202,29 @@ def split_doc(doc: str | None) -> tuple[str | None, str]:
     return summary or None, rest
 
 
-def _c_like(param: str) -> list[doccomments.Param]:
-    # `const char *s`, `final String... b`, `int n[]`: the name is the last word, the rest its type.
-    match = re.match(r"^(.*?)([A-Za-z_$][\w$]*)(\s*\[\s*\])*\s*$", param)
-    if not match or not match.group(1).strip():
-        return [doccomments.Param(param.strip())]
+# Words that end or make up a C or C++ type, never a parameter's name: `unsigned int`, `const options`.
+_C_TYPE_WORDS = frozenset(
+    {"int", "char", "short", "long", "float", "double", "bool", "void", "signed", "unsigned", "auto"}
+    | {"wchar_t", "size_t"}
+)
+_C_QUALIFIERS = frozenset({"const", "volatile", "struct", "class", "enum", "union", "typename"})
+
+
+def _c_like(param: str, language: str) -> doccomments.Param:
+    # `const char *s`, `final String... b`, `int n[]`: the name is the last word, the rest its type; a
+    # space, `*` or `&` sets the name apart (`std::string` is a type alone).
+    match = re.match(r"^(.*?[\s*&.])([A-Za-z_$][\w$]*)(\s*\[\s*\])*\s*$", param)
+    unnamed = not match or not match.group(1).strip()
+    if language in {"c", "cpp"} and match and not unnamed:
+        # C and C++ may leave a parameter unnamed: `unsigned int`, `const options` are types alone.
+        qualifiers_only = set(match.group(1).split()) <= _C_QUALIFIERS
+        unnamed = match.group(2) in _C_TYPE_WORDS | _C_QUALIFIERS or qualifiers_only
+    if unnamed or match is None:
+        if language in {"c", "cpp"}:
+            return doccomments.Param("", type=param.strip())  # `const options &`: its type is all it has
+        return doccomments.Param(param.strip())
     typ = (match.group(1) + (match.group(3) or "")).strip()
-    return [doccomments.Param(match.group(2), type=typ)]
+    return doccomments.Param(match.group(2), type=typ)
 
 
 # An annotation laid out over several lines keeps, once joined, the spaces its line breaks left inside
@@ -236,8 +252,10 @@ def signature_params(sym: Symbol, language: str = "") -> list[doccomments.Param]
                 out.append(doccomments.Param(name.strip(), type=typ if names else None))
             continue
         if language in _C_LIKE:
-            found = _c_like(head)
-            out.append(doccomments.Param(found[0].name, type=found[0].type, default=default_text))
+            if language in {"c", "cpp"} and head == "void":
+                continue  # `f(void)`: C's way to say "no parameters"
+            found = _c_like(head, language)
+            out.append(doccomments.Param(found.name, type=found.type, default=default_text))
             continue
         if language == "ruby" and ":" in head and default_text is None:
             name, _, value = head.partition(":")  # keyword argument `key:` or `key: default`
@@ -274,7 +292,7 @@ def declared_returns(sym: Symbol, language: str) -> str | None:
 
 
 def _fallback_summary(sym: Symbol, params: list[doccomments.Param]) -> str:
-    shown = [p.name for p in params]
+    shown = [p.name or p.type or "" for p in params]  # an unnamed C++ parameter by its type
     if sym.kind not in {"function", "method"}:
         # class, interface, struct, enum, trait, module, type, attribute, constant ...; an impl block
         # is named by its type
@@ -319,7 +337,7 @@ def param_text(declared: doccomments.Param, documented: doccomments.Param | None
     )
     description = documented.description if documented else ""
     if facts and description:
-        return f"{facts}. {description}"
+        return f"{facts}: {description}"  # as a "Returns" or "Raises" line reads
     return facts or description
 
 

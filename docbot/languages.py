@@ -376,6 +376,7 @@ _BUILTINS = (
             (var_spec) @variable
             (field_declaration_list (field_declaration name: (_)) @field)
             (field_declaration_list (field_declaration !name type: (_)) @field)
+            (interface_type (type_elem . [(type_identifier) (qualified_type) (generic_type)] .) @field)
         """,
         wrappers=frozenset({"type_declaration", "const_declaration", "var_declaration"}),
         imports=r"^import\b",

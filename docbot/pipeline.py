@@ -16,7 +16,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -877,10 +877,12 @@ def render_pages(
     provider: Provider,
     overviews: overview.Overviews | None = None,
     links: PageLinks | None = None,
+    others: Callable[[], Iterable[tuple[str, str]]] = tuple,
 ) -> Pages:
     """One page per file: the cached page, or merged from its chunks' answers; a file whose chunks failed
     gets none (its previous page stays as it was). ``links``: where the pages link (default: relative
-    source links, no cross-page links)."""
+    source links, no cross-page links). ``others``: the pages already written that this run keeps
+    (path, Markdown), read only when a page is cut: their links to it count like this run's."""
     links = links or PageLinks(out_dir=out_dir)
     pages: list[tuple[str, str]] = []
     sources: dict[str, str] = {}
@@ -941,7 +943,11 @@ def render_pages(
             + (overviews.costs.get(f.path, 0.0) if overviews else 0.0),
         )
     # A cut page keeps, on its cap note, the anchors of its cut symbols that any page links to.
-    linked = linked_anchors(pages) if cut_docs else {}
+    if cut_docs:
+        rewritten = {page for page, _ in pages}
+        linked = linked_anchors([*pages, *((p, t) for p, t in others() if p not in rewritten)])
+    else:
+        linked = {}
     for i, (page, _) in enumerate(pages):
         if page in cut_docs:
             doc = cut_docs[page]
@@ -954,6 +960,26 @@ def render_pages(
     return Pages(
         tuple(pages), sources, tuple(failed), static, invented, not_stored, tuple(overview_failed), tuple(cut)
     )
+
+
+def written_pages(root: Path, out_dir: str, max_bytes: int) -> list[tuple[str, str]]:
+    """The Markdown files in the working tree's docs folder, as (path, text): what the pages a run
+    leaves alone link to. Best effort: a file that cannot be read is left out, and each is read no
+    further than a page may be long (``max_bytes``)."""
+    base = root / out_dir
+    if base.is_symlink() or not base.is_dir():
+        return []
+    out = []
+    for path in sorted(base.rglob("*.md")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        try:
+            with path.open("rb") as fh:
+                text = fh.read(max_bytes + 1).decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        out.append((path.relative_to(root).as_posix(), text))
+    return out
 
 
 def _cut_reason(left_out: int, total: int, links: PageLinks) -> str:
@@ -1130,7 +1156,7 @@ def run(
         system_lifetime.record(cache, system_key, system_lifetime.Sent(wall(), system_hour))
     pages = render_pages(
         selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider, overviews=asked,
-        links=links,
+        links=links, others=lambda: written_pages(settings.repo, out_dir, settings.max_page_bytes),
     )  # fmt: skip
     report = RunReport(
         provider=provider.name,

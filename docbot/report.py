@@ -77,6 +77,8 @@ class PublishRecord:
     written: tuple[str, ...] = ()
     deleted: tuple[str, ...] = ()
     refused: tuple[tuple[str, str], ...] = ()  # (page, why)
+    # Pages the file system would not take (a name too long, a full disk), with why: their files failed.
+    unwritten: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     # Pages of the plan that did not fit in the sticky comment (they go to the job summary instead).
@@ -153,19 +155,24 @@ class RunReport:
     shards: tuple[dict[str, Any], ...] = ()  # the final job: each shard's summary (shard.shard_summary)
 
     def published(self, record: PublishRecord) -> RunReport:
-        """This report with what publishing did: pages written and deleted, refused pages as skipped."""
-        refused = dict(record.refused)
+        """This report with what publishing did: pages written and deleted, refused pages as skipped,
+        pages that could not be written as failed."""
         skipped = self.skipped + [
             FileOutcome(self.page_sources.get(page, page), f"page {page} {why}")
             for page, why in record.refused
         ]
-        refused_sources = {self.page_sources.get(page, page) for page in refused}
+        failed = self.failed + [
+            FileOutcome(self.page_sources.get(page, page), f"page {page} {why}")
+            for page, why in record.unwritten
+        ]
+        left_out = {self.page_sources.get(page, page) for page, _ in (*record.refused, *record.unwritten)}
         return replace(
             self,
             written_pages=list(record.written),
             deleted_pages=list(record.deleted),
             skipped=skipped,
-            documented=[src for src in self.documented if src not in refused_sources],
+            failed=failed,
+            documented=[src for src in self.documented if src not in left_out],
         )
 
     @property

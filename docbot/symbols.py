@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import inspect
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -198,6 +199,39 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
+# TypeScript's object types: their members may be separated by line breaks alone.
+_MEMBER_LISTS = frozenset({"object_type"})
+
+
+def _member_edits(node: tree_sitter.Node, data: bytes) -> list[tuple[int, int, str]]:
+    """(start, end, replacement) byte edits that keep an object type's members apart once on one line:
+    a `;` after a member that only a line break separated from the next, its comments dropped."""
+    edits: list[tuple[int, int, str]] = []
+    if node.type in _MEMBER_LISTS:
+        members = [c for c in node.named_children if c.type != "comment"]
+        edits += [(c.start_byte, c.end_byte, "") for c in node.named_children if c.type == "comment"]
+        for member, following in itertools.pairwise(members):
+            between = data[member.end_byte : following.start_byte]
+            if b";" not in between and b"," not in between:
+                edits.append((member.end_byte, member.end_byte, ";"))
+    for child in node.named_children:
+        edits += _member_edits(child, data)
+    return edits
+
+
+def _flat_node(node: tree_sitter.Node | None, data: bytes) -> str:
+    """``node``'s text on one line, with the separators of the object types inside it kept."""
+    if node is None:
+        return ""
+    parts: list[bytes] = []
+    at = node.start_byte
+    for start, end, replacement in sorted(_member_edits(node, data)):
+        parts += [data[at:start], replacement.encode()]
+        at = end
+    parts.append(data[at : node.end_byte])
+    return _flat(b"".join(parts).decode("utf-8", errors="replace"))
+
+
 def _end_row(node: tree_sitter.Node) -> int:
     # A node that swallows its line's newline (a `#include`, a Rust `///` comment) "ends" at column 0
     # of the next row; its last real line is the one before.
@@ -276,12 +310,20 @@ _GO_EMBEDDABLE = frozenset({"type_identifier", "qualified_type", "generic_type"}
 
 def _go_embedded(node: tree_sitter.Node, data: bytes) -> str | None:
     """The name of a Go embedded field (``io.Reader``, ``*Base``): its type's unqualified name, as Go
-    names it. ``None`` for any other node (a C field always has a declarator)."""
+    names it; an interface embedded in an interface (``type_elem``) likewise. ``None`` for any other
+    node (a C field always has a declarator)."""
+    if node.type == "type_elem":
+        embedded = node.named_children[0] if node.named_child_count == 1 else None
+        return _go_embedded_name(embedded, data) if embedded is not None else None
     if node.type != "field_declaration" or node.child_by_field_name("name") is not None:
         return None
     embedded = node.child_by_field_name("type")
     if node.child_by_field_name("declarator") is not None or embedded is None:
         return None
+    return _go_embedded_name(embedded, data)
+
+
+def _go_embedded_name(embedded: tree_sitter.Node, data: bytes) -> str | None:
     if embedded.type not in _GO_EMBEDDABLE:
         return None
     return re.sub(r"\[.*$", "", _text(embedded, data)).rsplit(".", 1)[-1] or None
@@ -449,7 +491,7 @@ def _params(node: tree_sitter.Node, data: bytes) -> tuple[str, ...]:
         return ()
     if params.named_child_count == 0 and params.type == "identifier":
         return (_text(params, data),)
-    return tuple(_flat(_text(child, data)) for child in params.named_children if "comment" not in child.type)
+    return tuple(_flat_node(child, data) for child in params.named_children if "comment" not in child.type)
 
 
 # Function nodes of C, C++ and Java whose ``type`` field is the return type.
@@ -473,7 +515,7 @@ def _return_type(node: tree_sitter.Node, data: bytes) -> str | None:
         if holder is not None:
             found = holder.child_by_field_name("return_type") or holder.child_by_field_name("result")
         if found is not None:
-            return _flat(_text(found, data)).removeprefix(":").strip() or None
+            return _flat_node(found, data).removeprefix(":").strip() or None
     if node.type not in _TYPE_FIRST_FUNCTIONS:
         return None
     type_node = node.child_by_field_name("type")
@@ -795,7 +837,7 @@ def _data_details(raw: _Raw, data: bytes, sig_from: int) -> None:
     if type_node is None and node.parent is not None and node.parent.type == "field_declaration":
         type_node = node.parent.child_by_field_name("type")  # Java: the type is the declaration's
     if type_node is not None:
-        raw.type = _flat(_text(type_node, data)).lstrip(":").strip() or None
+        raw.type = _flat_node(type_node, data).lstrip(":").strip() or None
     if value is not None and value.start_byte >= sig_from:
         full = _flat(_text(value, data))
         raw.value = _shorten(full, _VALUE_MAX, "value", raw.notes)
@@ -1103,7 +1145,7 @@ def _py_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
         raw.kind = "attribute"
         raw.docstring = raw.docstring or _py_string_after(raw, data)
         return True
-    if left is None or left.type != "identifier":
+    if left is None or left.type != "identifier" or _py_under_main_guard(node, data):
         return False
     after = _py_string_after(raw, data)
     raw.docstring = raw.docstring or after
@@ -1137,6 +1179,22 @@ def _py_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
     else:
         raw.kind = "attribute"
     return True
+
+
+_PY_MAIN_GUARD = re.compile(r"""^__name__\s*==\s*(['"])__main__\1$|^(['"])__main__\2\s*==\s*__name__$""")
+
+
+def _py_under_main_guard(node: tree_sitter.Node, data: bytes) -> bool:
+    """Whether ``node`` runs only as a script, under ``if __name__ == "__main__":``: a name bound there
+    is not there when the module is imported, so it is no part of the module's API."""
+    child, current = node, node.parent
+    while current is not None:
+        if current.type == "if_statement" and child == current.child_by_field_name("consequence"):
+            condition = current.child_by_field_name("condition")
+            if condition is not None and _PY_MAIN_GUARD.match(_flat(_text(condition, data))):
+                return True  # its `else:` runs on import, and what it binds is API
+        child, current = current, current.parent
+    return False
 
 
 def _py_doc_comment(raw: _Raw, data: bytes) -> bool:
@@ -1264,7 +1322,9 @@ def _go_repeated_type(spec: tree_sitter.Node, data: bytes) -> str | None:
 
 def _go_refine(raw: _Raw, parent: _Raw | None, ctx: _Context) -> bool:
     node = raw.node
-    embedded = node.child_by_field_name("type") if _go_embedded(node, ctx.data) else None
+    embedded = None
+    if _go_embedded(node, ctx.data):
+        embedded = node.named_children[0] if node.type == "type_elem" else node.child_by_field_name("type")
     if embedded is not None:  # `*Base`: the field's type is the pointer, not the type it points to
         raw.type = _flat(ctx.data[node.start_byte : embedded.end_byte].decode("utf-8", errors="replace"))
     if node.type == "const_spec" and raw.type is None and node.child_by_field_name("value") is None:

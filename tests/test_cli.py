@@ -117,7 +117,7 @@ def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
 
     bad_flag = docbot("run", "--repo", str(tmp_path), "--max-concurrency", "many")
     assert bad_flag.returncode == 2
-    assert "max_concurrency: expected a int, got 'many'" in bad_flag.stderr
+    assert "max_concurrency: expected a whole number, got 'many'" in bad_flag.stderr
 
     unknown = docbot("chunks", str(tmp_path / "x.unknownext"))
     assert unknown.returncode == 2 and "no parser for this file type" in unknown.stderr

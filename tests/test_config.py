@@ -39,7 +39,7 @@ def test_precedence_file_then_env_then_flags(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"max_concurrency": "lots"}, "max_concurrency: expected a int, got 'lots'"),
+        ({"max_concurrency": "lots"}, "max_concurrency: expected a whole number, got 'lots'"),
         ({"max_concurrency": "0"}, "max_concurrency: 0 is out of range"),
         ({"cache": "redis"}, "cache: 'redis' is not one of sqlite, dynamodb, none"),
         ({"out_dir": "../elsewhere"}, "out_dir: '../elsewhere' must be a folder inside the repository"),

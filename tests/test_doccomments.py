@@ -234,7 +234,7 @@ def test_a_parameter_without_a_description_shows_its_type_and_default_once() -> 
     doc = static_doc(extract_symbols(source, "python")[0], "python")
     assert doc.params == (
         ("message", "`str`"),
-        ("count", "`int`, default `3`. How many."),
+        ("count", "`int`, default `3`: How many."),
         ("flag", "default `None`"),
     )
 

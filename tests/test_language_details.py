@@ -551,8 +551,8 @@ def test_rust_arguments_and_returns_sections_document_the_parameters_and_the_res
         "",
         "**Parameters**",
         "",
-        "- `text`: `&str`. the text to split, which may be empty",
-        "- `at`: `usize`. where, in bytes",
+        "- `text`: `&str`: the text to split, which may be empty",
+        "- `at`: `usize`: where, in bytes",
         "",
         "**Returns:** `(&str, &str)`: The two halves.",
     )
@@ -631,7 +631,7 @@ def test_an_optional_typescript_parameter_says_so_when_it_has_no_default() -> No
     rendered = page("src/finish.ts", "typescript", source)
     assert body(section(rendered, "finish")).split("**Parameters**\n\n", 1)[1] == lines(
         "- `draft`: `Draft`",
-        "- `listener`: `Listener`, optional. called with the patches",
+        "- `listener`: `Listener`, optional: called with the patches",
         "- `depth`: `number`, default `1`",
         "- `tag`: `string`, optional",
     )
@@ -688,3 +688,109 @@ def test_the_elements_of_a_java_annotation_type_are_documented() -> None:
     assert body(section(rendered, "Mark.value")) == lines(
         "```java", 'String value() default "x"', "```", "", "Its value.", "", "**Returns:** `String`"
     )
+
+
+def test_a_typescript_object_type_over_lines_keeps_its_members_apart() -> None:
+    source = lines(
+        "/** Configure. */",
+        "export function setup(config: {",
+        "    autoFreeze?: boolean",
+        "    // a comment between members",
+        "    useStrictShallowCopy?: StrictMode",
+        "}, other: {a: number,",
+        "  b: string}): void {}",
+        "",
+    )
+    assert body(section(page("src/setup.ts", "typescript", source), "setup")).split("\n\n", 2)[2] == lines(
+        "**Parameters**",
+        "",
+        "- `config`: `{autoFreeze?: boolean; useStrictShallowCopy?: StrictMode}`",
+        "- `other`: `{a: number, b: string}`",
+    )
+
+
+PY_SCRIPT = '''\
+"""A module that also runs as a script."""
+
+TOP = 1
+
+if __name__ == "__main__":
+    console = 1
+    bar = 2
+else:
+    imported = 3
+'''
+
+
+def test_python_names_bound_under_the_main_guard_are_not_module_api() -> None:
+    rendered = page("progress.py", "python", PY_SCRIPT)
+    contents = rendered.split("## Contents\n\n", 1)[1].split("\n\n", 1)[0]
+    assert contents == lines("- [`TOP`](#top) (constant)", "- [`imported`](#imported) (variable)")
+    assert "console" not in rendered and "`bar`" not in rendered
+
+
+def test_a_parameter_description_follows_its_type_after_a_colon() -> None:
+    source = lines(
+        "def make(initial: object, count: int = 3):",
+        '    """Make a store.',
+        "",
+        "    Args:",
+        "        initial: the initial state",
+        "        count: how many",
+        '    """',
+        "",
+    )
+    assert body(section(page("store.py", "python", source), "make")).split("\n\n", 2)[2] == lines(
+        "**Parameters**",
+        "",
+        "- `initial`: `object`: the initial state",
+        "- `count`: `int`, default `3`: how many",
+    )
+
+
+GO_EMBEDDING = """\
+package io
+
+// ReadWriter groups the basic Read and Write methods.
+type ReadWriter interface {
+\tReader
+\tio.Writer
+\t~int | string
+\tClose() error
+}
+"""
+
+
+def test_a_go_interface_embedded_in_an_interface_is_listed_as_a_field() -> None:
+    rendered = page("io.go", "go", GO_EMBEDDING)
+    contents = rendered.split("## Contents\n\n", 1)[1].split("\n\n", 1)[0]
+    assert contents == lines(
+        "- [`ReadWriter`](#readwriter) (interface)",
+        "    - [`ReadWriter.Reader`](#readwriter.reader) (field)",
+        "    - [`ReadWriter.Writer`](#readwriter.writer) (field)",
+        "    - [`ReadWriter.Close`](#readwriter.close) (method)",
+    )
+    assert body(section(rendered, "ReadWriter.Writer")) == lines("```go", "io.Writer", "```")
+
+
+CPP_UNNAMED = """\
+/// Run it.
+void run(const options &, int count, unsigned int, std::string, const char *s, unsigned u);
+/// Nothing to pass.
+void none(void);
+"""
+
+
+def test_an_unnamed_cpp_parameter_reads_as_its_type_alone() -> None:
+    rendered = page("run.cpp", "cpp", CPP_UNNAMED)
+    assert body(section(rendered, "run")).split("\n\n", 2)[2] == lines(
+        "**Parameters**",
+        "",
+        "- `const options &`",
+        "- `count`: `int`",
+        "- `unsigned int`",
+        "- `std::string`",
+        "- `s`: `const char *`",
+        "- `u`: `unsigned`",
+    )
+    assert "**Parameters**" not in section(rendered, "none")

@@ -122,7 +122,10 @@ def test_chunk_settings_from_env_and_flags() -> None:
     )
     with pytest.raises(ConfigError, match="chunk_max_tokens: 10 is out of range; use a value from 1000"):
         load_settings({"chunk_max_tokens": "10"}, env={})
-    with pytest.raises(ConfigError, match="chunk_overlap_lines: expected a int, got 'lots'"):
+    bad_overlap = (
+        r"chunk_overlap_lines \(from DOCBOT_CHUNK_OVERLAP_LINES\): expected a whole number, got 'lots'"
+    )
+    with pytest.raises(ConfigError, match=bad_overlap):
         load_settings({}, env={"DOCBOT_CHUNK_OVERLAP_LINES": "lots"})
 
 

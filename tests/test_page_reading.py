@@ -387,6 +387,33 @@ def test_links_to_symbols_a_page_cut_land_on_its_cap_note(git_repo: GitRepo, tmp
     assert "Start here; [`f038`](#f038) and [`f039`](#f039) end it." in page
 
 
+def test_a_page_cut_in_an_incremental_run_keeps_the_anchors_that_pages_outside_the_run_link_to(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    docs = git_repo.path / "docs/api"
+    store = SqliteCache(tmp_path / "cache.sqlite3")
+    try:
+        git_repo.write("big.py", long_module(0))
+        # f037 is cut below, and big.py's own page does not link to it: only use.py's page does.
+        git_repo.write("use.py", "def use():\n    'Calls `big.f037`.'\n")
+        first = git_repo.commit("short")
+        run_local(
+            git_repo.path, store=store, provider=OfflineProvider(), all_files=True, max_page_bytes=10_000
+        )
+        # Only big.py changes: use.py's page is not rendered again, but it links into big.py's page.
+        git_repo.write("big.py", long_module(40))
+        git_repo.commit("long")
+        report = run_local(
+            git_repo.path, store=store, provider=OfflineProvider(), base=first, max_page_bytes=10_000
+        )
+    finally:
+        store.close()
+    assert report.documented == ["big.py"] and len(report.to_json()["pages"]["cut"]) == 1
+    assert "[`big.f037`](big.py.md#f037)" in (docs / "use.py.md").read_text(encoding="utf-8")
+    assert '<a id="f037"></a>' in (docs / "big.py.md").read_text(encoding="utf-8")
+    assert broken_links(docs) == []
+
+
 LAID_OUT_SOURCE = '''from typing import overload
 
 

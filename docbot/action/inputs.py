@@ -7,6 +7,7 @@ actions) and are validated by ``config.load_settings``, since the runner does no
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -89,6 +90,21 @@ def mask_secrets(log: ActionLog, env: Mapping[str, str]) -> None:
     for var in SECRET_ENV:
         if env.get(var):
             log.mask(env[var])
+
+
+def input_typos(env: Mapping[str, str]) -> list[str]:
+    """Warnings for ``with:`` keys that are not docbot's inputs: the runner passes them on as
+    ``INPUT_*`` and docbot would otherwise run with the default in silence."""
+    known = list(ACTION_INPUTS)
+    warnings = []
+    for var in sorted(v for v in env if v.startswith("INPUT_")):
+        name = var.removeprefix("INPUT_").lower()
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+        hint = f"did you mean {close[0]}?" if close else "docs/action.md lists the inputs"
+        warnings.append(f"input {name} is not one of docbot's inputs and is ignored; {hint}")
+    return warnings
 
 
 def fail_on_error(env: Mapping[str, str]) -> bool:

@@ -13,7 +13,7 @@ from docbot import events, metrics, style
 from docbot.action import gate, inputs, outputs
 from docbot.action.runner import ActionLog
 from docbot.config import Settings
-from docbot.errors import DocbotError
+from docbot.errors import ConfigError, DocbotError
 from docbot.git import Git
 from docbot.interrupt import signals_interrupt
 from docbot.progress import LogProgress
@@ -43,6 +43,8 @@ def main(
     env = os.environ if env is None else env
     runner, log = inputs.Runner.from_env(env), ActionLog(out or sys.stdout)
     inputs.mask_secrets(log, env)
+    for warning in inputs.input_typos(env):
+        log.warning(warning)
     settings: Settings | None = None
     try:
         settings = inputs.load(runner, env)
@@ -51,6 +53,7 @@ def main(
             git = Git(runner.workspace)
             git.mark_safe()
             if settings.publish.mode in ("check", "docstrings"):
+                _require_checkout(git, runner)
                 from docbot.action import source_modes  # docstrings and check load tree-sitter
 
                 if settings.publish.mode == "check":
@@ -66,6 +69,7 @@ def main(
             )
             if isinstance(spec, events.Skip):
                 return outputs.skipped(log, runner, spec, api.retries)
+            _require_checkout(git, runner)  # an event that is skipped needs no checkout
             inputs.notice_offline(log, settings)
             # On a pull request the house style comes from the base: the change under review cannot set it.
             style_rev = spec.base if spec.pr_number is not None and spec.base else spec.head
@@ -122,9 +126,20 @@ def main(
         return outputs.failed(log, runner, str(exc), fail)
     except KeyboardInterrupt as exc:  # cancelled or timed out: the answers so far are in the cache
         fail = settings.publish.fail_on_error if settings else inputs.fail_on_error(env)
-        return outputs.failed(log, runner, f"interrupted ({exc}); answers received so far are cached", fail)
+        reason = str(exc) or "SIGINT"  # a plain KeyboardInterrupt carries no name
+        message = f"interrupted ({reason}); answers received so far are cached"
+        return outputs.failed(log, runner, message, fail)
     except Exception as exc:  # a bug, not bad input: still an annotation, outputs and a summary
         return outputs.crashed(log, runner, exc)
+
+
+def _require_checkout(git: Git, runner: inputs.Runner) -> None:
+    """A workspace without the repository (no checkout step) is named as such, not as an empty repo."""
+    if not git.is_repo():
+        raise ConfigError(
+            f"the workspace {runner.workspace} is not a git repository; "
+            "add `- uses: actions/checkout@v4` before docbot's step"
+        )
 
 
 def _estimate_only(spec: events.RunSpec, settings: Settings, git: Git) -> events.Skip:

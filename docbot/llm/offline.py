@@ -17,7 +17,7 @@ class OfflineProvider:
 
     name = "offline"
     model = "offline"
-    prompt_version = "offline-6"
+    prompt_version = "offline-7"
     # Its text is the code's own documentation, not a model's prose: nothing for the truthfulness
     # guard to check (a docstring may name things docbot cannot see, and asking again changes nothing).
     writes_prose = False

@@ -48,8 +48,14 @@ class FilesPublisher:
             else []
         )
         changes = decide(plan, present, self._inspect, also_unsafe=lambda rel: unsafe_target(self.root, rel))
-        self._apply(plan.out_dir, changes)
-        return PublishRecord(written=changes.written, deleted=changes.delete, refused=changes.refused)
+        unwritten = self._apply(plan.out_dir, changes)
+        failed = {rel for rel, _ in unwritten}
+        return PublishRecord(
+            written=tuple(rel for rel in changes.written if rel not in failed),
+            deleted=tuple(rel for rel in changes.delete if rel not in failed),
+            refused=changes.refused,
+            unwritten=tuple(unwritten),
+        )
 
     def _inspect(self, rel: str) -> Existing:
         path = self.root / rel
@@ -62,15 +68,27 @@ class FilesPublisher:
         summary = front_matter_value(head, "description") or ""
         return Existing(git_blob_sha(path.read_bytes()), True, source, summary)
 
-    def _apply(self, out_dir: str, changes: Changes) -> None:
+    def _apply(self, out_dir: str, changes: Changes) -> list[tuple[str, str]]:
+        """Carry ``changes`` out, page by page: one the file system refuses (a name too long for it, a
+        full disk) is listed with why, and the others are still written. Returns that list."""
+        unwritten: list[tuple[str, str]] = []
         for rel, content in changes.write:
             target = self.root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(content, encoding="utf-8", newline="\n")
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(content, encoding="utf-8", newline="\n")
+            except OSError as exc:
+                why = exc.strerror or exc
+                unwritten.append((rel, f"could not be written ({why}); its answers are cached"))
         for rel in changes.delete:
             target = self.root / rel
-            target.unlink()
+            try:
+                target.unlink()
+            except OSError as exc:
+                unwritten.append((rel, f"could not be deleted ({exc.strerror or exc})"))
+                continue
             self._prune_empty(target.parent, self.root / out_dir)
+        return unwritten
 
     def _prune_empty(self, folder: Path, stop: Path) -> None:
         while (

@@ -35,7 +35,7 @@ from docbot.symbols import count_phrase
 # The page's layout, part of the cache key of rendered pages: a page cached by a version with another
 # layout (docbot 0.1's marker line, unescaped text, "lines 7–7" for one line) is rendered again, never
 # served.
-LAYOUT = 5
+LAYOUT = 6
 
 _STATIC_NOTE = "Built from the code alone: the documentation provider gave no answer for this symbol."
 
@@ -172,7 +172,9 @@ class _Writer:
             out += ["**Parameters**", ""]
             out += [
                 f"- {inline_code(name)}: {self.text(text, inline=True, skip=own)}"
-                if text and text != name
+                if name and text and text != name
+                else f"- {self.text(text, inline=True, skip=own)}"  # unnamed (C++): its type is the line
+                if text and not name
                 else f"- {inline_code(name)}"
                 for name, text in doc.params
             ]
