@@ -35,7 +35,7 @@ def _module(i: int) -> str:
     )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -50,7 +50,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=1.0, help="API seconds per reply, plus per token")
     parser.add_argument("--per-token", type=float, default=0.005, help="API seconds per output token")
     parser.add_argument("--scale", type=float, default=50.0, help="how much faster than real time")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     clock = ScaledClock(args.scale)
     limits = Limits(rpm=args.rpm, itpm=args.itpm, otpm=args.otpm)
@@ -72,7 +72,6 @@ def main() -> None:
         settings = load_settings(
             {
                 "repo": repo.path,
-                "base": ZERO_SHA,
                 "provider": "anthropic",
                 "anthropic_api_key": fake.api_key,
                 "anthropic_base_url": fake.url,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -196,3 +197,13 @@ def test_bench_command_reports_a_bad_setting_and_exits_2(capsys: pytest.CaptureF
     assert bench_main(["--quick", "--set", "chunk_max_lines"]) == 2
     err = capsys.readouterr().err
     assert err == "bench: error: --set 'chunk_max_lines': expected KEY=VALUE, such as chunk_max_lines=300\n"
+
+
+def test_the_provider_benchmark_documents_every_chunk_through_a_storm(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bench import llm_provider
+
+    llm_provider.main(["--files", "6", "--rate-429", "0.4", "--scale", "100"])
+    out = capsys.readouterr().out
+    assert re.search(r"^chunks documented\s+6 / 6$", out, re.MULTILINE), out
