@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,10 @@ from pathlib import Path
 from tests.conftest import GitRepo
 
 
-def docbot(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def docbot(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m docbot ARGS`` in a subprocess; ``env`` is added to this process's environment."""
     return subprocess.run(
         [sys.executable, "-m", "docbot", *args],
         capture_output=True,
@@ -18,6 +22,7 @@ def docbot(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[s
         timeout=120,
         cwd=cwd,
         check=False,
+        env={**os.environ, **env} if env else None,
     )
 
 

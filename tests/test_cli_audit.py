@@ -20,19 +20,9 @@ from docbot.cli import EXIT_BROKEN_PIPE, main
 from docbot.interrupt import EXIT_INTERRUPTED
 from tests.conftest import GitRepo
 from tests.fakes.anthropic_server import Latency, running
+from tests.test_cli import docbot
 
 PIPE_BUFFER = 64 * 1024  # Linux's pipe capacity: more output than this blocks until the reader reads
-
-
-def docbot(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "docbot", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        check=False,
-    )
 
 
 def read_one_line_then_close(*args: str) -> tuple[int, str]:
@@ -194,11 +184,7 @@ def test_a_folder_where_the_settings_file_belongs_is_named_not_ignored(git_repo:
 def test_a_bad_environment_value_names_its_variable(git_repo: GitRepo) -> None:
     git_repo.write("a.py", "x = 1\n")
     git_repo.commit("one")
-    proc = subprocess.run(
-        [sys.executable, "-m", "docbot", "plan", "--repo", str(git_repo.path), "--shards", "1"],
-        capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "DOCBOT_CHUNK_MAX_LINES": "-5"},
-    )  # fmt: skip
+    proc = docbot("plan", "--repo", str(git_repo.path), "--shards", "1", env={"DOCBOT_CHUNK_MAX_LINES": "-5"})
     assert one_error(proc) == (
         "chunk_max_lines (from DOCBOT_CHUNK_MAX_LINES): -5 is out of range; use a value from 20 to 100000"
     )
@@ -207,11 +193,8 @@ def test_a_bad_environment_value_names_its_variable(git_repo: GitRepo) -> None:
 def test_a_misspelt_environment_variable_is_a_warning_naming_the_setting(git_repo: GitRepo) -> None:
     git_repo.write("a.py", "x = 1\n")
     git_repo.commit("one")
-    proc = subprocess.run(
-        [sys.executable, "-m", "docbot", "plan", "--repo", str(git_repo.path), "--shards", "1"],
-        capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "DOCBOT_MAX_CONCURENCY": "4", "DOCBOT_APP_ID": "12345"},
-    )  # fmt: skip
+    env = {"DOCBOT_MAX_CONCURENCY": "4", "DOCBOT_APP_ID": "12345"}
+    proc = docbot("plan", "--repo", str(git_repo.path), "--shards", "1", env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.splitlines() == [
         "docbot: warning: DOCBOT_MAX_CONCURENCY is not a docbot setting and is ignored; "

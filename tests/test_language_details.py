@@ -13,37 +13,14 @@ import sys
 from pathlib import Path
 
 from docbot import languages, overview
-from docbot.chunking import chunk_file
 from docbot.docs import static_doc
 from docbot.docstrings import comment_lines
-from docbot.llm.base import DocRequest
-from docbot.llm.offline import OfflineProvider
-from docbot.merge import merge_file
-from docbot.render.page import render_page
-from docbot.symbols import extract_symbols, visible
+from docbot.symbols import extract_symbols
+from tests.offline_page import offline_page
 
 
 def page(path: str, language: str, source: str) -> str:
-    syms = visible(extract_symbols(source, language), "public")
-    chunks = chunk_file(path, language, source, syms)
-    provider = OfflineProvider()
-    docs = [provider.document(DocRequest(c, want_overview=False)) for c in chunks]
-    module = overview.module_doc(source, language, syms[0].start if syms else None)
-    file_overview = provider.overview(
-        overview.OverviewRequest(path, language, overview.outline(syms), module)
-    ).overview
-    doc = merge_file(
-        path=path,
-        language=language,
-        source_sha256="0" * 64,
-        total_lines=source.count("\n"),
-        symbols=syms,
-        chunk_docs=docs,
-        chunks=chunks,
-        file_overview=file_overview,
-        overview_asked=True,
-    )
-    return render_page(doc)
+    return offline_page(path, language, source)
 
 
 def section(rendered: str, name: str) -> str:
