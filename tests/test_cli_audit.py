@@ -76,7 +76,7 @@ def test_ctrl_c_during_a_run_exits_130_with_one_line_and_a_consistent_cache(
     _write_sources(git_repo)
     cache = tmp_path / "cache.sqlite3"
     with running(api_key="test-key", latency=Latency(base_s=0.1)) as fake:
-        run = _docbot(git_repo, fake.url, cache)
+        run = _docbot(git_repo, fake.url, cache, terminal=True)
         deadline = time.monotonic() + 60
         while sum(1 for s in list(fake.seen) if s.status == 200 and _asks(s)) < 3:
             assert run.poll() is None and time.monotonic() < deadline, run.communicate()

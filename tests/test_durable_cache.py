@@ -107,7 +107,16 @@ def _terminated_after(
     return err
 
 
-def _docbot(repo: GitRepo, url: str, cache: Path) -> subprocess.Popen[str]:
+# ``python -m docbot`` as a terminal starts it: with SIGINT turning into KeyboardInterrupt even when
+# this test process was started in the background (which leaves SIGINT ignored, and an ignored signal
+# stays ignored across exec, so Python would not install its handler in the child).
+AS_AT_A_TERMINAL = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('docbot', run_name='__main__', alter_sys=True)"
+)
+
+
+def _docbot(repo: GitRepo, url: str, cache: Path, *, terminal: bool = False) -> subprocess.Popen[str]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DOCBOT_", "ANTHROPIC_"))},
         "ANTHROPIC_API_KEY": "test-key",
@@ -118,7 +127,8 @@ def _docbot(repo: GitRepo, url: str, cache: Path) -> subprocess.Popen[str]:
         # Interactive requests: a batch keeps its own paid work (its id is recorded before any wait).
         "DOCBOT_BATCH": "never",
     }
-    cmd = [sys.executable, "-m", "docbot", "run", "--repo", str(repo.path), "--all"]
+    start = ["-c", AS_AT_A_TERMINAL] if terminal else ["-m", "docbot"]
+    cmd = [sys.executable, *start, "run", "--repo", str(repo.path), "--all"]
     cmd += ["--provider", "anthropic"]
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
