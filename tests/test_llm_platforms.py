@@ -163,6 +163,19 @@ def test_bedrock_errors_are_retried_with_the_same_policy(
     assert totals["ok"] == 4  # per file: a chunk and an overview
 
 
+def test_a_429_without_rate_limit_headers_is_a_limit_on_bedrock_and_not_on_the_direct_api(
+    repo: GitRepo, aws_chain: dict[str, str]
+) -> None:
+    # Bedrock never sends anthropic-ratelimit-* headers, so its 429 is the only sign of a limit; the
+    # direct API always does, so a 429 without them says nothing about pace.
+    with running_bedrock() as server:
+        overrides, env = bedrock(server)
+        on_bedrock = open_provider(load_settings({"repo": repo.path, **overrides}, env).llm)
+        assert on_bedrock.limiter.refused(0.0, {"retry-after": "0"}) is True
+    direct = open_provider(load_settings({"provider": "anthropic", "anthropic_api_key": "k"}, {}).llm)
+    assert direct.limiter.refused(0.0, {"retry-after": "0"}) is False
+
+
 def test_vertex_run_uses_application_default_credentials(
     repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,11 +11,15 @@ from docbot.llm.ratelimit import Permit, RateLimiter, Window
 from tests.fakes.clock import FakeClock
 
 
-def _limiter(clock: FakeClock, wall: Callable[[], float] = time.time, **kw: int) -> RateLimiter:
+def _limiter(
+    clock: FakeClock, wall: Callable[[], float] = time.time, *, limits_in_headers: bool = True, **kw: int
+) -> RateLimiter:
     # The bucket tests start with the whole window open; the window's own tests start it small.
     args = {"rpm": 60, "itpm": 6000, "otpm": 6000, "max_concurrency": 4, **kw}
     args.setdefault("start_concurrency", args["max_concurrency"])
-    return RateLimiter(clock=clock.now, sleep=clock.sleep, wall=wall, **args)
+    return RateLimiter(
+        clock=clock.now, sleep=clock.sleep, wall=wall, limits_in_headers=limits_in_headers, **args
+    )
 
 
 def test_requests_per_minute_are_spaced_once_the_burst_is_spent() -> None:
@@ -307,6 +311,18 @@ def test_a_later_per_minute_reset_undoes_a_slow_one_and_a_malformed_reset_is_ign
     limiter.observe(broken)
     limiter.release(limiter.acquire(10, 3000))
     assert clock.sleeps == [30.0]
+
+
+def test_on_a_platform_without_rate_limit_headers_every_429_is_a_limit() -> None:
+    clock = FakeClock()
+    limiter = _limiter(clock, max_concurrency=16, limits_in_headers=False)  # Bedrock, Vertex AI
+    held = [limiter.acquire(1, 1) for _ in range(8)]
+    assert limiter.refused(1.0, {"retry-after": "1"}) is True
+    assert (limiter.window.limit, limiter.window.decreases) == (7, 1)
+    for p in held:
+        limiter.release(p)
+    limiter.release(limiter.acquire(1, 1))
+    assert clock.sleeps == [1.0]
 
 
 def test_a_429_without_rate_limit_headers_holds_only_its_own_request() -> None:

@@ -184,6 +184,8 @@ class AnthropicProvider:
             max_concurrency=settings.max_concurrency,
             clock=clock,
             sleep=sleep,
+            # The platforms' 429s carry no rate-limit headers: each one has to count as a limit.
+            limits_in_headers=name == "anthropic",
         )
         self.breaker = CircuitBreaker(
             settings.breaker_threshold,

@@ -196,6 +196,8 @@ class RateLimiter:
         clock: monotonic seconds (injected so tests control time).
         sleep: how to wait (injected so tests record waits instead of sleeping).
         wall: seconds since the epoch, to read the ``*-reset`` timestamps against.
+        limits_in_headers: the server states its limits in ``anthropic-ratelimit-*`` headers (Claude's
+            API does; Bedrock and Vertex AI do not, so there a 429 is the only sign of a limit).
     """
 
     def __init__(
@@ -209,6 +211,7 @@ class RateLimiter:
         sleep: Callable[[float], None],
         start_concurrency: int = 1,
         wall: Callable[[], float] = time.time,
+        limits_in_headers: bool = True,
     ) -> None:
         now = clock()
         self._buckets = {
@@ -221,6 +224,7 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._wall = wall
+        self._limits_in_headers = limits_in_headers
         self._paused_until = now
         self.waited_s = 0.0  # total time threads spent waiting for the buckets (a figure for reports)
 
@@ -300,12 +304,14 @@ class RateLimiter:
         each one held a run under a 40% storm paused nearly all the time with one request in flight;
         the refused request waits out the hint on its own (the retry policy's floor). A 429 with the
         headers is the server's limit speaking (a bucket at its end, or the concurrency limit with every
-        bucket still holding room): that one pauses and shrinks as before.
+        bucket still holding room): that one pauses and shrinks as before. So does every 429 from a
+        server that never sends the headers (``limits_in_headers`` false: Bedrock, Vertex AI), where
+        a refusal is the only sign of a limit there is.
 
         Returns:
             Whether the 429 was taken as a sign of a limit.
         """
-        if not tells_limit(headers):
+        if self._limits_in_headers and not tells_limit(headers):
             return False
         self.pause(seconds)
         return True
