@@ -261,31 +261,58 @@ def test_a_read_only_docs_folder_is_refused_before_anything_is_asked(
     assert git_repo.git("status", "--porcelain") == ""
 
 
-def test_a_page_the_file_system_refuses_fails_its_file_and_the_other_pages_are_written(
+def test_a_page_name_too_long_for_the_file_system_is_skipped_and_left_out_of_the_index(
     git_repo: GitRepo, tmp_path: Path
 ) -> None:
-    long_name = "m" * 250 + ".py"  # 253 characters fit a file name; its page's 256 do not
+    long_name = "m" * 250 + ".py"  # 253 bytes fit a file name; its page's 256 do not
     git_repo.write(long_name, "def f():\n    return 1\n")
     git_repo.write("short.py", "def g():\n    return 2\n")
     git_repo.commit("a long name and a short one")
+    report = tmp_path / "report.json"
+    args = ("run", "--repo", str(git_repo.path), "--all", "--provider", "offline", "--cache", "none")
+    proc = docbot(*args, "--report", str(report))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "Errno" not in proc.stderr
+    files = json.loads(report.read_text())["files"]
+    assert files["skipped"] == [
+        {
+            "path": long_name,
+            "reason": f"page docs/api/{long_name}.md has a name of 256 bytes, longer than the 255 this "
+            "file system allows",
+        }
+    ]
+    assert files["documented"] == ["short.py"] and files["failed"] == []
+    # What could be written is: the other page, and an index that lists only it.
+    assert (git_repo.path / "docs/api/short.py.md").is_file()
+    index = (git_repo.path / "docs/api/README.md").read_text()
+    assert "short.py" in index and long_name not in index
+
+
+def test_a_page_the_file_system_refuses_fails_its_file_and_the_other_pages_are_written(
+    git_repo: GitRepo, tmp_path: Path, read_only: Callable[[Path], None]
+) -> None:
+    before = ""
+    for text in ("return 1", "return 2"):
+        git_repo.write("pkg/a.py", f"def f():\n    {text}\n")
+        git_repo.write("b.py", f"def g():\n    {text}\n")
+        git_repo.commit(text)
+        if text == "return 1":
+            assert docbot("run", "--repo", str(git_repo.path), "--provider", "offline").returncode == 0
+            before = (git_repo.path / "docs/api/b.py.md").read_text()
+            read_only(git_repo.path / "docs/api/pkg/a.py.md")  # the next write to it fails mid-publish
     cache = tmp_path / "cache.sqlite3"
     report = tmp_path / "report.json"
-    args = ("run", "--repo", str(git_repo.path), "--all", "--provider", "offline", "--cache-path", str(cache))
+    args = ("run", "--repo", str(git_repo.path), "--provider", "offline", "--cache-path", str(cache))
     proc = docbot(*args, "--report", str(report))
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr and "Errno" not in proc.stderr
-    data = json.loads(report.read_text())
-    assert data["files"]["failed"] == [
-        {
-            "path": long_name,
-            "reason": f"page docs/api/{long_name}.md could not be written (File name too long); "
-            "its answers are cached",
-        }
-    ]
-    assert data["files"]["documented"] == ["short.py"]
-    # What succeeded is published: the other page and the index that lists it.
-    assert (git_repo.path / "docs/api/short.py.md").is_file()
-    assert "short.py" in (git_repo.path / "docs/api/README.md").read_text()
+    files = json.loads(report.read_text())["files"]
+    (failed,) = files["failed"]
+    assert failed["path"] == "pkg/a.py"
+    assert failed["reason"].startswith("page docs/api/pkg/a.py.md could not be written (")
+    assert failed["reason"].endswith("); its answers are cached")
+    assert files["documented"] == ["b.py"]
+    assert (git_repo.path / "docs/api/b.py.md").read_text() != before  # rewritten all the same
     stats = docbot("cache", "stats", "--cache-path", str(cache), "--json")
     assert json.loads(stats.stdout)["entries"] > 0
 

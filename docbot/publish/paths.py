@@ -8,6 +8,7 @@ folder itself before a run starts, so a bad ``docs_dir`` is refused before anyth
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -20,6 +21,8 @@ def unsafe_target(root: Path, rel: str) -> str | None:
         rel: a clean repository-relative POSIX path (``plan.unsafe_path`` has checked its shape).
     """
     parts = rel.split("/")
+    if too_long := name_too_long(root, parts):
+        return too_long
     here = root
     for depth, part in enumerate(parts, 1):
         here = here / part
@@ -36,6 +39,20 @@ def unsafe_target(root: Path, rel: str) -> str | None:
             return f"{shown} is a file, not a folder"
         if depth == len(parts) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
             return f"{shown} is not a regular file"
+    return None
+
+
+def name_too_long(root: Path, parts: list[str]) -> str | None:
+    """Why one of ``parts`` cannot be a name on the file system under ``root`` (a page is named after its
+    source file plus ``.md``, so a source name near the limit makes a page name past it), or ``None``."""
+    try:
+        most = os.pathconf(root, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        most = 255  # what Linux, macOS and Windows file systems allow
+    for part in parts:
+        size = len(part.encode("utf-8", "surrogateescape"))
+        if size > most:
+            return f"has a name of {size} bytes, longer than the {most} this file system allows"
     return None
 
 
