@@ -12,14 +12,17 @@ from tests.fakes.clock import FakeClock
 
 
 def _limiter(
-    clock: FakeClock, wall: Callable[[], float] = time.time, *, limits_in_headers: bool = True, **kw: int
+    clock: FakeClock,
+    wall: Callable[[], float] = time.time,
+    *,
+    limits_in_headers: bool = True,
+    kind: type[RateLimiter] = RateLimiter,
+    **kw: int,
 ) -> RateLimiter:
     # The bucket tests start with the whole window open; the window's own tests start it small.
     args = {"rpm": 60, "itpm": 6000, "otpm": 6000, "max_concurrency": 4, **kw}
     args.setdefault("start_concurrency", args["max_concurrency"])
-    return RateLimiter(
-        clock=clock.now, sleep=clock.sleep, wall=wall, limits_in_headers=limits_in_headers, **args
-    )
+    return kind(clock=clock.now, sleep=clock.sleep, wall=wall, limits_in_headers=limits_in_headers, **args)
 
 
 def test_requests_per_minute_are_spaced_once_the_burst_is_spent() -> None:
@@ -239,15 +242,7 @@ class _ForgetsOutput(RateLimiter):
 def _output_waits(limiter_type: type[RateLimiter]) -> list[float]:
     """The sleeps of a second request whose ``max_tokens`` no longer fits beside the first one's."""
     clock = FakeClock()
-    limiter = limiter_type(
-        rpm=60,
-        itpm=6000,
-        otpm=6000,
-        max_concurrency=4,
-        start_concurrency=4,
-        clock=clock.now,
-        sleep=clock.sleep,
-    )
+    limiter = _limiter(clock, kind=limiter_type)
     first = limiter.acquire(1, 4000)  # holds 4000 of the 6000 output tokens until it settles
     limiter.release(limiter.acquire(1, 4000))
     limiter.settle(first, 1, 4000)
