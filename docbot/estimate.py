@@ -460,10 +460,11 @@ def estimate_files(
         for p in plans
         if p.needs_request
     ]
-    # The overviews' marks, as the run sets them after its chunks (``pipeline.document``).
-    shared_system = len(planned) + len(missing) > 1 or keep_hour
-    hour = keep_hour or any(r.cache_system and r.long_run for r in requests.values())
-    marked = [replace(r, cache_system=shared_system, long_run=hour) for r in missing]
+    chunks_hour = any(r.cache_system and r.long_run for r in requests.values())
+    cache_system, long_run = pipeline.overview_marks(
+        len(planned), len(missing), chunks_hour=chunks_hour, keep_hour=keep_hour
+    )
+    marked = [replace(r, cache_system=cache_system, long_run=long_run) for r in missing]
     planned += [Planned(r.path, file_of[r.path].chunks[0], False, overview=r) for r in marked]
     by_path = {c.path: c.changed_lines for c in changes}
     priority_of = {f.path: changed_public_symbols(by_path.get(f.path, ()), f.symbols) for f in files}

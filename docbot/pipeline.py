@@ -541,6 +541,19 @@ def system_sent(cache: Cache, provider: Provider) -> tuple[str | None, system_li
     return key, system_lifetime.last_sent(cache, key)
 
 
+def overview_marks(
+    chunk_requests: int, overviews: int, *, chunks_hour: bool, keep_hour: bool
+) -> tuple[bool, bool]:
+    """The prompt-cache marks of the file overviews, sent after the run's ``chunk_requests``: they read
+    the system block the chunks cached when there were any to cache it, and keep it as long as the
+    chunks did (``chunks_hour``) or as runs this frequent want (``keep_hour``, see ``requests_of``).
+
+    Returns:
+        ``cache_system`` and ``long_run`` for each ``OverviewRequest``.
+    """
+    return chunk_requests + overviews > 1 or keep_hour, chunks_hour or keep_hour
+
+
 def requests_of(
     plans: Sequence[_Plan], *, later_requests: int = 0, keep_hour: bool = False
 ) -> dict[str, DocRequest]:
@@ -1125,9 +1138,9 @@ def run(
         later_requests=overviews_due,
         keep_system_hour=keep_hour,
     )
-    # The overviews read the system block the chunk requests cached, if there were any to cache it.
-    shared_system = answers.misses + overviews_due > 1 or keep_hour
-    system_hour = answers.system_hour or keep_hour
+    cache_system, long_run = overview_marks(
+        answers.misses, overviews_due, chunks_hour=answers.system_hour, keep_hour=keep_hour
+    )
     # Overviews only for the files whose chunks all have answers: the others get no page anyway.
     to_ask = [
         f
@@ -1140,7 +1153,7 @@ def run(
     bulk = answers.batch
     asked = (
         overview.document_overviews(
-            [replace(f.overview_request(), cache_system=shared_system, long_run=system_hour) for f in to_ask],
+            [replace(f.overview_request(), cache_system=cache_system, long_run=long_run) for f in to_ask],
             cache=cache,
             provider=provider,
             max_concurrency=settings.llm.max_concurrency,
@@ -1153,7 +1166,7 @@ def run(
         else overview.Overviews()
     )
     if system_key is not None and answers.usage.requests + asked.usage.requests > 0:
-        system_lifetime.record(cache, system_key, system_lifetime.Sent(wall(), system_hour))
+        system_lifetime.record(cache, system_key, system_lifetime.Sent(wall(), long_run))
     pages = render_pages(
         selection.files, hits, answers, out_dir=out_dir, cache=cache, provider=provider, overviews=asked,
         links=links, others=lambda: written_pages(settings.repo, out_dir, settings.max_page_bytes),
