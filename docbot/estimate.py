@@ -460,10 +460,7 @@ def estimate_files(
         for p in plans
         if p.needs_request
     ]
-    chunks_hour = any(r.cache_system and r.long_run for r in requests.values())
-    cache_system, long_run = pipeline.overview_marks(
-        len(planned), len(missing), chunks_hour=chunks_hour, keep_hour=keep_hour
-    )
+    cache_system, long_run = pipeline.overview_marks(requests, len(missing), keep_hour=keep_hour)
     marked = [replace(r, cache_system=cache_system, long_run=long_run) for r in missing]
     planned += [Planned(r.path, file_of[r.path].chunks[0], False, overview=r) for r in marked]
     by_path = {c.path: c.changed_lines for c in changes}

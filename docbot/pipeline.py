@@ -102,7 +102,7 @@ class Answers:
     symbol_hits: int = 0  # symbol entries found for the chunks that missed
     symbol_misses: int = 0  # symbols asked for
     quality: truth.Quality = field(default_factory=truth.Quality)  # what the guard found in fresh answers
-    system_hour: bool = False  # the requests marked the system block for the 1-hour cache lifetime
+    requests: Mapping[str, DocRequest] = field(default_factory=dict)  # chunk key -> its request, as built
 
 
 @dataclass(frozen=True)
@@ -362,12 +362,9 @@ def document_chunks(
             saved += plan.reused_usd
             fresh[plan.key] = _chunk_entry(whole, plan.reused_usd)  # the next run's fast path
     cached = len(docs)
-    per_file = Counter(p.file.path for p in to_ask if not p.chunk.oversized)
-    warm_up = _WarmUp(provider, {path for path, n in per_file.items() if n > 1})
     requests = requests_of(to_ask, later_requests=later_requests, keep_hour=keep_system_hour)
-
-    def request_of(plan: _Plan) -> DocRequest:
-        return requests[plan.key]
+    # A file's prefix is warmed where its requests mark it: where it sends more than one.
+    warm_up = _WarmUp(provider, {r.chunk.path for r in requests.values() if r.cache_file})
 
     lock = threading.Lock()
     batch_checked: dict[str, ChunkDoc] = {}  # chunk key -> the batch answer as checked and stored
@@ -379,7 +376,7 @@ def document_chunks(
         return truth.settle(doc, None, found.unknown)
 
     by_key = {p.key: p for p in to_ask}
-    sendable = {p.key: request_of(p) for p in to_ask if not p.chunk.oversized}
+    sendable = {p.key: requests[p.key] for p in to_ask if not p.chunk.oversized}
     bulk = None
     extra = dict(overviews or {})
     if batches is not None and batches.wanted(len(sendable) + len(extra)):
@@ -425,7 +422,7 @@ def document_chunks(
             return plan, ChunkDoc(overview=None, symbols=(), model="none"), None, truth.Quality()
         if bulk is not None and plan.key in bulk.unfinished:
             return plan, None, bulk.unfinished[plan.key], truth.Quality()
-        request = request_of(plan)
+        request = requests[plan.key]
         if bulk is not None and plan.key in bulk.docs:
             doc = bulk.docs[plan.key]
         else:
@@ -528,7 +525,7 @@ def document_chunks(
         symbol_hits=symbol_hits,
         symbol_misses=symbol_misses,
         quality=quality,
-        system_hour=any(r.cache_system and r.long_run for r in requests.values()),
+        requests=requests,
     )
 
 
@@ -542,16 +539,19 @@ def system_sent(cache: Cache, provider: Provider) -> tuple[str | None, system_li
 
 
 def overview_marks(
-    chunk_requests: int, overviews: int, *, chunks_hour: bool, keep_hour: bool
+    requests: Mapping[str, DocRequest], overviews: int, *, keep_hour: bool
 ) -> tuple[bool, bool]:
-    """The prompt-cache marks of the file overviews, sent after the run's ``chunk_requests``: they read
-    the system block the chunks cached when there were any to cache it, and keep it as long as the
-    chunks did (``chunks_hour``) or as runs this frequent want (``keep_hour``, see ``requests_of``).
+    """The prompt-cache marks of the file overviews, sent after the chunks' ``requests`` (as
+    ``requests_of`` built them; an oversized chunk's sends nothing): they read the system block the
+    chunks cached when there were any to cache it, and keep it as long as the chunks did, or as runs
+    this frequent want (``keep_hour``, see ``requests_of``).
 
     Returns:
         ``cache_system`` and ``long_run`` for each ``OverviewRequest``.
     """
-    return chunk_requests + overviews > 1 or keep_hour, chunks_hour or keep_hour
+    sent = [r for r in requests.values() if not r.chunk.oversized]
+    chunks_hour = any(r.cache_system and r.long_run for r in sent)
+    return len(sent) + overviews > 1 or keep_hour, chunks_hour or keep_hour
 
 
 def requests_of(
@@ -1138,9 +1138,7 @@ def run(
         later_requests=overviews_due,
         keep_system_hour=keep_hour,
     )
-    cache_system, long_run = overview_marks(
-        answers.misses, overviews_due, chunks_hour=answers.system_hour, keep_hour=keep_hour
-    )
+    cache_system, long_run = overview_marks(answers.requests, overviews_due, keep_hour=keep_hour)
     # Overviews only for the files whose chunks all have answers: the others get no page anyway.
     to_ask = [
         f
