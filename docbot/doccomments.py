@@ -13,6 +13,7 @@ and a tag docbot does not know becomes a one-line note.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -194,7 +195,10 @@ _PROSE_SECTIONS = {
 }
 
 
+@functools.cache
 def _google_parser() -> docstring_parser.google.GoogleParser:
+    # Built once: adding each section recompiles the parser's title pattern, and parsing never
+    # changes it, so one parser serves every docstring (and every thread).
     parser = docstring_parser.google.GoogleParser()
     for key, title in _PROSE_SECTIONS.items():
         for spelling in {title, title.title()}:
