@@ -6,14 +6,10 @@ so no message says "1 lines" or "1 file(s)".
 
 from __future__ import annotations
 
-# Words whose plural is not the regular one (``-s``, ``-es``, ``-ies``).
-_IRREGULAR = {"entry": "entries", "property": "properties", "retry": "retries", "child": "children"}
-
 
 def plural_of(word: str) -> str:
-    """The plural of an English noun docbot counts (``class`` -> ``classes``, ``entry`` -> ``entries``)."""
-    if word in _IRREGULAR:
-        return _IRREGULAR[word]
+    """The plural of an English noun docbot counts (``class`` -> ``classes``, ``entry`` -> ``entries``):
+    every one of them is regular (``-s``, ``-es``, ``-ies``)."""
     if word.endswith(("s", "sh", "ch", "x", "z")):
         return f"{word}es"
     if word.endswith("y") and word[-2:-1] not in set("aeiou"):
@@ -21,9 +17,9 @@ def plural_of(word: str) -> str:
     return f"{word}s"
 
 
-def count(n: int, word: str, plural: str | None = None) -> str:
-    """``n`` and ``word``, plural unless ``n`` is exactly one (``plural`` for an irregular one)."""
-    return f"{n} {word}" if n == 1 else f"{n} {plural or plural_of(word)}"
+def count(n: int, word: str) -> str:
+    """``n`` and ``word``, plural unless ``n`` is exactly one."""
+    return f"{n} {word}" if n == 1 else f"{n} {plural_of(word)}"
 
 
 def agree(n: int, one: str = "is", many: str = "are") -> str:
