@@ -25,7 +25,7 @@ from docbot.docstrings import STYLES
 from docbot.errors import ConfigError, DocbotError
 from docbot.events import RunSpec, Skip
 from docbot.git import Git
-from docbot.interrupt import EXIT_INTERRUPTED, signals_interrupt
+from docbot.interrupt import EXIT_INTERRUPTED, interrupted_message, signals_interrupt
 from docbot.llm.base import Provider
 from docbot.llm.providers import open_provider
 from docbot.plural import agree, count
@@ -695,8 +695,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"docbot: error: {exc}", file=sys.stderr)
             return EXIT_ERROR
         except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM through signals_interrupt
-            reason = str(exc) or "SIGINT"  # a plain KeyboardInterrupt carries no name
-            print(f"docbot: interrupted ({reason}); answers received so far are cached", file=sys.stderr)
+            print(f"docbot: {interrupted_message(exc)}", file=sys.stderr)
             return EXIT_INTERRUPTED
         sys.stdout.flush()  # a reader that left (`| head`) is found here, not at interpreter exit
     except BrokenPipeError:

@@ -21,6 +21,12 @@ class Interrupted(KeyboardInterrupt):
     """The process was asked to stop (SIGTERM); carries the signal's name."""
 
 
+def interrupted_message(exc: KeyboardInterrupt) -> str:
+    """The one line for a run that was stopped: which signal (a plain ``KeyboardInterrupt`` carries no
+    name: it was SIGINT), and that nothing paid for is lost."""
+    return f"interrupted ({str(exc) or 'SIGINT'}); answers received so far are cached"
+
+
 def _raise(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signal.Signals(signum).name)
 

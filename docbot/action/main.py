@@ -15,7 +15,7 @@ from docbot.action.runner import ActionLog
 from docbot.config import Settings
 from docbot.errors import ConfigError, DocbotError
 from docbot.git import Git
-from docbot.interrupt import signals_interrupt
+from docbot.interrupt import interrupted_message, signals_interrupt
 from docbot.progress import LogProgress
 from docbot.render.bodies import Links
 from docbot.report import PublishRecord
@@ -126,9 +126,7 @@ def main(
         return outputs.failed(log, runner, str(exc), fail)
     except KeyboardInterrupt as exc:  # cancelled or timed out: the answers so far are in the cache
         fail = settings.publish.fail_on_error if settings else inputs.fail_on_error(env)
-        reason = str(exc) or "SIGINT"  # a plain KeyboardInterrupt carries no name
-        message = f"interrupted ({reason}); answers received so far are cached"
-        return outputs.failed(log, runner, message, fail)
+        return outputs.failed(log, runner, interrupted_message(exc), fail)
     except Exception as exc:  # a bug, not bad input: still an annotation, outputs and a summary
         return outputs.crashed(log, runner, exc)
 
