@@ -163,9 +163,7 @@ class BatchRunner:
         if isinstance(request, OverviewRequest):
             room = self._provider.first_overview_room()
             return build_overview_params(request, self._settings, max_tokens=room)
-        first_room = getattr(self._provider, "first_room", None)
-        max_tokens = first_room(request) if callable(first_room) else None
-        return build_params(request, self._settings, max_tokens=max_tokens)
+        return build_params(request, self._settings, max_tokens=self._provider.first_room(request))
 
     def collect(
         self, requests: Mapping[str, BatchRequest], *, cache: Cache, store: Store, resume: bool = True
