@@ -729,8 +729,9 @@ def _default(f: Field[Any]) -> Any:
 OPTIONS: dict[str, Option] = {o.key: o for o in _rows(Settings, None)}
 # Environment variable -> setting, in the table's order (a later variable of the same setting wins).
 ENV_VARS: dict[str, str] = {var: o.key for o in OPTIONS.values() for var in o.meta.env}
-# Variables docbot reads that are not settings (the Action's user switch).
-OTHER_ENV_VARS = ("DOCBOT_RUN_AS_ROOT",)
+# Variables docbot reads that are not settings: the Action's user switch (``action/user.py``).
+RUN_AS_ROOT_VAR = "DOCBOT_RUN_AS_ROOT"
+OTHER_ENV_VARS = (RUN_AS_ROOT_VAR,)
 # Action input -> setting.
 ACTION_INPUTS: dict[str, str] = {o.meta.input: o.key for o in OPTIONS.values() if o.meta.input}
 SECRET_SETTINGS = frozenset(k for k, o in OPTIONS.items() if o.meta.parse is _secret)

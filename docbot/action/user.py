@@ -17,7 +17,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from docbot.config import parse_bool
+from docbot.config import RUN_AS_ROOT_VAR, parse_bool
 from docbot.errors import ConfigError
 
 
@@ -26,7 +26,7 @@ def target_user(euid: int, workspace: Path, env: Mapping[str, str]) -> tuple[int
     if euid != 0:
         return None  # already unprivileged: nothing to give up, and no right to switch
     try:
-        keep_root = parse_bool(env.get("DOCBOT_RUN_AS_ROOT", ""), "DOCBOT_RUN_AS_ROOT")
+        keep_root = parse_bool(env.get(RUN_AS_ROOT_VAR, ""), RUN_AS_ROOT_VAR)
     except ConfigError:
         keep_root = False  # an unreadable override is no reason to keep privileges
     if keep_root:
