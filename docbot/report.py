@@ -157,21 +157,18 @@ class RunReport:
     def published(self, record: PublishRecord) -> RunReport:
         """This report with what publishing did: pages written and deleted, refused pages as skipped,
         pages that could not be written as failed."""
-        skipped = self.skipped + [
-            FileOutcome(self.page_sources.get(page, page), f"page {page} {why}")
-            for page, why in record.refused
-        ]
-        failed = self.failed + [
-            FileOutcome(self.page_sources.get(page, page), f"page {page} {why}")
-            for page, why in record.unwritten
-        ]
-        left_out = {self.page_sources.get(page, page) for page, _ in (*record.refused, *record.unwritten)}
+
+        def outcomes(pages: tuple[tuple[str, str], ...]) -> list[FileOutcome]:
+            return [FileOutcome(self.page_sources.get(p, p), f"page {p} {why}") for p, why in pages]
+
+        skipped, failed = outcomes(record.refused), outcomes(record.unwritten)
+        left_out = {o.path for o in (*skipped, *failed)}
         return replace(
             self,
             written_pages=list(record.written),
             deleted_pages=list(record.deleted),
-            skipped=skipped,
-            failed=failed,
+            skipped=self.skipped + skipped,
+            failed=self.failed + failed,
             documented=[src for src in self.documented if src not in left_out],
         )
 
