@@ -158,13 +158,9 @@ def _keyed(requests: Sequence[OverviewRequest], provider: OverviewProvider) -> d
     }
 
 
-def lookup(
-    requests: Sequence[OverviewRequest], *, cache: Cache, provider: OverviewProvider, force: bool = False
-) -> tuple[list[CacheEntry], list[OverviewRequest]]:
-    """The overview entries ``document_overviews`` would find, and the requests it would send."""
-    keyed = _keyed(requests, provider)
-    found = {} if force else cache.get_many(list(keyed), validate=overview_answer)
-    return list(found.values()), [r for key, r in keyed.items() if key not in found]
+def _cached(keys: Sequence[str], *, cache: Cache, force: bool) -> dict[str, CacheEntry]:
+    """What the cache holds for these overview keys (``force``: nothing is looked up)."""
+    return {} if force or not keys else cache.get_many(list(keys), validate=overview_answer)
 
 
 def found(
@@ -172,26 +168,23 @@ def found(
 ) -> dict[str, CacheEntry]:
     """The cached entries of ``requests``, by key: looked up once, before the chunks, so the run knows
     how many overview requests will follow (they share the chunks' cached system block)."""
-    keyed = _keyed(requests, provider)
-    return {} if force or not keyed else cache.get_many(list(keyed), validate=overview_answer)
+    return _cached(list(_keyed(requests, provider)), cache=cache, force=force)
 
 
 def missing(
-    requests: Sequence[OverviewRequest],
-    *,
-    cache: Cache,
-    provider: OverviewProvider,
-    force: bool = False,
-    hits: Mapping[str, CacheEntry] | None = None,
+    requests: Sequence[OverviewRequest], *, provider: OverviewProvider, hits: Mapping[str, CacheEntry]
 ) -> dict[str, OverviewRequest]:
-    """The requests whose overview the cache does not hold, by their cache key (a batch's custom_id).
+    """The requests whose overview is not among ``hits`` (what ``found`` read for them), by their cache
+    key (a batch's custom_id)."""
+    return {key: r for key, r in _keyed(requests, provider).items() if key not in hits}
 
-    ``hits``: the entries ``found`` already read for them (then nothing is looked up again).
-    """
-    keyed = _keyed(requests, provider)
-    if hits is None:
-        hits = {} if force else cache.get_many(list(keyed), validate=overview_answer)
-    return {key: r for key, r in keyed.items() if key not in hits}
+
+def lookup(
+    requests: Sequence[OverviewRequest], *, cache: Cache, provider: OverviewProvider, force: bool = False
+) -> tuple[list[CacheEntry], list[OverviewRequest]]:
+    """The overview entries ``document_overviews`` would find, and the requests it would send."""
+    hits = found(requests, cache=cache, provider=provider, force=force)
+    return list(hits.values()), list(missing(requests, provider=provider, hits=hits).values())
 
 
 def entry(doc: ChunkDoc) -> CacheEntry:
@@ -240,7 +233,7 @@ def document_overviews(
             errors[keyed[key].path] = f"overview: {reason}"
     to_look_up = [k for k, r in keyed.items() if r.path not in texts and r.path not in errors]
     if hits is None:
-        hits = {} if force else cache.get_many(to_look_up, validate=overview_answer)
+        hits = _cached(to_look_up, cache=cache, force=force)
     for key, found in ((k, hits[k]) for k in to_look_up if k in hits):
         texts[keyed[key].path] = json.loads(found.value)["overview"]
         costs[keyed[key].path] = found.cost_usd

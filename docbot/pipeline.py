@@ -1119,9 +1119,7 @@ def run(
         overview_requests = [f.overview_request() for f in selection.files if f.path not in hits.pages]
         overview_hits = overview.found(overview_requests, cache=cache, provider=provider, force=spec.force)
         if batches is not None and batches.may_batch():
-            batch_overviews = overview.missing(
-                overview_requests, cache=cache, provider=provider, force=spec.force, hits=overview_hits
-            )
+            batch_overviews = overview.missing(overview_requests, provider=provider, hits=overview_hits)
     overviews_due = len(overview_requests) - len(overview_hits)
     system_key, sent = system_sent(cache, provider)
     keep_hour = sent is not None and sent.recent(wall())
