@@ -21,8 +21,10 @@ from dataclasses import dataclass, field, replace
 import docstring_parser
 import docstring_parser.google
 
+from docbot.render.blocks import LIST_MARKER
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
-_LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d{1,9}[.)])\s+\S")
+_LIST_ITEM = re.compile(rf"\s*(?:{LIST_MARKER})\s+\S")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 MAX_DEPTH = 3  # list levels below the first; deeper items are shown at this depth
 
-_ITEM = re.compile(r"([-*+]|\d{1,9}[.)])[ \t]+(\S.*)")
+# A list item's marker; ``doccomments.split_summary`` ends a summary where one starts, by this rule.
+LIST_MARKER = r"[-*+]|\d{1,9}[.)]"
+_ITEM = re.compile(rf"({LIST_MARKER})[ \t]+(\S.*)")
 _FENCE = re.compile(r"(`{3,}|~{3,})[ \t]*([^`\s]*)[^`]*")
 _UNDERLINE = re.compile(r"(-{3,}|={3,}|~{3,}|\^{3,})")
 _DOCTEST = re.compile(r">>>(?: |$)")

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit
 
+from docbot.render.markdown import ANCHOR_ID
+
 # The page's own section headings: a symbol whose slug is one of these gets a numbered anchor.
 RESERVED_ANCHORS = frozenset({"contents", "reference", "module-level-code"})
 _NOT_SLUG = re.compile(r"[^a-z0-9._]+")
@@ -32,7 +34,7 @@ _CALL = re.compile(r"\([^()]*\)$")
 # (`count()`, `make_box` and `markers.count` still link across).
 _WORD = re.compile(r"[a-z]+")
 # A link docbot writes to a symbol's anchor: ``](#box.get)`` on the page, ``](../b.py.md#f)`` across.
-_ANCHOR_LINK = re.compile(r"\]\(([^()\s#]*)#([a-z0-9_][a-z0-9._-]*)\)")
+_ANCHOR_LINK = re.compile(rf"\]\(([^()\s#]*)#({ANCHOR_ID})\)")
 _TEST_FOLDERS = frozenset({"test", "tests", "__tests__", "spec", "specs"})
 # test_x.py, x_test.py, x_test.go, x.test.ts, x.spec.js, conftest.py, XTest.java, XTests.kt, XTests.cs
 _TEST_FILE = re.compile(r"test_.*|.*_test\.\w+|.*\.(test|spec)\.\w+|conftest\.py|.*Tests?\.(java|kt|cs)")

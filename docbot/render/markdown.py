@@ -281,8 +281,12 @@ def fenced_block(code: str, lang: str = "") -> str:
     return f"{fence}{tag}\n{body}\n{fence}"
 
 
+# What an anchor id docbot writes may hold; ``links.linked_anchors`` reads links to them by the same rule.
+ANCHOR_ID = r"[a-z0-9_][a-z0-9._-]*"
+
+
 def anchor(anchor_id: str) -> str:
     """The explicit anchor ``<a id="...">`` (in ``ALLOWED_HTML``); ``anchor_id`` is already a slug."""
-    if not re.fullmatch(r"[a-z0-9_][a-z0-9._-]*", anchor_id):
+    if not re.fullmatch(ANCHOR_ID, anchor_id):
         raise ValueError(f"anchor id {anchor_id!r}: use lower-case letters, digits, '.', '_' and '-'")
     return f'<a id="{anchor_id}"></a>'
