@@ -31,7 +31,7 @@ from docbot.llm.providers import open_provider
 from docbot.plural import agree, count
 from docbot.progress import NO_PROGRESS, LogProgress, Progress, RichProgress
 from docbot.publish.files import FilesPublisher
-from docbot.publish.paths import docs_dir_problem, report_path_problem
+from docbot.publish.paths import docs_dir_problem, report_path_problem, unwritable_problem
 from docbot.report import PublishRecord, RunReport
 
 EXIT_OK, EXIT_FAILED_FILES, EXIT_ERROR = 0, 1, 2
@@ -95,7 +95,7 @@ def document(
     else:
         try:
             record = FilesPublisher(settings.repo).publish(result.plan, result.report)
-        except OSError as exc:  # a folder made read-only, a full disk, a name too long for the file system
+        except OSError as exc:  # reading the docs folder or pruning an emptied one (page writes fail alone)
             raise ConfigError(write_failure(settings.repo, settings.out_dir, exc)) from None
     return result.report.published(record)
 
@@ -108,18 +108,6 @@ def write_failure(repo: Path, out_dir: str, exc: OSError) -> str:
         f"--out {out_dir}: cannot write {shown} ({exc.strerror or exc}); the answers are cached, "
         "so a run after the fix pays nothing again"
     )
-
-
-def unwritable_problem(repo: Path, out_dir: str) -> str | None:
-    """Why the pages could not be written under ``out_dir``, found before anything is paid for: the
-    nearest folder that exists must let docbot create files in it."""
-    folder = repo / out_dir
-    while not folder.exists() and folder != repo:
-        folder = folder.parent
-    if os.access(folder, os.W_OK | os.X_OK):
-        return None
-    shown = folder.relative_to(repo).as_posix()
-    return f"{shown} is not writable; make it writable or choose another --out"
 
 
 def cache_location(settings: Settings) -> str:
@@ -205,9 +193,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec = _run_spec(args, git)
     settings = style.resolved(settings, style.worktree_reader(settings.repo))
     # Both targets are checked before anything is paid for, not when the work is done.
-    if problem := docs_dir_problem(settings.repo.resolve(), settings.out_dir):
-        raise ConfigError(f"--out {settings.out_dir}: {problem}")
-    if problem := unwritable_problem(settings.repo.resolve(), settings.out_dir):
+    root = settings.repo.resolve()
+    if problem := docs_dir_problem(root, settings.out_dir) or unwritable_problem(root, settings.out_dir):
         raise ConfigError(f"--out {settings.out_dir}: {problem}")
     if settings.report_path and (problem := report_path_problem(settings.report_path)):
         raise ConfigError(f"--report: {problem}")

@@ -73,6 +73,18 @@ def docs_dir_problem(root: Path, out_dir: str) -> str | None:
     return why
 
 
+def unwritable_problem(repo: Path, out_dir: str) -> str | None:
+    """Why the pages could not be written under ``out_dir``, found before anything is paid for: the
+    nearest folder that exists must let docbot create files in it."""
+    folder = repo / out_dir
+    while not folder.exists() and folder != repo:
+        folder = folder.parent
+    if os.access(folder, os.W_OK | os.X_OK):
+        return None
+    shown = folder.relative_to(repo).as_posix()
+    return f"{shown} is not writable; make it writable or choose another --out"
+
+
 def report_path_problem(path: Path) -> str | None:
     """Why the report cannot be written to ``path`` (checked before a run, so nothing paid is lost)."""
     if path.is_dir():
