@@ -291,55 +291,31 @@ def _wanted(request: DocRequest, names: list[str]) -> str:
     return "\n".join(f"- {n}{kinds.get(n, '')}" for n in names) or "(none: the chunk defines no symbols)"
 
 
-def _narrowed_block(request: DocRequest, names: list[str]) -> str:
-    """Some of the chunk's symbols asked: their own code and the signatures around them, not the rest
-    of the chunk's bodies (which the answer is not about, and which would be paid for as input)."""
-    chunk = request.chunk
-    part = narrowing.narrow(chunk, names)
-    context = (
-        "Context only (signatures of the definitions around them; do not document):\n"
-        f"{_fence(part.context)}\n\n"
-        if part.context
-        else ""
-    )
-    return (
-        _existing_docs(chunk, names)
-        + context
-        + f"Code of the symbols to document, from {chunk.path}:\n"
-        + f"{_fence(part.code)}\n\n"
-        + f"Document these symbols:\n{_wanted(request, names)}\n"
-        + (_overview_request(request) if request.want_overview else "")
-        + _real_names(request.real_names)
-    )
-
-
 def _ask_block(request: DocRequest, names: list[str]) -> str:
     chunk = request.chunk
     if narrowing.is_narrowed(chunk, names):
-        return _narrowed_block(request, names)
-    kinds = {s.id: f" ({s.kind}, lines {s.start}-{s.end})" for s in chunk.symbols}
-    wanted = _wanted(request, names)
-    asked = set(names)
-    done = [s.id for s in chunk.symbols if s.id not in asked]
-    # Per-chunk context (enclosing signatures, overlap lines) comes after the shared, cached blocks.
-    seen_elsewhere = (
-        f"Context only, documented in other chunks (do not document it):\n{_fence(chunk.context)}\n\n"
-        if chunk.context
-        else ""
-    )
-    already = (
-        "Already documented (context only, do not document):\n"
-        + "\n".join(f"- {n}{kinds[n]}" for n in done)
-        + "\n\n"
-        if done
-        else ""
-    )
+        # Some of the chunk's symbols asked: their own code and the signatures around them, not the
+        # rest of the chunk's bodies (which the answer is not about, and which would be paid for).
+        part = narrowing.narrow(chunk, names)
+        context = (
+            "Context only (signatures of the definitions around them; do not document):\n"
+            f"{_fence(part.context)}\n\n"
+            if part.context
+            else ""
+        )
+        code = f"{context}Code of the symbols to document, from {chunk.path}:\n{_fence(part.code)}\n\n"
+    else:
+        # Per-chunk context (enclosing signatures, overlap lines) comes after the shared, cached blocks.
+        seen_elsewhere = (
+            f"Context only, documented in other chunks (do not document it):\n{_fence(chunk.context)}\n\n"
+            if chunk.context
+            else ""
+        )
+        code = f"{seen_elsewhere}Lines {chunk.start}-{chunk.end} of {chunk.path}:\n{_fence(chunk.text)}\n\n"
     return (
         _existing_docs(chunk, names)
-        + seen_elsewhere
-        + f"Lines {chunk.start}-{chunk.end} of {chunk.path}:\n{_fence(chunk.text)}\n\n"
-        + already
-        + f"Document these symbols:\n{wanted}\n"
+        + code
+        + f"Document these symbols:\n{_wanted(request, names)}\n"
         + (_overview_request(request) if request.want_overview else "")
         + _real_names(request.real_names)
     )
