@@ -25,7 +25,7 @@ import hashlib
 import inspect
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import tree_sitter
@@ -271,26 +271,28 @@ def _inner_declarator(node: tree_sitter.Node) -> tree_sitter.Node | None:
     return inner
 
 
-def _declarator_name(node: tree_sitter.Node, data: bytes) -> str | None:
-    """Follow a C/C++ declarator chain (pointer -> function -> identifier) to the declared name."""
+def _declarator_chain(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
+    """The links of the C/C++ declarator chain below ``node`` (pointer -> function -> identifier)."""
     current = _inner_declarator(node)
     for _ in range(32):  # bounded: declarators nest a handful of levels, never more
         if current is None:
-            return None
-        if current.type in _DECLARATOR_LEAVES or current.type == "type_identifier":
-            return _text(current, data).replace("::", ".")
+            return
+        yield current
         current = _inner_declarator(current)
-    return None
+
+
+def _declarator_name(node: tree_sitter.Node, data: bytes) -> str | None:
+    """Follow a C/C++ declarator chain to the declared name."""
+    leaf = next(
+        (d for d in _declarator_chain(node) if d.type in _DECLARATOR_LEAVES or d.type == "type_identifier"),
+        None,
+    )
+    return _text(leaf, data).replace("::", ".") if leaf is not None else None
 
 
 def _function_declarator(node: tree_sitter.Node) -> tree_sitter.Node | None:
     """The ``function_declarator`` of a C/C++ function definition or prototype."""
-    current = _inner_declarator(node)
-    for _ in range(32):  # bounded like ``_declarator_name``
-        if current is None or current.type == "function_declarator":
-            return current
-        current = _inner_declarator(current)
-    return None
+    return next((d for d in _declarator_chain(node) if d.type == "function_declarator"), None)
 
 
 def _go_receiver(node: tree_sitter.Node, data: bytes) -> str | None:
@@ -476,12 +478,9 @@ def _parameters(node: tree_sitter.Node) -> tree_sitter.Node | None:
         value = _value(node)
         if value is not None:
             params = value.child_by_field_name("parameters") or value.child_by_field_name("parameter")
-    current: tree_sitter.Node | None = node
-    for _ in range(32):  # C/C++: the parameters hang off the function declarator
-        if params is not None or current is None:
-            break
-        current = _inner_declarator(current)
-        params = current.child_by_field_name("parameters") if current is not None else None
+    if params is None:  # C/C++: the parameters hang off the function declarator
+        links = (d.child_by_field_name("parameters") for d in _declarator_chain(node))
+        params = next((p for p in links if p is not None), None)
     return params
 
 
